@@ -1,0 +1,256 @@
+"""Typed objects of a cluster snapshot: what the engine reads. No Kubernetes rule lives here
+beyond label-selector matching, which is the definition of a selector."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from netreach.errors import Problem
+    from netreach.load.sources import Source
+
+Protocol = Literal["TCP", "UDP", "SCTP"]
+PROTOCOLS: tuple[Protocol, ...] = ("TCP", "UDP", "SCTP")
+Direction = Literal["ingress", "egress"]
+
+PathPart = str | int
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """Where an object (or one of its fields) was read: file, document, path in the document.
+
+    The line is resolved lazily from the source, so the fast loaders need not track positions.
+    """
+
+    source: Source
+    doc: int = 0
+    path: tuple[PathPart, ...] = ()
+
+    @property
+    def file(self) -> str:
+        return self.source.name
+
+    @property
+    def line(self) -> int | None:
+        return self.source.line_of(self.doc, self.path)
+
+    def at(self, *sub: PathPart) -> Location:
+        return Location(self.source, self.doc, self.path + sub)
+
+    def __str__(self) -> str:
+        line = self.line
+        return f"{self.file}:{line}" if line is not None else self.file
+
+
+# --- label selectors -------------------------------------------------------------------------
+
+Operator = Literal["In", "NotIn", "Exists", "DoesNotExist"]
+
+
+@dataclass(frozen=True, slots=True)
+class Requirement:
+    key: str
+    operator: Operator
+    values: tuple[str, ...] = ()
+
+    def matches(self, labels: Mapping[str, str]) -> bool:
+        if self.operator == "In":
+            return labels.get(self.key) in self.values
+        if self.operator == "NotIn":
+            # A missing key satisfies NotIn, as in k8s.io/apimachinery/pkg/labels.
+            return self.key not in labels or labels[self.key] not in self.values
+        if self.operator == "Exists":
+            return self.key in labels
+        return self.key not in labels
+
+    def __str__(self) -> str:
+        if self.operator == "Exists":
+            return self.key
+        if self.operator == "DoesNotExist":
+            return f"!{self.key}"
+        op = "in" if self.operator == "In" else "notin"
+        return f"{self.key} {op} ({','.join(self.values)})"
+
+
+@dataclass(frozen=True, slots=True)
+class LabelSelector:
+    """matchLabels AND matchExpressions. The empty selector matches everything."""
+
+    match_labels: tuple[tuple[str, str], ...] = ()
+    match_expressions: tuple[Requirement, ...] = ()
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.match_labels and not self.match_expressions
+
+    def matches(self, labels: Mapping[str, str]) -> bool:
+        for k, v in self.match_labels:
+            if labels.get(k) != v:
+                return False
+        return all(r.matches(labels) for r in self.match_expressions)
+
+    def __str__(self) -> str:
+        if self.is_empty:
+            return "{}"
+        parts = [f"{k}={v}" for k, v in self.match_labels]
+        parts += [str(r) for r in self.match_expressions]
+        return ",".join(parts)
+
+
+# --- cluster objects -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class WorkloadRef:
+    """The owner a pod is reported under: `namespace/name[Kind]`."""
+
+    namespace: str
+    name: str
+    kind: str
+
+    @property
+    def id(self) -> str:
+        return f"{self.namespace}/{self.name}[{self.kind}]"
+
+    def __str__(self) -> str:
+        return self.id
+
+
+@dataclass(frozen=True, slots=True)
+class Namespace:
+    name: str
+    labels: Mapping[str, str]
+    location: Location | None = None
+    implied: bool = False  # referenced but not defined in the input
+
+
+@dataclass(frozen=True, slots=True)
+class ContainerPort:
+    port: int
+    protocol: Protocol = "TCP"
+    name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Pod:
+    namespace: str
+    name: str
+    labels: Mapping[str, str]
+    workload: WorkloadRef
+    ips: tuple[str, ...] = ()
+    ports: tuple[ContainerPort, ...] = ()
+    host_network: bool = False
+    location: Location | None = None
+    from_template: bool = False  # a representative pod made from a workload template
+
+    @property
+    def id(self) -> str:
+        return f"{self.namespace}/{self.name}"
+
+    def __str__(self) -> str:
+        return self.id
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyPort:
+    """One `ports[]` entry after defaulting (protocol is never empty)."""
+
+    protocol: Protocol = "TCP"
+    port: int | str | None = None  # None: every port of the protocol
+    end_port: int | None = None
+
+    def __str__(self) -> str:
+        if self.port is None:
+            return f"{self.protocol} (all ports)"
+        if self.end_port is not None:
+            return f"{self.protocol} {self.port}-{self.end_port}"
+        return f"{self.protocol} {self.port}"
+
+
+@dataclass(frozen=True, slots=True)
+class IPBlock:
+    cidr: str
+    except_: tuple[str, ...] = ()
+
+    def __str__(self) -> str:
+        if self.except_:
+            return f"{self.cidr} except {', '.join(self.except_)}"
+        return self.cidr
+
+
+@dataclass(frozen=True, slots=True)
+class Peer:
+    """One `from[]`/`to[]` entry. podSelector and namespaceSelector in one peer are ANDed."""
+
+    pod_selector: LabelSelector | None = None
+    namespace_selector: LabelSelector | None = None
+    ip_block: IPBlock | None = None
+
+    def __str__(self) -> str:
+        if self.ip_block is not None:
+            return f"ipBlock {self.ip_block}"
+        parts = []
+        if self.namespace_selector is not None:
+            parts.append(f"namespaceSelector {self.namespace_selector}")
+        if self.pod_selector is not None:
+            parts.append(f"podSelector {self.pod_selector}")
+        return " AND ".join(parts)
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One ingress or egress rule. Empty `peers` means every peer; empty `ports` every port."""
+
+    peers: tuple[Peer, ...] = ()
+    ports: tuple[PolicyPort, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class NetworkPolicy:
+    namespace: str
+    name: str
+    pod_selector: LabelSelector
+    policy_types: tuple[Direction, ...]  # after API-server defaulting
+    ingress: tuple[Rule, ...] = ()
+    egress: tuple[Rule, ...] = ()
+    location: Location | None = None
+    explicit_policy_types: bool = True  # False when policyTypes came from defaulting
+
+    @property
+    def id(self) -> str:
+        return f"{self.namespace}/{self.name}"
+
+    def rules(self, direction: Direction) -> tuple[Rule, ...]:
+        return self.ingress if direction == "ingress" else self.egress
+
+    def isolates(self, direction: Direction) -> bool:
+        return direction in self.policy_types
+
+    def __str__(self) -> str:
+        return self.id
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    """Switches for points the Kubernetes specification leaves to the network plugin."""
+
+    ipblock_matches_pods: bool = True
+    # Whether a pod's traffic to itself is subject to its policies. Kubernetes leaves this open;
+    # most plugins never see it (it stays on the pod's loopback path), so "always allowed".
+    self_traffic: Literal["policy", "allowed"] = "policy"
+
+
+@dataclass(slots=True)
+class Snapshot:
+    """Everything read from the input, after validation and defaulting."""
+
+    namespaces: dict[str, Namespace] = field(default_factory=dict)
+    pods: list[Pod] = field(default_factory=list)
+    policies: list[NetworkPolicy] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+    # kind -> locations of objects read but not modelled (other kinds), listed with -v
+    skipped: dict[str, list[Location]] = field(default_factory=dict)
+    invalid: list[Problem] = field(default_factory=list)  # errors of objects dropped by --skip-invalid
