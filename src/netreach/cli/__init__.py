@@ -1,0 +1,22 @@
+"""The command line: thin wrappers over the library. No Kubernetes rule lives here."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from netreach.cli.common import run_guarded
+
+# Command modules register themselves on `cli` when imported.
+from netreach.cli.app import cli
+from netreach.cli import check as _check  # noqa: F401,E402
+from netreach.cli import validate as _validate  # noqa: F401,E402
+from netreach.cli import analyze as _analyze  # noqa: F401,E402
+
+
+def main() -> None:
+    sys.exit(run_guarded(cli))
+
+
+__all__ = ["cli", "click", "main"]
