@@ -39,6 +39,7 @@ API_VERSIONS: dict[str, frozenset[str]] = {
     "CronJob": frozenset({"batch/v1"}),
 }
 _POLICY_TOP_FIELDS = frozenset({"apiVersion", "kind", "metadata", "spec", "status"})
+BUILTIN_NAMESPACES = frozenset({"default", "kube-system", "kube-public", "kube-node-lease"})
 SKIPPED_POD_PHASES = "Pod (Succeeded/Failed)"
 # Consonants and digits, as Kubernetes uses for generated name suffixes (no words, no 0/1/l).
 _SUFFIX_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
@@ -279,6 +280,8 @@ class Builder:
             if name in out:
                 continue
             out[name] = Namespace(name, {NAMESPACE_LABEL: name}, None, implied=True)
+            if name in BUILTIN_NAMESPACES:
+                continue  # every cluster has them: implying them is no news
             self.snapshot.warnings.append(
                 Problem(
                     f'namespace "{name}" is not defined in the input; assuming it exists '
