@@ -192,3 +192,13 @@ def test_unknown_kinds_are_skipped_and_counted(load_text: LoadText) -> None:
     )
     assert {k: len(v) for k, v in snap.skipped.items()} == {"Service": 2, "ConfigMap": 1}
     assert snap.skipped["ConfigMap"][0].line == 9
+
+
+def test_list_with_null_items(load_text: LoadText) -> None:
+    assert not load_text("apiVersion: v1\nkind: PodList\nitems: null\n").pods
+
+
+def test_list_items_not_a_list(errors_of: ErrorsOf) -> None:
+    assert errors_of("apiVersion: v1\nkind: List\nitems: {a: 1}\n") == [
+        't.yaml:3: List: items: Invalid value: {"a":1}: must be a list, not object'
+    ]

@@ -107,7 +107,14 @@ class Builder:
             return
         kind = value.get("kind")
         items = value.get("items")
-        if isinstance(kind, str) and kind.endswith("List") and isinstance(items, list):
+        if isinstance(kind, str) and kind.endswith("List") and "items" in value:
+            if items is None:
+                return  # an empty list as some clients print it
+            if not isinstance(items, list):
+                c = Checker(loc, kind)
+                c.wrong_type(("items",), items, "a list")
+                self._fail(c.errors)
+                return
             # kubectl prints `kind: List`; API list responses (PodList...) omit the items' kind.
             item_kind = kind[: -len("List")] or None
             api = value.get("apiVersion") if item_kind else None
