@@ -68,7 +68,7 @@ def ref_port_name(s: str) -> bool:
 
 
 # Mostly the characters that matter, plus a few others (uppercase, unicode, newline).
-CHARS = st.sampled_from(list("abz09AZ-_./") + ["\n", "é", " "])
+CHARS = st.sampled_from([*"abz09AZ-_./", "\n", "é", " "])
 TEXT = st.text(CHARS, max_size=70) | st.text(st.sampled_from(list("ab-.")), max_size=300)
 
 
