@@ -129,24 +129,15 @@ class Builder:
             return
         kind = obj.get("kind", kind0)
         api = obj.get("apiVersion", api0)
-        md = obj.get("metadata")
-        name = md.get("name") if isinstance(md, dict) else None
-        ns = md.get("namespace") if isinstance(md, dict) else None
-        ns = ns if isinstance(ns, str) and ns else self.default_ns
-        ref = (
-            (f"{kind} {name}" if kind == "Namespace" else f"{kind or 'object'} {ns}/{name}")
-            if isinstance(name, str)
-            else f"{kind or 'object'} (unnamed)"
-        )
+        ref = _object_ref(kind, obj.get("metadata"), self.default_ns)
         c = Checker(loc, ref, strict=self.strict)
         if not isinstance(kind, str) or not kind:
             c.required(("kind",), "kind not set")
         if not isinstance(api, str) or not api:
             c.required(("apiVersion",), "apiVersion not set")
-        if c.errors:
+        if c.errors or not isinstance(kind, str) or not isinstance(api, str):
             self._finish_object(c)
             return
-        assert isinstance(kind, str) and isinstance(api, str)
         if kind not in API_VERSIONS:
             self.snapshot.skipped.setdefault(kind, []).append(loc)
             return
@@ -298,6 +289,18 @@ class Builder:
                 )
             )
         return out
+
+
+def _object_ref(kind: Any, md: Any, default_ns: str) -> str:
+    """How messages name the object, e.g. "NetworkPolicy default/allow-db"."""
+    what = kind if isinstance(kind, str) and kind else "object"
+    name = md.get("name") if isinstance(md, dict) else None
+    if not isinstance(name, str) or not name:
+        return f"{what} (unnamed)"
+    if kind == "Namespace":
+        return f"{what} {name}"
+    ns = md.get("namespace") if isinstance(md, dict) else None
+    return f"{what} {ns if isinstance(ns, str) and ns else default_ns}/{name}"
 
 
 def _template_pod_name(key: WorkloadKey, taken: set[tuple[str, str]]) -> str:
