@@ -139,11 +139,16 @@ class Verdict:
     def explain(self) -> str:
         """A readable account of both directions."""
         word = "ALLOWED" if self.allowed else "DENIED"
-        lines = [f"{endpoint_id(self.src)} -> {endpoint_id(self.dst)} port {self.port_text}: {word}"]
+        lines = [
+            f"{endpoint_id(self.src)} -> {endpoint_id(self.dst)} port {self.port_text}: {word}"
+        ]
         for side in self.reasons:
             where = "egress from" if side.direction == "egress" else "ingress to"
-            who = _describe_endpoint(side.pod if side.pod is not None else (
-                self.src if side.direction == "egress" else self.dst))
+            who = _describe_endpoint(
+                side.pod
+                if side.pod is not None
+                else (self.src if side.direction == "egress" else self.dst)
+            )
             mark = "allowed" if side.allowed else "denied"
             lines.append(f"  {where} {who}: {mark}")
             if side.pod is not None and side.isolated and side.isolating:
@@ -215,7 +220,9 @@ def decide_direction(
     )
 
 
-def _matching_peer(rule: CompiledRule, peer_class: int | None, peer_key: int | None) -> int | None | bool:
+def _matching_peer(
+    rule: CompiledRule, peer_class: int | None, peer_key: int | None
+) -> int | bool | None:
     """Index of the first peer admitting the other side; None if the rule admits everyone;
     False if no peer does."""
     if rule.all_peers:
@@ -230,7 +237,7 @@ def _matching_peer(rule: CompiledRule, peer_class: int | None, peer_key: int | N
 
 def _matching_port(
     rule: CompiledRule, protocol: Protocol, port: int, dst_ports: tuple[Any, ...] | None
-) -> int | None | bool:
+) -> int | bool | None:
     if not rule.ports:
         return None
     for pm in rule.ports:
