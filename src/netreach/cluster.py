@@ -11,7 +11,6 @@ import ipaddress
 import re
 from collections.abc import Sequence
 from functools import cached_property
-from typing import cast
 
 import netreach.load as _loader_package  # noqa: F401  (bind the package before `load` shadows it)
 from netreach.analyses.connectivity import Connectivity, Level, NodeFilter, PortFilter
@@ -143,7 +142,7 @@ class Cluster:
         proto = protocol.upper()
         if proto not in PROTOCOLS:
             raise QueryError(f"unknown protocol {protocol!r} (expected TCP, UDP or SCTP)")
-        p = cast(Protocol, proto)
+        p: Protocol = proto
         s = self.resolve(src)
         d = self.resolve(dst)
         number, name = self.resolve_port(d, port, p)
