@@ -4,10 +4,11 @@ API server's field path and wording, at the right line. And defaulting."""
 
 from __future__ import annotations
 
-import pytest
-from conftest import ErrorsOf, LoadText
+from collections.abc import Callable
 
-from netreach.model import IPBlock, LabelSelector, Peer, PolicyPort, Requirement, Rule
+import pytest
+
+from netreach.model import IPBlock, LabelSelector, Peer, PolicyPort, Requirement, Rule, Snapshot
 
 HEAD = """apiVersion: networking.k8s.io/v1
 kind: NetworkPolicy
@@ -16,6 +17,9 @@ metadata:
   namespace: default
 spec:
 """  # the spec body starts on line 7
+
+LoadText = Callable[..., Snapshot]  # the load_text fixture (conftest.py)
+ErrorsOf = Callable[..., list[str]]  # the errors_of fixture
 
 
 def policy(body: str, name: str = "p") -> str:
