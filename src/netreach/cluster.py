@@ -18,6 +18,7 @@ from netreach.engine.compile import Compiled
 from netreach.engine.matrix import ClassMatrix
 from netreach.engine.verdict import DirectionVerdict, Endpoint, Verdict, decide_direction
 from netreach.errors import QueryError
+from netreach.load.limits import Limits
 from netreach.model import (
     PROTOCOLS,
     Namespace,
@@ -236,12 +237,15 @@ def load(
     skip_invalid: bool = False,
     strict: bool = False,
     options: Options | None = None,
+    limits: Limits | None = None,
 ) -> Cluster:
     """Read files, directories or `-` (stdin), validate as the API server would, and compile.
 
-    Raises `InputError` listing every problem when the input is invalid.
+    Raises `InputError` listing every problem when the input is invalid or over `limits`.
     """
     from netreach.load import load_snapshot
 
-    snapshot = load_snapshot(*paths, namespace=namespace, skip_invalid=skip_invalid, strict=strict)
+    snapshot = load_snapshot(
+        *paths, namespace=namespace, skip_invalid=skip_invalid, strict=strict, limits=limits
+    )
     return Cluster(snapshot, options)

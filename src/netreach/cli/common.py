@@ -12,8 +12,11 @@ from rich.console import Console
 
 from netreach.cluster import Cluster
 from netreach.errors import InputError, NetreachError, QueryError
+from netreach.load.limits import Limits
 from netreach.model import Options, Snapshot
+from netreach.render.escape import terminal
 
+_DEFAULTS = Limits()
 F = TypeVar("F", bound=Callable[..., Any])
 
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -29,6 +32,7 @@ class InputOptions:
     ipblock_matches_pods: bool
     self_traffic: str
     verbose: int
+    limits: Limits = _DEFAULTS
 
 
 def input_options(func: F) -> F:
@@ -65,6 +69,27 @@ def input_options(func: F) -> F:
             help="Whether a pod's traffic to itself is subject to its policies.",
         ),
         click.option("-v", "--verbose", count=True, help="More detail (skipped objects, ...)."),
+        click.option(
+            "--max-input-bytes",
+            type=click.IntRange(min=0),
+            default=_DEFAULTS.max_input_bytes,
+            show_default=True,
+            help="Refuse inputs larger than this in total (see docs/limits.md).",
+        ),
+        click.option(
+            "--max-alias-nodes",
+            type=click.IntRange(min=0),
+            default=_DEFAULTS.max_alias_nodes,
+            show_default=True,
+            help="Refuse a YAML document whose aliases expand it by more nodes (alias bombs).",
+        ),
+        click.option(
+            "--max-depth",
+            type=click.IntRange(min=1),
+            default=_DEFAULTS.max_depth,
+            show_default=True,
+            help="Refuse a document nested deeper than this.",
+        ),
     ]
     for option in reversed(options):
         func = option(func)
@@ -82,6 +107,11 @@ def collect_inputs(kwargs: dict[str, Any]) -> InputOptions:
         ipblock_matches_pods=kwargs.pop("ipblock_matches_pods"),
         self_traffic=kwargs.pop("self_traffic"),
         verbose=kwargs.pop("verbose"),
+        limits=Limits(
+            max_input_bytes=kwargs.pop("max_input_bytes"),
+            max_alias_nodes=kwargs.pop("max_alias_nodes"),
+            max_depth=kwargs.pop("max_depth"),
+        ),
     )
 
 
@@ -99,17 +129,17 @@ def run_guarded(command: click.Command) -> int:
         return int(exc.exit_code)
     except InputError as exc:
         for problem in exc.problems:
-            err_console.print(str(problem), markup=False)
+            err_console.print(terminal(str(problem)), markup=False)
         n = len(exc.problems)
         err_console.print(
             f"netreach: {n} problem{'s' if n != 1 else ''} in the input", markup=False
         )
         return 2
     except QueryError as exc:
-        err_console.print(f"netreach: {exc}", markup=False)
+        err_console.print(terminal(f"netreach: {exc}"), markup=False)
         return 2
     except NetreachError as exc:
-        err_console.print(f"netreach: {exc}", markup=False)
+        err_console.print(terminal(f"netreach: {exc}"), markup=False)
         return 2
     except KeyboardInterrupt:
         return 130
@@ -130,10 +160,11 @@ def cluster_from_inputs(inputs: InputOptions) -> Cluster:
     if not inputs.paths:
         raise click.UsageError("give at least one file, directory or - (stdin)")
     snapshot = load_sources(
-        read_paths(inputs.paths),
+        read_paths(inputs.paths, inputs.limits.max_input_bytes),
         namespace=inputs.namespace,
         skip_invalid=inputs.skip_invalid,
         strict=inputs.strict,
+        limits=inputs.limits,
     )
     report_load(snapshot, inputs.verbose)
     options = Options(
@@ -144,20 +175,37 @@ def cluster_from_inputs(inputs: InputOptions) -> Cluster:
 
 
 def report_load(snapshot: Snapshot, verbose: int) -> None:
-    """Warnings, dropped objects and (with -v) skipped objects, on stderr."""
+    """Warnings, dropped objects and a count of objects not modelled on stderr; `-v` lists
+    each object not modelled with its location."""
     for problem in snapshot.invalid:
-        err_console.print(f"skipped invalid: {problem}", markup=False)
+        err_console.print(terminal(f"skipped invalid: {problem}"), markup=False)
+    if snapshot.invalid:
+        n = len(snapshot.invalid)
+        err_console.print(
+            f"netreach: {n} problem{'s' if n != 1 else ''} skipped (--skip-invalid): "
+            "the objects listed above are left out of every result",
+            markup=False,
+        )
     for warning in snapshot.warnings:
-        err_console.print(f"warning: {warning}", markup=False)
-    if snapshot.skipped:
-        total = sum(len(v) for v in snapshot.skipped.values())
-        kinds = ", ".join(f"{k} ({len(v)})" for k, v in sorted(snapshot.skipped.items()))
-        if verbose:
-            err_console.print(f"not modelled: {total} objects: {kinds}", markup=False)
-            if verbose > 1:
-                for kind, locs in sorted(snapshot.skipped.items()):
-                    for loc in locs:
-                        err_console.print(f"  {loc}: {kind}", markup=False)
+        err_console.print(terminal(f"warning: {warning}"), markup=False)
+    for line in skipped_lines(snapshot, verbose):
+        err_console.print(terminal(line), markup=False)
+
+
+def skipped_lines(snapshot: Snapshot, verbose: int) -> list[str]:
+    """A count of the objects read but not modelled (other kinds, finished pods), by kind;
+    with `verbose`, one line per object."""
+    if not snapshot.skipped:
+        return []
+    total = sum(len(v) for v in snapshot.skipped.values())
+    kinds = ", ".join(f"{k} ({len(v)})" for k, v in sorted(snapshot.skipped.items()))
+    lines = [f"not modelled: {total} object{'s' if total != 1 else ''}: {kinds}"]
+    if not verbose:
+        lines[0] += " (-v lists them)"
+        return lines
+    for kind, locs in sorted(snapshot.skipped.items()):
+        lines.extend(f"  {loc}: {kind}" for loc in locs)
+    return lines
 
 
 def namespaces_in_scope(inputs: InputOptions) -> list[str] | None:

@@ -9,10 +9,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from netreach.load.build import Builder
+from netreach.load.limits import Limits
 from netreach.load.sources import Source, read_paths
 from netreach.model import Snapshot
 
-__all__ = ["Source", "load_snapshot", "load_sources", "read_paths"]
+__all__ = ["Limits", "Source", "load_snapshot", "load_sources", "read_paths"]
 
 
 def load_sources(
@@ -21,12 +22,17 @@ def load_sources(
     namespace: str | None = None,
     skip_invalid: bool = False,
     strict: bool = False,
+    limits: Limits | None = None,
 ) -> Snapshot:
     """Read and validate every source. Raises InputError listing every error, unless
     `skip_invalid` (then invalid objects are dropped, their errors in `Snapshot.invalid`).
     `namespace` is the namespace of objects that name none (default "default"); `strict`
-    makes unknown fields errors instead of warnings."""
-    builder = Builder(namespace or "default", skip_invalid=skip_invalid, strict=strict)
+    makes unknown fields errors instead of warnings; `limits` bounds the input (an
+    InputError names the limit and its flag)."""
+    limits = limits or Limits()
+    builder = Builder(
+        namespace or "default", skip_invalid=skip_invalid, strict=strict, limits=limits
+    )
     for source in sources:
         builder.read(source)
     return builder.finish()
@@ -37,8 +43,14 @@ def load_snapshot(
     namespace: str | None = None,
     skip_invalid: bool = False,
     strict: bool = False,
+    limits: Limits | None = None,
 ) -> Snapshot:
     """`load_sources` over files, directories (recursive) and "-" (stdin)."""
+    limits = limits or Limits()
     return load_sources(
-        read_paths(paths), namespace=namespace, skip_invalid=skip_invalid, strict=strict
+        read_paths(paths, limits.max_input_bytes),
+        namespace=namespace,
+        skip_invalid=skip_invalid,
+        strict=strict,
+        limits=limits,
     )

@@ -10,6 +10,7 @@ from typing import Any
 from netreach.errors import InputError, Problem
 from netreach.load.check import Checker
 from netreach.load.decode import parse_source
+from netreach.load.limits import Limits
 from netreach.load.meta import Meta, OwnerRef, read_meta
 from netreach.load.names import is_dns1123_subdomain
 from netreach.load.pods import (
@@ -66,8 +67,17 @@ class _RealPod:
 class Builder:
     """Accumulates objects of all sources, then assembles the Snapshot."""
 
-    def __init__(self, default_ns: str, *, skip_invalid: bool, strict: bool) -> None:
+    def __init__(
+        self,
+        default_ns: str,
+        *,
+        skip_invalid: bool,
+        strict: bool,
+        limits: Limits | None = None,
+    ) -> None:
         self.default_ns = default_ns
+        self.limits = limits or Limits()
+        self.input_bytes = 0
         self.skip_invalid = skip_invalid
         self.strict = strict
         self.errors: list[Problem] = []
@@ -83,11 +93,32 @@ class Builder:
     # --- reading -------------------------------------------------------------------------
 
     def read(self, source: Source) -> None:
-        parsed = parse_source(source)
+        self._count_bytes(source)
+        parsed = parse_source(source, self.limits)
         self._fail(parsed.problems)
         for index, value in parsed.docs:
             if value is not None:
                 self._document(value, Location(source, index))
+
+    def _count_bytes(self, source: Source) -> None:
+        """Refuse the whole input (not just this file) once it is over the size limit: results
+        from part of the input would silently be wrong."""
+        try:
+            self.input_bytes += source.size()
+        except OSError:
+            return  # reading it will report why
+        limit = self.limits.max_input_bytes
+        if self.input_bytes > limit:
+            raise InputError(
+                [
+                    *self.errors,
+                    Problem(
+                        f"input is over the size limit of {limit:,} bytes "
+                        f"({self.input_bytes:,} bytes so far); raise it with --max-input-bytes",
+                        Location(source, -1),
+                    ),
+                ]
+            )
 
     def _fail(self, problems: list[Problem]) -> None:
         (self.snapshot.invalid if self.skip_invalid else self.errors).extend(problems)

@@ -29,20 +29,33 @@ def fmt_path(path: FieldPath) -> str:
     return out
 
 
+# Values quoted in messages are cut to this many characters (a 1 MB label value stays readable).
+MAX_QUOTED = 1024
+
+
 def fmt_value(value: Any) -> str:
-    """A value as Go's %v/%q print it in field errors: strings quoted, JSON for the rest."""
+    """A value as Go's %v/%q print it in field errors: strings quoted, JSON for the rest; long
+    values are cut (the field path says where the whole value is)."""
     if isinstance(value, str):
+        if len(value) > MAX_QUOTED:
+            return _cut(orjson.dumps(value[:MAX_QUOTED]).decode(), len(value))
         return orjson.dumps(value).decode()
     if value is None:
         return "null"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int | float):
-        return repr(value)
+        text = repr(value) if abs(value) < 10**MAX_QUOTED else f"<{type_name(value)}>"
+        return text
     try:
-        return orjson.dumps(value).decode()
-    except TypeError:
-        return repr(value)
+        text = orjson.dumps(value).decode()
+    except TypeError:  # orjson.JSONEncodeError: too deep, or not a JSON type
+        return f"<{type_name(value)}>"
+    return text if len(text) <= MAX_QUOTED else _cut(text[:MAX_QUOTED], len(text))
+
+
+def _cut(head: str, total: int) -> str:
+    return f"{head}... ({total:,} characters)"
 
 
 def type_name(value: Any) -> str:

@@ -6,6 +6,8 @@ keys) carry their line directly.
 
 from __future__ import annotations
 
+import contextlib
+import json
 from collections.abc import Hashable
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,6 +16,7 @@ import orjson
 import yaml
 
 from netreach.errors import Problem
+from netreach.load.limits import Limits, document_problem
 from netreach.load.sources import DecodeFailure, Source, decode_text
 from netreach.model import Location
 
@@ -38,6 +41,19 @@ class _Loader(yaml.CSafeLoader):
                 seen.add(key.value)
         return super().construct_mapping(node, deep)
 
+    def construct_int(self, node: yaml.ScalarNode) -> int:
+        """Python refuses to convert integers of over 4,300 digits: say where, not a traceback."""
+        try:
+            value: int = super().construct_yaml_int(node)
+        except ValueError:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"integer of {len(node.value):,} digits is too large", node.start_mark
+            ) from None
+        return value
+
+
+_Loader.add_constructor("tag:yaml.org,2002:int", _Loader.construct_int)
+
 
 _Loader.yaml_implicit_resolvers = {
     first: [(tag, rx) for tag, rx in resolvers if tag != _TIMESTAMP_TAG]
@@ -53,7 +69,9 @@ class Parsed:
     problems: list[Problem] = field(default_factory=list)
 
 
-def parse_source(source: Source) -> Parsed:
+def parse_source(source: Source, limits: Limits | None = None) -> Parsed:
+    """The documents of a source; documents over a limit are replaced by a problem."""
+    limits = limits or Limits()
     out = Parsed()
     try:
         raw = source.read_bytes()
@@ -69,6 +87,14 @@ def parse_source(source: Source) -> Parsed:
         _parse_json(source, text, out)
     else:
         _parse_yaml(source, text, out)
+    kept: list[tuple[int, Any]] = []
+    for index, value in out.docs:
+        why = document_problem(value, limits)
+        if why is None:
+            kept.append((index, value))
+        else:
+            out.problems.append(Problem(why, Location(source, index)))
+    out.docs = kept
     return out
 
 
@@ -85,6 +111,52 @@ def _parse_json(source: Source, text: str, out: Parsed) -> None:
         out.problems.append(
             Problem(f"invalid JSON: {e.msg} (column {e.colno})", source.at_line(e.lineno))
         )
+        return
+    for key in _json_duplicate_keys(text):
+        lines: list[int | None] = [*_key_lines(text, key)]
+        for line in lines or [None]:
+            out.problems.append(
+                Problem(f'duplicate key "{key}" (strict decoding error)', _loc(source, line))
+            )
+
+
+def _json_duplicate_keys(text: str) -> list[str]:
+    """Keys that repeat within one JSON object (orjson silently keeps the last one)."""
+    found: list[str] = []
+
+    def pairs_hook(pairs: list[tuple[str, Any]]) -> None:
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen and key not in found:
+                found.append(key)
+            seen.add(key)
+
+    # orjson parsed it; too deep for json here means the depth limit reports it.
+    with contextlib.suppress(ValueError, RecursionError):
+        json.loads(text, object_pairs_hook=pairs_hook)
+    return found
+
+
+def _key_lines(text: str, key: str) -> list[int]:
+    """Lines of the repeated occurrences of `key` (JSON is YAML: compose it, keep no values)."""
+    lines: list[int] = []
+    try:
+        stack: list[yaml.Node] = list(yaml.compose_all(text, Loader=yaml.CSafeLoader))
+    except yaml.YAMLError:
+        return lines
+    while stack:
+        node = stack.pop()
+        if isinstance(node, yaml.MappingNode):
+            seen = False
+            for k, v in node.value:
+                if isinstance(k, yaml.ScalarNode) and k.value == key:
+                    if seen:
+                        lines.append(k.start_mark.line + 1)
+                    seen = True
+                stack.append(v)
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
+    return sorted(lines)
 
 
 def _parse_yaml(source: Source, text: str, out: Parsed) -> None:
@@ -111,6 +183,8 @@ def _parse_yaml(source: Source, text: str, out: Parsed) -> None:
         err_line = mark.line + 1 if mark is not None else None
         out.problems.append(Problem(f"invalid YAML: {what}", _loc(source, err_line)))
     except yaml.YAMLError as e:
+        out.problems.append(Problem(f"invalid YAML: {e}", _loc(source, None)))
+    except (ValueError, RecursionError) as e:  # a constructor's own limits; no line known
         out.problems.append(Problem(f"invalid YAML: {e}", _loc(source, None)))
     finally:
         loader.dispose()

@@ -45,6 +45,12 @@ class Source:
         with open(self.name, "rb") as f:
             return f.read()
 
+    def size(self) -> int:
+        """Bytes in the source, without reading a file."""
+        if self._data is not None:
+            return len(self._data)
+        return os.path.getsize(self.name)
+
     @property
     def is_json(self) -> bool:
         return self.name.lower().endswith(".json")
@@ -138,13 +144,16 @@ class DecodeFailure:
         self.line = line
 
 
-def read_paths(paths: Sequence[str]) -> list[Source]:
-    """Sources for files, directories (recursive, YAML/JSON files, sorted) and "-" (stdin)."""
+def read_paths(paths: Sequence[str], max_stdin_bytes: int | None = None) -> list[Source]:
+    """Sources for files, directories (recursive, YAML/JSON files, sorted) and "-" (stdin).
+    Stdin is read up to `max_stdin_bytes` + 1 bytes, so an endless stream is still refused by
+    the input size limit."""
     sources: list[Source] = []
     missing: list[Problem] = []
     for path in paths:
         if path == "-":
-            sources.append(Source("<stdin>", sys.stdin.buffer.read()))
+            cap = -1 if max_stdin_bytes is None else max_stdin_bytes + 1
+            sources.append(Source("<stdin>", sys.stdin.buffer.read(cap)))
         elif os.path.isdir(path):
             sources.extend(Source.from_path(p) for p in _walk(path))
         elif os.path.exists(path):
