@@ -13,6 +13,27 @@ from netreach.model import LabelSelector, Operator, Requirement
 _OPERATORS: tuple[Operator, ...] = ("In", "NotIn", "Exists", "DoesNotExist")
 SELECTOR_FIELDS = frozenset({"matchLabels", "matchExpressions"})
 _REQUIREMENT_FIELDS = frozenset({"key", "operator", "values"})
+# ObjectMeta (meta/v1): a typo here (`lables`) would silently drop labels.
+OBJECT_META_FIELDS = frozenset(
+    {
+        "name",
+        "generateName",
+        "namespace",
+        "selfLink",
+        "uid",
+        "resourceVersion",
+        "generation",
+        "creationTimestamp",
+        "deletionTimestamp",
+        "deletionGracePeriodSeconds",
+        "labels",
+        "annotations",
+        "ownerReferences",
+        "finalizers",
+        "managedFields",
+        "clusterName",  # removed in 1.24; still in older dumps
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +54,7 @@ def read_meta(
     c: Checker, obj: dict[str, Any], name_rule: Callable[[str], list[str]], namespaced: bool
 ) -> Meta:
     md = c.mapping(obj.get("metadata"), ("metadata",)) or {}
+    c.unknown_fields(md, ("metadata",), OBJECT_META_FIELDS)
     name = c.string(md.get("name"), ("metadata", "name"))
     if not name:
         c.required(("metadata", "name"), "name or generateName is required")

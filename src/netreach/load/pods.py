@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from netreach.load.check import Checker, FieldPath
-from netreach.load.meta import Meta, read_labels, read_meta
+from netreach.load.meta import OBJECT_META_FIELDS, Meta, read_labels, read_meta
 from netreach.load.names import (
     is_dns1123_label,
     is_dns1123_subdomain,
@@ -29,8 +29,60 @@ WORKLOAD_TEMPLATES: dict[str, FieldPath] = {
 
 NAMESPACE_LABEL = "kubernetes.io/metadata.name"
 
+# Fields checked for typos (unknown: a warning, an error with --strict): the levels on the way
+# to what netreach reads. Deeper parts (containers, workload specs) are not checked.
+TOP_FIELDS = frozenset({"apiVersion", "kind", "metadata", "spec", "status"})
+_TEMPLATE_FIELDS = frozenset({"metadata", "spec"})
+_CONTAINER_PORT_FIELDS = frozenset({"containerPort", "hostPort", "hostIP", "name", "protocol"})
+POD_SPEC_FIELDS = frozenset(
+    {
+        "activeDeadlineSeconds",
+        "affinity",
+        "automountServiceAccountToken",
+        "containers",
+        "dnsConfig",
+        "dnsPolicy",
+        "enableServiceLinks",
+        "ephemeralContainers",
+        "hostAliases",
+        "hostIPC",
+        "hostNetwork",
+        "hostPID",
+        "hostUsers",
+        "hostname",
+        "hostnameOverride",
+        "imagePullSecrets",
+        "initContainers",
+        "nodeName",
+        "nodeSelector",
+        "os",
+        "overhead",
+        "preemptionPolicy",
+        "priority",
+        "priorityClassName",
+        "readinessGates",
+        "resourceClaims",
+        "resources",
+        "restartPolicy",
+        "runtimeClassName",
+        "schedulerName",
+        "schedulingGates",
+        "securityContext",
+        "serviceAccount",
+        "serviceAccountName",
+        "setHostnameAsFQDN",
+        "shareProcessNamespace",
+        "subdomain",
+        "terminationGracePeriodSeconds",
+        "tolerations",
+        "topologySpreadConstraints",
+        "volumes",
+    }
+)
+
 
 def read_namespace(c: Checker, obj: dict[str, Any]) -> Meta:
+    c.unknown_fields(obj, (), TOP_FIELDS)
     meta = read_meta(c, obj, is_dns1123_label, namespaced=False)
     return meta
 
@@ -57,6 +109,7 @@ def pod_phase(obj: dict[str, Any]) -> str:
 
 
 def read_pod(c: Checker, obj: dict[str, Any]) -> RawPod:
+    c.unknown_fields(obj, (), TOP_FIELDS)
     meta = read_meta(c, obj, is_dns1123_subdomain, namespaced=True)
     spec = read_pod_spec(c, obj.get("spec"), ("spec",), meta.labels)
     status = c.mapping(obj.get("status"), ("status",)) or {}
@@ -86,18 +139,22 @@ def _ip(c: Checker, value: Any, path: FieldPath) -> str | None:
 
 def read_template(c: Checker, obj: dict[str, Any], kind: str) -> PodSpec:
     """The pod template of a workload: its labels, container ports, hostNetwork."""
+    c.unknown_fields(obj, (), TOP_FIELDS)
     path = WORKLOAD_TEMPLATES[kind]
     node: Any = obj
     for i, key in enumerate(path):
         node = c.mapping(node.get(key), path[: i + 1]) if isinstance(node, dict) else None
     template: dict[str, Any] = node or {}
+    c.unknown_fields(template, path, _TEMPLATE_FIELDS)
     md = c.mapping(template.get("metadata"), (*path, "metadata")) or {}
+    c.unknown_fields(md, (*path, "metadata"), OBJECT_META_FIELDS)
     labels = read_labels(c, md.get("labels"), (*path, "metadata", "labels"))
     return read_pod_spec(c, template.get("spec"), (*path, "spec"), labels)
 
 
 def read_pod_spec(c: Checker, value: Any, path: FieldPath, labels: dict[str, str]) -> PodSpec:
     spec = c.mapping(value, path) or {}
+    c.unknown_fields(spec, path, POD_SPEC_FIELDS)
     ports: list[ContainerPort] = []
     for group in ("containers", "initContainers"):
         gpath = (*path, group)
@@ -121,6 +178,7 @@ def _container_port(c: Checker, value: Any, path: FieldPath) -> ContainerPort | 
     raw = c.mapping(value, path)
     if raw is None:
         return None
+    c.unknown_fields(raw, path, _CONTAINER_PORT_FIELDS)
     number = c.integer(raw.get("containerPort"), (*path, "containerPort"))
     ok = number is not None
     if number is None:
