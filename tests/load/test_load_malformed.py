@@ -109,7 +109,9 @@ def test_duplicate_mapping_key(errors_of: ErrorsOf) -> None:
         "metadata: {name: p, namespace: default}\nspec:\n  podSelector: {}\n"
         "  ingress: []\n  ingress:\n  - {}\n"
     )
-    assert errors_of(text) == ['t.yaml:7: duplicate key "ingress" (strict decoding error)']
+    assert errors_of(text) == [
+        't.yaml:7: NetworkPolicy default/p: duplicate key "ingress" (strict decoding error)'
+    ]
 
 
 def test_merge_keys_are_not_duplicates(load_text: LoadText) -> None:

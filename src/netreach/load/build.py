@@ -96,6 +96,7 @@ class Builder:
         self._count_bytes(source)
         parsed = parse_source(source, self.limits)
         self._fail(parsed.problems)
+        self._fail(parsed.duplicate_problems(source, self._document_ref))
         for index, value in parsed.docs:
             if value is not None:
                 self._document(value, Location(source, index))
@@ -119,6 +120,11 @@ class Builder:
                     ),
                 ]
             )
+
+    def _document_ref(self, value: Any) -> str:
+        if not isinstance(value, dict) or "items" in value:
+            return ""
+        return _object_ref(value.get("kind"), value.get("metadata"), self.default_ns)
 
     def _fail(self, problems: list[Problem]) -> None:
         (self.snapshot.invalid if self.skip_invalid else self.errors).extend(problems)

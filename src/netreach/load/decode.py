@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -67,6 +67,20 @@ class Parsed:
 
     docs: list[tuple[int, Any]] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    # Repeated mapping keys: (document index, key, line or None); the builder names the object.
+    duplicates: list[tuple[int, str, int | None]] = field(default_factory=list)
+
+    def duplicate_problems(self, source: Source, ref_of: Callable[[Any], str]) -> list[Problem]:
+        """One error per repeated key, naming the object of its document via `ref_of`."""
+        values = dict(self.docs)
+        return [
+            Problem(
+                f'duplicate key "{key}" (strict decoding error)',
+                _loc(source, line),
+                ref_of(values.get(doc)),
+            )
+            for doc, key, line in self.duplicates
+        ]
 
 
 def parse_source(source: Source, limits: Limits | None = None) -> Parsed:
@@ -114,10 +128,17 @@ def _parse_json(source: Source, text: str, out: Parsed) -> None:
         return
     for key in _json_duplicate_keys(text):
         lines: list[int | None] = [*_key_lines(text, key)]
-        for line in lines or [None]:
-            out.problems.append(
-                Problem(f'duplicate key "{key}" (strict decoding error)', _loc(source, line))
-            )
+        out.duplicates.extend((0, key, line) for line in lines or [None])
+
+
+def _char_at(text: str, line: int, column: int) -> str:
+    """The character at a 0-based line and column, "" past the end."""
+    start = 0
+    for _ in range(line):
+        start = text.find("\n", start) + 1
+        if start == 0:
+            return ""
+    return text[start + column : start + column + 1]
 
 
 def _json_duplicate_keys(text: str) -> list[str]:
@@ -165,10 +186,7 @@ def _parse_yaml(source: Source, text: str, out: Parsed) -> None:
     try:
         while loader.check_data():  # type: ignore[no-untyped-call]  # untyped in the stubs
             value = loader.get_data()
-            for key, line in loader.duplicates:
-                out.problems.append(
-                    Problem(f'duplicate key "{key}" (strict decoding error)', source.at_line(line))
-                )
+            out.duplicates.extend((index, key, line) for key, line in loader.duplicates)
             loader.duplicates.clear()
             out.docs.append((index, value))
             index += 1
@@ -181,6 +199,8 @@ def _parse_yaml(source: Source, text: str, out: Parsed) -> None:
                 what += f" at line {e.context_mark.line + 1}"
             what += ")"
         err_line = mark.line + 1 if mark is not None else None
+        if mark is not None and _char_at(text, mark.line, mark.column) == "\t":
+            what += "; a tab: YAML indents with spaces only"
         out.problems.append(Problem(f"invalid YAML: {what}", _loc(source, err_line)))
     except yaml.YAMLError as e:
         out.problems.append(Problem(f"invalid YAML: {e}", _loc(source, None)))

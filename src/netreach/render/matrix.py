@@ -9,6 +9,7 @@ from typing import IO
 import orjson
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from netreach.analyses.connectivity import Connection, Connectivity, connection_json, node_json
 from netreach.render.escape import csv_cell, dot_string, markdown, terminal
@@ -98,7 +99,8 @@ def print_table(conns: Iterable[Connection], console: Console, title: str = "") 
     table.add_column("connections", overflow="fold")
     n = 0
     for c in conns:
-        table.add_row(terminal(c.src), terminal(c.dst), str(c.conns))
+        # Text, not str: a str cell is Rich markup, and ids such as `ns/x[Kind]` hold brackets.
+        table.add_row(Text(terminal(c.src)), Text(terminal(c.dst)), Text(str(c.conns)))
         n += 1
     console.print(table)
     return n
