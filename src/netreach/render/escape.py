@@ -13,6 +13,11 @@ def terminal(text: str) -> str:
     return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
+def one_line(text: str) -> str:
+    """`terminal`, and newlines shown as \\n: a name must not start a line of its own."""
+    return terminal(text).replace("\n", "\\n")
+
+
 def csv_cell(text: str) -> str:
     """Stop spreadsheet formula injection: a cell starting with = + - @ (or tab/CR) is quoted
     with a leading apostrophe, as OWASP recommends."""
@@ -30,4 +35,4 @@ def markdown(text: str) -> str:
 
 def dot_string(text: str) -> str:
     """A Graphviz double-quoted string body."""
-    return terminal(text).replace("\\", "\\\\").replace('"', '\\"')
+    return terminal(text).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")

@@ -12,7 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from netreach.analyses.connectivity import Connection, Connectivity, connection_json, node_json
-from netreach.render.escape import csv_cell, dot_string, markdown, terminal
+from netreach.render.escape import csv_cell, dot_string, markdown, one_line
 
 FORMATS = ("table", "txt", "json", "csv", "md", "dot")
 
@@ -24,7 +24,7 @@ def conns_text(c: Connection, compat: bool = False) -> str:
 def write_txt(conns: Iterable[Connection], out: IO[str], compat: bool = False) -> int:
     n = 0
     for c in conns:
-        out.write(f"{terminal(c.src)} => {terminal(c.dst)} : {conns_text(c, compat)}\n")
+        out.write(f"{one_line(c.src)} => {one_line(c.dst)} : {conns_text(c, compat)}\n")
         n += 1
     return n
 
@@ -48,7 +48,7 @@ def write_csv(conns: Iterable[Connection], out: IO[str]) -> int:
     w.writerow(["src", "dst", "connections"])
     n = 0
     for c in conns:
-        w.writerow([csv_cell(c.src), csv_cell(c.dst), csv_cell(str(c.conns))])
+        w.writerow([csv_cell(one_line(c.src)), csv_cell(one_line(c.dst)), str(c.conns)])
         n += 1
     return n
 
@@ -100,7 +100,7 @@ def print_table(conns: Iterable[Connection], console: Console, title: str = "") 
     n = 0
     for c in conns:
         # Text, not str: a str cell is Rich markup, and ids such as `ns/x[Kind]` hold brackets.
-        table.add_row(Text(terminal(c.src)), Text(terminal(c.dst)), Text(str(c.conns)))
+        table.add_row(Text(one_line(c.src)), Text(one_line(c.dst)), Text(str(c.conns)))
         n += 1
     console.print(table)
     return n

@@ -7,7 +7,7 @@ from rich.markup import escape
 from rich.text import Text
 
 from netreach.engine.verdict import Verdict, endpoint_id
-from netreach.render.escape import terminal
+from netreach.render.escape import one_line, terminal
 
 console = Console(highlight=False, soft_wrap=True)
 
@@ -23,7 +23,7 @@ def print_verdict(verdict: Verdict, out: Console | None = None) -> None:
         Text("ALLOWED", style="bold green") if verdict.allowed else Text("DENIED", style="bold red")
     )
     head = Text(
-        terminal(
+        one_line(
             f"{endpoint_id(verdict.src)} -> {endpoint_id(verdict.dst)} port {verdict.port_text}: "
         )
     )
