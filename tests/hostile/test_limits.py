@@ -35,7 +35,8 @@ def deep_flow(depth: int) -> str:
 
 
 def deep_block(depth: int) -> str:
-    return NS + "  labels:\n" + "".join(" " * (4 + 2 * i) + f"k{i}:\n" for i in range(depth))
+    # One more space per level: 10,000 levels take 50 MB.
+    return NS + "  labels:\n" + "".join(" " * (3 + i) + "k:\n" for i in range(depth))
 
 
 def deep_json(depth: int) -> str:
@@ -101,11 +102,6 @@ def test_nesting_over_depth_limit_refused() -> None:
 
 def test_depth_limit_can_be_raised() -> None:
     assert "metadata.labels" in problems(deep_flow(150), max_depth=200)[0]
-
-
-def test_wide_mapping_loads() -> None:
-    snap = load_sources([Source("t.yaml", wide_mapping(200_000).encode())])
-    assert list(snap.namespaces) == ["x"]
 
 
 def test_megabyte_string_cut_in_message() -> None:
