@@ -183,7 +183,9 @@ class Compiled:
         by_key: dict[tuple[object, ...], PodClass] = {}
         class_of: dict[str, int] = {}
         self.pod_ip_sig: dict[int, frozenset[int]] = {}
+        exempt_host = self.options.host_network == "exempt"
         for pod in self.snapshot.pods:
+            host = pod.host_network and exempt_host
             sig: frozenset[int] = frozenset()
             if ip_sig_of_atom:
                 s: set[int] = set()
@@ -194,12 +196,12 @@ class Compiled:
                 pod.namespace,
                 tuple(sorted(pod.labels.items())),
                 pod.ports,
-                pod.host_network,
+                host,
                 sig,
             )
             pc = by_key.get(key)
             if pc is None:
-                pc = PodClass(len(classes), pod.namespace, pod.labels, pod.ports, pod.host_network)
+                pc = PodClass(len(classes), pod.namespace, pod.labels, pod.ports, host)
                 classes.append(pc)
                 by_key[key] = pc
                 self.pod_ip_sig[pc.index] = sig
@@ -318,6 +320,10 @@ class Compiled:
         return cr
 
     # --- per-class views ----------------------------------------------------------------------
+    def exempt(self, pod: Pod) -> bool:
+        """Whether NetworkPolicy leaves this pod alone (a host-network pod, by default)."""
+        return self.classes[self.class_of[pod.id]].host_network
+
     def is_isolated(self, class_index: int, direction: Direction) -> bool:
         return bool(self.isolating[direction][class_index])
 
