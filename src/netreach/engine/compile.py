@@ -213,13 +213,13 @@ class Compiled:
         self.label_index = LabelIndex([c.labels for c in classes])
         self.ns_index = NamespaceIndex(self.namespaces)
         ns_bits: dict[str, int] = defaultdict(int)
-        host = 0
+        host_bits = 0
         for c in classes:
             ns_bits[c.namespace] |= 1 << c.index
             if c.host_network:
-                host |= 1 << c.index
+                host_bits |= 1 << c.index
         self.ns_bits: dict[str, int] = dict(ns_bits)
-        self.host_network_bits = host
+        self.host_network_bits = host_bits
         block_bits: dict[int, int] = defaultdict(int)
         for idx, sig in self.pod_ip_sig.items():
             for bid in sig:
