@@ -97,5 +97,7 @@ def block(cidr: str, *excepts: str) -> Peer:
     return Peer(ip_block=IPBlock(cidr, excepts))
 
 
-def snapshot(namespaces: list[Namespace], pods: list[Pod], policies: list[NetworkPolicy]) -> Snapshot:
+def snapshot(
+    namespaces: list[Namespace], pods: list[Pod], policies: list[NetworkPolicy]
+) -> Snapshot:
     return Snapshot({n.name: n for n in namespaces}, pods, policies)

@@ -54,6 +54,7 @@ def compile_ruleset(snapshot: Snapshot, table: str = TABLE) -> str:
         f"# {len(pods)} pods, {len(snapshot.policies)} policies. A packet passes when the",
         "# source's egress and the destination's ingress both allow it; a pod is isolated in a",
         "# direction when a policy with that policyType selects it.",
+        *(f"#   pod {p.id} = {pod_ipv4(p)}" for p in pods),
         f"table inet {table} {{",
     ]
     chains: dict[str, list[str]] = {"ingress": [], "egress": []}
