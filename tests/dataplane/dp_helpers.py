@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 
 import pytest
 
@@ -49,13 +50,14 @@ def pod(
     ip: str | None = None,
     ports: tuple[ContainerPort, ...] = (),
     host_network: bool = False,
-    **labels: str,
+    labels: Mapping[str, str] | None = None,
+    **more_labels: str,
 ) -> Pod:
     namespace, name = pod_id.split("/")
     return Pod(
         namespace=namespace,
         name=name,
-        labels=labels,
+        labels={**(labels or {}), **more_labels},
         workload=WorkloadRef(namespace, name, "Pod"),
         ips=(ip,) if ip else (),
         ports=ports,
