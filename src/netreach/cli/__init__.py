@@ -13,6 +13,7 @@ from netreach.cli.app import cli
 from netreach.cli import check as _check  # noqa: F401,E402
 from netreach.cli import validate as _validate  # noqa: F401,E402
 from netreach.cli import analyze as _analyze  # noqa: F401,E402
+from netreach.cli import matrix as _matrix  # noqa: F401,E402
 from netreach.cli import compile as _compile  # noqa: F401,E402
 from netreach.cli import verify as _verify  # noqa: F401,E402
 

@@ -10,7 +10,9 @@ from typing import Any, TypeVar
 import click
 from rich.console import Console
 
+from netreach.cluster import Cluster
 from netreach.errors import InputError, NetreachError, QueryError
+from netreach.model import Options, Snapshot
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -118,3 +120,48 @@ def run_guarded(command: click.Command) -> int:
 
 def echo_to_stdout(text: str) -> None:
     sys.stdout.write(text)
+
+
+def cluster_from_inputs(inputs: InputOptions) -> Cluster:
+    """Read, validate and model the snapshot the options name; report warnings on stderr."""
+    from netreach.load import load_sources
+    from netreach.load.sources import read_paths
+
+    if not inputs.paths:
+        raise click.UsageError("give at least one file, directory or - (stdin)")
+    snapshot = load_sources(
+        read_paths(inputs.paths),
+        namespace=inputs.namespace,
+        skip_invalid=inputs.skip_invalid,
+        strict=inputs.strict,
+    )
+    report_load(snapshot, inputs.verbose)
+    options = Options(
+        ipblock_matches_pods=inputs.ipblock_matches_pods,
+        self_traffic="allowed" if inputs.self_traffic == "allowed" else "policy",
+    )
+    return Cluster(snapshot, options)
+
+
+def report_load(snapshot: Snapshot, verbose: int) -> None:
+    """Warnings, dropped objects and (with -v) skipped objects, on stderr."""
+    for problem in snapshot.invalid:
+        err_console.print(f"skipped invalid: {problem}", markup=False)
+    for warning in snapshot.warnings:
+        err_console.print(f"warning: {warning}", markup=False)
+    if snapshot.skipped:
+        total = sum(len(v) for v in snapshot.skipped.values())
+        kinds = ", ".join(f"{k} ({len(v)})" for k, v in sorted(snapshot.skipped.items()))
+        if verbose:
+            err_console.print(f"not modelled: {total} objects: {kinds}", markup=False)
+            if verbose > 1:
+                for kind, locs in sorted(snapshot.skipped.items()):
+                    for loc in locs:
+                        err_console.print(f"  {loc}: {kind}", markup=False)
+
+
+def namespaces_in_scope(inputs: InputOptions) -> list[str] | None:
+    """-n NS limits the output to one namespace; -A (or nothing) means every namespace."""
+    if inputs.namespace and not inputs.all_namespaces:
+        return [inputs.namespace]
+    return None
