@@ -7,6 +7,7 @@ pods with dynamic ARP (see docs/verify.md). Meant to run inside `sandbox.run_iso
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -89,11 +90,21 @@ class Lab:
             raise NetreachError("lab setup failed: " + "; ".join(errors[:3]))
 
     def load(self, ruleset: str) -> None:
-        """Replace the node's ruleset in one transaction."""
+        """Replace the node's ruleset in one transaction; forget earlier connections."""
         _run(["ip", "netns", "exec", self.node, "nft", "-f", "-"], "flush ruleset\n" + ruleset)
+        self._forget_connections()
 
     def clear(self) -> None:
         _run(["ip", "netns", "exec", self.node, "nft", "flush", "ruleset"])
+        self._forget_connections()
+
+    def _forget_connections(self) -> None:
+        # Entries of earlier probes would let a repeated 5-tuple through as "established".
+        # Probes already use fresh source ports; this is belt and braces when conntrack exists.
+        if shutil.which("conntrack"):
+            subprocess.run(
+                ["ip", "netns", "exec", self.node, "conntrack", "-F"], capture_output=True
+            )
 
     def close(self) -> None:
         self.switcher.close()

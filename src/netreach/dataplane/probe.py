@@ -16,11 +16,12 @@ import asyncio
 import contextlib
 import errno
 import functools
+import itertools
 import random
 import resource
 import socket
 import typing
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -32,6 +33,7 @@ Outcome = Literal["ok", "blocked", "refused", "timeout", "wrong-peer", "error"]
 _BLOCKED = {errno.EHOSTUNREACH, errno.ENETUNREACH, errno.EPERM, errno.EACCES}
 _REFUSED = {errno.ECONNREFUSED, errno.ECONNRESET}
 _IP_RECVERR = 11
+_SOURCE_PORTS = range(20000, 61000)
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -150,10 +152,16 @@ def _sctp_respond(raw: socket.socket, listened: frozenset[int]) -> None:
 class Prober:
     """Runs probes with a fixed pool of workers (one task per probe stalls a big matrix)."""
 
-    def __init__(self, lab: Lab, parallel: int = 32, timeout: float = 3.0) -> None:
+    def __init__(
+        self, lab: Lab, parallel: int = 32, timeout: float = 3.0, avoid: Iterable[int] = ()
+    ) -> None:
         self.lab = lab
         self.parallel = parallel
         self.timeout = timeout
+        # UDP and SCTP source ports are handed out in sequence, never at random: a flow that
+        # reused the 5-tuple of an earlier allowed probe would ride its conntrack entry through.
+        avoided = set(avoid)
+        self._sports = itertools.cycle([p for p in _SOURCE_PORTS if p not in avoided])
 
     async def run(self, probes: Sequence[Probe]) -> list[ProbeResult]:
         # Probes of one (src, dst) pair run one after another: a raw SCTP socket gets every ICMP
@@ -184,8 +192,9 @@ class Prober:
                 if probe.protocol == "TCP":
                     return _judge(probe, await _tcp(sock, dst.ip, probe.port), dst)
                 if probe.protocol == "UDP":
+                    sock.bind(("0.0.0.0", next(self._sports)))
                     return _judge(probe, await _udp(sock, dst.ip, probe.port), dst)
-                return await _sctp(sock, probe, dst.ip)
+                return await _sctp(sock, probe, dst.ip, next(self._sports))
         except TimeoutError:
             return ProbeResult(probe, "timeout", f"no answer in {self.timeout:g} s")
         except OSError as exc:
@@ -223,11 +232,10 @@ async def _udp(sock: socket.socket, ip: str, port: int) -> bytes:
     return await loop.sock_recv(sock, 512)
 
 
-async def _sctp(sock: socket.socket, probe: Probe, ip: str) -> ProbeResult:
+async def _sctp(sock: socket.socket, probe: Probe, ip: str, sport: int) -> ProbeResult:
     loop = asyncio.get_running_loop()
     sock.setsockopt(socket.SOL_IP, _IP_RECVERR, 1)
     sock.connect((ip, 0))
-    sport = random.randint(1024, 65535)
     tag = random.getrandbits(31) | 1
     await loop.sock_sendall(sock, sctp.packet(sport, probe.port, 0, sctp.init_chunk(tag)))
     while True:

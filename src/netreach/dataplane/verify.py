@@ -80,7 +80,8 @@ class Session:
     ) -> None:
         self.lab = Lab(pods)
         self.listeners = Listeners(self.lab, ports)
-        self.prober = Prober(self.lab, parallel, timeout)
+        listened = {port for plist in ports.values() for port in plist}
+        self.prober = Prober(self.lab, parallel, timeout, avoid=listened)
         self.runner = asyncio.Runner()
         self.timings: dict[str, float] = {}
 
