@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+
 import pytest
 from dp_helpers import block, need_dataplane, ns, pod, pods_peer, policy, port, rule, sel, snapshot
 
@@ -75,3 +77,17 @@ def test_lab_reports_a_wrong_prediction() -> None:
         "tools/client -> app/db SCTP/5432: engine allowed, dataplane blocked (EHOSTUNREACH)"
     ]
     assert not report.ok and report.agree == report.probes - 1
+
+
+def _host_state() -> tuple[str, str, str]:
+    def out(*cmd: str) -> str:
+        return subprocess.run(cmd, capture_output=True, text=True).stdout
+
+    return out("ip", "netns", "list"), out("nft", "list", "ruleset"), out("ip", "-br", "link")
+
+
+def test_host_is_left_untouched() -> None:
+    need_dataplane()
+    before = _host_state()
+    verify(SNAP, ports=[5432], protocols=["TCP"], prediction=lambda s: _expect(ALLOWED))
+    assert _host_state() == before
