@@ -67,7 +67,9 @@ def peer(
     return Peer(as_sel(pods), as_sel(namespaces), block)
 
 
-def port(p: int | str | None = None, protocol: Protocol = "TCP", end: int | None = None) -> PolicyPort:
+def port(
+    p: int | str | None = None, protocol: Protocol = "TCP", end: int | None = None
+) -> PolicyPort:
     return PolicyPort(protocol, p, end)
 
 

@@ -114,7 +114,9 @@ class Cluster:
         hint = f"; did you mean {', '.join(close)}?" if close else ""
         return f"no pod or workload {ref!r} in the snapshot{hint}"
 
-    def resolve_port(self, dst: Endpoint, port: int | str, protocol: Protocol) -> tuple[int, str | None]:
+    def resolve_port(
+        self, dst: Endpoint, port: int | str, protocol: Protocol
+    ) -> tuple[int, str | None]:
         """A port number, or a name resolved on the destination pod's containers."""
         if isinstance(port, int) or (isinstance(port, str) and port.isdigit()):
             number = int(port)
@@ -140,18 +142,24 @@ class Cluster:
         proto = protocol.upper()
         if proto not in PROTOCOLS:
             raise QueryError(f"unknown protocol {protocol!r} (expected TCP, UDP or SCTP)")
-        p: Protocol = proto  # type: ignore[assignment]
+        p: Protocol = proto
         s = self.resolve(src)
         d = self.resolve(dst)
         number, name = self.resolve_port(d, port, p)
         if not isinstance(s, Pod) and not isinstance(d, Pod):
             raise QueryError("at least one side must be a pod of the snapshot")
-        if isinstance(s, Pod) and isinstance(d, Pod) and s.id == d.id and (
-            self.options.self_traffic == "allowed"
+        if (
+            isinstance(s, Pod)
+            and isinstance(d, Pod)
+            and s.id == d.id
+            and (self.options.self_traffic == "allowed")
         ):
             note = "a pod's traffic to itself is always allowed (--self-traffic allowed)"
             return Verdict(
-                s, d, number, p,
+                s,
+                d,
+                number,
+                p,
                 DirectionVerdict("egress", s, True, note=note),
                 DirectionVerdict("ingress", d, True, note=note),
                 name,

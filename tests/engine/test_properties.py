@@ -5,10 +5,10 @@ from __future__ import annotations
 import dataclasses
 import itertools
 
-from builders import cluster
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from builders import cluster
 from netreach.engine.conns import ALL, EMPTY, ConnectionSet
 from netreach.model import (
     PROTOCOLS,
@@ -73,7 +73,9 @@ def selectors(draw: st.DrawFn) -> LabelSelector:
     for _ in range(draw(st.integers(0, 1))):
         op = draw(st.sampled_from(["In", "NotIn", "Exists", "DoesNotExist"]))
         vals = tuple(draw(st.lists(st.sampled_from(VALUES), min_size=1, max_size=2, unique=True)))
-        exprs.append(Requirement(draw(st.sampled_from(KEYS)), op, vals if op in ("In", "NotIn") else ()))
+        exprs.append(
+            Requirement(draw(st.sampled_from(KEYS)), op, vals if op in ("In", "NotIn") else ())
+        )
     return LabelSelector(tuple(sorted(ml.items())), tuple(exprs))
 
 
@@ -131,16 +133,18 @@ def pods_st(draw: st.DrawFn, i: int) -> Pod:
         for name in draw(st.lists(st.sampled_from(PORT_NAMES), max_size=2, unique=True))
     )
     return Pod(
-        ns, f"p{i}", draw(labels_st), WorkloadRef(ns, f"p{i}", "Pod"),
-        ips=(f"10.1.{draw(st.integers(1, 3))}.{i + 1}",), ports=ports,
+        ns,
+        f"p{i}",
+        draw(labels_st),
+        WorkloadRef(ns, f"p{i}", "Pod"),
+        ips=(f"10.1.{draw(st.integers(1, 3))}.{i + 1}",),
+        ports=ports,
     )
 
 
 @st.composite
 def clusters(draw: st.DrawFn, max_policies: int = 3):  # type: ignore[no-untyped-def]
-    nss = [
-        Namespace(n, {**draw(labels_st), "kubernetes.io/metadata.name": n}) for n in NS_NAMES
-    ]
+    nss = [Namespace(n, {**draw(labels_st), "kubernetes.io/metadata.name": n}) for n in NS_NAMES]
     pods = [draw(pods_st(i)) for i in range(draw(st.integers(1, 5)))]
     pols = [draw(policies(f"pol{i}")) for i in range(draw(st.integers(0, max_policies)))]
     return nss, pods, pols
@@ -161,13 +165,19 @@ def test_check_agrees_with_the_matrix(data, ipb: bool) -> None:  # type: ignore[
     for a, b in itertools.product(c.pods, repeat=2):
         conns = m.get((a.id, b.id), EMPTY)
         for proto, n in PROBE_PORTS:
-            assert c.check(a.id, b.id, n, proto).allowed == conns.contains(proto, n), (a.id, b.id, proto, n)
+            assert c.check(a.id, b.id, n, proto).allowed == conns.contains(proto, n), (
+                a.id,
+                b.id,
+                proto,
+                n,
+            )
 
 
 @SETTINGS
 @given(clusters(), st.data())
 def test_adding_a_policy_never_removes_a_connection_between_pods_it_does_not_isolate(
-    data, more  # type: ignore[no-untyped-def]
+    data,
+    more,  # type: ignore[no-untyped-def]
 ) -> None:
     nss, pods, pols = data
     extra = more.draw(policies("extra"))
@@ -190,13 +200,21 @@ def test_swapping_peer_and_rule_order_changes_nothing(data, rnd) -> None:  # typ
 
     def shuffled(p: NetworkPolicy) -> NetworkPolicy:
         def mix(rules: tuple[Rule, ...]) -> tuple[Rule, ...]:
-            out = [Rule(tuple(rnd.sample(r.peers, len(r.peers))), tuple(rnd.sample(r.ports, len(r.ports)))) for r in rules]
+            out = [
+                Rule(
+                    tuple(rnd.sample(r.peers, len(r.peers))),
+                    tuple(rnd.sample(r.ports, len(r.ports))),
+                )
+                for r in rules
+            ]
             rnd.shuffle(out)
             return tuple(out)
 
         return dataclasses.replace(p, ingress=mix(p.ingress), egress=mix(p.egress))
 
-    assert matrix_of(cluster(nss, pods, pols)) == matrix_of(cluster(nss, pods, [shuffled(p) for p in pols]))
+    assert matrix_of(cluster(nss, pods, pols)) == matrix_of(
+        cluster(nss, pods, [shuffled(p) for p in pols])
+    )
 
 
 @SETTINGS

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from builders import cluster, ns, peer, pod, policy, port, rule, sel
-
 from netreach.engine.conns import ConnectionSet
 from netreach.model import Requirement
 
@@ -13,8 +12,12 @@ NSS = [ns("default"), ns("other", team="backend"), ns("third", team="frontend")]
 def _pods():
     return [
         pod("default/api", {"app": "api"}, ip="10.1.0.1"),
-        pod("default/db", {"app": "db"}, ip="10.1.0.2",
-            ports=[("postgres", 5432, "TCP"), ("metrics", 9187, "TCP"), ("dns", 53, "UDP")]),
+        pod(
+            "default/db",
+            {"app": "db"},
+            ip="10.1.0.2",
+            ports=[("postgres", 5432, "TCP"), ("metrics", 9187, "TCP"), ("dns", 53, "UDP")],
+        ),
         pod("other/api", {"app": "api"}, ip="10.2.0.1"),
         pod("other/web", {"app": "web"}, ip="10.2.0.2"),
         pod("third/api", {"app": "api"}, ip="10.3.0.1"),
@@ -26,6 +29,7 @@ def allowed(c, src, dst, p=5432, proto="TCP"):
 
 
 # --- isolation -------------------------------------------------------------------------------
+
 
 def test_unselected_pod_is_not_isolated_and_allows_everything():
     c = cluster(NSS, _pods(), [policy("default/p", {"app": "api"}, ingress=[])])
@@ -43,16 +47,25 @@ def test_policy_types_decide_isolation():
 
 def test_egress_rules_ignored_without_egress_type():
     # Rules of a direction not in policyTypes do nothing, neither isolate nor allow.
-    p = policy("default/p", {"app": "api"}, types=["ingress"], ingress=[rule()],
-               egress=[rule([peer({"app": "nothing"})])])
+    p = policy(
+        "default/p",
+        {"app": "api"},
+        types=["ingress"],
+        ingress=[rule()],
+        egress=[rule([peer({"app": "nothing"})])],
+    )
     c = cluster(NSS, _pods(), [p])
     assert allowed(c, "default/api", "default/db")
     assert not c.isolated("default/api", "egress")
 
 
 def test_connection_needs_egress_at_source_and_ingress_at_destination():
-    out = policy("default/out", {"app": "api"}, types=["egress"],
-                 egress=[rule([peer({"app": "db"})], [port(5432)])])
+    out = policy(
+        "default/out",
+        {"app": "api"},
+        types=["egress"],
+        egress=[rule([peer({"app": "db"})], [port(5432)])],
+    )
     inn = policy("default/in", {"app": "db"}, ingress=[rule([peer({"app": "web"})])])
     c = cluster(NSS, _pods(), [out, inn])
     v = c.check("default/api", "default/db", 5432)
@@ -64,8 +77,11 @@ def test_connection_needs_egress_at_source_and_ingress_at_destination():
 
 def test_policies_are_additive():
     a = policy("default/a", {"app": "db"}, ingress=[rule([peer({"app": "api"})], [port(5432)])])
-    b = policy("default/b", {"app": "db"}, ingress=[rule([peer(namespaces={"team": "backend"})],
-                                                          [port(9187)])])
+    b = policy(
+        "default/b",
+        {"app": "db"},
+        ingress=[rule([peer(namespaces={"team": "backend"})], [port(9187)])],
+    )
     c = cluster(NSS, _pods(), [a, b])
     assert allowed(c, "default/api", "default/db", 5432)
     assert allowed(c, "other/web", "default/db", 9187)
@@ -76,6 +92,7 @@ def test_policies_are_additive():
 
 
 # --- peers -------------------------------------------------------------------------------------
+
 
 def test_pod_selector_alone_means_pods_of_the_policy_namespace():
     p = policy("default/p", {"app": "db"}, ingress=[rule([peer({"app": "api"})])])
@@ -94,8 +111,9 @@ def test_namespace_selector_alone_means_every_pod_of_matching_namespaces():
 
 
 def test_pod_and_namespace_selector_in_one_peer_are_anded():
-    p = policy("default/p", {"app": "db"},
-               ingress=[rule([peer({"app": "api"}, {"team": "backend"})])])
+    p = policy(
+        "default/p", {"app": "db"}, ingress=[rule([peer({"app": "api"}, {"team": "backend"})])]
+    )
     c = cluster(NSS, _pods(), [p])
     assert allowed(c, "other/api", "default/db")
     assert not allowed(c, "other/web", "default/db")  # right namespace, wrong pod
@@ -104,8 +122,11 @@ def test_pod_and_namespace_selector_in_one_peer_are_anded():
 
 
 def test_separate_peers_are_ored():
-    p = policy("default/p", {"app": "db"},
-               ingress=[rule([peer({"app": "api"}), peer(namespaces={"team": "backend"})])])
+    p = policy(
+        "default/p",
+        {"app": "db"},
+        ingress=[rule([peer({"app": "api"}), peer(namespaces={"team": "backend"})])],
+    )
     c = cluster(NSS, _pods(), [p])
     assert allowed(c, "default/api", "default/db")  # first peer
     assert allowed(c, "other/web", "default/db")  # second peer
@@ -148,6 +169,7 @@ def test_empty_pod_selector_selects_every_pod_of_the_namespace():
 
 
 # --- ports -------------------------------------------------------------------------------------
+
 
 def test_absent_ports_mean_every_port_of_every_protocol():
     p = policy("default/p", {"app": "db"}, ingress=[rule([peer({"app": "api"})])])
@@ -216,8 +238,12 @@ def test_named_port_in_egress_resolves_on_each_destination():
         pod("default/a", {"role": "srv"}, ports=[("http", 8080, "TCP")]),
         pod("default/b", {"role": "srv"}, ports=[("http", 9090, "TCP")]),
     ]
-    p = policy("default/p", {"app": "client"}, types=["egress"],
-               egress=[rule([peer({"role": "srv"})], [port("http")])])
+    p = policy(
+        "default/p",
+        {"app": "client"},
+        types=["egress"],
+        egress=[rule([peer({"role": "srv"})], [port("http")])],
+    )
     c = cluster([ns("default")], pods, [p])
     assert allowed(c, "default/client", "default/a", 8080)
     assert not allowed(c, "default/client", "default/a", 9090)
@@ -228,6 +254,7 @@ def test_named_port_in_egress_resolves_on_each_destination():
 
 
 # --- label selectors ------------------------------------------------------------------------------
+
 
 def test_match_labels_and_match_expressions_are_anded():
     s = sel({"app": "api"}, Requirement("team", "In", ("x",)))
@@ -242,8 +269,11 @@ def test_notin_and_doesnotexist_match_objects_lacking_the_key():
     assert Requirement("tier", "DoesNotExist").matches({"app": "x"})
     assert not Requirement("tier", "In", ("web",)).matches({})
     assert not Requirement("tier", "Exists").matches({})
-    p = policy("default/p", {"app": "db"}, ingress=[rule([peer(sel(
-        None, Requirement("app", "NotIn", ("api",))), {})])])
+    p = policy(
+        "default/p",
+        {"app": "db"},
+        ingress=[rule([peer(sel(None, Requirement("app", "NotIn", ("api",))), {})])],
+    )
     c = cluster(NSS, [*_pods(), pod("third/bare", {})], [p])
     assert allowed(c, "third/bare", "default/db")
     assert allowed(c, "other/web", "default/db")
@@ -252,9 +282,13 @@ def test_notin_and_doesnotexist_match_objects_lacking_the_key():
 
 # --- ipBlock -----------------------------------------------------------------------------------
 
+
 def test_ipblock_admits_cidr_minus_except():
-    p = policy("default/p", {"app": "db"},
-               ingress=[rule([peer(cidr="192.168.0.0/16", except_=["192.168.1.0/24"])])])
+    p = policy(
+        "default/p",
+        {"app": "db"},
+        ingress=[rule([peer(cidr="192.168.0.0/16", except_=["192.168.1.0/24"])])],
+    )
     c = cluster(NSS, _pods(), [p])
     assert allowed(c, "192.168.0.7", "default/db")
     assert not allowed(c, "192.168.1.7", "default/db")
@@ -262,8 +296,12 @@ def test_ipblock_admits_cidr_minus_except():
 
 
 def test_ipblock_ipv6():
-    p = policy("default/p", {"app": "api"}, types=["egress"],
-               egress=[rule([peer(cidr="2001:db8::/32", except_=["2001:db8:1::/48"])])])
+    p = policy(
+        "default/p",
+        {"app": "api"},
+        types=["egress"],
+        egress=[rule([peer(cidr="2001:db8::/32", except_=["2001:db8:1::/48"])])],
+    )
     c = cluster(NSS, _pods(), [p])
     assert allowed(c, "default/api", "2001:db8::1")
     assert not allowed(c, "default/api", "2001:db8:1::1")
@@ -291,6 +329,7 @@ def test_external_traffic_evaluates_only_the_pod_side():
 
 # --- special pods ---------------------------------------------------------------------------------
 
+
 def test_host_network_pod_is_never_isolated():
     pods = [*_pods(), pod("default/node-agent", {"app": "db"}, host_network=True, ip="192.0.2.10")]
     c = cluster(NSS, pods, [policy("default/deny", {}, types=["ingress", "egress"])])
@@ -310,18 +349,26 @@ def test_host_network_pod_is_not_matched_by_pod_selectors():
 def test_self_traffic_is_a_switch():
     c = cluster(NSS, _pods(), [policy("default/deny", {}, types=["ingress", "egress"])])
     assert not allowed(c, "default/api", "default/api")
-    c2 = cluster(NSS, _pods(), [policy("default/deny", {}, types=["ingress", "egress"])],
-                 self_traffic="allowed")
+    c2 = cluster(
+        NSS,
+        _pods(),
+        [policy("default/deny", {}, types=["ingress", "egress"])],
+        self_traffic="allowed",
+    )
     assert allowed(c2, "default/api", "default/api")
     assert ("default/api", "default/api") in {(x.src, x.dst) for x in c2.connectivity()}
     assert ("default/api", "default/api") not in {(x.src, x.dst) for x in c.connectivity()}
 
 
 def test_verdict_names_the_allowing_rule_peer_and_port():
-    p = policy("default/p", {"app": "db"}, ingress=[
-        rule([peer({"app": "web"})], [port(80)]),
-        rule([peer({"app": "nope"}), peer({"app": "api"})], [port(1), port(5432)]),
-    ])
+    p = policy(
+        "default/p",
+        {"app": "db"},
+        ingress=[
+            rule([peer({"app": "web"})], [port(80)]),
+            rule([peer({"app": "nope"}), peer({"app": "api"})], [port(1), port(5432)]),
+        ],
+    )
     v = cluster(NSS, _pods(), [p]).check("default/api", "default/db", 5432)
     (m,) = v.ingress.matches
     assert (m.rule.index, m.peer_index, m.port_index) == (1, 1, 1)

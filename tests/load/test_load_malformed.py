@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from conftest import ErrorsOf, LoadText
+from collections.abc import Callable
 
 from netreach.load import load_sources
 from netreach.load.sources import Source
+from netreach.model import Snapshot
+
+LoadText = Callable[..., Snapshot]  # the load_text fixture (conftest.py)
+ErrorsOf = Callable[..., list[str]]  # the errors_of fixture
 
 NS = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {name}\n"
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 import yaml
-from conftest import ErrorsOf, LoadText
 
-from netreach.model import ContainerPort
+from netreach.model import ContainerPort, Snapshot
+
+LoadText = Callable[..., Snapshot]  # the load_text fixture (conftest.py)
+ErrorsOf = Callable[..., list[str]]  # the errors_of fixture
 
 
 def workload(kind: str, name: str = "w", ns: str = "default", api: str = "apps/v1") -> str:

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import io
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import orjson
 import pytest
-from conftest import ErrorsOf, LoadText
 
 from netreach.errors import InputError
 from netreach.load import load_snapshot, load_sources
 from netreach.load.sources import Source, read_paths
+from netreach.model import Snapshot
 
 NS = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {name}\n"
 POD = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: {name}\n  namespace: default\n"
@@ -24,6 +25,9 @@ metadata:
 spec:
   podSelector: {{}}
 """
+
+LoadText = Callable[..., Snapshot]  # the load_text fixture (conftest.py)
+ErrorsOf = Callable[..., list[str]]  # the errors_of fixture
 
 
 def test_lesson_example_loads() -> None:

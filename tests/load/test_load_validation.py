@@ -1,13 +1,13 @@
-# ruff: noqa: E501  (expected messages are the API server's exact wording, kept on one line)
 """API-server validation: every rule passes a valid case and rejects an invalid one with the
 API server's field path and wording, at the right line. And defaulting."""
 
 from __future__ import annotations
 
-import pytest
-from conftest import ErrorsOf, LoadText
+from collections.abc import Callable
 
-from netreach.model import IPBlock, LabelSelector, Peer, PolicyPort, Requirement, Rule
+import pytest
+
+from netreach.model import IPBlock, LabelSelector, Peer, PolicyPort, Requirement, Rule, Snapshot
 
 HEAD = """apiVersion: networking.k8s.io/v1
 kind: NetworkPolicy
@@ -16,6 +16,9 @@ metadata:
   namespace: default
 spec:
 """  # the spec body starts on line 7
+
+LoadText = Callable[..., Snapshot]  # the load_text fixture (conftest.py)
+ErrorsOf = Callable[..., list[str]]  # the errors_of fixture
 
 
 def policy(body: str, name: str = "p") -> str:

@@ -173,7 +173,9 @@ class Connectivity:
         streams = self._internal_rows()
         internal_ids = {src_id for src_id, _ in streams}
         streams += [
-            (s, lambda: []) for s in ext_by_src if s not in internal_ids  # external sources
+            (s, lambda: [])
+            for s in ext_by_src
+            if s not in internal_ids  # external sources
         ]
         streams.sort(key=lambda item: item[0])
         for src_id, make in streams:
@@ -263,7 +265,7 @@ class Connectivity:
             run_v = -1
             run_hi = -1
             values = row.tolist()
-            for a, v in enumerate(values + [-2]):
+            for a, v in enumerate([*values, -2]):
                 lo, hi = atoms.bounds(a) if a < len(values) else (0, 0)
                 boundary = a < len(values) and lo == ipset.V6_OFFSET
                 if a < len(values) and v == run_v and not boundary:
@@ -279,9 +281,7 @@ class Connectivity:
             if len(classes) == 1:
                 row = ids[classes[0]]
             else:
-                merged = [
-                    matrix_union(sets, ids[classes, a]) for a in range(ids.shape[1])
-                ]
+                merged = [matrix_union(sets, ids[classes, a]) for a in range(ids.shape[1])]
                 row = np.array([self.matrix.table.id(c) for c in merged], dtype=np.int32)
             if not self._merge_atoms:
                 return [

@@ -60,8 +60,9 @@ def posture(cluster: Cluster) -> list[NamespacePosture]:
     return list(out.values())
 
 
-def dns_pods(cluster: Cluster, selector: LabelSelector = DNS_SELECTOR,
-             namespace: str = DNS_NAMESPACE) -> list[Pod]:
+def dns_pods(
+    cluster: Cluster, selector: LabelSelector = DNS_SELECTOR, namespace: str = DNS_NAMESPACE
+) -> list[Pod]:
     return [p for p in cluster.pods if p.namespace == namespace and selector.matches(p.labels)]
 
 

@@ -14,8 +14,13 @@ from netreach.render.text import console
 
 @cli.command()
 @input_options
-@click.option("--map-limit", type=int, default=200, show_default=True,
-              help="Rows of the connectivity map to show.")
+@click.option(
+    "--map-limit",
+    type=int,
+    default=200,
+    show_default=True,
+    help="Rows of the connectivity map to show.",
+)
 def analyze(map_limit: int, **kwargs: Any) -> int:
     """Validate, then show what is isolated, what reaches it and the workload map.
 

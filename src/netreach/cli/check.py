@@ -17,7 +17,9 @@ def parse_port(text: str) -> tuple[int | str, str]:
     port, _, proto = text.partition("/")
     protocol = (proto or "TCP").upper()
     if protocol not in ("TCP", "UDP", "SCTP"):
-        raise click.BadParameter(f"unknown protocol {proto!r}: use TCP, UDP or SCTP", param_hint="--port")
+        raise click.BadParameter(
+            f"unknown protocol {proto!r}: use TCP, UDP or SCTP", param_hint="--port"
+        )
     if not port:
         raise click.BadParameter("empty port", param_hint="--port")
     return (int(port) if port.isdigit() else port), protocol
@@ -25,14 +27,30 @@ def parse_port(text: str) -> tuple[int | str, str]:
 
 @cli.command()
 @input_options
-@click.option("--from", "src", required=True, metavar="SRC",
-              help="Source: ns/pod, ns/workload, ns/name[Kind] or an IP address.")
+@click.option(
+    "--from",
+    "src",
+    required=True,
+    metavar="SRC",
+    help="Source: ns/pod, ns/workload, ns/name[Kind] or an IP address.",
+)
 @click.option("--to", "dst", required=True, metavar="DST", help="Destination, as --from.")
-@click.option("--port", "port", required=True, metavar="PORT[/PROTO]",
-              help="Port number or name (resolved on the destination), protocol TCP by default.")
-@click.option("-o", "--output", type=click.Choice(["text", "json"]), default="text", show_default=True)
-@click.option("--expect", type=click.Choice(["allow", "deny"]), default=None,
-              help="Exit 1 when the verdict differs (for scripts).")
+@click.option(
+    "--port",
+    "port",
+    required=True,
+    metavar="PORT[/PROTO]",
+    help="Port number or name (resolved on the destination), protocol TCP by default.",
+)
+@click.option(
+    "-o", "--output", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+@click.option(
+    "--expect",
+    type=click.Choice(["allow", "deny"]),
+    default=None,
+    help="Exit 1 when the verdict differs (for scripts).",
+)
 def check(src: str, dst: str, port: str, output: str, expect: str | None, **kwargs: Any) -> int:
     """Decide one connection and say why.
 

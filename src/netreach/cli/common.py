@@ -50,9 +50,7 @@ def input_options(func: F) -> F:
             is_flag=True,
             help="Drop objects the API server would refuse (listed) and go on.",
         ),
-        click.option(
-            "--strict", is_flag=True, help="Treat unknown or ignored fields as errors."
-        ),
+        click.option("--strict", is_flag=True, help="Treat unknown or ignored fields as errors."),
         click.option(
             "--ipblock-matches-pods/--ipblock-external-only",
             default=True,
@@ -87,10 +85,10 @@ def collect_inputs(kwargs: dict[str, Any]) -> InputOptions:
     )
 
 
-def run_guarded(command: click.Command) -> int:
+def run_guarded(command: click.Command, args: list[str] | None = None) -> int:
     """Run the CLI; turn netreach's own errors into messages and exit codes, never tracebacks."""
     try:
-        result = command.main(standalone_mode=False)
+        result = command.main(args=args, prog_name="netreach", standalone_mode=False)
     except click.exceptions.Abort:
         err_console.print("Aborted.")
         return 130
@@ -103,7 +101,9 @@ def run_guarded(command: click.Command) -> int:
         for problem in exc.problems:
             err_console.print(str(problem), markup=False)
         n = len(exc.problems)
-        err_console.print(f"netreach: {n} problem{'s' if n != 1 else ''} in the input", markup=False)
+        err_console.print(
+            f"netreach: {n} problem{'s' if n != 1 else ''} in the input", markup=False
+        )
         return 2
     except QueryError as exc:
         err_console.print(f"netreach: {exc}", markup=False)

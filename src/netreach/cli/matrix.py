@@ -32,8 +32,12 @@ def with_progress(cmap: Connectivity, enabled: bool) -> Iterator[Connection]:
         return
     total = len(cmap.nodes)
     with Progress(
-        TextColumn("computing map"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=Console(stderr=True), transient=True,
+        TextColumn("computing map"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
     ) as bar:
         task = bar.add_task("map", total=total)
         last = None
@@ -52,18 +56,41 @@ def compat_cluster(cluster: Cluster) -> Cluster:
 
 @cli.command()
 @input_options
-@click.option("--by", type=click.Choice(["pod", "workload", "namespace"]), default="workload",
-              show_default=True, help="Level of detail.")
+@click.option(
+    "--by",
+    type=click.Choice(["pod", "workload", "namespace"]),
+    default="workload",
+    show_default=True,
+    help="Level of detail.",
+)
 @click.option("--external", is_flag=True, help="Include addresses outside the cluster.")
-@click.option("--from", "src", metavar="SEL", help="Only sources matching: glob on ids, namespace, or labels (app=db).")
+@click.option(
+    "--from",
+    "src",
+    metavar="SEL",
+    help="Only sources matching: glob on ids, namespace, or labels (app=db).",
+)
 @click.option("--to", "dst", metavar="SEL", help="Only destinations matching, as --from.")
 @click.option("--port", metavar="P[/PROTO]", help="Only this port or range, e.g. 5432/TCP, 53/UDP.")
 @click.option("-o", "--output", type=click.Choice(FORMATS), default="table", show_default=True)
-@click.option("--compat", type=click.Choice(COMPAT_MODES), default=None,
-              help="Reproduce a peer tool's conventions (workload level, external only ipBlocks, no self edges).")
+@click.option(
+    "--compat",
+    type=click.Choice(COMPAT_MODES),
+    default=None,
+    help="A peer tool's conventions: workload level, external-only ipBlocks, no self edges.",
+)
 @click.option("--no-self", is_flag=True, help="Leave out a node's connections to itself.")
-def matrix(by: str, external: bool, src: str | None, dst: str | None, port: str | None,
-           output: str, compat: str | None, no_self: bool, **kwargs: Any) -> int:
+def matrix(
+    by: str,
+    external: bool,
+    src: str | None,
+    dst: str | None,
+    port: str | None,
+    output: str,
+    compat: str | None,
+    no_self: bool,
+    **kwargs: Any,
+) -> int:
     """Every allowed connection: SRC => DST : CONNECTIONS.
 
     \b

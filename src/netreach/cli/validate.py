@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-
 from netreach.cli.app import cli
 from netreach.cli.common import cluster_from_inputs, collect_inputs, input_options
-from netreach.render.text import console
 from netreach.render.summary import snapshot_counts
+from netreach.render.text import console
 
 
 @cli.command()

@@ -323,7 +323,9 @@ class Compiled:
 
     def class_rules(self, class_index: int, direction: Direction) -> list[CompiledRule]:
         return [
-            r for pi in self.isolating[direction][class_index] for r in self.policy_rules[pi][direction]
+            r
+            for pi in self.isolating[direction][class_index]
+            for r in self.policy_rules[pi][direction]
         ]
 
     def class_bits(self, indexes: Iterable[int]) -> int:

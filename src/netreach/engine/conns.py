@@ -60,7 +60,9 @@ class ConnectionSet:
         return ALL
 
     @classmethod
-    def ports(cls, protocol: Protocol, lo: int | None = None, hi: int | None = None) -> ConnectionSet:
+    def ports(
+        cls, protocol: Protocol, lo: int | None = None, hi: int | None = None
+    ) -> ConnectionSet:
         """`protocol` on ports lo..hi; lo None means every port of the protocol."""
         if lo is None:
             rng: Ranges = _FULL

@@ -139,7 +139,9 @@ class ClassMatrix:
         t = self.table
         e_ids = np.unique(egress)
         i_ids = np.unique(ingress_t)
-        lut = np.zeros((int(e_ids.max(initial=0)) + 1, int(i_ids.max(initial=0)) + 1), dtype=np.int32)
+        lut = np.zeros(
+            (int(e_ids.max(initial=0)) + 1, int(i_ids.max(initial=0)) + 1), dtype=np.int32
+        )
         for a in e_ids.tolist():
             for b in i_ids.tolist():
                 lut[a, b] = t.id(t.sets[a] & t.sets[b])
@@ -163,7 +165,9 @@ class ClassMatrix:
                 continue
             row = cache.get(sig)
             if row is None:
-                row = self._external_row(compiled.class_rules(c.index, direction), c.ports, direction)
+                row = self._external_row(
+                    compiled.class_rules(c.index, direction), c.ports, direction
+                )
                 cache[sig] = row
             out[c.index] = row
         for c in compiled.classes:

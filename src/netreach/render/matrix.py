@@ -63,8 +63,10 @@ def write_md(conns: Iterable[Connection], out: IO[str]) -> int:
 
 def write_dot(cmap: Connectivity, out: IO[str], conns: Iterable[Connection]) -> int:
     """Namespaces as clusters, external ranges as boxes, edges labelled with ports."""
-    out.write('digraph netreach {\n  rankdir=LR;\n  node [shape=ellipse, fontsize=10];\n'
-              '  edge [fontsize=9];\n')
+    out.write(
+        "digraph netreach {\n  rankdir=LR;\n  node [shape=ellipse, fontsize=10];\n"
+        "  edge [fontsize=9];\n"
+    )
     by_ns: dict[str | None, list[str]] = {}
     for node in cmap.nodes:
         by_ns.setdefault(node.namespace, []).append(node.id)
@@ -80,8 +82,10 @@ def write_dot(cmap: Connectivity, out: IO[str], conns: Iterable[Connection]) -> 
         out.write("  }\n")
     n = 0
     for c in conns:
-        out.write(f'  "{dot_string(c.src)}" -> "{dot_string(c.dst)}" '
-                  f'[label="{dot_string(str(c.conns))}"];\n')
+        out.write(
+            f'  "{dot_string(c.src)}" -> "{dot_string(c.dst)}" '
+            f'[label="{dot_string(str(c.conns))}"];\n'
+        )
         n += 1
     out.write("}\n")
     return n

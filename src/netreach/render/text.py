@@ -19,9 +19,14 @@ def safe(text: str) -> str:
 
 def print_verdict(verdict: Verdict, out: Console | None = None) -> None:
     out = out or console
-    word = Text("ALLOWED", style="bold green") if verdict.allowed else Text("DENIED", style="bold red")
-    head = Text(terminal(f"{endpoint_id(verdict.src)} -> {endpoint_id(verdict.dst)} "
-                         f"port {verdict.port_text}: "))
+    word = (
+        Text("ALLOWED", style="bold green") if verdict.allowed else Text("DENIED", style="bold red")
+    )
+    head = Text(
+        terminal(
+            f"{endpoint_id(verdict.src)} -> {endpoint_id(verdict.dst)} port {verdict.port_text}: "
+        )
+    )
     out.print(head + word)
     for line in verdict.explain().splitlines()[1:]:
         style = ""
