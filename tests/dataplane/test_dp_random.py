@@ -16,7 +16,7 @@ from netreach.model import PROTOCOLS
 pytestmark = pytest.mark.dataplane
 
 SNAPSHOTS = 200
-PROBES_PER_SNAPSHOT = 80
+PROBES_PER_SNAPSHOT = 150
 SEED = 8
 
 
