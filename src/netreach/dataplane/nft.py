@@ -50,10 +50,10 @@ def compile_ruleset(snapshot: Snapshot, table: str = TABLE) -> str:
             iso[direction].update(str(pod_ipv4(p)) for p in resolver.selected(policy))
 
     out = [
-        "# netreach: NetworkPolicies compiled for a node's forward hook.",
-        f"# {len(pods)} pods, {len(snapshot.policies)} policies. A packet passes when the",
-        "# source's egress and the destination's ingress both allow it; a pod is isolated in a",
-        "# direction when a policy with that policyType selects it.",
+        "# netreach: NetworkPolicies compiled for a node's forward hook",
+        f"# ({len(pods)} pods, {len(snapshot.policies)} policies).",
+        "# A packet passes when the source's egress and the destination's ingress both allow",
+        "# it. A pod is isolated in a direction when a policy with that policyType selects it.",
         *(f"#   pod {p.id} = {pod_ipv4(p)}" for p in pods),
         f"table inet {table} {{",
     ]
