@@ -92,11 +92,17 @@ class Resolver:
             selected = self.selected(policy)
             for direction in policy.policy_types:
                 for index, rule in enumerate(policy.rules(direction)):
+                    # Peers do not depend on the selected pod: resolve them once per rule.
+                    targets: list[tuple[IPv4Net, Pod | None]] = (
+                        [(EVERYWHERE, None)]
+                        if not rule.peers
+                        else [t for peer in rule.peers for t in self._peer_nets(policy, peer)]
+                    )
                     entries = tuple(
                         (ip, allowance)
                         for pod in selected
                         if (ip := pod_ipv4(pod)) is not None
-                        for allowance in self._allowances(policy, direction, rule, pod)
+                        for allowance in self._allowances(targets, direction, rule, pod)
                     )
                     out.append(CompiledRule(policy, direction, index, rule, entries))
         return out
@@ -108,13 +114,12 @@ class Resolver:
         return [(_host(p), p) for p in self.peer_pods(policy, peer)]
 
     def _allowances(
-        self, policy: NetworkPolicy, direction: Direction, rule: Rule, pod: Pod
+        self,
+        targets: list[tuple[IPv4Net, Pod | None]],
+        direction: Direction,
+        rule: Rule,
+        pod: Pod,
     ) -> Iterator[Allowance]:
-        targets: list[tuple[IPv4Net, Pod | None]] = (
-            [(EVERYWHERE, None)]
-            if not rule.peers
-            else [t for peer in rule.peers for t in self._peer_nets(policy, peer)]
-        )
         if not rule.ports:
             yield Allowance(tuple(ipaddress.collapse_addresses(n for n, _ in targets)), None)
             return
