@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import subprocess
+import os
 import sys
 from typing import Any
 
@@ -71,8 +71,10 @@ def verify_cmd(ports: str, protocols: str, parallel: int, timeout: float, **kwar
         )
         return 2
     if not inside_sandbox():
-        # Re-run this very command inside unshare; everything it builds dies with it.
-        return subprocess.run(reexec_command(sys.argv[1:])).returncode
+        # Become `unshare` running this very command: killing us then kills the lab too.
+        command = reexec_command(sys.argv[1:])
+        sys.stdout.flush()
+        os.execvp(command[0], command)
     snapshot = load_snapshot(
         *inputs.paths,
         namespace=inputs.namespace,
