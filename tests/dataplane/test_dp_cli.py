@@ -6,11 +6,12 @@ import os
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from dp_helpers import need_dataplane
 
-LESSON = "examples/lesson"
+LESSON = str(Path(__file__).resolve().parents[2] / "examples" / "lesson")
 
 
 def _netreach(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from dp_helpers import (
     block,
@@ -21,6 +23,7 @@ from netreach.dataplane import verify
 from netreach.model import ContainerPort, LabelSelector, Peer, Requirement, Snapshot
 
 pytestmark = pytest.mark.dataplane
+LESSON = Path(__file__).resolve().parents[2] / "examples" / "lesson"
 
 
 def _grid() -> Snapshot:
@@ -120,6 +123,6 @@ def test_lesson_example_agrees() -> None:
     need_dataplane()
     from netreach.load import load_snapshot
 
-    report = verify(load_snapshot("examples/lesson"))
+    report = verify(load_snapshot(str(LESSON)))
     assert report.ok, report.render()
     assert report.probes > 0
