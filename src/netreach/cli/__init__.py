@@ -13,6 +13,8 @@ from netreach.cli.app import cli
 from netreach.cli import check as _check  # noqa: F401,E402
 from netreach.cli import validate as _validate  # noqa: F401,E402
 from netreach.cli import analyze as _analyze  # noqa: F401,E402
+from netreach.cli import completion as _completion  # noqa: F401,E402
+from netreach.cli import snapshot as _snapshot  # noqa: F401,E402
 
 
 def main() -> None:

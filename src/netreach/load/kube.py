@@ -55,9 +55,7 @@ RESOURCES: tuple[Resource, ...] = (
     Resource("batch", "v1", "jobs", "Job", namespaced=True),
     Resource("batch", "v1", "cronjobs", "CronJob", namespaced=True),
     Resource("", "v1", "replicationcontrollers", "ReplicationController", namespaced=True),
-    Resource(
-        "networking.k8s.io", "v1", "networkpolicies", "NetworkPolicy", True, required=True
-    ),
+    Resource("networking.k8s.io", "v1", "networkpolicies", "NetworkPolicy", True, required=True),
     Resource(ADMIN_GROUP, "v1alpha1", "adminnetworkpolicies", "AdminNetworkPolicy", False),
     Resource(
         ADMIN_GROUP, "v1alpha1", "baselineadminnetworkpolicies", "BaselineAdminNetworkPolicy", False
@@ -80,9 +78,25 @@ def read_cluster(
     `namespace` limits namespaced resources to that namespace (the Namespace object itself is
     read too); None reads all. Cluster-scoped policies are always read whole.
     """
+    lists = read_cluster_lists(
+        kubeconfig, context, namespace, request_timeout=request_timeout, on_note=on_note, log=log
+    )
+    return [Source(name, orjson.dumps(doc)) for name, doc in lists]
+
+
+def read_cluster_lists(
+    kubeconfig: str | None = None,
+    context: str | None = None,
+    namespace: str | None = None,
+    *,
+    request_timeout: float = DEFAULT_TIMEOUT,
+    on_note: Note | None = None,
+    log: Log | None = None,
+) -> list[tuple[str, dict[str, Any]]]:
+    """As `read_cluster`, but each `kind: List` as parsed JSON, with its source name."""
     api = connect(kubeconfig, context, request_timeout, log or _quiet)
     note = on_note or _quiet
-    sources: list[Source] = []
+    lists: list[tuple[str, dict[str, Any]]] = []
     for resource in RESOURCES:
         if resource is NAMESPACES and namespace:
             items, version = [_read_namespace(api, namespace)], ""
@@ -101,8 +115,8 @@ def read_cluster(
             "metadata": {"resourceVersion": version},
             "items": items,
         }
-        sources.append(Source(f"cluster:{api.context}/{resource.plural}", orjson.dumps(doc)))
-    return sources
+        lists.append((f"cluster:{api.context}/{resource.plural}", doc))
+    return lists
 
 
 def _read_namespace(api: KubeApi, name: str) -> dict[str, Any]:
@@ -116,8 +130,10 @@ def list_resource(
     api: KubeApi, resource: Resource, namespace: str | None, page_size: int = PAGE_SIZE
 ) -> tuple[list[dict[str, Any]], str] | None:
     """All items of a resource, page by page; None when the API is not served (404)."""
-    scope = f"in namespace {namespace}" if resource.namespaced and namespace else (
-        "in all namespaces" if resource.namespaced else "(cluster-scoped)"
+    scope = (
+        f"in namespace {namespace}"
+        if resource.namespaced and namespace
+        else ("in all namespaces" if resource.namespaced else "(cluster-scoped)")
     )
     action = f"list {resource.title} {scope}"
     items: list[dict[str, Any]] = []
