@@ -104,7 +104,9 @@ def input_options(func: F) -> F:
             is_flag=True,
             help="Drop objects the API server would refuse (listed) and go on.",
         ),
-        click.option("--strict", is_flag=True, help="Treat unknown or ignored fields as errors."),
+        click.option(
+            "--strict", is_flag=True, help="Treat unknown or ignored fields as errors."
+        ),
         click.option(
             "--ipblock-matches-pods/--ipblock-external-only",
             default=True,
@@ -180,9 +182,7 @@ def run_guarded(command: click.Command) -> int:
         for problem in exc.problems:
             err_console.print(str(problem), markup=False)
         n = len(exc.problems)
-        err_console.print(
-            f"netreach: {n} problem{'s' if n != 1 else ''} in the input", markup=False
-        )
+        err_console.print(f"netreach: {n} problem{'s' if n != 1 else ''} in the input", markup=False)
         return 2
     except QueryError as exc:
         err_console.print(f"netreach: {exc}", markup=False)
