@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import os
+import re
 import time
 import urllib.request
 from collections.abc import Callable
@@ -213,6 +214,8 @@ class KubeApi:
                 timeout=urllib3.Timeout(connect=self.timeout, read=self.timeout),
                 retries=False,
             )
+        except urllib3.exceptions.NewConnectionError as exc:  # subclasses ConnectTimeoutError
+            raise self._unreachable(exc) from None
         except (urllib3.exceptions.ConnectTimeoutError, urllib3.exceptions.ReadTimeoutError):
             raise ClusterError(
                 f"the API server at {self.host} (context {self.context}) did not answer within "
@@ -226,11 +229,14 @@ class KubeApi:
                 "the kubeconfig"
             ) from None
         except urllib3.exceptions.HTTPError as exc:
-            raise ClusterError(
-                f"cannot reach the API server at {self.host} (context {self.context}): "
-                f"{_reason(exc)}; check that the cluster is up, the address in the kubeconfig, "
-                "and the network or VPN"
-            ) from None
+            raise self._unreachable(exc) from None
+
+    def _unreachable(self, exc: urllib3.exceptions.HTTPError) -> ClusterError:
+        return ClusterError(
+            f"cannot reach the API server at {self.host} (context {self.context}): "
+            f"{_reason(exc)}; check that the cluster is up, the address in the kubeconfig, "
+            "and the network or VPN"
+        )
 
     def _status_error(self, status: int, data: bytes, action: str) -> ClusterError:
         message = ""
@@ -274,9 +280,8 @@ def _reason(exc: urllib3.exceptions.HTTPError) -> str:
     inner: BaseException = exc
     while isinstance(inner, urllib3.exceptions.MaxRetryError) and inner.reason is not None:
         inner = inner.reason
-    text = str(inner)
-    # NewConnectionError reads "<HTTPConnection object at 0x..>: Failed to establish ...".
-    return text.split(": ", 1)[1] if text.startswith("<") and ": " in text else text
+    # Connection errors start with the connection's repr; the address is already said.
+    return re.sub(r"^(<[^>]*>|\S*Connection\([^)]*\)): ", "", str(inner))
 
 
 def connect(
