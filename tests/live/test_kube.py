@@ -171,7 +171,7 @@ def test_unreachable(kubeconfig: KubeconfigWriter) -> None:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     with pytest.raises(
-        ClusterError, match="cannot reach the API server at https://127.0.0.1"
+        ClusterError, match=r"cannot reach the API server at https://127\.0\.0\.1"
     ) as err:
         read_cluster(str(kubeconfig(f"https://127.0.0.1:{port}")), request_timeout=2)
     assert "Connection refused" in str(err.value)
@@ -180,7 +180,7 @@ def test_unreachable(kubeconfig: KubeconfigWriter) -> None:
 def test_kubeconfig_problems(tmp_path: Path, server: str, kubeconfig: KubeconfigWriter) -> None:
     with pytest.raises(ClusterError, match="no such file"):
         read_cluster(str(tmp_path / "missing"))
-    with pytest.raises(ClusterError, match="no kubeconfig at .*pass --kubeconfig"):
+    with pytest.raises(ClusterError, match=r"no kubeconfig at .*pass --kubeconfig"):
         read_cluster()
     with pytest.raises(ClusterError, match="has no context 'prod'; it has: test"):
         read_cluster(str(kubeconfig(server)), context="prod")
