@@ -73,7 +73,8 @@ def test_snapshot_saves_yaml_and_never_prints_credentials(
     assert files[:3] == ["01-namespaces.yaml", "02-pods.yaml", "03-deployments.yaml"]
     pods = yaml.safe_load((out_dir / "02-pods.yaml").read_text())
     assert pods["kind"] == "List"
-    assert [(p["kind"], p["metadata"]["name"]) for p in pods["items"]][0] == ("Pod", "web-1")
+    first = pods["items"][0]
+    assert (first["kind"], first["metadata"]["name"]) == ("Pod", "web-1")
 
     # Offline, the snapshot reads back as the same objects.
     again = {r.name: r.data for r in read_raw(inputs(paths=(str(out_dir),)))}

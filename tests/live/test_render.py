@@ -112,10 +112,10 @@ def test_helm_template_runs_helm(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
         "--values", str(values), "--set", "img.tag=2",
     ]  # fmt: skip
     with pytest.raises(
-        RenderError, match='(?s)helm template broken failed.*chart "broken" not found'
+        RenderError, match=r'(?s)helm template broken failed.*chart "broken" not found'
     ):
         render.render_helm("broken")
-    with pytest.raises(RenderError, match="--values nope.yaml: no such file"):
+    with pytest.raises(RenderError, match=r"--values nope\.yaml: no such file"):
         render.render_helm("./chart", ["nope.yaml"])
 
 
