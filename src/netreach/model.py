@@ -253,4 +253,6 @@ class Snapshot:
     warnings: list[Problem] = field(default_factory=list)
     # kind -> locations of objects read but not modelled (other kinds), listed with -v
     skipped: dict[str, list[Location]] = field(default_factory=dict)
-    invalid: list[Problem] = field(default_factory=list)  # errors of objects dropped by --skip-invalid
+    invalid: list[Problem] = field(
+        default_factory=list
+    )  # errors of objects dropped by --skip-invalid

@@ -12,7 +12,7 @@ import yaml
 
 from netreach.cli import cli
 from netreach.cli.common import InputOptions, run_guarded
-from netreach.load.inputs import read_raw
+from netreach.load.inputs import read_sources
 
 from .apiserver import Cluster
 from .certs import Certs
@@ -77,7 +77,7 @@ def test_snapshot_saves_yaml_and_never_prints_credentials(
     assert (first["kind"], first["metadata"]["name"]) == ("Pod", "web-1")
 
     # Offline, the snapshot reads back as the same objects.
-    again = {r.name: r.data for r in read_raw(inputs(paths=(str(out_dir),)))}
+    again = {r.name: r.read_bytes() for r in read_sources(inputs(paths=(str(out_dir),)))}
     assert yaml.safe_load(again[str(out_dir / "02-pods.yaml")]) == pods
 
 
@@ -151,12 +151,12 @@ def test_live_cluster_plus_proposed_policies(
     (proposed / "web.yml").write_text(NP_NEW)
     (proposed / "README.md").write_text("not a manifest")
     opts = inputs(kubeconfig=str(kubeconfig(server)), filenames=(str(proposed),), namespace="web")
-    raws = read_raw(opts)
+    raws = read_sources(opts)
     names = [r.name for r in raws]
     assert names[0] == "cluster:test/namespaces"
     assert names[-2:] == [str(proposed / "db.yaml"), str(proposed / "web.yml")]
     # What is proposed replaces the live object of the same kind, namespace and name...
-    live = {r.name: orjson.loads(r.data) for r in raws if r.name.startswith("cluster:")}
+    live = {r.name: orjson.loads(r.read_bytes()) for r in raws if r.name.startswith("cluster:")}
     assert live["cluster:test/networkpolicies"]["items"] == []
     # ...and -n web reads that namespace of the cluster only.
     assert [p["metadata"]["name"] for p in live["cluster:test/pods"]["items"]] == [
@@ -171,7 +171,7 @@ def test_proposed_objects_keep_unrelated_live_ones(
 ) -> None:
     (tmp_path / "new.yaml").write_text(NP_NEW)
     opts = inputs(kubeconfig=str(kubeconfig(server)), paths=(str(tmp_path / "new.yaml"),))
-    live = {r.name: orjson.loads(r.data) for r in read_raw(opts) if r.name.startswith("cluster:")}
+    live = {r.name: orjson.loads(r.read_bytes()) for r in read_sources(opts) if r.name.startswith("cluster:")}
     assert [n["metadata"]["name"] for n in live["cluster:test/networkpolicies"]["items"]] == [
         "db-ingress"
     ]
@@ -181,11 +181,11 @@ def test_no_input_means_live_cluster(tmp_path: Path) -> None:
     from netreach.load.kubeapi import ClusterError
 
     with pytest.raises(ClusterError, match="no kubeconfig at"):
-        read_raw(inputs())
+        read_sources(inputs())
 
 
 def test_values_without_chart() -> None:
     from netreach.errors import NetreachError
 
     with pytest.raises(NetreachError, match="add --helm CHART"):
-        read_raw(inputs(paths=("x.yaml",), values=("v.yaml",)))
+        read_sources(inputs(paths=("x.yaml",), values=("v.yaml",)))

@@ -22,7 +22,7 @@ from .conftest import TOKEN, KubeconfigWriter
 
 
 def _lists(sources: list[Any]) -> dict[str, dict[str, Any]]:
-    return {s.name: orjson.loads(s._data) for s in sources}
+    return {s.name: orjson.loads(s.read_bytes()) for s in sources}
 
 
 def _names(doc: dict[str, Any]) -> list[str]:
@@ -67,7 +67,7 @@ def test_scrubs_secrets_and_noise(server: str, kubeconfig: KubeconfigWriter) -> 
     assert pod["status"]["podIP"] == "10.0.0.1"
     template = lists["cluster:test/deployments"]["items"][0]["spec"]["template"]["spec"]
     assert "env" not in template["containers"][0]
-    assert b"hunter2" not in b"".join(s._data for s in read_cluster(str(kubeconfig(server))))
+    assert b"hunter2" not in b"".join(s.read_bytes() for s in read_cluster(str(kubeconfig(server))))
 
 
 def test_client_certificate_over_tls(mtls_server: str, kubeconfig: KubeconfigWriter) -> None:

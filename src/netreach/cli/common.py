@@ -10,10 +10,12 @@ from typing import Any, TypeVar
 import click
 from rich.console import Console
 
+from netreach.cluster import Cluster
 from netreach.errors import InputError, NetreachError, QueryError
 from netreach.load.inputs import read_sources
 from netreach.load.kube import DEFAULT_TIMEOUT
 from netreach.load.sources import Source
+from netreach.model import Options, Snapshot
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -104,9 +106,7 @@ def input_options(func: F) -> F:
             is_flag=True,
             help="Drop objects the API server would refuse (listed) and go on.",
         ),
-        click.option(
-            "--strict", is_flag=True, help="Treat unknown or ignored fields as errors."
-        ),
+        click.option("--strict", is_flag=True, help="Treat unknown or ignored fields as errors."),
         click.option(
             "--ipblock-matches-pods/--ipblock-external-only",
             default=True,
@@ -182,7 +182,9 @@ def run_guarded(command: click.Command) -> int:
         for problem in exc.problems:
             err_console.print(str(problem), markup=False)
         n = len(exc.problems)
-        err_console.print(f"netreach: {n} problem{'s' if n != 1 else ''} in the input", markup=False)
+        err_console.print(
+            f"netreach: {n} problem{'s' if n != 1 else ''} in the input", markup=False
+        )
         return 2
     except QueryError as exc:
         err_console.print(f"netreach: {exc}", markup=False)
@@ -199,3 +201,45 @@ def run_guarded(command: click.Command) -> int:
 
 def echo_to_stdout(text: str) -> None:
     sys.stdout.write(text)
+
+
+def cluster_from_inputs(inputs: InputOptions) -> Cluster:
+    """Read, validate and model the snapshot the options name; report warnings on stderr."""
+    from netreach.load import load_sources
+
+    snapshot = load_sources(
+        read_input_sources(inputs),
+        namespace=inputs.namespace,
+        skip_invalid=inputs.skip_invalid,
+        strict=inputs.strict,
+    )
+    report_load(snapshot, inputs.verbose)
+    options = Options(
+        ipblock_matches_pods=inputs.ipblock_matches_pods,
+        self_traffic="allowed" if inputs.self_traffic == "allowed" else "policy",
+    )
+    return Cluster(snapshot, options)
+
+
+def report_load(snapshot: Snapshot, verbose: int) -> None:
+    """Warnings, dropped objects and (with -v) skipped objects, on stderr."""
+    for problem in snapshot.invalid:
+        err_console.print(f"skipped invalid: {problem}", markup=False)
+    for warning in snapshot.warnings:
+        err_console.print(f"warning: {warning}", markup=False)
+    if snapshot.skipped:
+        total = sum(len(v) for v in snapshot.skipped.values())
+        kinds = ", ".join(f"{k} ({len(v)})" for k, v in sorted(snapshot.skipped.items()))
+        if verbose:
+            err_console.print(f"not modelled: {total} objects: {kinds}", markup=False)
+            if verbose > 1:
+                for kind, locs in sorted(snapshot.skipped.items()):
+                    for loc in locs:
+                        err_console.print(f"  {loc}: {kind}", markup=False)
+
+
+def namespaces_in_scope(inputs: InputOptions) -> list[str] | None:
+    """-n NS limits the output to one namespace; -A (or nothing) means every namespace."""
+    if inputs.namespace and not inputs.all_namespaces:
+        return [inputs.namespace]
+    return None

@@ -8,10 +8,7 @@ and name, as `kubectl apply` would.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Protocol
 
 import orjson
@@ -20,9 +17,9 @@ import yaml
 from netreach.errors import NetreachError
 from netreach.load.kube import DEFAULT_TIMEOUT, read_cluster_lists
 from netreach.load.render import render_helm, render_kustomize
-from netreach.load.sources import Source
+from netreach.load.sources import Source, read_paths
 
-MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
+Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 CLUSTER_SCOPED_KINDS = frozenset(
     {"Namespace", "AdminNetworkPolicy", "BaselineAdminNetworkPolicy", "ClusterNetworkPolicy"}
 )
@@ -57,14 +54,6 @@ class InputSpec(Protocol):
     def kustomize(self) -> tuple[str, ...]: ...
 
 
-@dataclass(frozen=True)
-class Raw:
-    """One input before parsing: its name in messages and its bytes."""
-
-    name: str
-    data: bytes
-
-
 def reads_cluster(inputs: InputSpec) -> bool:
     """A live cluster is read when asked for, or when nothing else is given (as kubectl)."""
     if inputs.cluster or inputs.kubeconfig or inputs.context:
@@ -78,25 +67,16 @@ def read_sources(
     on_note: Callable[[str], None] | None = None,
     log: Callable[[str], None] | None = None,
 ) -> list[Source]:
-    """All inputs of a command as loader sources (live cluster first)."""
-    return [Source(raw.name, raw.data) for raw in read_raw(inputs, on_note=on_note, log=log)]
-
-
-def read_raw(
-    inputs: InputSpec,
-    *,
-    on_note: Callable[[str], None] | None = None,
-    log: Callable[[str], None] | None = None,
-) -> list[Raw]:
+    """All inputs of a command as loader sources: the live cluster first, then what is
+    proposed (files and directories, the rendered chart, the kustomizations)."""
     if (inputs.values or inputs.set_values) and not inputs.helm:
         raise NetreachError("--values and --set apply to a chart: add --helm CHART")
     proposed = read_paths((*inputs.paths, *inputs.filenames))
     if inputs.helm:
-        ns = inputs.namespace
-        data = render_helm(inputs.helm, inputs.values, inputs.set_values, namespace=ns)
-        proposed.append(Raw(f"helm:{inputs.helm}", data))
+        data = render_helm(inputs.helm, inputs.values, inputs.set_values, inputs.namespace)
+        proposed.append(Source(f"helm:{inputs.helm}", data))
     for directory in inputs.kustomize:
-        proposed.append(Raw(f"kustomize:{directory}", render_kustomize(directory)))
+        proposed.append(Source(f"kustomize:{directory}", render_kustomize(directory)))
     if not reads_cluster(inputs):
         return proposed
     scope = None if inputs.all_namespaces else inputs.namespace
@@ -111,50 +91,20 @@ def read_raw(
     if proposed:
         replaced = defined_keys(proposed, inputs.namespace or "default")
         lists = [(name, _without(doc, replaced)) for name, doc in lists]
-    return [Raw(name, orjson.dumps(doc)) for name, doc in lists] + proposed
-
-
-def read_paths(paths: Sequence[str]) -> list[Raw]:
-    """Files as given; directories recursively (YAML and JSON files, sorted); `-` is stdin."""
-    raws: list[Raw] = []
-    for given in paths:
-        if given == "-":
-            raws.append(Raw("<stdin>", sys.stdin.buffer.read()))
-            continue
-        path = Path(given)
-        if path.is_dir():
-            files = sorted(
-                p
-                for p in path.rglob("*")
-                if p.suffix in MANIFEST_SUFFIXES
-                and p.is_file()
-                and not any(part.startswith(".") for part in p.relative_to(path).parts)
-            )
-            if not files:
-                raise NetreachError(f"{given}: no .yaml, .yml or .json files in this directory")
-        else:
-            files = [path]
-        for file in files:
-            try:
-                raws.append(Raw(str(file), file.read_bytes()))
-            except FileNotFoundError:
-                raise NetreachError(f"{file}: no such file or directory") from None
-            except OSError as exc:
-                raise NetreachError(f"{file}: cannot read: {exc.strerror}") from None
-    return raws
+    return [Source(name, orjson.dumps(doc)) for name, doc in lists] + proposed
 
 
 Key = tuple[str, str, str, str]  # API group, kind, namespace ("" if cluster-scoped), name
 
 
-def defined_keys(raws: Sequence[Raw], default_namespace: str) -> set[Key]:
+def defined_keys(sources: Sequence[Source], default_namespace: str) -> set[Key]:
     """The objects that proposed inputs define. Unparsable input is skipped here: the loader
     reports it with its line."""
     keys: set[Key] = set()
-    for raw in raws:
+    for source in sources:
         try:
-            docs = list(yaml.safe_load_all(raw.data))
-        except yaml.YAMLError:
+            docs = list(yaml.load_all(source.read_bytes(), Loader=Loader))
+        except (yaml.YAMLError, OSError):
             continue
         for doc in docs:
             for obj in _objects(doc):

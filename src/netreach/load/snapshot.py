@@ -10,7 +10,8 @@ import orjson
 import yaml
 
 from netreach.errors import NetreachError
-from netreach.load.inputs import InputSpec, Raw, read_raw
+from netreach.load.inputs import InputSpec, read_sources
+from netreach.load.sources import Source
 
 Dumper: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
@@ -26,23 +27,24 @@ def write_snapshot(
     out = Path(directory)
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise NetreachError(f"{directory}: exists and is not an empty directory; name a new one")
-    raws = read_raw(inputs, on_note=on_note, log=log)  # read all before writing anything
+    sources = read_sources(inputs, on_note=on_note, log=log)  # all read before any write
     try:
         out.mkdir(parents=True, exist_ok=True)
-        return [_write(out, i, raw) for i, raw in enumerate(raws, start=1)]
+        return [_write(out, i, source) for i, source in enumerate(sources, start=1)]
     except OSError as exc:
         raise NetreachError(f"{directory}: cannot write: {exc.strerror}") from None
 
 
-def _write(out: Path, index: int, raw: Raw) -> Path:
-    path = out / f"{index:02d}-{_slug(raw.name)}.yaml"
+def _write(out: Path, index: int, source: Source) -> Path:
+    path = out / f"{index:02d}-{_slug(source.name)}.yaml"
+    data = source.read_bytes()
     try:
-        doc = orjson.loads(raw.data)  # live lists arrive as JSON: save them as YAML
+        doc = orjson.loads(data)  # live lists arrive as JSON: save them as YAML
     except orjson.JSONDecodeError:
-        path.write_bytes(raw.data)  # already YAML: keep it verbatim, comments included
+        path.write_bytes(data)  # already YAML: keep it verbatim, comments included
         return path
     text = yaml.dump(doc, Dumper=Dumper, sort_keys=False, allow_unicode=True)
-    path.write_text(f"# netreach snapshot of {raw.name}\n{text}", encoding="utf-8")
+    path.write_text(f"# netreach snapshot of {source.name}\n{text}", encoding="utf-8")
     return path
 
 

@@ -1,0 +1,120 @@
+"""`netreach matrix`: every allowed connection, in the format asked for."""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from netreach.analyses.connectivity import Connection, Connectivity
+from netreach.cli.app import cli
+from netreach.cli.common import (
+    cluster_from_inputs,
+    collect_inputs,
+    input_options,
+    namespaces_in_scope,
+)
+from netreach.cluster import Cluster
+from netreach.render.matrix import FORMATS, render
+
+COMPAT_MODES = ("netpol-analyzer",)
+
+
+def with_progress(cmap: Connectivity, enabled: bool) -> Iterator[Connection]:
+    """Yield the map's connections; a progress bar on stderr when it is a terminal."""
+    if not enabled:
+        yield from cmap
+        return
+    total = len(cmap.nodes)
+    with Progress(
+        TextColumn("computing map"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    ) as bar:
+        task = bar.add_task("map", total=total)
+        last = None
+        for c in cmap:
+            if c.src != last:
+                bar.advance(task)
+                last = c.src
+            yield c
+
+
+def compat_cluster(cluster: Cluster) -> Cluster:
+    """netpol-analyzer's conventions: ipBlocks never match pod IPs."""
+    options = dataclasses.replace(cluster.options, ipblock_matches_pods=False)
+    return Cluster(cluster.snapshot, options)
+
+
+@cli.command()
+@input_options
+@click.option(
+    "--by",
+    type=click.Choice(["pod", "workload", "namespace"]),
+    default="workload",
+    show_default=True,
+    help="Level of detail.",
+)
+@click.option("--external", is_flag=True, help="Include addresses outside the cluster.")
+@click.option(
+    "--from",
+    "src",
+    metavar="SEL",
+    help="Only sources matching: glob on ids, namespace, or labels (app=db).",
+)
+@click.option("--to", "dst", metavar="SEL", help="Only destinations matching, as --from.")
+@click.option("--port", metavar="P[/PROTO]", help="Only this port or range, e.g. 5432/TCP, 53/UDP.")
+@click.option("-o", "--output", type=click.Choice(FORMATS), default="table", show_default=True)
+@click.option(
+    "--compat",
+    type=click.Choice(COMPAT_MODES),
+    default=None,
+    help="A peer tool's conventions: workload level, external-only ipBlocks, no self edges.",
+)
+@click.option("--no-self", is_flag=True, help="Leave out a node's connections to itself.")
+def matrix(
+    by: str,
+    external: bool,
+    src: str | None,
+    dst: str | None,
+    port: str | None,
+    output: str,
+    compat: str | None,
+    no_self: bool,
+    **kwargs: Any,
+) -> int:
+    """Every allowed connection: SRC => DST : CONNECTIONS.
+
+    \b
+    Examples:
+      netreach matrix examples/lesson
+      netreach matrix examples/lesson --by pod -o json
+      netreach matrix cluster/ --external --to 'default/*' --port 5432/TCP -o csv
+    """
+    inputs = collect_inputs(kwargs)
+    cluster = cluster_from_inputs(inputs)
+    if compat:
+        cluster = compat_cluster(cluster)
+        by, external, no_self = "workload", True, True
+    cmap = cluster.connectivity(
+        by,  # type: ignore[arg-type]
+        external,
+        namespaces=namespaces_in_scope(inputs),
+        src=src,
+        dst=dst,
+        port=port,
+        include_self=not no_self,
+        merge_external=compat is None,
+    )
+    console = Console(highlight=False)
+    stream = with_progress(cmap, sys.stderr.isatty() and output != "table")
+    render(cmap, output, sys.stdout, console, stream, compat=compat is not None)
+    return 0

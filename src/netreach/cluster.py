@@ -1,0 +1,247 @@
+"""`Cluster`: the library's front door. Load once, then ask: check, connectivity, ...
+
+Everything here delegates to the compiled form (engine/) and the analyses; this module only
+resolves names and caches the compiled form.
+"""
+
+from __future__ import annotations
+
+import difflib
+import ipaddress
+import re
+from collections.abc import Sequence
+from functools import cached_property
+
+import netreach.load as _loader_package  # noqa: F401  (bind the package before `load` shadows it)
+from netreach.analyses.connectivity import Connectivity, Level, NodeFilter, PortFilter
+from netreach.engine.compile import Compiled
+from netreach.engine.matrix import ClassMatrix
+from netreach.engine.verdict import DirectionVerdict, Endpoint, Verdict, decide_direction
+from netreach.errors import QueryError
+from netreach.model import (
+    PROTOCOLS,
+    Namespace,
+    NetworkPolicy,
+    Options,
+    Pod,
+    Protocol,
+    Snapshot,
+    WorkloadRef,
+)
+
+_WORKLOAD_RE = re.compile(r"^(?P<ns>[^/\[\]]+)/(?P<name>[^/\[\]]+)\[(?P<kind>[A-Za-z]+)\]$")
+
+
+class Cluster:
+    """A validated snapshot and the questions it answers."""
+
+    def __init__(self, snapshot: Snapshot, options: Options | None = None) -> None:
+        self.snapshot = snapshot
+        self.options = options or Options()
+        self._pods_by_id = {p.id: p for p in snapshot.pods}
+        self._by_workload: dict[WorkloadRef, list[Pod]] = {}
+        self._by_ip: dict[str, Pod] = {}
+        for p in snapshot.pods:
+            self._by_workload.setdefault(p.workload, []).append(p)
+            if not p.host_network:
+                for ip in p.ips:
+                    self._by_ip.setdefault(_canonical_ip(ip), p)
+
+    @classmethod
+    def from_snapshot(cls, snapshot: Snapshot, options: Options | None = None) -> Cluster:
+        return cls(snapshot, options)
+
+    # --- contents -------------------------------------------------------------------------------
+    @property
+    def pods(self) -> list[Pod]:
+        return self.snapshot.pods
+
+    @property
+    def namespaces(self) -> dict[str, Namespace]:
+        return self.snapshot.namespaces
+
+    @property
+    def policies(self) -> list[NetworkPolicy]:
+        return self.snapshot.policies
+
+    @property
+    def workloads(self) -> dict[WorkloadRef, list[Pod]]:
+        return self._by_workload
+
+    @cached_property
+    def compiled(self) -> Compiled:
+        return Compiled(self.snapshot, self.options)
+
+    @cached_property
+    def matrix(self) -> ClassMatrix:
+        return ClassMatrix(self.compiled)
+
+    # --- names ----------------------------------------------------------------------------------
+    def resolve(self, ref: str | Pod) -> Endpoint:
+        """A pod (`ns/pod`), a workload (`ns/name[Kind]` or `ns/name`), or an IP address."""
+        if isinstance(ref, Pod):
+            return ref
+        ref = ref.strip()
+        try:
+            ip = _canonical_ip(ref)
+        except ValueError:
+            pass
+        else:
+            return self._by_ip.get(ip, ip)
+        if "/" not in ref:
+            ref = f"default/{ref}"
+        pod = self._pods_by_id.get(ref)
+        if pod is not None:
+            return pod
+        m = _WORKLOAD_RE.match(ref)
+        if m:
+            wl = WorkloadRef(m["ns"], m["name"], m["kind"])
+            if wl in self._by_workload:
+                return self._by_workload[wl][0]
+            raise QueryError(self._unknown(ref))
+        ns, _, name = ref.partition("/")
+        owners = [w for w in self._by_workload if w.namespace == ns and w.name == name]
+        if len(owners) == 1:
+            return self._by_workload[owners[0]][0]
+        if len(owners) > 1:
+            choices = ", ".join(sorted(w.id for w in owners))
+            raise QueryError(f"{ref!r} names several workloads: {choices}; add the [Kind]")
+        raise QueryError(self._unknown(ref))
+
+    def _unknown(self, ref: str) -> str:
+        names = list(self._pods_by_id) + [w.id for w in self._by_workload]
+        close = difflib.get_close_matches(ref, names, n=3, cutoff=0.6)
+        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        return f"no pod or workload {ref!r} in the snapshot{hint}"
+
+    def resolve_port(
+        self, dst: Endpoint, port: int | str, protocol: Protocol
+    ) -> tuple[int, str | None]:
+        """A port number, or a name resolved on the destination pod's containers."""
+        if isinstance(port, int) or (isinstance(port, str) and port.isdigit()):
+            number = int(port)
+            if not 1 <= number <= 65535:
+                raise QueryError(f"port {number} is not within 1-65535")
+            return number, None
+        if not isinstance(dst, Pod):
+            raise QueryError(f"named port {port!r} needs a pod destination, not {dst}")
+        for cp in dst.ports:
+            if cp.name == port and cp.protocol == protocol:
+                return cp.port, port
+        have = ", ".join(f"{cp.name}={cp.port}/{cp.protocol}" for cp in dst.ports if cp.name)
+        raise QueryError(
+            f"pod {dst.id} has no container port named {port!r} with protocol {protocol}"
+            + (f" (it has {have})" if have else "")
+        )
+
+    # --- questions ------------------------------------------------------------------------------
+    def check(
+        self, src: str | Pod, dst: str | Pod, port: int | str, protocol: str = "TCP"
+    ) -> Verdict:
+        """May `src` open a connection to `dst` on `port`/`protocol`? With the reasons."""
+        proto = protocol.upper()
+        if proto not in PROTOCOLS:
+            raise QueryError(f"unknown protocol {protocol!r} (expected TCP, UDP or SCTP)")
+        p: Protocol = proto
+        s = self.resolve(src)
+        d = self.resolve(dst)
+        number, name = self.resolve_port(d, port, p)
+        if not isinstance(s, Pod) and not isinstance(d, Pod):
+            raise QueryError("at least one side must be a pod of the snapshot")
+        if (
+            isinstance(s, Pod)
+            and isinstance(d, Pod)
+            and s.id == d.id
+            and (self.options.self_traffic == "allowed")
+        ):
+            note = "a pod's traffic to itself is always allowed (--self-traffic allowed)"
+            return Verdict(
+                s,
+                d,
+                number,
+                p,
+                DirectionVerdict("egress", s, True, note=note),
+                DirectionVerdict("ingress", d, True, note=note),
+                name,
+            )
+        compiled = self.compiled
+        dst_pod = d if isinstance(d, Pod) else None
+        egress = (
+            decide_direction(compiled, "egress", s, d, p, number, dst_pod)
+            if isinstance(s, Pod)
+            else DirectionVerdict("egress", None, True)
+        )
+        ingress = (
+            decide_direction(compiled, "ingress", d, s, p, number, dst_pod)
+            if isinstance(d, Pod)
+            else DirectionVerdict("ingress", None, True)
+        )
+        return Verdict(s, d, number, p, egress, ingress, name)
+
+    def connectivity(
+        self,
+        by: Level = "pod",
+        external: bool = False,
+        *,
+        namespaces: Sequence[str] | None = None,
+        src: str | None = None,
+        dst: str | None = None,
+        port: str | None = None,
+        include_self: bool = True,
+        merge_external: bool = True,
+    ) -> Connectivity:
+        """Every allowed connection `src -> dst : connection set`, sorted, streamed."""
+        if by not in ("pod", "workload", "namespace"):
+            raise QueryError(f"unknown level {by!r} (expected pod, workload or namespace)")
+        try:
+            port_filter = PortFilter.parse(port) if port else None
+        except ValueError as exc:
+            raise QueryError(f"--port {port!r}: {exc}") from exc
+        return Connectivity(
+            self.compiled,
+            self.matrix,
+            by=by,
+            external=external,
+            merge_external=merge_external,
+            include_self=include_self,
+            namespaces=namespaces,
+            src=NodeFilter(src) if src else None,
+            dst=NodeFilter(dst) if dst else None,
+            port=port_filter,
+        )
+
+    def isolated(self, pod: str | Pod, direction: str) -> tuple[NetworkPolicy, ...]:
+        """The policies isolating a pod in one direction (empty: not isolated)."""
+        ep = self.resolve(pod)
+        if not isinstance(ep, Pod):
+            raise QueryError(f"{pod} is not a pod")
+        if direction not in ("ingress", "egress"):
+            raise QueryError(f"unknown direction {direction!r}")
+        if ep.host_network:
+            return ()
+        ci = self.compiled.class_of[ep.id]
+        return tuple(
+            self.compiled.policies[i]
+            for i in self.compiled.isolating[direction][ci]  # type: ignore[index]
+        )
+
+
+def _canonical_ip(text: str) -> str:
+    return str(ipaddress.ip_address(text))
+
+
+def load(
+    *paths: str,
+    namespace: str | None = None,
+    skip_invalid: bool = False,
+    strict: bool = False,
+    options: Options | None = None,
+) -> Cluster:
+    """Read files, directories or `-` (stdin), validate as the API server would, and compile.
+
+    Raises `InputError` listing every problem when the input is invalid.
+    """
+    from netreach.load import load_snapshot
+
+    snapshot = load_snapshot(*paths, namespace=namespace, skip_invalid=skip_invalid, strict=strict)
+    return Cluster(snapshot, options)

@@ -1,0 +1,93 @@
+"""Label selectors evaluated to sets of pod classes (bitsets held in Python ints).
+
+An inverted index from labels to classes turns each selector into a few big-integer ANDs and
+ORs, so tens of thousands of selectors over thousands of classes stay cheap. Results are
+cached per distinct selector.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+
+from netreach.model import LabelSelector, Namespace, Requirement
+
+
+def bits_of(indexes: Iterable[int]) -> int:
+    out = 0
+    for i in indexes:
+        out |= 1 << i
+    return out
+
+
+def indexes_of(bits: int) -> list[int]:
+    """Set bit positions, ascending."""
+    out: list[int] = []
+    base = 0
+    while bits:
+        chunk = bits & 0xFFFFFFFFFFFFFFFF
+        while chunk:
+            low = chunk & -chunk
+            out.append(base + low.bit_length() - 1)
+            chunk ^= low
+        bits >>= 64
+        base += 64
+    return out
+
+
+class LabelIndex:
+    """Selector evaluation over a fixed list of label maps (one per pod class or namespace)."""
+
+    def __init__(self, labels: Sequence[Mapping[str, str]]) -> None:
+        self.size = len(labels)
+        self.all = (1 << self.size) - 1
+        by_pair: dict[tuple[str, str], int] = defaultdict(int)
+        by_key: dict[str, int] = defaultdict(int)
+        for i, lab in enumerate(labels):
+            bit = 1 << i
+            for k, v in lab.items():
+                by_pair[(k, v)] |= bit
+                by_key[k] |= bit
+        self._by_pair = dict(by_pair)
+        self._by_key = dict(by_key)
+        self._cache: dict[LabelSelector, int] = {}
+
+    def _requirement(self, req: Requirement) -> int:
+        if req.operator in ("In", "NotIn"):
+            hit = 0
+            for v in req.values:
+                hit |= self._by_pair.get((req.key, v), 0)
+            return hit if req.operator == "In" else self.all & ~hit
+        present = self._by_key.get(req.key, 0)
+        return present if req.operator == "Exists" else self.all & ~present
+
+    def select(self, selector: LabelSelector) -> int:
+        cached = self._cache.get(selector)
+        if cached is not None:
+            return cached
+        bits = self.all
+        for k, v in selector.match_labels:
+            bits &= self._by_pair.get((k, v), 0)
+            if not bits:
+                break
+        for req in selector.match_expressions:
+            if not bits:
+                break
+            bits &= self._requirement(req)
+        self._cache[selector] = bits
+        return bits
+
+
+class NamespaceIndex:
+    """Namespace selectors evaluated to namespace names (few namespaces, so a plain scan)."""
+
+    def __init__(self, namespaces: Mapping[str, Namespace]) -> None:
+        self._namespaces = namespaces
+        self._cache: dict[LabelSelector, tuple[str, ...]] = {}
+
+    def select(self, selector: LabelSelector) -> tuple[str, ...]:
+        cached = self._cache.get(selector)
+        if cached is None:
+            cached = tuple(n for n, ns in self._namespaces.items() if selector.matches(ns.labels))
+            self._cache[selector] = cached
+        return cached

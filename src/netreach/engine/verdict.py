@@ -1,0 +1,272 @@
+"""One connection decided, with the reason: the verdict pipeline.
+
+A connection needs egress allowed at the source AND ingress allowed at the destination. Each
+direction is resolved through tiers in order; the NetworkPolicy tier is the one Kubernetes
+core defines (isolated by any selecting policy -> allowed only if some rule of those
+policies matches; not isolated -> allowed). Admin tiers slot in before and after it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from netreach.engine import ipset
+from netreach.engine.compile import Compiled, CompiledRule
+from netreach.engine.conns import ConnectionSet
+from netreach.model import Direction, NetworkPolicy, Pod, Protocol
+
+Endpoint = Pod | str  # a pod, or an IP address outside the cluster
+
+
+def endpoint_id(ep: Endpoint) -> str:
+    return ep.id if isinstance(ep, Pod) else ep
+
+
+@dataclass(frozen=True)
+class RuleMatch:
+    """A rule that allows the connection: policy, direction, rule index, peer and port index."""
+
+    rule: CompiledRule
+    peer_index: int | None  # None: the rule has no peers (admits everyone)
+    port_index: int | None  # None: the rule has no ports (every connection)
+
+    @property
+    def policy(self) -> NetworkPolicy:
+        return self.rule.policy
+
+    @property
+    def location(self) -> str:
+        loc = self.policy.location
+        if loc is None:
+            return ""
+        return str(loc.at("spec", self.rule.direction, self.rule.index))
+
+    def describe(self) -> str:
+        key = "from" if self.rule.direction == "ingress" else "to"
+        parts = [f"{self.policy.id} {self.rule.direction}[{self.rule.index}]"]
+        parts.append(f"{key}[{self.peer_index}]" if self.peer_index is not None else f"(any {key})")
+        parts.append(f"ports[{self.port_index}]" if self.port_index is not None else "(any port)")
+        return " ".join(parts)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "policy": self.policy.id,
+            "tier": "NetworkPolicy",
+            "direction": self.rule.direction,
+            "rule": self.rule.index,
+            "peer": self.peer_index,
+            "port": self.port_index,
+            "location": self.location or None,
+        }
+
+
+Outcome = Literal["allowed", "denied", "not-evaluated"]
+
+
+@dataclass(frozen=True)
+class DirectionVerdict:
+    """How one side (egress at the source, or ingress at the destination) decided."""
+
+    direction: Direction
+    pod: Pod | None  # None when that side is an external address (not evaluated)
+    allowed: bool
+    isolated: bool = False
+    isolating: tuple[NetworkPolicy, ...] = ()
+    matches: tuple[RuleMatch, ...] = ()
+    note: str = ""
+    chain: tuple[str, ...] = field(default=())  # one entry per tier that spoke
+
+    @property
+    def reason(self) -> str:
+        if self.pod is None:
+            return self.note or "external address: not evaluated (only the pod's side counts)"
+        if self.note:
+            return self.note
+        if not self.isolated:
+            return f"not isolated for {self.direction}: no policy selects it with {self._ptype}"
+        if self.matches:
+            return "allowed by " + "; ".join(m.describe() for m in self.matches)
+        names = ", ".join(p.id for p in self.isolating)
+        return f"isolated for {self.direction} by {names}, and no rule of theirs matches"
+
+    @property
+    def _ptype(self) -> str:
+        return "policyTypes " + ("Ingress" if self.direction == "ingress" else "Egress")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "direction": self.direction,
+            "pod": self.pod.id if self.pod is not None else None,
+            "evaluated": self.pod is not None,
+            "allowed": self.allowed,
+            "isolated": self.isolated,
+            "isolated_by": [
+                {"policy": p.id, "location": str(p.location) if p.location else None}
+                for p in self.isolating
+            ],
+            "allowed_by": [m.to_dict() for m in self.matches],
+            "reason": self.reason,
+        }
+
+
+@dataclass(frozen=True)
+class Verdict:
+    src: Endpoint
+    dst: Endpoint
+    port: int
+    protocol: Protocol
+    egress: DirectionVerdict
+    ingress: DirectionVerdict
+    port_name: str | None = None  # the name the user gave, resolved on the destination
+
+    @property
+    def allowed(self) -> bool:
+        return self.egress.allowed and self.ingress.allowed
+
+    @property
+    def reasons(self) -> tuple[DirectionVerdict, DirectionVerdict]:
+        return (self.egress, self.ingress)
+
+    def __bool__(self) -> bool:
+        return self.allowed
+
+    @property
+    def port_text(self) -> str:
+        named = f" ({self.port_name})" if self.port_name else ""
+        return f"{self.port}/{self.protocol}{named}"
+
+    def explain(self) -> str:
+        """A readable account of both directions."""
+        word = "ALLOWED" if self.allowed else "DENIED"
+        lines = [
+            f"{endpoint_id(self.src)} -> {endpoint_id(self.dst)} port {self.port_text}: {word}"
+        ]
+        for side in self.reasons:
+            where = "egress from" if side.direction == "egress" else "ingress to"
+            who = _describe_endpoint(
+                side.pod
+                if side.pod is not None
+                else (self.src if side.direction == "egress" else self.dst)
+            )
+            mark = "allowed" if side.allowed else "denied"
+            lines.append(f"  {where} {who}: {mark}")
+            if side.pod is not None and side.isolated and side.isolating:
+                iso = ", ".join(_with_location(p) for p in side.isolating)
+                lines.append(f"    isolated by {iso}")
+            if side.matches:
+                for m in side.matches:
+                    loc = f" ({m.location})" if m.location else ""
+                    lines.append(f"    allowed by {m.describe()}{loc}")
+            else:
+                lines.append(f"    {side.reason}")
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "src": endpoint_id(self.src),
+            "dst": endpoint_id(self.dst),
+            "port": self.port,
+            "port_name": self.port_name,
+            "protocol": self.protocol,
+            "allowed": self.allowed,
+            "egress": self.egress.to_dict(),
+            "ingress": self.ingress.to_dict(),
+        }
+
+
+def _describe_endpoint(ep: Endpoint) -> str:
+    if isinstance(ep, Pod):
+        return f"{ep.id} ({ep.workload.id})" if ep.workload.kind != "Pod" else ep.id
+    return f"{ep} (external)"
+
+
+def _with_location(p: NetworkPolicy) -> str:
+    return f"{p.id} ({p.location})" if p.location is not None else p.id
+
+
+def decide_direction(
+    compiled: Compiled,
+    direction: Direction,
+    pod: Pod,
+    peer: Endpoint,
+    protocol: Protocol,
+    port: int,
+    dst_pod: Pod | None,
+) -> DirectionVerdict:
+    """Egress at `pod` towards `peer`, or ingress at `pod` from `peer`, for one port."""
+    if pod.host_network:
+        return DirectionVerdict(
+            direction, pod, True, note="host-network pod: NetworkPolicy does not select it"
+        )
+    ci = compiled.class_of[pod.id]
+    isolating = tuple(compiled.policies[pi] for pi in compiled.isolating[direction][ci])
+    if not isolating:
+        return DirectionVerdict(direction, pod, True)
+    peer_class = compiled.class_of.get(peer.id) if isinstance(peer, Pod) else None
+    peer_key = ipset.ip_key(peer) if isinstance(peer, str) else None
+    dst_ports = dst_pod.ports if dst_pod is not None else None
+    matches: list[RuleMatch] = []
+    for rule in compiled.class_rules(ci, direction):
+        peer_index = _matching_peer(rule, peer_class, peer_key)
+        if peer_index is False:
+            continue
+        port_index = _matching_port(rule, protocol, port, dst_ports)
+        if port_index is False:
+            continue
+        matches.append(RuleMatch(rule, peer_index, port_index))
+    return DirectionVerdict(
+        direction, pod, bool(matches), isolated=True, isolating=isolating, matches=tuple(matches)
+    )
+
+
+def _matching_peer(
+    rule: CompiledRule, peer_class: int | None, peer_key: int | None
+) -> int | bool | None:
+    """Index of the first peer admitting the other side; None if the rule admits everyone;
+    False if no peer does."""
+    if rule.all_peers:
+        return None
+    for pm in rule.peers:
+        if peer_class is not None and pm.classes >> peer_class & 1:
+            return pm.index
+        if peer_key is not None and pm.ips and ipset.contains(pm.ips, peer_key):
+            return pm.index
+    return False
+
+
+def _matching_port(
+    rule: CompiledRule, protocol: Protocol, port: int, dst_ports: tuple[Any, ...] | None
+) -> int | bool | None:
+    if not rule.ports:
+        return None
+    for pm in rule.ports:
+        if pm.conns_for(dst_ports).contains(protocol, port):
+            return pm.index
+    return False
+
+
+def contributions(
+    compiled: Compiled, direction: Direction, pod: Pod, peer: Endpoint
+) -> list[tuple[CompiledRule, ConnectionSet]]:
+    """The rules of `pod`'s isolating policies that admit `peer`, each with what it opens.
+
+    Egress rules resolve named ports on the peer (the destination); ingress rules on `pod`.
+    """
+    if pod.host_network:
+        return []
+    ci = compiled.class_of[pod.id]
+    peer_class = compiled.class_of.get(peer.id) if isinstance(peer, Pod) else None
+    peer_key = ipset.ip_key(peer) if isinstance(peer, str) else None
+    if direction == "ingress":
+        dst_ports: tuple[Any, ...] | None = pod.ports
+    else:
+        dst_ports = peer.ports if isinstance(peer, Pod) else None
+    out: list[tuple[CompiledRule, ConnectionSet]] = []
+    for rule in compiled.class_rules(ci, direction):
+        if _matching_peer(rule, peer_class, peer_key) is False:
+            continue
+        conns = rule.conns_for(dst_ports)
+        if not conns.is_empty:
+            out.append((rule, conns))
+    return out

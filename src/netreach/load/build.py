@@ -1,0 +1,317 @@
+"""From documents to a Snapshot: dispatch by kind, duplicates, pod ownership, template pods,
+implied namespaces."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+from netreach.errors import InputError, Problem
+from netreach.load.check import Checker
+from netreach.load.decode import parse_source
+from netreach.load.meta import Meta, OwnerRef, read_meta
+from netreach.load.names import is_dns1123_subdomain
+from netreach.load.pods import (
+    NAMESPACE_LABEL,
+    PodSpec,
+    RawPod,
+    pod_phase,
+    read_namespace,
+    read_pod,
+    read_template,
+)
+from netreach.load.policy import read_policy
+from netreach.load.sources import Source
+from netreach.model import Location, Namespace, NetworkPolicy, Pod, Snapshot, WorkloadRef
+
+# The API versions the API server serves for each kind netreach models.
+API_VERSIONS: dict[str, frozenset[str]] = {
+    "Namespace": frozenset({"v1"}),
+    "Pod": frozenset({"v1"}),
+    "ReplicationController": frozenset({"v1"}),
+    "NetworkPolicy": frozenset({"networking.k8s.io/v1"}),
+    "Deployment": frozenset({"apps/v1"}),
+    "ReplicaSet": frozenset({"apps/v1"}),
+    "StatefulSet": frozenset({"apps/v1"}),
+    "DaemonSet": frozenset({"apps/v1"}),
+    "Job": frozenset({"batch/v1"}),
+    "CronJob": frozenset({"batch/v1"}),
+}
+_POLICY_TOP_FIELDS = frozenset({"apiVersion", "kind", "metadata", "spec", "status"})
+BUILTIN_NAMESPACES = frozenset({"default", "kube-system", "kube-public", "kube-node-lease"})
+SKIPPED_POD_PHASES = "Pod (Succeeded/Failed)"
+# Consonants and digits, as Kubernetes uses for generated name suffixes (no words, no 0/1/l).
+_SUFFIX_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
+
+WorkloadKey = tuple[str, str, str]  # namespace, kind, name
+
+
+@dataclass(frozen=True, slots=True)
+class _Workload:
+    meta: Meta
+    spec: PodSpec
+    loc: Location
+    order: int
+
+
+@dataclass(frozen=True, slots=True)
+class _RealPod:
+    raw: RawPod
+    namespace: str
+    loc: Location
+    order: int
+
+
+class Builder:
+    """Accumulates objects of all sources, then assembles the Snapshot."""
+
+    def __init__(self, default_ns: str, *, skip_invalid: bool, strict: bool) -> None:
+        self.default_ns = default_ns
+        self.skip_invalid = skip_invalid
+        self.strict = strict
+        self.errors: list[Problem] = []
+        self.snapshot = Snapshot()
+        self.namespaces: dict[str, tuple[Meta, Location]] = {}
+        self.pods: list[_RealPod] = []
+        self.workloads: dict[WorkloadKey, _Workload] = {}
+        self.policies: list[NetworkPolicy] = []
+        self.seen: dict[tuple[str, str, str], Location] = {}
+        self.referenced: dict[str, Location] = {}  # namespace -> first object in it
+        self.order = 0
+
+    # --- reading -------------------------------------------------------------------------
+
+    def read(self, source: Source) -> None:
+        parsed = parse_source(source)
+        self._fail(parsed.problems)
+        for index, value in parsed.docs:
+            if value is not None:
+                self._document(value, Location(source, index))
+
+    def _fail(self, problems: list[Problem]) -> None:
+        (self.snapshot.invalid if self.skip_invalid else self.errors).extend(problems)
+
+    def _document(self, value: Any, loc: Location) -> None:
+        if not isinstance(value, dict):
+            what = "a list" if isinstance(value, list) else f"a scalar ({type(value).__name__})"
+            self._fail(
+                [
+                    Problem(
+                        f"document is {what}; expected a Kubernetes object "
+                        "(a mapping with apiVersion, kind and metadata)",
+                        loc,
+                    )
+                ]
+            )
+            return
+        kind = value.get("kind")
+        items = value.get("items")
+        if isinstance(kind, str) and kind.endswith("List") and "items" in value:
+            if items is None:
+                return  # an empty list as some clients print it
+            if not isinstance(items, list):
+                c = Checker(loc, kind)
+                c.wrong_type(("items",), items, "a list")
+                self._fail(c.errors)
+                return
+            # kubectl prints `kind: List`; API list responses (PodList...) omit the items' kind.
+            item_kind = kind[: -len("List")] or None
+            api = value.get("apiVersion") if item_kind else None
+            for i, item in enumerate(items):
+                self._object(item, loc.at("items", i), item_kind, api)
+            return
+        self._object(value, loc, None, None)
+
+    def _object(self, obj: Any, loc: Location, kind0: str | None, api0: Any) -> None:
+        if not isinstance(obj, dict):
+            self._fail([Problem("list item is not an object", loc)])
+            return
+        kind = obj.get("kind", kind0)
+        api = obj.get("apiVersion", api0)
+        ref = _object_ref(kind, obj.get("metadata"), self.default_ns)
+        c = Checker(loc, ref, strict=self.strict)
+        if not isinstance(kind, str) or not kind:
+            c.required(("kind",), "kind not set")
+        if not isinstance(api, str) or not api:
+            c.required(("apiVersion",), "apiVersion not set")
+        if c.errors or not isinstance(kind, str) or not isinstance(api, str):
+            self._finish_object(c)
+            return
+        if kind not in API_VERSIONS:
+            self.snapshot.skipped.setdefault(kind, []).append(loc)
+            return
+        if api not in API_VERSIONS[kind]:
+            c.error(("apiVersion",), f'no matches for kind "{kind}" in version "{api}"')
+            self._finish_object(c)
+            return
+        if kind == "Pod" and pod_phase(obj) in ("Succeeded", "Failed"):
+            self.snapshot.skipped.setdefault(SKIPPED_POD_PHASES, []).append(loc)
+            return
+        self._dispatch(c, kind, obj, loc)
+
+    def _dispatch(self, c: Checker, kind: str, obj: dict[str, Any], loc: Location) -> None:
+        order = self.order
+        self.order += 1
+        if kind == "Namespace":
+            meta = read_namespace(c, obj)
+            if self._finish_object(c, ("Namespace", "", meta.name), loc):
+                self.namespaces[meta.name] = (meta, loc)
+            return
+        if kind == "NetworkPolicy":
+            c.unknown_fields(obj, (), _POLICY_TOP_FIELDS)
+            meta, policy = read_policy(c, obj, loc, self.default_ns)
+            if self._finish_object(c, (kind, policy.namespace, meta.name), loc):
+                self.policies.append(policy)
+                self.referenced.setdefault(policy.namespace, loc)
+            return
+        if kind == "Pod":
+            raw = read_pod(c, obj)
+            ns = raw.meta.namespace or self.default_ns
+            if self._finish_object(c, (kind, ns, raw.meta.name), loc):
+                self.pods.append(_RealPod(raw, ns, loc, order))
+                self.referenced.setdefault(ns, loc)
+            return
+        meta = read_meta(c, obj, is_dns1123_subdomain, namespaced=True)
+        spec = read_template(c, obj, kind)
+        ns = meta.namespace or self.default_ns
+        if self._finish_object(c, (kind, ns, meta.name), loc):
+            self.workloads[(ns, kind, meta.name)] = _Workload(meta, spec, loc, order)
+            self.referenced.setdefault(ns, loc)
+
+    def _finish_object(
+        self,
+        c: Checker,
+        key: tuple[str, str, str] | None = None,
+        loc: Location | None = None,
+    ) -> bool:
+        """Record the object's problems; True when it is valid and not a duplicate."""
+        if key is not None and loc is not None and not c.errors:
+            first = self.seen.get(key)
+            if first is not None:
+                kind, ns, name = key
+                what = f"{kind} {ns}/{name}" if ns else f"{kind} {name}"
+                c.errors.append(Problem(f"duplicate {what}: also defined at {first}", loc, c.ref))
+            else:
+                self.seen[key] = loc
+        self.snapshot.warnings.extend(c.warnings)
+        self._fail(c.errors)
+        return not c.errors
+
+    # --- assembling ----------------------------------------------------------------------
+
+    def finish(self) -> Snapshot:
+        if self.errors:
+            raise InputError(self.errors)
+        snap = self.snapshot
+        snap.policies = self.policies
+        snap.pods = self._pods()
+        snap.namespaces = self._namespaces()
+        return snap
+
+    def _top_owner(self, ns: str, owner: OwnerRef | None) -> WorkloadKey | None:
+        """The outermost workload of the input up the owner chain from `owner`."""
+        found: WorkloadKey | None = None
+        seen: set[WorkloadKey] = set()
+        while owner is not None:
+            key = (ns, owner.kind, owner.name)
+            if key not in self.workloads or key in seen:
+                break
+            seen.add(key)
+            found = key
+            owner = self.workloads[key].meta.owner
+        return found
+
+    def _pods(self) -> list[Pod]:
+        ordered: list[tuple[int, Pod]] = []
+        covered: set[WorkloadKey] = set()
+        names: set[tuple[str, str]] = set()
+        for p in self.pods:
+            meta = p.raw.meta
+            top = self._top_owner(p.namespace, meta.owner)
+            if top is not None:
+                covered.add(top)
+                ref = WorkloadRef(p.namespace, top[2], top[1])
+            elif meta.owner is not None:
+                ref = WorkloadRef(p.namespace, meta.owner.name, meta.owner.kind)
+            else:
+                ref = WorkloadRef(p.namespace, meta.name, "Pod")
+            names.add((p.namespace, meta.name))
+            pod = Pod(
+                namespace=p.namespace,
+                name=meta.name,
+                labels=p.raw.spec.labels,
+                workload=ref,
+                ips=p.raw.ips,
+                ports=p.raw.spec.ports,
+                host_network=p.raw.spec.host_network,
+                location=p.loc,
+            )
+            ordered.append((p.order, pod))
+        for key, w in self.workloads.items():
+            ns, kind, name = key
+            # A workload owned by another one of the input is represented by that owner.
+            if key in covered or self._top_owner(ns, w.meta.owner) is not None:
+                continue
+            pod_name = _template_pod_name(key, names)
+            names.add((ns, pod_name))
+            pod = Pod(
+                namespace=ns,
+                name=pod_name,
+                labels=w.spec.labels,
+                workload=WorkloadRef(ns, name, kind),
+                ports=w.spec.ports,
+                host_network=w.spec.host_network,
+                location=w.loc,
+                from_template=True,
+            )
+            ordered.append((w.order, pod))
+        ordered.sort(key=lambda t: t[0])
+        return [pod for _, pod in ordered]
+
+    def _namespaces(self) -> dict[str, Namespace]:
+        out: dict[str, Namespace] = {}
+        for name, (meta, loc) in self.namespaces.items():
+            # The API server always sets this label to the name.
+            out[name] = Namespace(name, {**meta.labels, NAMESPACE_LABEL: name}, loc)
+        for name, loc in self.referenced.items():
+            if name in out:
+                continue
+            out[name] = Namespace(name, {NAMESPACE_LABEL: name}, None, implied=True)
+            if name in BUILTIN_NAMESPACES:
+                continue  # every cluster has them: implying them is no news
+            self.snapshot.warnings.append(
+                Problem(
+                    f'namespace "{name}" is not defined in the input; assuming it exists '
+                    f"with only the label {NAMESPACE_LABEL}={name}",
+                    loc,
+                    severity="warning",
+                )
+            )
+        return out
+
+
+def _object_ref(kind: Any, md: Any, default_ns: str) -> str:
+    """How messages name the object, e.g. "NetworkPolicy default/allow-db"."""
+    what = kind if isinstance(kind, str) and kind else "object"
+    name = md.get("name") if isinstance(md, dict) else None
+    if not isinstance(name, str) or not name:
+        return f"{what} (unnamed)"
+    if kind == "Namespace":
+        return f"{what} {name}"
+    ns = md.get("namespace") if isinstance(md, dict) else None
+    return f"{what} {ns if isinstance(ns, str) and ns else default_ns}/{name}"
+
+
+def _template_pod_name(key: WorkloadKey, taken: set[tuple[str, str]]) -> str:
+    """`<workload>-<5 chars>`: stable across runs, unique within the namespace."""
+    ns, kind, name = key
+    digest = hashlib.sha256(f"{ns}/{kind}/{name}".encode()).digest()
+    for attempt in range(len(digest) - 5):
+        suffix = "".join(
+            _SUFFIX_ALPHABET[b % len(_SUFFIX_ALPHABET)] for b in digest[attempt : attempt + 5]
+        )
+        candidate = f"{name}-{suffix}"
+        if (ns, candidate) not in taken:
+            return candidate
+    return f"{name}-{kind.lower()}"

@@ -1,0 +1,172 @@
+"""Collecting problems of one object in the API server's wording (field.Error of apimachinery):
+`<field>: Invalid value: <value>: <detail>`, `Required value`, `Forbidden`, `Unsupported value`.
+
+Also typed accessors: the fast loaders hand over plain dicts, so every read checks the type
+the Kubernetes decoder would demand.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import orjson
+
+from netreach.errors import Problem
+from netreach.model import Location, PathPart
+
+FieldPath = tuple[PathPart, ...]
+
+
+def fmt_path(path: FieldPath) -> str:
+    """("spec", "ingress", 0, "from") -> "spec.ingress[0].from"."""
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else part
+    return out
+
+
+def fmt_value(value: Any) -> str:
+    """A value as Go's %v/%q print it in field errors: strings quoted, JSON for the rest."""
+    if isinstance(value, str):
+        return orjson.dumps(value).decode()
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:
+        return repr(value)
+
+
+def type_name(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, Mapping):
+        return "object"
+    if isinstance(value, list):
+        return "array"
+    return "null" if value is None else type(value).__name__
+
+
+class Checker:
+    """Problems of one object. `loc` is where the object starts; field paths are relative."""
+
+    def __init__(self, loc: Location, ref: str, *, strict: bool = False) -> None:
+        self.loc = loc
+        self.ref = ref
+        self.strict = strict
+        self.errors: list[Problem] = []
+        self.warnings: list[Problem] = []
+
+    def _add(self, path: FieldPath, message: str, at: FieldPath | None, warn: bool = False) -> None:
+        problem = Problem(
+            message,
+            self.loc.at(*(at if at is not None else path)),
+            self.ref,
+            fmt_path(path),
+            "warning" if warn else "error",
+        )
+        (self.warnings if warn else self.errors).append(problem)
+
+    def invalid(
+        self, path: FieldPath, value: Any, detail: str, at: FieldPath | None = None
+    ) -> None:
+        self._add(path, f"Invalid value: {fmt_value(value)}: {detail}", at)
+
+    def required(self, path: FieldPath, detail: str = "") -> None:
+        self._add(path, f"Required value: {detail}" if detail else "Required value", None)
+
+    def forbidden(self, path: FieldPath, detail: str) -> None:
+        self._add(path, f"Forbidden: {detail}", None)
+
+    def not_supported(self, path: FieldPath, value: Any, supported: Iterable[str]) -> None:
+        values = ", ".join(fmt_value(s) for s in sorted(supported))
+        self._add(path, f"Unsupported value: {fmt_value(value)}: supported values: {values}", None)
+
+    def duplicate(self, path: FieldPath, value: Any) -> None:
+        self._add(path, f"Duplicate value: {fmt_value(value)}", None)
+
+    def wrong_type(self, path: FieldPath, value: Any, expected: str) -> None:
+        self._add(
+            path,
+            f"Invalid value: {fmt_value(value)}: must be {expected}, not {type_name(value)}",
+            None,
+        )
+
+    def error(self, path: FieldPath, message: str) -> None:
+        self._add(path, message, None)
+
+    def warn(self, path: FieldPath, message: str) -> None:
+        self._add(path, message, None, warn=True)
+
+    def unknown_fields(
+        self, obj: Mapping[str, Any], path: FieldPath, known: frozenset[str]
+    ) -> None:
+        """Kubernetes drops unknown fields (warning); strict field validation rejects them."""
+        for key in obj:
+            if key not in known:
+                full = (*path, str(key))
+                problem = Problem(
+                    f'unknown field "{fmt_path(full)}"'
+                    + ("" if self.strict else " (ignored, as Kubernetes would drop it)"),
+                    self.loc.at(*full),
+                    self.ref,
+                    "",
+                    "error" if self.strict else "warning",
+                )
+                (self.errors if self.strict else self.warnings).append(problem)
+
+    # --- typed accessors: None when absent/null or of the wrong type (then reported) ---------
+
+    def mapping(self, value: Any, path: FieldPath) -> dict[str, Any] | None:
+        if value is None:
+            return None
+        if isinstance(value, dict):
+            return value
+        self.wrong_type(path, value, "an object")
+        return None
+
+    def array(self, value: Any, path: FieldPath) -> list[Any]:
+        if value is None:
+            return []
+        if isinstance(value, list):
+            return value
+        self.wrong_type(path, value, "a list")
+        return []
+
+    def string(self, value: Any, path: FieldPath) -> str | None:
+        if value is None:
+            return None
+        if isinstance(value, str):
+            return value
+        self.wrong_type(path, value, "a string")
+        return None
+
+    def integer(self, value: Any, path: FieldPath) -> int | None:
+        if value is None:
+            return None
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        self.wrong_type(path, value, "an integer")
+        return None
+
+    def boolean(self, value: Any, path: FieldPath) -> bool:
+        if value is None:
+            return False
+        if isinstance(value, bool):
+            return value
+        self.wrong_type(path, value, "a boolean")
+        return False

@@ -1,0 +1,148 @@
+"""Object metadata, labels and label selectors: reading and validating them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from netreach.load.check import Checker, FieldPath
+from netreach.load.names import is_dns1123_label, is_qualified_name, is_valid_label_value
+from netreach.model import LabelSelector, Operator, Requirement
+
+_OPERATORS: tuple[Operator, ...] = ("In", "NotIn", "Exists", "DoesNotExist")
+SELECTOR_FIELDS = frozenset({"matchLabels", "matchExpressions"})
+_REQUIREMENT_FIELDS = frozenset({"key", "operator", "values"})
+
+
+@dataclass(frozen=True, slots=True)
+class OwnerRef:
+    kind: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Meta:
+    name: str
+    namespace: str | None
+    labels: dict[str, str]
+    owner: OwnerRef | None  # the controller owner reference (or the first one)
+
+
+def read_meta(
+    c: Checker, obj: dict[str, Any], name_rule: Callable[[str], list[str]], namespaced: bool
+) -> Meta:
+    md = c.mapping(obj.get("metadata"), ("metadata",)) or {}
+    name = c.string(md.get("name"), ("metadata", "name"))
+    if not name:
+        c.required(("metadata", "name"), "name or generateName is required")
+        name = ""
+    else:
+        for msg in name_rule(name):
+            c.invalid(("metadata", "name"), name, msg)
+    namespace = None
+    if namespaced:
+        namespace = c.string(md.get("namespace"), ("metadata", "namespace")) or None
+        if namespace is not None:
+            for msg in is_dns1123_label(namespace):
+                c.invalid(("metadata", "namespace"), namespace, msg)
+    labels = read_labels(c, md.get("labels"), ("metadata", "labels"))
+    return Meta(name, namespace, labels, _owner(c, md.get("ownerReferences")))
+
+
+def _owner(c: Checker, value: Any) -> OwnerRef | None:
+    refs: list[OwnerRef] = []
+    controller: OwnerRef | None = None
+    for i, ref in enumerate(c.array(value, ("metadata", "ownerReferences"))):
+        r = c.mapping(ref, ("metadata", "ownerReferences", i))
+        if r is None:
+            continue
+        kind = c.string(r.get("kind"), ("metadata", "ownerReferences", i, "kind"))
+        name = c.string(r.get("name"), ("metadata", "ownerReferences", i, "name"))
+        if kind and name:
+            refs.append(OwnerRef(kind, name))
+            if r.get("controller") is True and controller is None:
+                controller = refs[-1]
+    return controller or (refs[0] if refs else None)
+
+
+def read_labels(c: Checker, value: Any, path: FieldPath) -> dict[str, str]:
+    """A label map; keys and values must be valid (values must be strings, as Kubernetes
+    decodes labels into map[string]string: an unquoted `123` is rejected)."""
+    raw = c.mapping(value, path)
+    labels: dict[str, str] = {}
+    if raw is None:
+        return labels
+    for key, val in raw.items():
+        at = (*path, key)
+        k = str(key)
+        ok = True
+        if not isinstance(key, str):
+            c.invalid(path, key, "label keys must be strings (quote it)", at)
+            ok = False
+        for msg in is_qualified_name(k):
+            c.invalid(path, k, msg, at)
+            ok = False
+        if not isinstance(val, str):
+            c.invalid(path, val, "label values must be strings (quote it)", at)
+            continue
+        for msg in is_valid_label_value(val):
+            c.invalid(path, val, msg, at)
+            ok = False
+        if ok:
+            labels[k] = val
+    return labels
+
+
+def read_selector(c: Checker, value: Any, path: FieldPath) -> LabelSelector | None:
+    """A metav1.LabelSelector; None when absent (null). Validated as ValidateLabelSelector."""
+    raw = c.mapping(value, path)
+    if raw is None:
+        return None
+    c.unknown_fields(raw, path, SELECTOR_FIELDS)
+    match_labels = read_labels(c, raw.get("matchLabels"), (*path, "matchLabels"))
+    reqs: list[Requirement] = []
+    exprs_path = (*path, "matchExpressions")
+    for i, item in enumerate(c.array(raw.get("matchExpressions"), exprs_path)):
+        req = _requirement(c, item, (*exprs_path, i))
+        if req is not None:
+            reqs.append(req)
+    return LabelSelector(tuple(sorted(match_labels.items())), tuple(reqs))
+
+
+def _requirement(c: Checker, item: Any, path: FieldPath) -> Requirement | None:
+    raw = c.mapping(item, path)
+    if raw is None:
+        return None
+    c.unknown_fields(raw, path, _REQUIREMENT_FIELDS)
+    key = c.string(raw.get("key"), (*path, "key")) or ""
+    op = c.string(raw.get("operator"), (*path, "operator")) or ""
+    values: list[str] = []
+    for j, v in enumerate(c.array(raw.get("values"), (*path, "values"))):
+        s = c.string(v, (*path, "values", j))
+        if s is not None:
+            values.append(s)
+            for msg in is_valid_label_value(s):
+                c.invalid((*path, "values", j), s, msg)
+    ok = True
+    if op in ("In", "NotIn"):
+        if not values:
+            c.required((*path, "values"), "must be specified when `operator` is 'In' or 'NotIn'")
+            ok = False
+    elif op in ("Exists", "DoesNotExist"):
+        if values:
+            c.forbidden(
+                (*path, "values"),
+                "may not be specified when `operator` is 'Exists' or 'DoesNotExist'",
+            )
+            ok = False
+    else:
+        c.invalid((*path, "operator"), op, "not a valid selector operator")
+        ok = False
+    for msg in is_qualified_name(key):
+        c.invalid((*path, "key"), key, msg)
+        ok = False
+    if not ok:
+        return None
+    operator = next(o for o in _OPERATORS if o == op)
+    return Requirement(key, operator, tuple(values))

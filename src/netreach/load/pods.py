@@ -1,0 +1,149 @@
+"""Namespaces, Pods and workload templates: reading and validating the parts the analysis uses."""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+from typing import Any
+
+from netreach.load.check import Checker, FieldPath
+from netreach.load.meta import Meta, read_labels, read_meta
+from netreach.load.names import (
+    is_dns1123_label,
+    is_dns1123_subdomain,
+    is_valid_port_name,
+    is_valid_port_num,
+)
+from netreach.model import PROTOCOLS, ContainerPort, Protocol
+
+# Kind -> path of the pod template inside the object.
+WORKLOAD_TEMPLATES: dict[str, FieldPath] = {
+    "Deployment": ("spec", "template"),
+    "ReplicaSet": ("spec", "template"),
+    "StatefulSet": ("spec", "template"),
+    "DaemonSet": ("spec", "template"),
+    "Job": ("spec", "template"),
+    "ReplicationController": ("spec", "template"),
+    "CronJob": ("spec", "jobTemplate", "spec", "template"),
+}
+
+NAMESPACE_LABEL = "kubernetes.io/metadata.name"
+
+
+def read_namespace(c: Checker, obj: dict[str, Any]) -> Meta:
+    meta = read_meta(c, obj, is_dns1123_label, namespaced=False)
+    return meta
+
+
+@dataclass(frozen=True, slots=True)
+class PodSpec:
+    labels: dict[str, str]
+    ports: tuple[ContainerPort, ...]
+    host_network: bool
+
+
+@dataclass(frozen=True, slots=True)
+class RawPod:
+    meta: Meta
+    spec: PodSpec
+    ips: tuple[str, ...]
+    phase: str
+
+
+def pod_phase(obj: dict[str, Any]) -> str:
+    status = obj.get("status")
+    phase = status.get("phase") if isinstance(status, dict) else None
+    return phase if isinstance(phase, str) else ""
+
+
+def read_pod(c: Checker, obj: dict[str, Any]) -> RawPod:
+    meta = read_meta(c, obj, is_dns1123_subdomain, namespaced=True)
+    spec = read_pod_spec(c, obj.get("spec"), ("spec",), meta.labels)
+    status = c.mapping(obj.get("status"), ("status",)) or {}
+    ips: list[str] = []
+    for i, item in enumerate(c.array(status.get("podIPs"), ("status", "podIPs"))):
+        entry = c.mapping(item, ("status", "podIPs", i)) or {}
+        ip = _ip(c, entry.get("ip"), ("status", "podIPs", i, "ip"))
+        if ip is not None and ip not in ips:
+            ips.append(ip)
+    if not ips:
+        ip = _ip(c, status.get("podIP"), ("status", "podIP"))
+        if ip is not None:
+            ips.append(ip)
+    return RawPod(meta, spec, tuple(ips), pod_phase(obj))
+
+
+def _ip(c: Checker, value: Any, path: FieldPath) -> str | None:
+    s = c.string(value, path)
+    if not s:
+        return None
+    try:
+        return str(ipaddress.ip_address(s))
+    except ValueError:
+        c.invalid(path, s, "must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)")
+        return None
+
+
+def read_template(c: Checker, obj: dict[str, Any], kind: str) -> PodSpec:
+    """The pod template of a workload: its labels, container ports, hostNetwork."""
+    path = WORKLOAD_TEMPLATES[kind]
+    node: Any = obj
+    for i, key in enumerate(path):
+        node = c.mapping(node.get(key), path[: i + 1]) if isinstance(node, dict) else None
+    template: dict[str, Any] = node or {}
+    md = c.mapping(template.get("metadata"), (*path, "metadata")) or {}
+    labels = read_labels(c, md.get("labels"), (*path, "metadata", "labels"))
+    return read_pod_spec(c, template.get("spec"), (*path, "spec"), labels)
+
+
+def read_pod_spec(c: Checker, value: Any, path: FieldPath, labels: dict[str, str]) -> PodSpec:
+    spec = c.mapping(value, path) or {}
+    ports: list[ContainerPort] = []
+    for group in ("containers", "initContainers"):
+        gpath = (*path, group)
+        for i, item in enumerate(c.array(spec.get(group), gpath)):
+            container = c.mapping(item, (*gpath, i))
+            if container is None:
+                continue
+            # Init containers keep running (and serving) only as sidecars (restartPolicy Always).
+            if group == "initContainers" and container.get("restartPolicy") != "Always":
+                continue
+            ppath = (*gpath, i, "ports")
+            for j, p in enumerate(c.array(container.get("ports"), ppath)):
+                port = _container_port(c, p, (*ppath, j))
+                if port is not None:
+                    ports.append(port)
+    host = c.boolean(spec.get("hostNetwork"), (*path, "hostNetwork"))
+    return PodSpec(labels, tuple(ports), host)
+
+
+def _container_port(c: Checker, value: Any, path: FieldPath) -> ContainerPort | None:
+    raw = c.mapping(value, path)
+    if raw is None:
+        return None
+    number = c.integer(raw.get("containerPort"), (*path, "containerPort"))
+    ok = number is not None
+    if number is None:
+        if "containerPort" not in raw or raw["containerPort"] is None:
+            c.required((*path, "containerPort"))
+    else:
+        for msg in is_valid_port_num(number):
+            c.invalid((*path, "containerPort"), number, msg)
+            ok = False
+    protocol: Protocol = "TCP"
+    proto = c.string(raw.get("protocol"), (*path, "protocol"))
+    if proto is not None:
+        match = [p for p in PROTOCOLS if p == proto]
+        if match:
+            protocol = match[0]
+        else:
+            c.not_supported((*path, "protocol"), proto, PROTOCOLS)
+            ok = False
+    name = c.string(raw.get("name"), (*path, "name")) or None
+    if name is not None:
+        for msg in is_valid_port_name(name):
+            c.invalid((*path, "name"), name, msg)
+            ok = False
+    if not ok or number is None:
+        return None
+    return ContainerPort(number, protocol, name)

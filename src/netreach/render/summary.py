@@ -1,0 +1,114 @@
+"""Terminal rendering of `analyze`: counts, isolation, reach of isolated workloads, the map."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+
+from netreach.analyses.posture import (
+    NamespacePosture,
+    WorkloadReach,
+    dns_pods,
+    isolated_reach,
+    posture,
+)
+from netreach.cluster import Cluster
+from netreach.render.text import safe
+
+
+def snapshot_counts(cluster: Cluster) -> str:
+    snap = cluster.snapshot
+    return (
+        f"{len(snap.namespaces)} namespaces, {len(snap.pods)} pods in "
+        f"{len(cluster.workloads)} workloads, {len(snap.policies)} NetworkPolicies"
+    )
+
+
+def posture_table(rows: list[NamespacePosture]) -> Table:
+    table = Table(title="Isolation by namespace", header_style="bold", title_justify="left")
+    for col in ("namespace", "pods", "ingress isolated", "egress isolated", "policies"):
+        table.add_column(col, justify="left" if col == "namespace" else "right")
+    for r in rows:
+        table.add_row(
+            safe(r.namespace),
+            str(r.pods),
+            NamespacePosture.share(r.ingress_isolated, r.pods),
+            NamespacePosture.share(r.egress_isolated, r.pods),
+            str(r.policies),
+        )
+    return table
+
+
+def _reach_block(console: Console, reach: WorkloadReach, has_dns: bool) -> None:
+    verb = "accepts" if reach.direction == "ingress" else "may reach"
+    iso = ", ".join(p.name for p in reach.isolated_by)
+    console.print(
+        f"[bold]{safe(reach.workload.id)}[/bold] {verb} [dim](isolated by {safe(iso)})[/dim]"
+    )
+    if not reach.access:
+        console.print("    nothing: every connection is blocked", style="red")
+    for a in reach.access:
+        arrow = "<-" if reach.direction == "ingress" else "->"
+        rules = f"  [dim]via {safe(', '.join(a.rules))}[/dim]" if a.rules else ""
+        console.print(f"    {arrow} {safe(a.peer)} : [green]{safe(str(a.conns))}[/green]{rules}")
+    if reach.blocked:
+        shown = ", ".join(reach.blocked[:6]) + (
+            f" and {len(reach.blocked) - 6} more" if len(reach.blocked) > 6 else ""
+        )
+        word = "from" if reach.direction == "ingress" else "to"
+        console.print(f"    blocked {word}: {safe(shown)}", style="dim")
+    if reach.dns is not None:
+        if not has_dns:
+            console.print(
+                "    DNS: no cluster DNS pods in the snapshot (kube-system, k8s-app=kube-dns)",
+                style="yellow",
+            )
+        elif reach.dns.contains("UDP", 53) and reach.dns.contains("TCP", 53):
+            console.print("    DNS: allowed (UDP and TCP 53 to kube-dns)", style="green")
+        elif reach.dns.contains("UDP", 53):
+            console.print(
+                "    DNS: UDP 53 only; TCP 53 is blocked (large answers will fail)", style="yellow"
+            )
+        else:
+            console.print("    DNS: BLOCKED (no egress to kube-dns on UDP 53)", style="bold red")
+
+
+def print_analysis(cluster: Cluster, console: Console, map_limit: int = 200) -> None:
+    console.print(f"[bold]Snapshot:[/bold] {safe(snapshot_counts(cluster))}")
+    if cluster.snapshot.warnings:
+        console.print(
+            f"[yellow]{len(cluster.snapshot.warnings)} warning(s), listed on stderr[/yellow]"
+        )
+    console.print()
+    console.print(posture_table(posture(cluster)))
+    has_dns = bool(dns_pods(cluster))
+    for direction, title in (
+        ("ingress", "Who reaches the ingress-isolated workloads"),
+        ("egress", "What the egress-isolated workloads reach"),
+    ):
+        reach = isolated_reach(cluster, direction)  # type: ignore[arg-type]
+        console.print()
+        console.rule(f"[bold]{title}[/bold]", align="left")
+        if not reach:
+            console.print(f"no workload is isolated for {direction}", style="yellow")
+        for r in reach:
+            _reach_block(console, r, has_dns)
+    console.print()
+    console.rule("[bold]Connectivity map (workloads)[/bold]", align="left")
+    cmap = cluster.connectivity("workload", include_self=False)
+    total = 0
+    for c in cmap:
+        total += 1
+        if total <= map_limit:
+            console.print(f"{safe(c.src)} => {safe(c.dst)} : [green]{safe(str(c.conns))}[/green]")
+    if total > map_limit:
+        console.print(f"... {total - map_limit} more; see `netreach matrix`", style="dim")
+    pods = len(cluster.pods)
+    iso = sum(
+        1 for p in cluster.pods if cluster.isolated(p, "ingress") and cluster.isolated(p, "egress")
+    )
+    console.print(
+        f"\n[bold]Summary:[/bold] {pods} pods, {len(cluster.workloads)} workloads, "
+        f"{len(cluster.policies)} policies, {total} allowed workload connections, "
+        f"{iso}/{pods} pods isolated in both directions"
+    )

@@ -1,0 +1,38 @@
+"""Terminal rendering of verdicts and summaries (Rich)."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.markup import escape
+from rich.text import Text
+
+from netreach.engine.verdict import Verdict, endpoint_id
+from netreach.render.escape import terminal
+
+console = Console(highlight=False, soft_wrap=True)
+
+
+def safe(text: str) -> str:
+    """User-supplied text for Rich markup: control characters and markup neutralised."""
+    return escape(terminal(text))
+
+
+def print_verdict(verdict: Verdict, out: Console | None = None) -> None:
+    out = out or console
+    word = (
+        Text("ALLOWED", style="bold green") if verdict.allowed else Text("DENIED", style="bold red")
+    )
+    head = Text(
+        terminal(
+            f"{endpoint_id(verdict.src)} -> {endpoint_id(verdict.dst)} port {verdict.port_text}: "
+        )
+    )
+    out.print(head + word)
+    for line in verdict.explain().splitlines()[1:]:
+        style = ""
+        stripped = line.strip()
+        if stripped.endswith(": allowed"):
+            style = "green"
+        elif stripped.endswith(": denied"):
+            style = "red"
+        out.print(Text(terminal(line), style=style))
