@@ -166,10 +166,10 @@ def request_log(verbose: int) -> Callable[[str], None] | None:
     return lambda message: err_console.print(f"netreach: {message}", markup=False)
 
 
-def run_guarded(command: click.Command) -> int:
+def run_guarded(command: click.Command, args: list[str] | None = None) -> int:
     """Run the CLI; turn netreach's own errors into messages and exit codes, never tracebacks."""
     try:
-        result = command.main(standalone_mode=False)
+        result = command.main(args=args, prog_name="netreach", standalone_mode=False)
     except click.exceptions.Abort:
         err_console.print("Aborted.")
         return 130

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import sys
-
 import click
 from click.shell_completion import get_completion_class
 
@@ -24,11 +21,9 @@ def completion(shell: str) -> None:
     zsh:   eval "$(netreach completion zsh)"      (e.g. in ~/.zshrc)
     fish:  netreach completion fish > ~/.config/fish/completions/netreach.fish
     """
-    # Completes the name it was called by: netreach, or kubectl-netreach as a kubectl plugin.
-    prog = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else "netreach"
-    if prog not in ("netreach", "kubectl-netreach"):
-        prog = "netreach"
-    complete_var = "_{}_COMPLETE".format(prog.replace("-", "_").upper())
+    # `run_guarded` runs the CLI as "netreach" whatever its file name, so that is the name the
+    # script completes and the variable it sets.
+    prog, complete_var = "netreach", "_NETREACH_COMPLETE"
     shell_class = get_completion_class(shell)
     if shell_class is None:  # pragma: no cover - click ships all three
         raise click.UsageError(f"no completion support for {shell}")
