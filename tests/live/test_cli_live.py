@@ -189,3 +189,28 @@ def test_values_without_chart() -> None:
 
     with pytest.raises(NetreachError, match="add --helm CHART"):
         read_sources(inputs(paths=("x.yaml",), values=("v.yaml",)))
+
+
+def test_check_what_if_i_apply_these(
+    server: str,
+    kubeconfig: KubeconfigWriter,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    path = str(kubeconfig(server))
+    conn = ["--from", "web/web-1", "--to", "db/db-0", "--port", "8080"]
+    code, out, err = run(
+        ["check", "--kubeconfig", path, *conn, "--expect", "allow"], monkeypatch, capsys
+    )
+    assert code == 0, out + err
+    proposed = tmp_path / "proposed"
+    proposed.mkdir()
+    (proposed / "db.yaml").write_text(NP_DB)  # replaces db/db-ingress with a deny-all
+    code, out, err = run(
+        ["check", "--kubeconfig", path, "-f", str(proposed), *conn, "--expect", "deny"],
+        monkeypatch,
+        capsys,
+    )
+    assert code == 0, out + err
+    assert "db-ingress" in out
