@@ -171,7 +171,11 @@ def test_proposed_objects_keep_unrelated_live_ones(
 ) -> None:
     (tmp_path / "new.yaml").write_text(NP_NEW)
     opts = inputs(kubeconfig=str(kubeconfig(server)), paths=(str(tmp_path / "new.yaml"),))
-    live = {r.name: orjson.loads(r.read_bytes()) for r in read_sources(opts) if r.name.startswith("cluster:")}
+    live = {
+        r.name: orjson.loads(r.read_bytes())
+        for r in read_sources(opts)
+        if r.name.startswith("cluster:")
+    }
     assert [n["metadata"]["name"] for n in live["cluster:test/networkpolicies"]["items"]] == [
         "db-ingress"
     ]
