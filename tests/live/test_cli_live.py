@@ -218,3 +218,20 @@ def test_check_what_if_i_apply_these(
     )
     assert code == 0, out + err
     assert "db-ingress" in out
+
+
+def test_snapshot_analyzes_like_the_live_cluster(
+    server: str,
+    kubeconfig: KubeconfigWriter,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    path = str(kubeconfig(server))
+    code, live, err = run(["matrix", "--kubeconfig", path], monkeypatch, capsys)
+    assert code == 0, err
+    snap = str(tmp_path / "snap")
+    assert run(["snapshot", "--kubeconfig", path, "-o", snap], monkeypatch, capsys)[0] == 0
+    code, offline, err = run(["matrix", snap], monkeypatch, capsys)
+    assert code == 0, err
+    assert offline == live and "web" in live

@@ -149,3 +149,20 @@ def test_kubectl_plugin(tmp_path: Path) -> None:
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert "netreach, version" in done.stdout
+
+
+def test_kubectl_plugin_completion(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [str(BIN / "kubectl_complete-netreach"), "check", "--kube"],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.stdout.splitlines()[0].startswith("--kubeconfig\t")
+    assert done.stdout.splitlines()[-1] == ":4"
+    if not shutil.which("kubectl"):
+        return
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}", "HOME": str(tmp_path)}
+    done = subprocess.run(
+        ["kubectl", "__complete", "netreach", "comp"],
+        capture_output=True, text=True, env=env, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.stdout.splitlines() == ["completion\tPrint a completion script for SHELL.", ":4"]

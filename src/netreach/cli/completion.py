@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
-from click.shell_completion import get_completion_class
+from click.shell_completion import ShellComplete, get_completion_class
 
 from netreach.cli.app import cli
 from netreach.cli.common import echo_to_stdout
@@ -28,3 +30,19 @@ def completion(shell: str) -> None:
     if shell_class is None:  # pragma: no cover - click ships all three
         raise click.UsageError(f"no completion support for {shell}")
     echo_to_stdout(shell_class(cli, {}, prog, complete_var).source())
+
+
+def kubectl_complete() -> None:
+    """`kubectl_complete-netreach`: completes `kubectl netreach ...` (kubectl 1.26+ runs it with
+    the words after `netreach`, the last being the one to complete, and reads cobra's format:
+    one candidate a line, then `:DIRECTIVE`)."""
+    args = sys.argv[1:]
+    incomplete = args[-1] if args else ""
+    completer = ShellComplete(cli, {}, "netreach", "_NETREACH_COMPLETE")
+    items = completer.get_completions(args[:-1], incomplete)
+    for item in items:
+        if item.type == "plain":
+            sys.stdout.write(f"{item.value}\t{item.help}\n" if item.help else f"{item.value}\n")
+    # 0: let the shell complete file names too (paths, -f); 4: only the candidates printed.
+    wants_files = any(item.type in ("file", "dir") for item in items)
+    sys.stdout.write(":0\n" if wants_files or not items else ":4\n")
