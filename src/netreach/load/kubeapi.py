@@ -16,16 +16,17 @@ import time
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urlsplit
 
 import orjson
 import urllib3
-from kubernetes.client import Configuration
-from kubernetes.config import ConfigException, incluster_config, kube_config
 
 from netreach import __version__
 from netreach.errors import NetreachError
+
+if TYPE_CHECKING:
+    from kubernetes.client import Configuration
 
 Log = Callable[[str], None]
 
@@ -58,6 +59,10 @@ def _kubeconfig_exists(paths: str) -> bool:
 
 def load_configuration(kubeconfig: str | None, context: str | None) -> tuple[Configuration, str]:
     """Build the client configuration and tell the name of the context used."""
+    # Imported here: the client takes ~0.1 s to import, and offline runs never need it.
+    from kubernetes.client import Configuration
+    from kubernetes.config import ConfigException, incluster_config, kube_config
+
     config = Configuration()
     paths = kubeconfig or default_kubeconfig()
     in_pod = bool(os.environ.get(incluster_config.SERVICE_HOST_ENV_NAME))
@@ -164,6 +169,8 @@ class KubeApi:
         return urllib.request.getproxies().get(parts.scheme)
 
     def _headers(self) -> dict[str, str]:
+        from kubernetes.config import ConfigException
+
         headers = {"Accept": "application/json", "User-Agent": f"netreach/{__version__}"}
         try:
             auth: dict[str, Any] = dict(self.config.auth_settings())
