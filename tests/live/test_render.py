@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -158,7 +159,7 @@ def test_kubectl_plugin_completion(tmp_path: Path) -> None:
     )  # fmt: skip
     assert done.stdout.splitlines()[0].startswith("--kubeconfig\t")
     assert done.stdout.splitlines()[-1] == ":4"
-    if not shutil.which("kubectl"):
+    if _kubectl_minor() < 26:  # plugin completion came with kubectl 1.26
         return
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}", "HOME": str(tmp_path)}
     done = subprocess.run(
@@ -166,3 +167,17 @@ def test_kubectl_plugin_completion(tmp_path: Path) -> None:
         capture_output=True, text=True, env=env, timeout=60, check=False,
     )  # fmt: skip
     assert done.stdout.splitlines() == ["completion\tPrint a completion script for SHELL.", ":4"]
+
+
+def _kubectl_minor() -> int:
+    if not shutil.which("kubectl"):
+        return 0
+    done = subprocess.run(
+        ["kubectl", "version", "--client", "-o", "json"],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    try:
+        minor = json.loads(done.stdout)["clientVersion"]["minor"]
+    except (ValueError, KeyError):
+        return 0
+    return int("".join(c for c in minor if c.isdigit()) or 0)
