@@ -235,3 +235,10 @@ def test_snapshot_analyzes_like_the_live_cluster(
     code, offline, err = run(["matrix", snap], monkeypatch, capsys)
     assert code == 0, err
     assert offline == live and "web" in live
+
+
+def test_all_namespaces_wins_over_namespace(server: str, kubeconfig: KubeconfigWriter) -> None:
+    opts = inputs(kubeconfig=str(kubeconfig(server)), namespace="web", all_namespaces=True)
+    live = {r.name: orjson.loads(r.read_bytes()) for r in read_sources(opts)}
+    assert len(live["cluster:test/pods"]["items"]) == 4
+    assert len(live["cluster:test/namespaces"]["items"]) == 3

@@ -96,7 +96,8 @@ def input_options(func: F) -> F:
             "-n",
             "--namespace",
             default=None,
-            help="Namespace for objects that name none, and the scope of the output.",
+            help="Namespace for objects that name none, the scope of the output, and of what "
+            "is read from a live cluster.",
         ),
         click.option(
             "-A", "--all-namespaces", is_flag=True, help="Report on every namespace (default)."
