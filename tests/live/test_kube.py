@@ -182,6 +182,13 @@ def test_kubeconfig_problems(tmp_path: Path, server: str, kubeconfig: Kubeconfig
         read_cluster(str(tmp_path / "missing"))
     with pytest.raises(ClusterError, match=r"no kubeconfig at .*pass --kubeconfig"):
         read_cluster()
+    bad = tmp_path / "bad"
+    bad.write_text("clusters: [\n")
+    with pytest.raises(ClusterError, match=r"kubeconfig .*bad: "):
+        read_cluster(str(bad))
+    bad.write_text("current-context: x\n")
+    with pytest.raises(ClusterError, match=r"kubeconfig .*bad: "):
+        read_cluster(str(bad))
     with pytest.raises(ClusterError, match="has no context 'prod'; it has: test"):
         read_cluster(str(kubeconfig(server)), context="prod")
 

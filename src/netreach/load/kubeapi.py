@@ -21,6 +21,7 @@ from urllib.parse import urlencode, urlsplit
 
 import orjson
 import urllib3
+import yaml
 
 from netreach import __version__
 from netreach.errors import NetreachError
@@ -96,7 +97,7 @@ def load_configuration(kubeconfig: str | None, context: str | None) -> tuple[Con
         )
     except ClusterError:
         raise
-    except (ConfigException, OSError, ValueError, KeyError, TypeError) as exc:
+    except (ConfigException, OSError, ValueError, KeyError, TypeError, yaml.YAMLError) as exc:
         # Messages from the loader name fields, not their values; redact anyway.
         raise ClusterError(f"kubeconfig {paths}: {redact(str(exc), config)}") from None
     return config, name
