@@ -171,7 +171,7 @@ valid_objects = st.lists(valid_object, max_size=6).map(unique_objects)
 any_value: st.SearchStrategy[Any] = st.recursive(
     st.none()
     | st.booleans()
-    | st.integers(-(2**70), 2**70)
+    | st.integers(-(2**63), 2**63 - 1)
     | st.floats(allow_nan=False)
     | st.text(max_size=8),
     lambda inner: (

@@ -209,3 +209,22 @@ def test_control_characters_in_messages_are_escaped(capsys: Cap, tmp_path: Path)
     assert r.code == 2
     assert "\x1b" not in r.err and "\r" not in r.err
     assert "Namespace \\x1b[31mred\\x0d:" in r.err
+
+
+def test_label_value_of_list_type(capsys: Cap, tmp_path: Path) -> None:
+    """Found by fuzzing: a list is not hashable, so no lookup may use it as a key."""
+    assert one_problem(capsys, tmp_path, "ns.yaml", NS + "  labels:\n    a: [1]\n") == (
+        "ns.yaml:6: Namespace x: metadata.labels: Invalid value: [1]: "
+        "label values must be strings (quote it)"
+    )
+
+
+def test_container_port_with_integer_key(capsys: Cap, tmp_path: Path) -> None:
+    """Found by fuzzing: mixed key types cannot be sorted."""
+    pod = (
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n"
+        "  - name: c\n    ports:\n    - {containerPort: 80, 1: x}\n"
+    )
+    r = validate(capsys, tmp_path, "pod.yaml", pod)
+    assert r.code == 0
+    assert 'unknown field "spec.containers[0].ports[0].1"' in r.err
