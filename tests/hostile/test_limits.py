@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import resource
 import subprocess
@@ -213,3 +214,15 @@ def test_cli_within_2gib(tmp_path: Path, name: str) -> None:
     assert proc.returncode == code, proc.stderr[-2000:]
     if code == 2:
         assert proc.stderr.startswith(str(path)), proc.stderr[:500]
+
+
+def test_stdin_read_only_up_to_the_limit(capsys: Cap, monkeypatch: pytest.MonkeyPatch) -> None:
+    stream = io.BytesIO(NS.encode() * 1000)
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(stream))
+    r = run(capsys, "validate", "-", "--max-input-bytes", "100")
+    assert r.code == 2
+    assert r.problems == [
+        "<stdin>: input is over the size limit of 100 bytes (101 bytes so far); "
+        "raise it with --max-input-bytes"
+    ]
+    assert stream.tell() <= 8192  # one buffered read, not the whole stream
