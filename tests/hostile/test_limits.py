@@ -226,3 +226,14 @@ def test_stdin_read_only_up_to_the_limit(capsys: Cap, monkeypatch: pytest.Monkey
         "raise it with --max-input-bytes"
     ]
     assert stream.tell() <= 8192  # one buffered read, not the whole stream
+
+
+def test_link_to_an_endless_device_is_read_capped(capsys: Cap, tmp_path: Path) -> None:
+    """A checkout may hold `evil.yaml -> /dev/zero`: read it only up to the limit."""
+    (tmp_path / "evil.yaml").symlink_to("/dev/zero")
+    r = run(capsys, "validate", str(tmp_path), "--max-input-bytes", "1000")
+    assert r.code == 2
+    assert r.problems == [
+        f"{tmp_path}/evil.yaml: input is over the size limit of 1,000 bytes "
+        "(1,001 bytes so far); raise it with --max-input-bytes"
+    ]
