@@ -44,9 +44,11 @@ def fmt_value(value: Any) -> str:
         return "null"
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, int | float):
-        text = repr(value) if abs(value) < 10**MAX_QUOTED else f"<{type_name(value)}>"
-        return text
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, int):
+        # Python will not print integers of over 4,300 digits.
+        return repr(value) if abs(value) < 10**MAX_QUOTED else "<integer>"
     try:
         text = orjson.dumps(value).decode()
     except TypeError:  # orjson.JSONEncodeError: too deep, or not a JSON type
