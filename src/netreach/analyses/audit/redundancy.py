@@ -1,0 +1,109 @@
+"""Rules and policies whose removal changes no connection, computed by the engine: remove
+one, recompute the connections it could touch, compare."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from netreach.analyses.audit.context import AuditContext, with_rules
+from netreach.analyses.audit.findings import Finding, ObjectRef
+from netreach.analyses.audit.registry import CheckInfo, register
+from netreach.engine.compile import CompiledRule
+from netreach.engine.intervals import intersect
+from netreach.engine.selectors import indexes_of
+from netreach.model import NetworkPolicy
+
+REDUNDANT_RULE = CheckInfo(
+    "redundant-rule",
+    "info",
+    "redundancy",
+    "A rule whose removal changes no connection",
+    "A rule that other rules already cover (or that the other side's policies block) is dead "
+    "weight: reviewers read it as if it mattered, and it hides what actually grants access.",
+    "Delete the rule, or keep it deliberately (team-owned overlap) and disable the check.",
+)
+REDUNDANT_POLICY = CheckInfo(
+    "redundant-policy",
+    "info",
+    "redundancy",
+    "A policy whose removal changes no connection",
+    "A policy other policies fully cover adds review burden and can mislead: editing it "
+    "changes nothing.",
+    "Delete the policy, or merge it with the ones that cover it.",
+)
+
+
+def _overlaps(a: CompiledRule, b: CompiledRule) -> bool:
+    peers = bool(a.classes & b.classes) or bool(intersect(a.ips, b.ips))
+    ports = a.has_named or b.has_named or not (a.numeric & b.numeric).is_empty
+    return peers and ports
+
+
+def _covering_rules(ctx: AuditContext, pi: int, rule: CompiledRule) -> list[CompiledRule]:
+    compiled = ctx.cluster.compiled
+    seen: dict[int, CompiledRule] = {}
+    for ci in indexes_of(compiled.policy_targets[pi]):
+        for other in compiled.class_rules(ci, rule.direction):
+            if other is not rule and _overlaps(rule, other):
+                seen[other.id] = other
+    return [seen[k] for k in sorted(seen)]
+
+
+def _without_rule(pol: NetworkPolicy, rule: CompiledRule) -> NetworkPolicy:
+    rules = [r for i, r in enumerate(pol.rules(rule.direction)) if i != rule.index]
+    return with_rules(pol, rule.direction, rules)
+
+
+@register(REDUNDANT_POLICY, REDUNDANT_RULE)
+def redundancy(ctx: AuditContext) -> Iterator[Finding]:
+    compiled = ctx.cluster.compiled
+    policies = compiled.policies
+    for pi, pol in ctx.policies():
+        if not compiled.policy_targets[pi]:
+            continue  # policy-selects-nothing says so
+        others = [p for i, p in enumerate(policies) if i != pi]
+        if all(not any(ctx.compare(others, pol.namespace, d)) for d in ("ingress", "egress")):
+            covering = sorted(
+                {
+                    policies[j].id
+                    for d in pol.policy_types
+                    for ci in indexes_of(compiled.policy_targets[pi])
+                    for j in compiled.isolating[d][ci]
+                    if j != pi
+                }
+            )
+            yield ctx.finding(
+                REDUNDANT_POLICY.id,
+                f"{pol.id}: removing it changes no connection; "
+                f"{', '.join(covering) or 'other policies'} already decide the same traffic.",
+                [ObjectRef.policy(pol)],
+                REDUNDANT_POLICY.fix,
+                covered_by=covering,
+            )
+            continue
+        for rule in ctx.rules(pi):
+            if not rule.classes and not rule.ips:
+                continue  # selects nothing: peer-selects-nothing says so
+            if rule.numeric.is_empty:
+                continue  # named ports only; named-port-* checks say when they open nothing
+            changed = [_without_rule(pol, rule) if i == pi else p for i, p in enumerate(policies)]
+            lost, _ = ctx.compare(changed, pol.namespace, rule.direction)
+            if lost:
+                continue
+            rules = _covering_rules(ctx, pi, rule)
+            if rules:
+                why = "covered by " + ", ".join(_rule_text(r) for r in rules)
+            else:
+                why = "what it opens is blocked on the other side of every connection"
+            yield ctx.finding(
+                REDUNDANT_RULE.id,
+                f"{rule.label}: removing this rule changes no connection ({why}).",
+                [ObjectRef.policy(pol, "spec", rule.direction, rule.index)],
+                REDUNDANT_RULE.fix,
+                covered_by=[r.label for r in rules],
+            )
+
+
+def _rule_text(rule: CompiledRule) -> str:
+    loc = rule.policy.location
+    return f"{rule.label} ({loc.at('spec', rule.direction, rule.index)})" if loc else rule.label
