@@ -29,7 +29,8 @@ REDUNDANT_POLICY = CheckInfo(
     "A policy whose removal changes no connection",
     "A policy other policies fully cover adds review burden and can mislead: editing it "
     "changes nothing.",
-    "Delete the policy, or merge it with the ones that cover it.",
+    "Delete the policy, or merge it with the ones that cover it. A default deny "
+    "(`podSelector: {}` without rules) is never reported: it guards pods created later.",
 )
 
 
@@ -62,7 +63,7 @@ def redundancy(ctx: AuditContext) -> Iterator[Finding]:
         if not compiled.policy_targets[pi]:
             continue  # policy-selects-nothing says so
         others = [p for i, p in enumerate(policies) if i != pi]
-        if all(not any(ctx.compare(others, pol.namespace, d)) for d in ("ingress", "egress")):
+        if not _is_default_deny(pol) and all(not any(ctx.compare(others, pol.namespace, d)) for d in ("ingress", "egress")):
             covering = sorted(
                 {
                     policies[j].id
@@ -107,3 +108,9 @@ def redundancy(ctx: AuditContext) -> Iterator[Finding]:
 def _rule_text(rule: CompiledRule) -> str:
     loc = rule.policy.location
     return f"{rule.label} ({loc.at('spec', rule.direction, rule.index)})" if loc else rule.label
+
+
+def _is_default_deny(pol: NetworkPolicy) -> bool:
+    """`podSelector: {}` with no rules: it guards the pods created later, so it is never
+    redundant even when today's pods are all covered by other policies."""
+    return pol.pod_selector.is_empty and not any(pol.rules(d) for d in pol.policy_types)
