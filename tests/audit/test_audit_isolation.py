@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from audit_helpers import NSS, findings
+
 from builders import cluster, pod, policy
 from netreach.load import load_sources
 from netreach.load.sources import Source

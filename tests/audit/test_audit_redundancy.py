@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from audit_helpers import NSS, findings
+
 from builders import cluster, peer, pod, policy, port, rule
 
 PODS = [pod("default/db", {"app": "db"}), pod("default/api", {"app": "api"}), pod("other/x")]

@@ -94,13 +94,22 @@ class AuditContext:
         return {}
 
     def compare(
-        self, changed: Sequence[NetworkPolicy], namespace: str, direction: Direction
+        self, changed: Sequence[NetworkPolicy], namespace: str, *directions: Direction
     ) -> tuple[ConnMap, ConnMap]:
         """(lost, gained): per pair, the connections the current policies allow that
-        `changed` would not, and those `changed` would allow that the current ones do not."""
-        now = self.connections(self.cluster, namespace, direction)
-        then = self.connections(self.with_policies(changed), namespace, direction)
-        return diff(now, then), diff(then, now)
+        `changed` would not, and those `changed` would allow that the current ones do not.
+
+        Only pairs a policy of `namespace` can affect in `directions` are compared: from its
+        pods (egress) and to its pods (ingress)."""
+        other = self.with_policies(changed)
+        lost: ConnMap = {}
+        gained: ConnMap = {}
+        for d in directions:
+            now = self.connections(self.cluster, namespace, d)
+            then = self.connections(other, namespace, d)
+            lost |= diff(now, then)
+            gained |= diff(then, now)
+        return lost, gained
 
 
 def diff(a: ConnMap, b: ConnMap) -> ConnMap:

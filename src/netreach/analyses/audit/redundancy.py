@@ -63,7 +63,9 @@ def redundancy(ctx: AuditContext) -> Iterator[Finding]:
         if not compiled.policy_targets[pi]:
             continue  # policy-selects-nothing says so
         others = [p for i, p in enumerate(policies) if i != pi]
-        if not _is_default_deny(pol) and all(not any(ctx.compare(others, pol.namespace, d)) for d in ("ingress", "egress")):
+        if not _is_default_deny(pol) and not any(
+            ctx.compare(others, pol.namespace, "ingress", "egress")
+        ):
             covering = sorted(
                 {
                     policies[j].id
