@@ -8,15 +8,15 @@ from dataclasses import replace
 from functools import cached_property
 from typing import Any
 
+from netreach.analyses.audit import whatif
 from netreach.analyses.audit.config import AuditConfig
 from netreach.analyses.audit.findings import Finding, ObjectRef, Severity
 from netreach.analyses.audit.registry import CHECKS
+from netreach.analyses.audit.whatif import ConnMap, Side
 from netreach.cluster import Cluster
-from netreach.engine.compile import CompiledRule
-from netreach.engine.conns import EMPTY, ConnectionSet
+from netreach.engine.compile import Compiled, CompiledRule
+from netreach.engine.conns import EMPTY
 from netreach.model import Direction, NetworkPolicy, Pod, Rule
-
-ConnMap = dict[tuple[str, str], ConnectionSet]
 
 
 class AuditContext:
@@ -70,28 +70,9 @@ class AuditContext:
         return out
 
     # --- what-if: ask the engine about a changed set of policies ------------------------------
-    def with_policies(self, policies: Sequence[NetworkPolicy]) -> Cluster:
-        return Cluster(
-            replace(self.cluster.snapshot, policies=list(policies)), self.cluster.options
-        )
-
-    def connections(self, cluster: Cluster, namespace: str, direction: Direction) -> ConnMap:
-        """Pod-level connections (external ranges included) that a policy of `namespace`
-        can change in `direction`: from its pods (egress) or to its pods (ingress)."""
-        cache = self._conn_cache if cluster is self.cluster else {}
-        got = cache.get((namespace, direction))
-        if got is None:
-            if direction == "egress":
-                cmap = cluster.connectivity("pod", external=True, src=namespace)
-            else:
-                cmap = cluster.connectivity("pod", external=True, dst=namespace)
-            got = {(c.src, c.dst): c.conns for c in cmap}
-            cache[(namespace, direction)] = got
-        return got
-
     @cached_property
-    def _conn_cache(self) -> dict[tuple[str, Direction], ConnMap]:
-        return {}
+    def _now(self) -> Side:
+        return Side(self.cluster.compiled, self.cluster.matrix)
 
     def compare(
         self, changed: Sequence[NetworkPolicy], namespace: str, *directions: Direction
@@ -101,14 +82,14 @@ class AuditContext:
 
         Only pairs a policy of `namespace` can affect in `directions` are compared: from its
         pods (egress) and to its pods (ingress)."""
-        other = self.with_policies(changed)
+        snapshot = replace(self.cluster.snapshot, policies=list(changed))
+        then = Side(Compiled(snapshot, self.cluster.options))
         lost: ConnMap = {}
         gained: ConnMap = {}
         for d in directions:
-            now = self.connections(self.cluster, namespace, d)
-            then = self.connections(other, namespace, d)
-            lost |= diff(now, then)
-            gained |= diff(then, now)
+            lo, ga = whatif.compare(self._now, then, namespace, d)
+            lost |= lo
+            gained |= ga
         return lost, gained
 
 

@@ -10,9 +10,9 @@ from netreach.analyses.audit.findings import Finding, ObjectRef
 from netreach.analyses.audit.registry import CheckInfo, register
 from netreach.engine.compile import CompiledRule
 from netreach.engine.conns import EMPTY
-from netreach.engine.verdict import contributions
 from netreach.engine.intervals import intersect
 from netreach.engine.selectors import indexes_of
+from netreach.engine.verdict import contributions
 from netreach.model import NetworkPolicy
 
 REDUNDANT_RULE = CheckInfo(
