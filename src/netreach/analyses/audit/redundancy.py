@@ -82,8 +82,13 @@ def redundancy(ctx: AuditContext) -> Iterator[Finding]:
             )
             yield ctx.finding(
                 REDUNDANT_POLICY.id,
-                f"{pol.id}: removing it changes no connection; "
-                f"{', '.join(covering) or 'other policies'} already decide the same traffic.",
+                f"{pol.id}: removing it changes no connection: what it allows is also allowed "
+                "by other rules or blocked on the other side, and "
+                + (
+                    f"{', '.join(covering)} isolate the same pods."
+                    if covering
+                    else "it isolates nothing that matters."
+                ),
                 [ObjectRef.policy(pol)],
                 REDUNDANT_POLICY.fix,
                 covered_by=covering,
