@@ -78,7 +78,7 @@ def test_sarif_result_without_a_file_has_no_location():
 
 def test_json_report_keeps_the_contract_names():
     d = netreach.load(LESSON).audit().to_dict()
-    assert set(d) == {"version", "summary", "checks", "posture", "findings"}
+    assert set(d) == {"version", "summary", "checks", "notes", "posture", "findings"}
     f = d["findings"][0]
     assert set(f) == {"check", "severity", "message", "objects", "fix", "details"}
     assert set(f["objects"][0]) == {"kind", "namespace", "name", "location"}
@@ -178,3 +178,14 @@ def test_docs_list_every_check_with_why_and_fix():
     for cid in CHECKS:
         assert f"### `{cid}`" in docs, cid
     assert docs.count("**Why it matters.**") >= len(CHECKS) - 2  # the paired checks share
+
+
+def test_redundancy_checks_skipped_with_a_note_beyond_the_budget():
+    a = policy("default/a", {"app": "x"}, ingress=[])
+    b = policy("default/b", {"app": "x"}, ingress=[])
+    c = cluster(NSS, [pod("default/x", {"app": "x"})], [a, b])
+    assert {f.check for f in c.audit().findings} >= {"redundant-policy"}
+    report = c.audit(AuditConfig(redundancy_budget=1))
+    assert "redundant-policy" not in {f.check for f in report.findings}
+    assert "redundancy-budget 1" in report.notes[0]
+    assert report.to_dict()["notes"] == report.notes

@@ -32,6 +32,7 @@ def render_audit_md(report: AuditReport) -> str:
             f"| {f['info']} |"
         )
     out.append("")
+    out += [f"> {md(note)}" for note in report.notes]
     for finding in report.findings:
         out.append(f"### {finding.severity}: `{finding.check}`")
         out.append("")

@@ -58,6 +58,8 @@ def print_audit(report: AuditReport, console: Console, with_fix: bool = True) ->
     console.print()
     for f in report.findings:
         print_finding(console, f, with_fix)
+    for note in report.notes:
+        console.print(f"note: {safe(note)}", style="dim")
     console.print(f"\n[bold]Audit:[/bold] {summary_line(report)}")
 
 

@@ -10,7 +10,9 @@ from netreach import __version__
 from netreach.analyses.audit import CHECKS, AuditReport, Finding, ObjectRef
 from netreach.analyses.audit.findings import split_location
 
-SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+SCHEMA = (
+    "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+)
 LEVEL = {"error": "error", "warning": "warning", "info": "note"}
 DOCS = "docs/audit.md"
 

@@ -23,6 +23,7 @@ class AuditContext:
     def __init__(self, cluster: Cluster, config: AuditConfig) -> None:
         self.cluster = cluster
         self.config = config
+        self.notes: list[str] = []  # what the report should say beside its findings
 
     # --- scope and naming ---------------------------------------------------------------------
     def in_scope(self, namespace: str | None) -> bool:

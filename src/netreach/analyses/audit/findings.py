@@ -146,6 +146,7 @@ class AuditReport:
     findings: list[Finding]
     posture: list[NamespaceSummary]
     checks: list[str]  # ids of the checks that ran (disabled ones left out)
+    notes: list[str] = field(default_factory=list)  # e.g. checks skipped, and why
 
     def counts(self) -> dict[Severity, int]:
         c = Counter(f.severity for f in self.findings)
@@ -164,6 +165,7 @@ class AuditReport:
             "version": 1,
             "summary": self.counts(),
             "checks": self.checks,
+            "notes": self.notes,
             "posture": [p.to_dict() for p in self.posture],
             "findings": [f.to_dict() for f in self.findings],
         }

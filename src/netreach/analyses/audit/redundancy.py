@@ -61,6 +61,15 @@ def _without_rule(pol: NetworkPolicy, rule: CompiledRule) -> NetworkPolicy:
 def redundancy(ctx: AuditContext) -> Iterator[Finding]:
     compiled = ctx.cluster.compiled
     policies = compiled.policies
+    work = len(policies) * len(ctx.cluster.pods)
+    budget = ctx.config.redundancy_budget
+    if budget is not None and work > budget:
+        ctx.notes.append(
+            f"redundant-rule and redundant-policy skipped: {len(policies)} policies x "
+            f"{len(ctx.cluster.pods)} pods = {work} exceeds redundancy-budget {budget} "
+            "(raise it in .netreach.yaml, or null for no limit)"
+        )
+        return
     for pi, pol in ctx.policies():
         if not compiled.policy_targets[pi]:
             continue  # policy-selects-nothing says so

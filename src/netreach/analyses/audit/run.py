@@ -43,7 +43,7 @@ def audit(cluster: Cluster, config: AuditConfig | None = None) -> AuditReport:
             findings.append(f)
     findings.sort(key=_order)
     checks = [c for c in CHECKS if c not in config.disable]
-    return AuditReport(findings, _posture(cluster, config, findings), checks)
+    return AuditReport(findings, _posture(cluster, config, findings), checks, ctx.notes)
 
 
 def _posture(
