@@ -120,6 +120,8 @@ class Verdict:
     egress: DirectionVerdict
     ingress: DirectionVerdict
     port_name: str | None = None  # the name the user gave, resolved on the destination
+    service: str | None = None  # `ns/name` when the destination was given as a Service
+    translation: str | None = None  # how the Service and its port became a pod and a pod port
 
     @property
     def allowed(self) -> bool:
@@ -143,6 +145,8 @@ class Verdict:
         lines = [
             f"{endpoint_id(self.src)} -> {endpoint_id(self.dst)} port {self.port_text}: {word}"
         ]
+        if self.translation:
+            lines.append(f"  via {self.translation}")
         for side in self.reasons:
             where = "egress from" if side.direction == "egress" else "ingress to"
             who = _describe_endpoint(
@@ -170,6 +174,8 @@ class Verdict:
             "dst": endpoint_id(self.dst),
             "port": self.port,
             "port_name": self.port_name,
+            "service": self.service,
+            "translation": self.translation,
             "protocol": self.protocol,
             "allowed": self.allowed,
             "egress": self.egress.to_dict(),
