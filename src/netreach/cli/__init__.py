@@ -9,6 +9,7 @@ import click
 from netreach.cli import analyze as _analyze  # noqa: F401
 from netreach.cli import check as _check  # noqa: F401
 from netreach.cli import describe as _describe  # noqa: F401
+from netreach.cli import exposure as _exposure  # noqa: F401
 from netreach.cli import matrix as _matrix  # noqa: F401
 from netreach.cli import validate as _validate  # noqa: F401
 
