@@ -156,8 +156,9 @@ def _rule_exposures(
     cluster: Cluster, workload: str, pod: Pod, rule: CompiledRule, limits: Thresholds
 ) -> list[Exposure]:
     d = rule.direction
+    named: tuple[str, ...] = ()
     if d == "ingress":
-        conns, named = rule.conns_for(pod.ports), ()
+        conns = rule.conns_for(pod.ports)  # named ports resolve on this pod
     else:
         conns = rule.numeric
         named = tuple(pm.name for pm in rule.ports if pm.name is not None)
