@@ -203,7 +203,7 @@ def decide_direction(
     dst_pod: Pod | None,
 ) -> DirectionVerdict:
     """Egress at `pod` towards `peer`, or ingress at `pod` from `peer`, for one port."""
-    if pod.host_network:
+    if compiled.exempt(pod):
         return DirectionVerdict(
             direction, pod, True, note="host-network pod: NetworkPolicy does not select it"
         )
@@ -272,7 +272,7 @@ def contributions(
 
     Egress rules resolve named ports on the peer (the destination); ingress rules on `pod`.
     """
-    if pod.host_network:
+    if compiled.exempt(pod):
         return []
     ci = compiled.class_of[pod.id]
     peer_class = compiled.class_of.get(peer.id) if isinstance(peer, Pod) else None
