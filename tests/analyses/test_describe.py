@@ -97,3 +97,11 @@ def test_pod_reading_merges_policies_per_workload_with_the_rules():
     ]
     assert r.egress.summary().startswith("egress: not isolated")
     assert r.to_dict()["ingress"]["rules"][0]["rule"] == "a/db-in ingress[0]"
+
+
+def test_pod_reading_lists_address_ranges_with_their_rule():
+    r = describe_pod(_two_ns(), "a/db")
+    assert [(a.addresses, str(a.conns), a.rule) for a in r.ingress.addresses] == [
+        ("10.0.0.0/8", "TCP 5432", "a/db-in ingress[0]")
+    ]
+    assert r.egress.addresses == ()  # not isolated: nothing to list, everything passes

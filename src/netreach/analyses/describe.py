@@ -301,12 +301,25 @@ class PeerAccess:
 
 
 @dataclass(frozen=True)
+class AddressAccess:
+    """Addresses outside the pods (an ipBlock, or every address) a rule lets through."""
+
+    addresses: str
+    conns: ConnectionSet
+    rule: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"addresses": self.addresses, "allowed": str(self.conns), "rule": self.rule}
+
+
+@dataclass(frozen=True)
 class PodDirection:
     direction: Direction
     isolated_by: tuple[NetworkPolicy, ...]
     grants: tuple[Grant, ...]
     peers: tuple[PeerAccess, ...]  # effective, merged across policies, per workload
     host_network: bool = False
+    addresses: tuple[AddressAccess, ...] = ()
 
     @property
     def isolated(self) -> bool:
@@ -331,6 +344,7 @@ class PodDirection:
             "summary": self.summary(),
             "rules": [g.to_dict() for g in self.grants],
             "workloads": [p.to_dict() for p in self.peers],
+            "addresses": [a.to_dict() for a in self.addresses],
         }
 
 
@@ -390,6 +404,17 @@ def _pod_direction(
         ).sentence()
         grants.append(Grant(rule.label, _rule_location(rule), reading))
     peers: list[PeerAccess] = []
+    addresses: list[AddressAccess] = []
+    for rule in compiled.class_rules(ci, d) if isolating else []:
+        # Named ports open nothing towards an address (no container to name them).
+        conns = rule.conns_for(pod.ports) if d == "ingress" else rule.numeric
+        if conns.is_empty:
+            continue
+        if rule.all_peers:
+            addresses.append(AddressAccess("every address", conns, rule.label))
+        for pm in rule.peers:
+            if pm.peer.ip_block is not None:
+                addresses.append(AddressAccess(block_words(pm.peer.ip_block), conns, rule.label))
     if isolating:
         for wid in sorted(reps):
             acc = EMPTY
@@ -399,4 +424,4 @@ def _pod_direction(
                 rules.append(rule.label)
             if not acc.is_empty:
                 peers.append(PeerAccess(wid, acc, tuple(rules)))
-    return PodDirection(d, isolating, tuple(grants), tuple(peers))
+    return PodDirection(d, isolating, tuple(grants), tuple(peers), False, tuple(addresses))

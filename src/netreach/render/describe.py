@@ -43,12 +43,17 @@ def _direction(side: PodDirection, out: Console) -> None:
         out.print(f"    {safe(g.rule)}{loc}: {safe(g.reading)}")
     if side.isolated:
         arrow = "<-" if side.direction == "ingress" else "->"
-        if not side.peers:
-            out.print("    no workload of the snapshot gets through", style="red")
+        if not side.peers and not side.addresses:
+            out.print("    nothing gets through", style="red")
         for p in side.peers:
             out.print(
                 f"    {arrow} {safe(p.workload)} : [green]{safe(str(p.conns))}[/green]"
                 f"  [dim]via {safe(', '.join(p.rules))}[/dim]"
+            )
+        for a in side.addresses:
+            out.print(
+                f"    {arrow} {safe(a.addresses)} : [green]{safe(str(a.conns))}[/green]"
+                f"  [dim]via {safe(a.rule)}[/dim]"
             )
 
 
