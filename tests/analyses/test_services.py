@@ -105,3 +105,7 @@ def test_connectivity_to_a_service_is_its_pods_on_the_pod_port():
         ("shop/web", "shop/kapi-1", "TCP 6443"),
         ("shop/web", "shop/kapi-2", "TCP 6443"),
     ]
+
+
+def test_plain_verdict_json_has_no_service_keys():
+    assert "service" not in _shop(6443).check("shop/web", "shop/kapi-1", 6443).to_dict()

@@ -44,3 +44,15 @@ def test_describe_pod_db_lists_every_policy_and_who_gets_in(run):
 def test_describe_unknown_policy_is_a_message(run):
     code, _, err = run("describe", LESSON, "policy", "default/nope")
     assert code == 2 and "no NetworkPolicy 'default/nope'" in err
+
+
+def test_describe_policy_json(run):
+    code, out, _ = run("describe", LESSON, "policy", "default/allow-api-egress", "-o", "json")
+    assert code == 0
+    data = json.loads(out)
+    assert data["isolates"] == ["egress"]
+    assert [r["rule"] for r in data["rules"]] == [0, 1]
+    dns = data["rules"][1]
+    assert dns["ports"] == "UDP 53, TCP 53"
+    assert dns["peers"][0]["namespaces_now"] == ["kube-system"]
+    assert dns["peers"][0]["pods_now"][0].startswith("kube-system/coredns-")

@@ -169,18 +169,20 @@ class Verdict:
         return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "src": endpoint_id(self.src),
             "dst": endpoint_id(self.dst),
             "port": self.port,
             "port_name": self.port_name,
-            "service": self.service,
-            "translation": self.translation,
             "protocol": self.protocol,
             "allowed": self.allowed,
             "egress": self.egress.to_dict(),
             "ingress": self.ingress.to_dict(),
         }
+        if self.service is not None:  # only when asked through a Service
+            out["service"] = self.service
+            out["translation"] = self.translation
+        return out
 
 
 def _describe_endpoint(ep: Endpoint) -> str:
