@@ -105,3 +105,30 @@ def test_pod_reading_lists_address_ranges_with_their_rule():
         ("10.0.0.0/8", "TCP 5432", "a/db-in ingress[0]")
     ]
     assert r.egress.addresses == ()  # not isolated: nothing to list, everything passes
+
+
+def test_named_ports_are_resolved_on_the_pods_now():
+    c = cluster(
+        [ns("a")],
+        [
+            pod("a/web", {"app": "web"}, ports=[("http", 8080, "TCP")]),
+            pod("a/api", {"app": "api"}, ports=[("http", 9000, "TCP")]),
+        ],
+        [
+            policy(
+                "a/p",
+                {"app": "web"},
+                types=("ingress", "egress"),
+                ingress=[rule([], [port("http")])],
+                egress=[rule([peer({"app": "api"})], [port("http"), port("nope")])],
+            )
+        ],
+    )
+    ing, eg = describe_policy(c, "a/p").rules
+    assert ing.ports == "TCP port named http" and ing.named_now == "TCP 8080"
+    assert eg.named_now == "TCP 9000"  # egress: resolved on the destination pods
+    no_name = describe_policy(
+        cluster([ns("a")], [pod("a/x")], [policy("a/q", {}, ingress=[rule([], [port("dns")])])]),
+        "a/q",
+    )
+    assert no_name.rules[0].named_now == "no pod has a container port by that name"

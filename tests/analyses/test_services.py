@@ -109,3 +109,39 @@ def test_connectivity_to_a_service_is_its_pods_on_the_pod_port():
 
 def test_plain_verdict_json_has_no_service_keys():
     assert "service" not in _shop(6443).check("shop/web", "shop/kapi-1", 6443).to_dict()
+
+
+def test_egress_rule_to_the_service_port_is_flagged_too():
+    c = cluster(
+        [ns("shop")],
+        [
+            pod("shop/web", {"app": "web"}),
+            pod("shop/kapi-1", {"app": "kapi"}, ports=[("https", 6443, "TCP")]),
+        ],
+        [
+            policy(
+                "shop/web-out",
+                {"app": "web"},
+                types=("egress",),
+                egress=[rule([peer({"app": "kapi"})], [port(443)])],
+            )
+        ],
+        services=[service("shop/kapi", {"app": "kapi"}, (443, "https", "TCP"))],
+    )
+    [m] = port_mismatches(c)
+    assert m.direction == "egress" and m.rule_label == "shop/web-out egress[0]"
+    assert "allows 443/TCP to the pods of Service shop/kapi" in m.message()
+    assert not c.check("shop/web", "svc/shop/kapi", 443).egress.allowed
+
+
+def test_rules_of_a_direction_policy_types_omit_are_not_flagged():
+    c = cluster(
+        [ns("shop")],
+        [
+            pod("shop/web", {"app": "web"}),
+            pod("shop/kapi-1", {"app": "kapi"}, ports=[("https", 6443, "TCP")]),
+        ],
+        [policy("shop/p", {"app": "kapi"}, types=("egress",), ingress=[rule([], [port(443)])])],
+        services=[service("shop/kapi", {"app": "kapi"}, (443, "https", "TCP"))],
+    )
+    assert port_mismatches(c) == []

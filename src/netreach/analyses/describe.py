@@ -144,6 +144,9 @@ class RuleReading:
     peers: tuple[PeerReading, ...]  # empty: every peer
     ports: str
     counted: bool  # False when policyTypes leaves this direction out (the rule is ignored)
+    # What named ports mean now: per destination pod's container ports (ingress: the selected
+    # pods; egress: the pods the peers admit). Empty when the rule names no port.
+    named_now: str = ""
 
     @property
     def label(self) -> str:
@@ -172,6 +175,7 @@ class RuleReading:
             "any_peer": not self.peers,
             "peers": [p.to_dict() for p in self.peers],
             "counted": self.counted,
+            "named_ports_now": self.named_now or None,
         }
 
 
@@ -238,6 +242,20 @@ def _peer_reading(cluster: Cluster, pol: NetworkPolicy, pm: PeerMatcher) -> Peer
     )
 
 
+def _named_now(cluster: Cluster, rule: CompiledRule, targets: int) -> str:
+    """The numbers a rule's named ports stand for on the pods they resolve on, now."""
+    names = [pm for pm in rule.ports if pm.name is not None]
+    if not names:
+        return ""
+    compiled = cluster.compiled
+    dst_classes = targets if rule.direction == "ingress" else rule.classes
+    conns = EMPTY
+    for ci in indexes_of(dst_classes):
+        for pm in names:
+            conns = conns | pm.conns_for(compiled.classes[ci].ports)
+    return str(conns) if not conns.is_empty else "no pod has a container port by that name"
+
+
 def find_policy(cluster: Cluster, ref: str) -> tuple[int, NetworkPolicy]:
     text = ref.strip()
     if "/" not in text:
@@ -265,6 +283,7 @@ def describe_policy(cluster: Cluster, ref: str) -> PolicyReading:
                     tuple(_peer_reading(cluster, pol, pm) for pm in rule.peers),
                     ports_words(rule.rule.ports),
                     pol.isolates(d),
+                    _named_now(cluster, rule, compiled.policy_targets[pi]),
                 )
             )
     selected = tuple(

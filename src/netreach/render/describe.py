@@ -28,6 +28,8 @@ def print_policy(reading: PolicyReading, out: Console) -> None:
         style = "" if rule.counted else "dim"
         out.print(f"  [bold]{rule.label}[/bold]{loc}", style=style)
         out.print(f"    {safe(rule.sentence())}", style=style)
+        if rule.named_now:
+            out.print(f"    named ports now mean: {safe(rule.named_now)}", style="dim")
         for p in rule.peers:
             nss = f"; namespaces now: {safe(_some(p.namespaces))}" if p.namespaces else ""
             if p.words.startswith("addresses"):
