@@ -74,3 +74,14 @@ def test_analyze_warns_about_a_service_port_allowed_instead_of_the_target_port(r
 def test_lesson_has_no_service_port_warning(run):
     _, out, _ = run("analyze", LESSON)
     assert "Services" not in out
+
+
+def test_matrix_to_a_single_port_service_needs_no_port(run):
+    code, out, err = run("matrix", LESSON, "--to", "svc/default/api", "-o", "txt")
+    assert code == 0 and "Service default/api:80 -> pods api-* port 8080/TCP" in err
+    assert out.splitlines() == ["default/web[Deployment] => default/api[Deployment] : TCP 8080"]
+
+
+def test_matrix_to_a_multi_port_service_asks_for_the_port(run):
+    code, _, err = run("matrix", LESSON, "--to", "svc/default/db", "-o", "txt")
+    assert code == 2 and "has several ports (5432/TCP (postgres), 9187/TCP (metrics))" in err
