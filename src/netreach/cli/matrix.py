@@ -82,7 +82,13 @@ def compat_cluster(cluster: Cluster) -> Cluster:
     help="Only destinations matching, as --from; or svc/NS/NAME (with the Service port).",
 )
 @click.option("--port", metavar="P[/PROTO]", help="Only this port or range, e.g. 5432/TCP, 53/UDP.")
-@click.option("-o", "--output", type=click.Choice(FORMATS), default="table", show_default=True)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Choice(FORMATS),
+    default=None,
+    help="Output format (default: table; txt with --compat).",
+)
 @click.option(
     "--compat",
     type=click.Choice(COMPAT_MODES),
@@ -96,7 +102,7 @@ def matrix(
     src: str | None,
     dst: str | None,
     port: str | None,
-    output: str,
+    output: str | None,
     compat: str | None,
     no_self: bool,
     **kwargs: Any,
@@ -114,6 +120,7 @@ def matrix(
     if compat:
         cluster = compat_cluster(cluster)
         by, external, no_self = "workload", True, True
+    output = output or ("txt" if compat else "table")
     if dst is not None and is_service_ref(dst):
         number = (port or "").partition("/")[0] or None
         proto = (port or "").partition("/")[2] or None
