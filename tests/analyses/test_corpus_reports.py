@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 import netreach
 from netreach.analyses.describe import describe_pod, describe_policy
 from netreach.analyses.exposure import exposure
+from paths import SHARED
 
-CASE = (
-    Path(__file__).resolve().parents[2].parent
-    / "shared/corpora/netpol-analyzer/cases/netpol-analysis-example-minimal/input"
-)
+CASE = SHARED / "corpora/netpol-analyzer/cases/netpol-analysis-example-minimal/input"
 pytestmark = pytest.mark.skipif(
     not CASE.is_dir(), reason="netpol-analyzer corpus not present (../shared)"
 )

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 import netreach
 from builders import cluster, ns, peer, pod, policy, port, rule, sel
 from netreach.analyses.exposure import Thresholds, exposure
 from netreach.model import Requirement
+from paths import SHARED
 
-CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpora" / "netpol-analyzer"
+CORPUS = SHARED / "corpora" / "netpol-analyzer"
 
 
 def _one(*rules, types=("ingress",), egress=()):

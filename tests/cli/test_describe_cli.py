@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from conftest import LESSON
+from paths import LESSON
 
 
 def test_describe_the_and_policy_of_the_lesson(run):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from conftest import LESSON
+from paths import LESSON
 
 
 def test_lesson_exposure_text(run):

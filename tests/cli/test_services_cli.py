@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from conftest import LESSON
+from paths import LESSON
 
 
 def test_check_to_a_service_explains_the_translation(run):

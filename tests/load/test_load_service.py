@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from conftest import ErrorsOf, LoadText
+from collections.abc import Callable
 
-from netreach.model import ServicePort
+from netreach.model import ServicePort, Snapshot
+
+LoadText = Callable[..., Snapshot]  # the load_text fixture (conftest.py)
+ErrorsOf = Callable[..., list[str]]  # the errors_of fixture
 
 SVC = "apiVersion: v1\nkind: Service\nmetadata: {name: db, namespace: shop}\nspec:\n"
 
