@@ -149,3 +149,13 @@ def test_matches_netpol_analyzer_on_representative_peers_case():
         ("hello-world/workload-a[Deployment]", "ingress"),
         ("hello-world/workload-a[Deployment]", "egress"),
     }
+
+
+def test_host_network_pods_as_ordinary_pods_when_asked():
+    c = cluster(
+        [ns("a")],
+        [pod("a/node", {"app": "n"}, host_network=True)],
+        [policy("a/p", {"app": "n"}, types=("ingress", "egress"))],
+        host_network="as-pods",
+    )
+    assert exposure(c).unprotected == []

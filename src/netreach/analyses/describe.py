@@ -395,7 +395,7 @@ def describe_pod(cluster: Cluster, ref: str | Pod) -> PodReading:
     compiled = cluster.compiled
     ci = compiled.class_of[ep.id]
     selecting: tuple[NetworkPolicy, ...] = ()
-    if not ep.host_network:
+    if not compiled.exempt(ep):
         selecting = tuple(
             pol for pi, pol in enumerate(compiled.policies) if compiled.policy_targets[pi] >> ci & 1
         )
@@ -407,7 +407,7 @@ def describe_pod(cluster: Cluster, ref: str | Pod) -> PodReading:
 def _pod_direction(
     cluster: Cluster, pod: Pod, ci: int, d: Direction, reps: dict[str, Pod]
 ) -> PodDirection:
-    if pod.host_network:
+    if cluster.compiled.exempt(pod):
         return PodDirection(d, (), (), (), host_network=True)
     compiled = cluster.compiled
     isolating = cluster.isolated(pod, d)

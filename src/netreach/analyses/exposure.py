@@ -196,10 +196,12 @@ def exposure(
         for p in pods:
             reps.setdefault(compiled.class_of[p.id], p)
         for d in DIRECTIONS:
-            if all(p.host_network for p in pods):
+            if all(compiled.exempt(p) for p in pods):
                 unprotected.append(Unprotected(wl.id, d, host_network=True))
                 continue
-            if any(not compiled.is_isolated(ci, d) for ci, p in reps.items() if not p.host_network):
+            if any(
+                not compiled.is_isolated(ci, d) for ci, p in reps.items() if not compiled.exempt(p)
+            ):
                 unprotected.append(Unprotected(wl.id, d))
                 continue
             for ci, p in reps.items():

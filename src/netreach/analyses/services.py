@@ -209,7 +209,7 @@ def port_mismatches(cluster: Cluster) -> list[PortMismatch]:
         pods = backing_pods(cluster, svc)
         classes = 0
         for p in pods:
-            if not p.host_network:
+            if not compiled.exempt(p):
                 classes |= 1 << compiled.class_of[p.id]
         if not classes:
             continue
