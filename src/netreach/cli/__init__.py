@@ -9,6 +9,7 @@ import click
 from netreach.cli import analyze as _analyze  # noqa: F401
 from netreach.cli import check as _check  # noqa: F401
 from netreach.cli import matrix as _matrix  # noqa: F401
+from netreach.cli import report as _report  # noqa: F401
 from netreach.cli import validate as _validate  # noqa: F401
 
 # Command modules register themselves on `cli` when imported.
