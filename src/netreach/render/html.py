@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import html
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
@@ -32,6 +33,7 @@ _JSON_ESCAPES = {
     0x2028: "\\u2028",
     0x2029: "\\u2029",
 }
+_PLACEHOLDER = re.compile(r"\{\{(?:CSP|TITLE|STYLE|DATA|SCRIPTS)\}\}")
 
 
 @dataclass(frozen=True)
@@ -144,7 +146,6 @@ def render_html(data: ReportData, library: GraphLibrary | None) -> str:
     )
     payload = report_json(data)
     payload["graph_library"] = library.label if library is not None else None
-    body = _asset("report.html")
     replacements = {
         "{{CSP}}": html.escape(csp, quote=True),
         "{{TITLE}}": html.escape(data.title),
@@ -152,12 +153,8 @@ def render_html(data: ReportData, library: GraphLibrary | None) -> str:
         "{{DATA}}": script_json(payload),
         "{{SCRIPTS}}": "".join(f"<script>{s}</script>\n" for s in scripts),
     }
-    for key, value in replacements.items():
-        head, sep, tail = body.partition(key)
-        if not sep:
-            raise NetreachError(f"report template lacks {key}")  # packaging fault
-        body = head + value + tail
-    return body
+    # One pass over the template only: a title holding "{{DATA}}" stays text.
+    return _PLACEHOLDER.sub(lambda m: replacements[m.group(0)], _asset("report.html"))
 
 
 def write_report(

@@ -191,8 +191,8 @@
 
   // --- graph --------------------------------------------------------------------------------
   var STYLE = [
-    { selector: "node", style: { "label": "data(label)", "font-size": 11, "text-valign": "bottom",
-      "text-margin-y": 3, "width": 22, "height": 22, "background-color": "#d1483e",
+    { selector: "node", style: { "label": "data(label)", "font-size": 12, "text-valign": "bottom",
+      "text-margin-y": 3, "width": 26, "height": 26, "background-color": "#d1483e",
       "border-width": 1, "border-color": "#fff" } },
     { selector: "node.iso-both", style: { "background-color": "#2e9d5b" } },
     { selector: "node.iso-some", style: { "background-color": "#d99a1e" } },
@@ -207,7 +207,7 @@
     { selector: "node:selected", style: { "border-width": 3, "border-color": "#2759d6" } },
     { selector: "edge", style: { "width": 1.4, "line-color": "#9aa4b5", "target-arrow-color": "#9aa4b5",
       "target-arrow-shape": "triangle", "curve-style": "bezier", "arrow-scale": 0.9,
-      "font-size": 9, "color": "#445", "text-rotation": "autorotate",
+      "font-size": 10, "color": "#445", "text-rotation": "autorotate",
       "text-background-color": "#fff", "text-background-opacity": 0.8, "text-background-padding": 1 } },
     { selector: "edge.labelled", style: { "label": "data(label)" } },
     { selector: ".faded", style: { "opacity": 0.12 } },
@@ -299,9 +299,10 @@
     }
     cy.batch(function () { cy.elements().remove(); cy.add(els); });
     var n = cy.nodes().length;
-    var layout = n > 120
-      ? { name: "cose", animate: false, numIter: 400, nodeRepulsion: 6000, randomize: false }
-      : { name: "cose", animate: false, nodeRepulsion: 9000, idealEdgeLength: 70, padding: 20 };
+    var layout = { name: "cose", animate: false, randomize: n > 120, fit: true, padding: 30,
+      nodeDimensionsIncludeLabels: true, nodeRepulsion: function () { return 20000; },
+      idealEdgeLength: function () { return 60; }, edgeElasticity: function () { return 100; },
+      nestingFactor: 1.2, gravity: 120, numIter: n > 120 ? 300 : 1000, componentSpacing: 60 };
     cy.layout(layout).run();
     cy.fit(undefined, 20);
     applyHighlight();
