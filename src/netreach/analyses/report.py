@@ -111,7 +111,6 @@ def build_report(
         raise QueryError(f"unknown level {by!r} (expected workload or pod)")
     cmap = cluster.connectivity(by, external=True, namespaces=namespaces, include_self=False)
     members = _members(cluster, by)
-    nodes = [_node(cluster, n, members.get(n.id, [])) for n in cmap.nodes]
     explainer = _Explainer(cluster)
     edges: list[ReportEdge] = []
     left_out = 0
@@ -129,6 +128,14 @@ def build_report(
                 explainer.rules("ingress", dst, src or _address(c.src)) if dst else None,
             )
         )
+    # The map lists every node; keep those in scope, and external ranges something reaches.
+    scope = set(namespaces) if namespaces else None
+    touched = {e.src for e in edges} | {e.dst for e in edges}
+    nodes = [
+        _node(cluster, n, members.get(n.id, []))
+        for n in cmap.nodes
+        if (n.id in touched if n.is_external else scope is None or n.namespace in scope)
+    ]
     ns_map = cluster.connectivity("namespace", namespaces=namespaces, include_self=True)
     matrix = [(c.src, c.dst, c.conns) for c in ns_map]
     findings, note = _findings(cluster)
