@@ -62,7 +62,8 @@ def browser_unavailable() -> str | None:
 
 
 @pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
+def chromium() -> Iterator[Any]:
+    """Debian's Chromium (named `chromium`: pytest-playwright's `browser` would download one)."""
     reason = browser_unavailable()
     if reason is not None:
         if os.environ.get("CI") == "true":
@@ -103,6 +104,14 @@ class OpenedPage:
             )
         )
 
+    def node_namespaces(self) -> set[str | None]:
+        return set(
+            self.page.evaluate(
+                "() => window.netreachReport.cy().nodes().filter(n => n.data('idx') !== undefined)"
+                ".map(n => window.netreachReport.data.nodes[n.data('idx')].ns)"
+            )
+        )
+
     def click_node(self, node_id: str) -> None:
         """A real mouse click where the graph drew the node."""
         pos = self.page.evaluate(
@@ -131,3 +140,43 @@ def save_screenshot(opened: OpenedPage, target: Path) -> Path:
     if docs:
         shutil.copyfile(target, docs)
     return target
+
+
+def big_cluster(workloads: int, per_namespace: int = 50) -> Cluster:
+    """A synthetic cluster: namespaces of 50 workloads, ingress deny-all in each, tiers that
+    may call the next tier, and one scraper in ns-0000 that may reach every workload."""
+    tiers = ("frontend", "backend", "db")
+    count = max(1, workloads // per_namespace)
+    namespaces = [ns(f"ns-{i:04d}") for i in range(count)]
+    pods = []
+    policies = []
+    for i, n in enumerate(namespaces):
+        for j in range(per_namespace):
+            labels = {"app": f"w{j}", "tier": tiers[j % 3]}
+            if i == 0 and j == 0:
+                labels["role"] = "scraper"
+            pods.append(pod(f"{n.name}/w{j}", labels))
+        policies += [
+            policy(f"{n.name}/deny", {}, ingress=[]),
+            policy(
+                f"{n.name}/to-backend",
+                {"tier": "backend"},
+                ingress=[rule([peer({"tier": "frontend"})], [port(8080)])],
+            ),
+            policy(
+                f"{n.name}/to-db",
+                {"tier": "db"},
+                ingress=[rule([peer({"tier": "backend"})], [port(5432)])],
+            ),
+            policy(
+                f"{n.name}/scrape",
+                {},
+                ingress=[
+                    rule(
+                        [peer({"role": "scraper"}, {"kubernetes.io/metadata.name": "ns-0000"})],
+                        [port(9090)],
+                    )
+                ],
+            ),
+        ]
+    return cluster(namespaces, pods, policies)
