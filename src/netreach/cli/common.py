@@ -85,10 +85,10 @@ def collect_inputs(kwargs: dict[str, Any]) -> InputOptions:
     )
 
 
-def run_guarded(command: click.Command) -> int:
+def run_guarded(command: click.Command, args: list[str] | None = None) -> int:
     """Run the CLI; turn netreach's own errors into messages and exit codes, never tracebacks."""
     try:
-        result = command.main(standalone_mode=False)
+        result = command.main(args=args, prog_name="netreach", standalone_mode=False)
     except click.exceptions.Abort:
         err_console.print("Aborted.")
         return 130
