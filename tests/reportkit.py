@@ -61,14 +61,29 @@ def browser_unavailable() -> str | None:
     return None
 
 
+def need(reason: str | None) -> None:
+    """Skip with the reason here; in CI (CI=true) a missing tool is a failure."""
+    if reason is None:
+        return
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"browser tests must run in CI: {reason}")
+    pytest.skip(reason)
+
+
+def need_graph_library() -> None:
+    from netreach.render.vendor import graph_library
+
+    need(
+        None
+        if graph_library() is not None
+        else "cytoscape.js is not installed (docs/report.md: npm pack cytoscape)"
+    )
+
+
 @pytest.fixture(scope="session")
 def chromium() -> Iterator[Any]:
     """Debian's Chromium (named `chromium`: pytest-playwright's `browser` would download one)."""
-    reason = browser_unavailable()
-    if reason is not None:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"browser tests must run in CI: {reason}")
-        pytest.skip(reason)
+    need(browser_unavailable())
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:

@@ -9,15 +9,18 @@ from pathlib import Path
 import pytest
 
 import netreach
+from netreach.render import vendor
 from netreach.render.html import write_report
-from netreach.render.vendor import graph_library
-from reportkit import LESSON, chromium, hostile_cluster, open_report, save_screenshot
+from reportkit import (
+    LESSON,
+    chromium,
+    hostile_cluster,
+    need_graph_library,
+    open_report,
+    save_screenshot,
+)
 
 __all__ = ["chromium"]  # the session fixture, imported for pytest
-
-pytestmark = pytest.mark.skipif(
-    graph_library() is None, reason="cytoscape.js not installed (make vendor; docs/report.md)"
-)
 
 LESSON_WORKLOADS = {
     "default/api[Deployment]",
@@ -31,6 +34,7 @@ LESSON_WORKLOADS = {
 
 @pytest.fixture(scope="module")
 def lesson_file(tmp_path_factory) -> Path:
+    need_graph_library()
     out = tmp_path_factory.mktemp("report") / "lesson.html"
     write_report(netreach.load(str(LESSON)), out, title="netreach report: the lesson")
     return out
@@ -171,6 +175,7 @@ def test_hostile_manifests_run_nothing(chromium, tmp_path):
 
 
 def test_five_thousand_workloads_open_without_freezing(chromium, tmp_path):
+    need_graph_library()
     from reportkit import big_cluster
 
     out = tmp_path / "big.html"
@@ -194,3 +199,15 @@ def test_five_thousand_workloads_open_without_freezing(chromium, tmp_path):
         f"open {load_seconds:.2f}s, expand one namespace {expand_seconds:.2f}s"
     )
     assert load_seconds < 15 and expand_seconds < 5
+
+
+def test_without_graph_library_lists_and_matrix_still_work(chromium, tmp_path, monkeypatch):
+    monkeypatch.setenv(vendor.ENV_VAR, str(tmp_path / "absent.js"))
+    out = tmp_path / "plain.html"
+    write_report(netreach.load(str(LESSON)), out)
+    opened = open_report(chromium, out)
+    page = opened.page
+    assert "graph library was not available" in page.locator("#graph-note").inner_text()
+    page.locator("#node-list tr[data-node='default/db[Deployment]'] .clickable").click()
+    assert "default/allow-api-to-db" in page.locator("#details").inner_text()
+    assert opened.errors == [] and opened.outside_requests == []

@@ -148,7 +148,7 @@ def test_audit_findings_are_listed_with_fixes_and_counted(monkeypatch):
     findings = [
         _Finding(
             "open-ns",
-            "high",
+            "error",
             "namespace backend has no policy",
             [_Obj("Namespace", None, "backend", None)],
             "add a default deny",
@@ -156,13 +156,13 @@ def test_audit_findings_are_listed_with_fixes_and_counted(monkeypatch):
         ),
         _Finding(
             "dns",
-            "medium",
+            "warning",
             "web cannot resolve names",
             [_Obj("Deployment", "default", "web", "w.yaml:3")],
             "allow UDP 53",
             {},
         ),
-        _Finding("dns2", "high", "x", [], "", {}),
+        _Finding("dns2", "error", "x", [], "", {}),
     ]
     fake.audit = lambda c: types.SimpleNamespace(findings=findings)  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "netreach.analyses.audit", fake)
@@ -171,4 +171,4 @@ def test_audit_findings_are_listed_with_fixes_and_counted(monkeypatch):
     assert data.findings[0].objects == ("Namespace backend",)
     assert data.findings[1].objects == ("Deployment default/web (w.yaml:3)",)
     assert data.findings[1].fix == "allow UDP 53"
-    assert data.findings_by_severity == {"high": 2, "medium": 1}
+    assert data.findings_by_severity == {"error": 2, "warning": 1}

@@ -26,7 +26,7 @@ from netreach.model import Direction, Pod
 
 ReportLevel = Literal["workload", "pod"]
 DEFAULT_MAX_EDGES = 100_000
-SEVERITIES = ("critical", "high", "medium", "low", "info")
+SEVERITIES = ("error", "warning", "info")  # the audit's, most severe first
 
 
 @dataclass(frozen=True)
