@@ -3,6 +3,7 @@ the lesson, explains a click, filters, highlights, drills down and runs nothing 
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -36,7 +37,8 @@ LESSON_WORKLOADS = {
 def lesson_file(tmp_path_factory) -> Path:
     need_graph_library()
     out = tmp_path_factory.mktemp("report") / "lesson.html"
-    write_report(netreach.load(str(LESSON)), out, title="netreach report: the lesson")
+    # a relative path, so the rules' file:line read as in the repository (docs screenshot)
+    write_report(netreach.load(os.path.relpath(LESSON)), out, title="netreach report: the lesson")
     return out
 
 
@@ -126,6 +128,9 @@ def test_findings_section_is_present(lesson):
 
 
 def test_screenshot_of_the_lesson(lesson, tmp_path):
+    # the docs picture: db selected, its reach highlighted, the rules listed
+    lesson.page.check("#highlight-toggle")
+    lesson.click_node("default/db[Deployment]")
     lesson.page.wait_for_timeout(300)
     shot = save_screenshot(lesson, tmp_path / "lesson.png")
     assert shot.stat().st_size > 20_000
