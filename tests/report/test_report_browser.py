@@ -4,6 +4,7 @@ the lesson, explains a click, filters, highlights, drills down and runs nothing 
 from __future__ import annotations
 
 import os
+import sys
 import time
 from pathlib import Path
 
@@ -14,7 +15,10 @@ from netreach.render import vendor
 from netreach.render.html import write_report
 from reportkit import (
     LESSON,
+    FakeFinding,
+    FakeObject,
     chromium,
+    fake_audit,
     hostile_cluster,
     need_graph_library,
     open_report,
@@ -216,3 +220,31 @@ def test_without_graph_library_lists_and_matrix_still_work(chromium, tmp_path, m
     page.locator("#node-list tr[data-node='default/db[Deployment]'] .clickable").click()
     assert "default/allow-api-to-db" in page.locator("#details").inner_text()
     assert opened.errors == [] and opened.outside_requests == []
+
+
+def test_findings_filter_by_severity_and_lead_to_the_graph(chromium, tmp_path, monkeypatch):
+    need_graph_library()
+    web = FakeObject("Deployment", "default", "web", "workloads.yaml:44")
+    findings = [
+        FakeFinding("dns-blocked", "error", "web cannot resolve names", [web], "egress:\n- to: []"),
+        FakeFinding(
+            "no-deny", "warning", "backend is open", [FakeObject("Namespace", None, "backend")], ""
+        ),
+    ]
+    monkeypatch.setitem(sys.modules, "netreach.analyses.audit", fake_audit(findings))
+    out = tmp_path / "f.html"
+    write_report(netreach.load(str(LESSON)), out)
+    opened = open_report(chromium, out)
+    page = opened.page
+    assert "error: 1" in page.locator("#severity").inner_text()
+    page.click("#tabs button[data-tab=findings]")
+    rows = page.locator("#findings tr[data-severity]")
+    assert rows.count() == 2
+    page.uncheck("#findings .finding-filter input[value=warning]")
+    assert page.locator("#findings tr[data-severity=warning]").is_hidden()
+    assert page.locator("#findings tr[data-severity=error]").is_visible()
+    page.locator("#findings li.clickable").click()
+    assert page.locator("#tab-graph").is_visible()
+    details = page.locator("#details").inner_text()
+    assert "web cannot resolve names" in details and "Deployment in namespace default" in details
+    assert opened.errors == []

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import sys
-import types
-from dataclasses import dataclass
 
 import pytest
 
@@ -12,7 +10,7 @@ import netreach
 from builders import cluster, ns, peer, pod, policy, port, rule
 from netreach.analyses.report import build_report
 from netreach.errors import QueryError
-from reportkit import LESSON
+from reportkit import LESSON, FakeFinding, FakeObject, fake_audit
 
 
 @pytest.fixture(scope="module")
@@ -125,50 +123,32 @@ def test_without_audit_module_the_findings_section_says_so(monkeypatch):
     assert "audit is not available" in data.findings_note
 
 
-@dataclass
-class _Obj:
-    kind: str
-    namespace: str | None
-    name: str
-    location: str | None
-
-
-@dataclass
-class _Finding:
-    check: str
-    severity: str
-    message: str
-    objects: list[_Obj]
-    fix: str
-    details: dict[str, str]
-
-
 def test_audit_findings_are_listed_with_fixes_and_counted(monkeypatch):
-    fake = types.ModuleType("netreach.analyses.audit")
     findings = [
-        _Finding(
+        FakeFinding(
             "open-ns",
             "error",
             "namespace backend has no policy",
-            [_Obj("Namespace", None, "backend", None)],
+            [FakeObject("Namespace", None, "backend", None)],
             "add a default deny",
             {},
         ),
-        _Finding(
+        FakeFinding(
             "dns",
             "warning",
             "web cannot resolve names",
-            [_Obj("Deployment", "default", "web", "w.yaml:3")],
+            [FakeObject("Deployment", "default", "web", "w.yaml:3")],
             "allow UDP 53",
             {},
         ),
-        _Finding("dns2", "error", "x", [], "", {}),
+        FakeFinding("dns2", "error", "x", [], "", {}),
     ]
-    fake.audit = lambda c: types.SimpleNamespace(findings=findings)  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "netreach.analyses.audit", fake)
+    monkeypatch.setitem(sys.modules, "netreach.analyses.audit", fake_audit(findings))
     data = build_report(netreach.load(str(LESSON)))
     assert data.findings is not None
-    assert data.findings[0].objects == ("Namespace backend",)
-    assert data.findings[1].objects == ("Deployment default/web (w.yaml:3)",)
+    assert [o.text for o in data.findings[0].objects] == ["Namespace backend"]
+    assert [o.text for o in data.findings[1].objects] == ["Deployment default/web (w.yaml:3)"]
     assert data.findings[1].fix == "allow UDP 53"
+    assert data.findings[1].workloads == ("default/web[Deployment]",)
+    assert data.findings[0].workloads == ()
     assert data.findings_by_severity == {"error": 2, "warning": 1}

@@ -67,12 +67,22 @@ class ReportEdge:
 
 
 @dataclass(frozen=True)
+class FindingObject:
+    text: str  # "Deployment default/web (workloads.yaml:44)"
+    workload: str | None  # its graph node id when it is a workload: "default/web[Deployment]"
+
+
+@dataclass(frozen=True)
 class FindingView:
     check: str
     severity: str
     message: str
-    objects: tuple[str, ...]
+    objects: tuple[FindingObject, ...]
     fix: str
+
+    @property
+    def workloads(self) -> tuple[str, ...]:
+        return tuple(o.workload for o in self.objects if o.workload is not None)
 
 
 @dataclass
@@ -273,11 +283,19 @@ def _findings(cluster: Cluster) -> tuple[list[FindingView] | None, str]:
     report: Any = module.audit(cluster)
     out: list[FindingView] = []
     for f in report.findings:
-        objects = tuple(_object_text(o) for o in f.objects)
+        objects = tuple(FindingObject(_object_text(o), _workload_id(o)) for o in f.objects)
         out.append(
             FindingView(str(f.check), str(f.severity), str(f.message), objects, str(f.fix or ""))
         )
     return out, ""
+
+
+def _workload_id(obj: Any) -> str | None:
+    """Pods are reported as their workload (kind, namespace, name): the graph's node id."""
+    ns = getattr(obj, "namespace", None)
+    if not ns or obj.kind in ("NetworkPolicy", "Namespace"):
+        return None
+    return f"{ns}/{obj.name}[{obj.kind}]"
 
 
 def _object_text(obj: Any) -> str:

@@ -104,8 +104,9 @@ def report_json(data: ReportData) -> dict[str, Any]:
                 "check": f.check,
                 "severity": f.severity,
                 "message": f.message,
-                "objects": list(f.objects),
+                "objects": [[o.text, o.workload] for o in f.objects],
                 "fix": f.fix,
+                "workloads": list(f.workloads),
             }
             for f in data.findings
         ],

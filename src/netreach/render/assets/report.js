@@ -376,6 +376,16 @@
       labels.appendChild(el("code", { text: k + "=" + n.labels[k] }));
     });
     box.appendChild(labels);
+    var own = findingsOf(i);
+    if (own.length) {
+      box.appendChild(el("h4", { text: "Findings (" + own.length + ")" }));
+      var fl = el("ul", { cls: "node-findings" });
+      own.forEach(function (f) {
+        fl.appendChild(el("li", null, el("span", { cls: "sev sev-" + f.severity.toLowerCase(), text: f.severity }),
+          f.message));
+      });
+      box.appendChild(fl);
+    }
     box.appendChild(directionBlock(n, "Ingress: who can reach it", into[i],
       function (e) { return e.src; }, function (e) { return e.ing; }, n.iso_in, "ingress"));
     box.appendChild(directionBlock(n, "Egress: what it can reach", outOf[i],
@@ -475,15 +485,59 @@
     var sorted = data.findings.slice().sort(function (a, b) {
       return order.indexOf(a.severity.toLowerCase()) - order.indexOf(b.severity.toLowerCase());
     });
+    var shown = new Set(order);
+    var filter = el("div", { cls: "finding-filter" }, "Show: ");
+    order.forEach(function (sev) {
+      var box = el("input", { type: "checkbox", value: sev });
+      box.checked = true;
+      box.addEventListener("change", function () {
+        if (box.checked) shown.add(sev); else shown.delete(sev);
+        table.querySelectorAll("tr[data-severity]").forEach(function (tr) {
+          tr.hidden = !shown.has(tr.getAttribute("data-severity"));
+        });
+      });
+      filter.appendChild(el("label", null, box, " " + sev + " (" + data.findings_by_severity[sev] + ")"));
+    });
+    box.appendChild(filter);
     var table = el("table", { cls: "grid" });
+    var cols = el("colgroup");
+    ["sev", "check", "message", "objects", "fix"].forEach(function (c) { cols.appendChild(el("col", { cls: c })); });
+    table.appendChild(cols);
     table.appendChild(row(["severity", "check", "finding", "objects", "fix"], true));
     sorted.forEach(function (f) {
       var objs = el("ul");
-      f.objects.forEach(function (o) { objs.appendChild(el("li", { text: o })); });
-      table.appendChild(row([el("span", { cls: "sev sev-" + f.severity.toLowerCase(), text: f.severity }),
-        f.check, f.message, objs, el("pre", { text: f.fix })]));
+      f.objects.forEach(function (o) {
+        var target = o[1];
+        var li = el("li", { text: o[0] });
+        if (target !== null && byId[target] !== undefined) {
+          li.className = "clickable";
+          li.title = "show in the graph";
+          li.addEventListener("click", function () { showInGraph(byId[target]); });
+        }
+        objs.appendChild(li);
+      });
+      var tr = row([el("span", { cls: "sev sev-" + f.severity.toLowerCase(), text: f.severity }),
+        f.check, f.message, objs, el("pre", { cls: "fix", text: f.fix })]);
+      tr.setAttribute("data-severity", f.severity.toLowerCase());
+      table.appendChild(tr);
     });
     box.appendChild(table);
+  }
+
+  function findingsOf(i) {
+    var id = nodes[i].id;
+    return (data.findings || []).filter(function (f) { return f.workloads.indexOf(id) >= 0; });
+  }
+
+  function showInGraph(i) {
+    document.querySelector("#tabs button[data-tab=graph]").click();
+    var n = nodes[i];
+    if (n.ns !== null && !state.ns.has(n.ns)) {
+      state.ns.add(n.ns);
+      document.querySelectorAll("#ns-list input").forEach(function (b) { if (b.value === n.ns) b.checked = true; });
+      refresh();
+    }
+    select(i);
   }
 
   // --- tabs and refresh ---------------------------------------------------------------------
