@@ -95,12 +95,15 @@ def test_pod_level_names_pods():
     assert any(e.dst.startswith("default/db-") for e in data.edges)
 
 
-def test_max_edges_caps_the_map_and_says_how_many_are_left_out():
+def test_max_edges_caps_the_map_and_says_so():
     full = build_report(netreach.load(str(LESSON)))
     capped = build_report(netreach.load(str(LESSON)), max_edges=5)
     assert len(capped.edges) == 5
-    assert capped.edges_left_out == len(full.edges) - 5
-    assert "left out" in capped.notes[0]
+    assert capped.truncated and not full.truncated
+    assert capped.edges == full.edges[:5]
+    assert "leaves out the rest" in capped.notes[0]
+    exact = build_report(netreach.load(str(LESSON)), max_edges=len(full.edges))
+    assert not exact.truncated and exact.notes == []
     assert capped.namespace_matrix == full.namespace_matrix
 
 
