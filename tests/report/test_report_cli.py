@@ -51,3 +51,11 @@ def test_report_needs_an_output(tmp_path: Path):
     proc = run("report", str(LESSON))
     assert proc.returncode == 2
     assert "--output" in proc.stderr
+
+
+def test_max_connections_cuts_the_map_and_says_so(tmp_path: Path):
+    out = tmp_path / "r.html"
+    proc = run("report", str(LESSON), "-o", str(out), "--max-connections", "3")
+    assert proc.returncode == 0, proc.stderr
+    assert "wrote" in proc.stderr and "3 connections" in proc.stderr
+    assert "note: The map lists the first 3 allowed connections" in proc.stderr

@@ -6,6 +6,7 @@ from typing import Any
 
 import click
 
+from netreach.analyses.report import DEFAULT_MAX_EDGES
 from netreach.cli.app import cli
 from netreach.cli.common import (
     cluster_from_inputs,
@@ -46,7 +47,14 @@ def tell(result: ReportResult) -> None:
     help="Graph nodes: workloads or single pods.",
 )
 @click.option("--title", default="netreach report", show_default=True, help="Page title.")
-def report(output: str, by: str, title: str, **kwargs: Any) -> int:
+@click.option(
+    "--max-connections",
+    type=click.IntRange(min=1),
+    default=DEFAULT_MAX_EDGES,
+    show_default=True,
+    help="Connections listed in the map; past that it is cut (the matrix stays complete).",
+)
+def report(output: str, by: str, title: str, max_connections: int, **kwargs: Any) -> int:
     """Write one self-contained HTML file: summary, graph, findings, matrix. Opens offline.
 
     \b
@@ -61,6 +69,7 @@ def report(output: str, by: str, title: str, **kwargs: Any) -> int:
         by="pod" if by == "pod" else "workload",
         title=title,
         namespaces=namespaces_in_scope(inputs),
+        max_edges=max_connections,
     )
     tell(result)
     return 0

@@ -9,6 +9,7 @@
   var LABEL_LIMIT = 160; // edge labels drawn only below this many edges (or when highlighted)
   var PAGE = 100;
   var EXT = "(external)";
+  var UNIT = data.by === "pod" ? "pod" : "workload"; // what a graph node is
 
   var nodes = data.nodes;
   var edges = data.edges.map(function (e, i) {
@@ -275,7 +276,7 @@
     if (typeof window.cytoscape !== "function") {
       note.hidden = false;
       note.textContent = "The graph library was not available when this report was made: " +
-        "use the workload list below and the Matrix tab.";
+        "use the " + UNIT + " list below and the Matrix tab.";
       document.getElementById("graph").hidden = true;
       return;
     }
@@ -283,9 +284,9 @@
     var els = aggregated ? aggregateElements(view) : graphElements(view);
     if (aggregated) {
       note.hidden = false;
-      note.textContent = view.nodes.length + " workloads and " + view.edges.length +
+      note.textContent = view.nodes.length + " " + UNIT + "s and " + view.edges.length +
         " connections are too many to draw one by one: showing namespaces. Click a namespace " +
-        "(or tick fewer in the filter) to see its workloads.";
+        "(or tick fewer in the filter) to see its " + UNIT + "s.";
     }
     if (cy === null) {
       cy = window.cytoscape({ container: document.getElementById("graph"), style: STYLE,
@@ -351,7 +352,7 @@
     list.slice(0, 400).forEach(function (e) {
       var peer = nodes[peerOf(e)];
       var rules = rulesOf(e);
-      var li = el("li", null, el("span", { cls: "clickable", text: peer.id,
+      var li = el("li", null, el("button", { type: "button", cls: "clickable", text: peer.id,
         onclick: function () { select(peerOf(e)); } }), " ", el("span", { cls: "conns", text: e.text }),
         rulesList(rules, self.ns === null ? "ext" : direction));
       ul.appendChild(li);
@@ -364,7 +365,8 @@
   function renderDetails() {
     var box = clear(document.getElementById("details"));
     if (state.selected === null) {
-      box.appendChild(el("p", { cls: "hint", text: "Click a workload to see who can reach it, what it can reach, and the policy rules responsible." }));
+      box.appendChild(el("p", { cls: "hint", text: "Click a " + UNIT + " to see who can reach it, " +
+        "what it can reach, and the policy rules responsible." }));
       return;
     }
     var i = state.selected, n = nodes[i];
@@ -409,11 +411,11 @@
     var pages = Math.max(1, Math.ceil(ids.length / PAGE));
     state.page = Math.min(state.page, pages - 1);
     var table = el("table", { cls: "grid" });
-    table.appendChild(row(["workload", "namespace", "kind", "ingress", "egress", "reaches", "reached by"], true));
+    table.appendChild(row([UNIT, "namespace", "kind", "ingress", "egress", "reaches", "reached by"], true));
     ids.slice(state.page * PAGE, (state.page + 1) * PAGE).forEach(function (i) {
       var n = nodes[i];
       var tr = el("tr", { "data-node": n.id });
-      tr.appendChild(el("td", null, el("span", { cls: "clickable", text: n.name,
+      tr.appendChild(el("td", null, el("button", { type: "button", cls: "clickable", text: n.name,
         onclick: function () { select(i); } })));
       tr.appendChild(el("td", { text: n.ns === null ? "external" : n.ns }));
       tr.appendChild(el("td", { text: n.kind }));
@@ -463,7 +465,7 @@
   function drill(src, dst) {
     var box = clear(document.getElementById("drill"));
     var pairs = edges.filter(function (e) { return nodes[e.src].ns === src && nodes[e.dst].ns === dst; });
-    box.appendChild(el("h2", { text: src + " → " + dst + ": " + pairs.length + " workload pairs" }));
+    box.appendChild(el("h2", { text: src + " → " + dst + ": " + pairs.length + " " + UNIT + " pairs" }));
     var table = el("table", { cls: "grid" });
     table.appendChild(row(["from", "to", "allowed"], true));
     pairs.slice(0, 1000).forEach(function (e) {
@@ -561,6 +563,7 @@
     renderList(view);
   }
 
+  document.querySelectorAll(".unit").forEach(function (e) { e.textContent = UNIT; });
   renderSummary();
   renderFilters();
   renderTabs();
