@@ -1,5 +1,6 @@
 """Where the report's graph library comes from: cytoscape.js, fetched from npm when netreach
-is built (`npm pack cytoscape@VERSION`, docs/report.md), never committed to the repository.
+is built (`npm pack cytoscape@3.35.0`, docs/report.md), never committed to the repository;
+a wheel built after the fetch ships it (package data).
 
 Looked up in `$NETREACH_CYTOSCAPE_JS` (a file path) first, then in the package's `vendor/`
 folder. Missing, the report still works with lists and the matrix, and says so.
@@ -15,7 +16,6 @@ from pathlib import Path
 
 ENV_VAR = "NETREACH_CYTOSCAPE_JS"
 FILE_NAME = "cytoscape.min.js"
-PINNED_VERSION = "3.35.0"  # the version `make vendor` fetches and the tests ran against
 
 _VERSION_RE = re.compile(r'\.version="(\d+\.\d+\.\d+)"')
 
