@@ -15,6 +15,7 @@ import pytest
 
 from builders import cluster, ns, peer, pod, policy, port, rule
 from netreach.cluster import Cluster
+from paths import ROOT
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_FLAGS = [
@@ -27,7 +28,7 @@ CHROMIUM_FLAGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-LESSON = Path(__file__).resolve().parents[1] / "examples" / "lesson"
+LESSON = ROOT / "examples" / "lesson"
 HOSTILE = '"><script>window.__pwned=1</script><img src=x onerror="window.__pwned=2">'
 HOSTILE_NAME = '<img src=x onerror="window.__pwned=3">'  # names cannot hold a slash
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import html
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -18,21 +17,13 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import orjson
-
 from netreach import __version__
 from netreach.analyses.report import DEFAULT_MAX_EDGES, ReportData, ReportLevel, build_report
 from netreach.cluster import Cluster
 from netreach.errors import NetreachError
+from netreach.render.escape import html_text, script_json
 from netreach.render.vendor import GraphLibrary, graph_library
 
-_JSON_ESCAPES = {
-    ord("<"): "\\u003c",
-    ord(">"): "\\u003e",
-    ord("&"): "\\u0026",
-    0x2028: "\\u2028",
-    0x2029: "\\u2029",
-}
 _PLACEHOLDER = re.compile(r"\{\{(?:CSP|TITLE|STYLE|DATA|SCRIPTS)\}\}")
 
 
@@ -116,11 +107,6 @@ def report_json(data: ReportData) -> dict[str, Any]:
     }
 
 
-def script_json(value: Any) -> str:
-    """JSON safe inside a `<script>` element: no `</script>`, no `<!--`, no HTML entities."""
-    return orjson.dumps(value).decode().translate(_JSON_ESCAPES)
-
-
 def _asset(name: str) -> str:
     return resources.files("netreach.render").joinpath("assets", name).read_text("utf-8")
 
@@ -148,8 +134,8 @@ def render_html(data: ReportData, library: GraphLibrary | None) -> str:
     payload = report_json(data)
     payload["graph_library"] = library.label if library is not None else None
     replacements = {
-        "{{CSP}}": html.escape(csp, quote=True),
-        "{{TITLE}}": html.escape(data.title),
+        "{{CSP}}": html_text(csp),
+        "{{TITLE}}": html_text(data.title),
         "{{STYLE}}": _asset("report.css"),
         "{{DATA}}": script_json(payload),
         "{{SCRIPTS}}": "".join(f"<script>{s}</script>\n" for s in scripts),
