@@ -124,6 +124,8 @@ def test_matrix_drills_down_to_workload_pairs(lesson):
     cell.click()
     drill = page.locator("#drill").inner_text()
     assert "monitoring/agent[DaemonSet]" in drill and "default/db[Deployment]" in drill
+    page.locator("#ns-matrix td[title='(external) → kube-system']").click()
+    assert "0.0.0.0-255.255.255.255" in page.locator("#drill").inner_text()
 
 
 def test_findings_section_is_present(lesson):

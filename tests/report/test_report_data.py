@@ -87,6 +87,9 @@ def test_namespace_matrix_is_the_engine_namespace_map(lesson):
     assert cells[("monitoring", "default")] == "TCP 9187"
     assert cells[("default", "kube-system")] == "TCP 53; UDP 53"
     assert ("default", "monitoring") not in cells
+    # the outside world is one row and column
+    assert cells[("(external)", "monitoring")] == "All Connections"
+    assert ("(external)", "default") not in cells and ("default", "(external)") not in cells
 
 
 def test_pod_level_names_pods():

@@ -26,6 +26,7 @@ from netreach.model import Direction, Pod
 
 ReportLevel = Literal["workload", "pod"]
 DEFAULT_MAX_EDGES = 100_000
+EXTERNAL = "(external)"  # the namespace matrix's name for every address outside the cluster
 SEVERITIES = ("error", "warning", "info")  # the audit's, most severe first
 
 
@@ -147,8 +148,7 @@ def build_report(
         for n in cmap.nodes
         if (n.id in touched if n.is_external else scope is None or n.namespace in scope)
     ]
-    ns_map = cluster.connectivity("namespace", namespaces=namespaces, include_self=True)
-    matrix = [(c.src, c.dst, c.conns) for c in ns_map]
+    matrix = _namespace_matrix(cluster, namespaces)
     findings, note = _findings(cluster)
     snap = cluster.snapshot
     counts = {
@@ -179,6 +179,20 @@ def build_report(
             "out the rest; the namespace matrix is complete. Narrow with -n NAMESPACE."
         )
     return data
+
+
+def _namespace_matrix(
+    cluster: Cluster, namespaces: Sequence[str] | None
+) -> list[tuple[str, str, ConnectionSet]]:
+    """Namespace x namespace connection sets; every address outside the cluster is one row and
+    column, EXTERNAL (the union over ranges)."""
+    ns_map = cluster.connectivity("namespace", True, namespaces=namespaces, include_self=True)
+    cells: dict[tuple[str, str], ConnectionSet] = {}
+    kinds = {n.id: n.is_external for n in ns_map.nodes}
+    for c in ns_map:
+        key = (EXTERNAL if kinds[c.src] else c.src, EXTERNAL if kinds[c.dst] else c.dst)
+        cells[key] = cells[key] | c.conns if key in cells else c.conns
+    return [(s, d, conns) for (s, d), conns in sorted(cells.items())]
 
 
 def _members(cluster: Cluster, by: ReportLevel) -> dict[str, list[Pod]]:

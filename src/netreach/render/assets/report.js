@@ -474,12 +474,14 @@
     var table = document.getElementById("ns-matrix");
     var cells = {};
     data.ns_matrix.forEach(function (c) { cells[c[0] + "\u0000" + c[1]] = c[2]; });
+    var axis = namespaces.slice();
+    if (data.ns_matrix.some(function (c) { return c[0] === EXT || c[1] === EXT; })) axis.push(EXT);
     var head = el("tr", null, el("th", { text: "from \\ to" }));
-    namespaces.forEach(function (ns) { head.appendChild(el("th", { text: ns })); });
+    axis.forEach(function (ns) { head.appendChild(el("th", { text: ns })); });
     table.appendChild(head);
-    namespaces.forEach(function (src) {
+    axis.forEach(function (src) {
       var tr = el("tr", null, el("th", { text: src }));
-      namespaces.forEach(function (dst) {
+      axis.forEach(function (dst) {
         var text = cells[src + "\u0000" + dst];
         var td = el("td", { cls: text === undefined ? "empty" : (text === "All Connections" ? "all" : "some"),
           text: text === undefined ? "—" : text, title: src + " → " + dst });
@@ -496,7 +498,8 @@
 
   function drill(src, dst) {
     var box = clear(document.getElementById("drill"));
-    var pairs = edges.filter(function (e) { return nodes[e.src].ns === src && nodes[e.dst].ns === dst; });
+    function nsOf(i) { return nodes[i].ns === null ? EXT : nodes[i].ns; }
+    var pairs = edges.filter(function (e) { return nsOf(e.src) === src && nsOf(e.dst) === dst; });
     box.appendChild(el("h2", { text: src + " → " + dst + ": " + pairs.length + " " + UNIT + " pairs" }));
     var table = el("table", { cls: "grid" });
     table.appendChild(row(["from", "to", "allowed"], true));
