@@ -250,3 +250,17 @@ def test_findings_filter_by_severity_and_lead_to_the_graph(chromium, tmp_path, m
     details = page.locator("#details").inner_text()
     assert "web cannot resolve names" in details and "Deployment in namespace default" in details
     assert opened.errors == []
+
+
+def test_pod_level_report_draws_pods(chromium, tmp_path):
+    need_graph_library()
+    out = tmp_path / "pods.html"
+    write_report(netreach.load(str(LESSON)), out, by="pod")
+    opened = open_report(chromium, out)
+    ids = opened.node_ids()
+    (db,) = [i for i in ids if i.startswith("default/db-")]
+    opened.click_node(db)
+    details = opened.page.locator("#details").inner_text()
+    assert "default/allow-api-to-db" in details and "Pod in namespace default" in details
+    assert "pod" in opened.page.locator("#node-list th").first.inner_text()
+    assert opened.errors == []
