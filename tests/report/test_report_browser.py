@@ -264,3 +264,11 @@ def test_pod_level_report_draws_pods(chromium, tmp_path):
     assert "default/allow-api-to-db" in details and "Pod in namespace default" in details
     assert "pod" in opened.page.locator("#node-list th").first.inner_text()
     assert opened.errors == []
+
+
+def test_find_selects_a_workload_by_name(lesson):
+    lesson.page.fill("#search", "default/web")
+    lesson.page.press("#search", "Enter")
+    assert lesson.page.locator("#details h3").inner_text() == "web"
+    egress = lesson.page.locator("#details [data-direction=egress]").inner_text()
+    assert "default/api[Deployment]" in egress and "TCP 8000-8080" in egress
