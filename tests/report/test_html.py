@@ -137,7 +137,7 @@ def test_graph_library_from_the_environment(tmp_path, monkeypatch):
 
 
 def test_library_text_cannot_end_its_script_early():
-    lib = vendor.GraphLibrary("x", 'var s = "</script><b>";', "x")
+    lib = vendor.GraphLibrary("x", 'var s = "</script><b>", t = "</SCRIPT ><i>";', "x")
     page = parse(render_html(build_report(netreach.load(str(LESSON))), lib))
     assert [a.get("type") for a, _ in page.scripts] == ["application/json", None, None]
-    assert not any(t == "b" for t, _ in page.tags)
+    assert not any(t in ("b", "i") for t, _ in page.tags)

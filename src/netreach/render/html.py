@@ -24,6 +24,7 @@ from netreach.errors import NetreachError
 from netreach.render.escape import html_text, script_json
 from netreach.render.vendor import GraphLibrary, graph_library
 
+_SCRIPT_END = re.compile(r"</(script)", re.IGNORECASE)
 _PLACEHOLDER = re.compile(r"\{\{(?:CSP|TITLE|STYLE|DATA|SCRIPTS)\}\}")
 
 
@@ -35,7 +36,7 @@ class ReportResult:
     bytes: int
     nodes: int
     edges: int
-    graph_library: str | None  # e.g. "cytoscape 3.35.0"; None: the list-only fallback
+    graph_library: str | None  # e.g. "cytoscape.js 3.35.0"; None: the list-only fallback
     notes: tuple[str, ...]
 
 
@@ -119,7 +120,8 @@ def _script_hash(code: str) -> str:
 def render_html(data: ReportData, library: GraphLibrary | None) -> str:
     """The whole page as one string."""
     app = _asset("report.js")
-    lib = library.code.replace("</script", "<\\/script") if library is not None else ""
+    # `</script` (any case) would end the element early; `<\/` means the same in JavaScript.
+    lib = _SCRIPT_END.sub(r"<\\/\1", library.code) if library is not None else ""
     scripts = [lib, app] if lib else [app]
     csp = "; ".join(
         [
