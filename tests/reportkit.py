@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
-import types
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -198,30 +196,3 @@ def big_cluster(workloads: int, per_namespace: int = 50) -> Cluster:
             ),
         ]
     return cluster(namespaces, pods, policies)
-
-
-@dataclass
-class FakeObject:
-    """Shaped like the audit's ObjectRef (the report reads these attributes only)."""
-
-    kind: str
-    namespace: str | None
-    name: str
-    location: str | None = None
-
-
-@dataclass
-class FakeFinding:
-    check: str
-    severity: str
-    message: str
-    objects: list[FakeObject]
-    fix: str
-    details: dict[str, Any] = field(default_factory=dict)
-
-
-def fake_audit(findings: list[FakeFinding]) -> types.ModuleType:
-    """A stand-in `netreach.analyses.audit` module whose audit() returns these findings."""
-    module = types.ModuleType("netreach.analyses.audit")
-    module.audit = lambda cluster: types.SimpleNamespace(findings=findings)  # type: ignore[attr-defined]
-    return module

@@ -4,7 +4,6 @@ the lesson, explains a click, filters, highlights, drills down and runs nothing 
 from __future__ import annotations
 
 import os
-import sys
 import time
 from pathlib import Path
 
@@ -15,10 +14,7 @@ from netreach.render import vendor
 from netreach.render.html import write_report
 from reportkit import (
     LESSON,
-    FakeFinding,
-    FakeObject,
     chromium,
-    fake_audit,
     hostile_cluster,
     need_graph_library,
     open_report,
@@ -224,32 +220,20 @@ def test_without_graph_library_lists_and_matrix_still_work(chromium, tmp_path, m
     assert opened.errors == [] and opened.outside_requests == []
 
 
-def test_findings_filter_by_severity_and_lead_to_the_graph(chromium, tmp_path, monkeypatch):
-    need_graph_library()
-    web = FakeObject("Deployment", "default", "web", "workloads.yaml:44")
-    findings = [
-        FakeFinding("dns-blocked", "error", "web cannot resolve names", [web], "egress:\n- to: []"),
-        FakeFinding(
-            "no-deny", "warning", "backend is open", [FakeObject("Namespace", None, "backend")], ""
-        ),
-    ]
-    monkeypatch.setitem(sys.modules, "netreach.analyses.audit", fake_audit(findings))
-    out = tmp_path / "f.html"
-    write_report(netreach.load(str(LESSON)), out)
-    opened = open_report(chromium, out)
-    page = opened.page
-    assert "error: 1" in page.locator("#severity").inner_text()
+def test_findings_filter_by_severity_and_lead_to_the_graph(lesson):
+    page = lesson.page
+    assert "error: 2" in page.locator("#severity").inner_text()
     page.click("#tabs button[data-tab=findings]")
-    rows = page.locator("#findings tr[data-severity]")
-    assert rows.count() == 2
+    assert page.locator("#findings tr[data-severity=error]").count() == 2
     page.uncheck("#findings .finding-filter input[value=warning]")
-    assert page.locator("#findings tr[data-severity=warning]").is_hidden()
-    assert page.locator("#findings tr[data-severity=error]").is_visible()
-    page.locator("#findings li.clickable").click()
+    assert page.locator("#findings tr[data-severity=warning]").first.is_hidden()
+    errors = page.locator("#findings tr[data-severity=error]")
+    assert errors.first.is_visible()
+    errors.filter(has_text="default/web").locator("li.clickable").click()
     assert page.locator("#tab-graph").is_visible()
     details = page.locator("#details").inner_text()
-    assert "web cannot resolve names" in details and "Deployment in namespace default" in details
-    assert opened.errors == []
+    assert "cannot reach cluster DNS" in details and "Deployment in namespace default" in details
+    assert lesson.errors == []
 
 
 def test_pod_level_report_draws_pods(chromium, tmp_path):

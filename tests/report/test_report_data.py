@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import sys
-
 import pytest
 
 import netreach
 from builders import cluster, ns, peer, pod, policy, port, rule
+from netreach.analyses.audit import audit
 from netreach.analyses.report import build_report
 from netreach.errors import QueryError
-from reportkit import LESSON, FakeFinding, FakeObject, fake_audit
+from reportkit import LESSON
 
 
 @pytest.fixture(scope="module")
@@ -122,39 +121,24 @@ def test_unknown_level_is_a_query_error():
         build_report(netreach.load(str(LESSON)), by="namespace")  # type: ignore[arg-type]
 
 
-def test_without_audit_module_the_findings_section_says_so(monkeypatch):
-    monkeypatch.setitem(sys.modules, "netreach.analyses.audit", None)  # import -> ImportError
-    data = build_report(netreach.load(str(LESSON)))
-    assert data.findings is None
-    assert "audit is not available" in data.findings_note
-
-
-def test_audit_findings_are_listed_with_fixes_and_counted(monkeypatch):
-    findings = [
-        FakeFinding(
-            "open-ns",
-            "error",
-            "namespace backend has no policy",
-            [FakeObject("Namespace", None, "backend", None)],
-            "add a default deny",
-            {},
-        ),
-        FakeFinding(
-            "dns",
-            "warning",
-            "web cannot resolve names",
-            [FakeObject("Deployment", "default", "web", "w.yaml:3")],
-            "allow UDP 53",
-            {},
-        ),
-        FakeFinding("dns2", "error", "x", [], "", {}),
+def test_audit_findings_are_listed_with_their_fixes_and_counted(lesson):
+    cluster = netreach.load(str(LESSON))
+    expected = audit(cluster)
+    assert [(f.check, f.message) for f in lesson.findings] == [
+        (f.check, f.message) for f in expected.findings
     ]
-    monkeypatch.setitem(sys.modules, "netreach.analyses.audit", fake_audit(findings))
-    data = build_report(netreach.load(str(LESSON)))
-    assert data.findings is not None
-    assert [o.text for o in data.findings[0].objects] == ["Namespace backend"]
-    assert [o.text for o in data.findings[1].objects] == ["Deployment default/web (w.yaml:3)"]
-    assert data.findings[1].fix == "allow UDP 53"
-    assert data.findings[1].workloads == ("default/web[Deployment]",)
-    assert data.findings[0].workloads == ()
-    assert data.findings_by_severity == {"error": 2, "warning": 1}
+    counts = {s: n for s, n in expected.counts().items() if n}
+    assert lesson.findings_by_severity == counts
+    (web_dns,) = [
+        f
+        for f in lesson.findings
+        if f.check == "dns-blocked" and f.workloads == ("default/web[Deployment]",)
+    ]
+    assert web_dns.severity == "error"
+    assert web_dns.objects[0].text.startswith("Deployment default/web (")
+    assert "k8s-app: kube-dns" in web_dns.fix
+
+
+def test_finding_objects_that_are_not_workloads_have_no_graph_node(lesson):
+    namespaced = [o for f in lesson.findings for o in f.objects if o.text.startswith("Namespace ")]
+    assert namespaced and all(o.workload is None for o in namespaced)

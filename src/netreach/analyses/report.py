@@ -7,14 +7,14 @@ lays it out. Big maps are capped (`max_edges`) so the file stays small enough to
 
 from __future__ import annotations
 
-import importlib
 import ipaddress
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from ipaddress import ip_address
-from typing import Any, Literal
+from typing import Literal
 
+from netreach.analyses.audit import SEVERITIES, ObjectRef, Severity, audit
 from netreach.analyses.connectivity import Node
 from netreach.analyses.posture import NamespacePosture, posture
 from netreach.cluster import Cluster
@@ -27,7 +27,6 @@ from netreach.model import Direction, Pod
 ReportLevel = Literal["workload", "pod"]
 DEFAULT_MAX_EDGES = 100_000
 EXTERNAL = "(external)"  # the namespace matrix's name for every address outside the cluster
-SEVERITIES = ("error", "warning", "info")  # the audit's, most severe first
 
 
 @dataclass(frozen=True)
@@ -75,8 +74,10 @@ class FindingObject:
 
 @dataclass(frozen=True)
 class FindingView:
+    """An audit finding as the report shows it."""
+
     check: str
-    severity: str
+    severity: Severity
     message: str
     objects: tuple[FindingObject, ...]
     fix: str
@@ -96,16 +97,14 @@ class ReportData:
     edges: list[ReportEdge]
     rules: list[RuleRef]
     namespace_matrix: list[tuple[str, str, ConnectionSet]]
-    findings: list[FindingView] | None  # None: the audit is not available
-    findings_note: str = ""
+    findings: list[FindingView]
     truncated: bool = False  # more connections are allowed than the map lists
     notes: list[str] = field(default_factory=list)
 
     @property
     def findings_by_severity(self) -> dict[str, int]:
-        counts = Counter(f.severity.lower() for f in self.findings or [])
-        ordered = [s for s in SEVERITIES if s in counts] + sorted(set(counts) - set(SEVERITIES))
-        return {s: counts[s] for s in ordered}
+        counts = Counter(f.severity for f in self.findings)
+        return {s: counts[s] for s in SEVERITIES if s in counts}
 
 
 def build_report(
@@ -149,7 +148,7 @@ def build_report(
         if (n.id in touched if n.is_external else scope is None or n.namespace in scope)
     ]
     matrix = _namespace_matrix(cluster, namespaces)
-    findings, note = _findings(cluster)
+    findings, audit_notes = _findings(cluster)
     snap = cluster.snapshot
     counts = {
         "namespaces": len(snap.namespaces),
@@ -170,8 +169,8 @@ def build_report(
         rules=explainer.table,
         namespace_matrix=matrix,
         findings=findings,
-        findings_note=note,
         truncated=truncated,
+        notes=audit_notes,
     )
     if truncated:
         data.notes.append(
@@ -289,32 +288,28 @@ class _Explainer:
         return got
 
 
-def _findings(cluster: Cluster) -> tuple[list[FindingView] | None, str]:
-    """The audit's findings, when the audit module is installed (it is built separately)."""
-    try:
-        module = importlib.import_module("netreach.analyses.audit")
-    except ImportError:
-        return None, "The audit is not available in this version of netreach: no findings."
-    report: Any = module.audit(cluster)
-    out: list[FindingView] = []
-    for f in report.findings:
-        objects = tuple(FindingObject(_object_text(o), _workload_id(o)) for o in f.objects)
-        out.append(
-            FindingView(str(f.check), str(f.severity), str(f.message), objects, str(f.fix or ""))
+def _findings(cluster: Cluster) -> tuple[list[FindingView], list[str]]:
+    """The audit's findings, and its notes (checks skipped, and why)."""
+    report = audit(cluster)
+    views = [
+        FindingView(
+            f.check,
+            f.severity,
+            f.message,
+            tuple(FindingObject(_object_text(o), _workload_id(o)) for o in f.objects),
+            f.fix,
         )
-    return out, ""
+        for f in report.findings
+    ]
+    return views, [f"audit: {note}" for note in report.notes]
 
 
-def _workload_id(obj: Any) -> str | None:
-    """Pods are reported as their workload (kind, namespace, name): the graph's node id."""
-    ns = getattr(obj, "namespace", None)
-    if not ns or obj.kind in ("NetworkPolicy", "Namespace"):
+def _workload_id(obj: ObjectRef) -> str | None:
+    """The audit names a pod by its workload (kind, namespace, name): the graph's node id."""
+    if not obj.namespace or obj.kind in ("NetworkPolicy", "Namespace"):
         return None
-    return f"{ns}/{obj.name}[{obj.kind}]"
+    return f"{obj.namespace}/{obj.name}[{obj.kind}]"
 
 
-def _object_text(obj: Any) -> str:
-    ns = getattr(obj, "namespace", None)
-    name = f"{ns}/{obj.name}" if ns else str(obj.name)
-    loc = getattr(obj, "location", None)
-    return f"{obj.kind} {name}" + (f" ({loc})" if loc else "")
+def _object_text(obj: ObjectRef) -> str:
+    return f"{obj} ({obj.location})" if obj.location else str(obj)

@@ -89,9 +89,7 @@ def report_json(data: ReportData) -> dict[str, Any]:
             for r in data.rules
         ],
         "ns_matrix": [[s, d, str(c)] for s, d, c in data.namespace_matrix],
-        "findings": None
-        if data.findings is None
-        else [
+        "findings": [
             {
                 "check": f.check,
                 "severity": f.severity,
@@ -103,7 +101,6 @@ def report_json(data: ReportData) -> dict[str, Any]:
             for f in data.findings
         ],
         "findings_by_severity": data.findings_by_severity,
-        "findings_note": data.findings_note,
         "notes": data.notes,
     }
 

@@ -105,9 +105,7 @@
       table.appendChild(tr);
     });
     var sev = document.getElementById("severity");
-    if (data.findings === null) {
-      sev.appendChild(el("p", { cls: "note", text: data.findings_note }));
-    } else if (!data.findings.length) {
+    if (!data.findings.length) {
       sev.appendChild(el("p", { text: "No findings." }));
     } else {
       Object.keys(data.findings_by_severity).forEach(function (s) {
@@ -513,10 +511,6 @@
   // --- findings -----------------------------------------------------------------------------
   function renderFindings() {
     var box = document.getElementById("findings");
-    if (data.findings === null) {
-      box.appendChild(el("p", { cls: "note", text: data.findings_note }));
-      return;
-    }
     if (!data.findings.length) { box.appendChild(el("p", { text: "No findings." })); return; }
     var order = Object.keys(data.findings_by_severity);
     var sorted = data.findings.slice().sort(function (a, b) {
@@ -563,7 +557,7 @@
 
   function findingsOf(i) {
     var id = nodes[i].id;
-    return (data.findings || []).filter(function (f) { return f.workloads.indexOf(id) >= 0; });
+    return data.findings.filter(function (f) { return f.workloads.indexOf(id) >= 0; });
   }
 
   function showInGraph(i) {
