@@ -107,26 +107,26 @@ def test_known_fields_give_no_warning(capsys: Cap, tmp_path: Path) -> None:
     assert r.err == ""
 
 
-SERVICE = "apiVersion: v1\nkind: Service\nmetadata:\n  name: s\n"
+ACCOUNT = "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: s\n"
 CONFIGMAP = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n"
 
 
 def test_objects_not_modelled_are_counted(capsys: Cap, tmp_path: Path) -> None:
-    r = validate(capsys, tmp_path, "---\n".join([SERVICE, POD, SERVICE, CONFIGMAP]))
+    r = validate(capsys, tmp_path, "---\n".join([ACCOUNT, POD, ACCOUNT, CONFIGMAP]))
     assert r.code == 0
     assert r.err.splitlines() == [
-        "not modelled: 3 objects: ConfigMap (1), Service (2) (-v lists them)"
+        "not modelled: 3 objects: ConfigMap (1), ServiceAccount (2) (-v lists them)"
     ]
 
 
 def test_objects_not_modelled_listed_with_v(capsys: Cap, tmp_path: Path) -> None:
-    r = validate(capsys, tmp_path, "---\n".join([SERVICE, POD, SERVICE, CONFIGMAP]), "-v")
+    r = validate(capsys, tmp_path, "---\n".join([ACCOUNT, POD, ACCOUNT, CONFIGMAP]), "-v")
     path = f"{tmp_path}/in.yaml"
     assert r.err.splitlines() == [
-        "not modelled: 3 objects: ConfigMap (1), Service (2)",
+        "not modelled: 3 objects: ConfigMap (1), ServiceAccount (2)",
         f"  {path}:23: ConfigMap",
-        f"  {path}:1: Service",
-        f"  {path}:18: Service",
+        f"  {path}:1: ServiceAccount",
+        f"  {path}:18: ServiceAccount",
     ]
 
 
