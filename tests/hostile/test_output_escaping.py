@@ -149,3 +149,39 @@ def test_matrix_cli_escapes_owner_reference_names(capsys: Cap, tmp_path: Path, f
     if fmt == "csv":
         rows = list(csv.reader(io.StringIO(r.out)))
         assert all(cell[:1] not in "=+-@" for row in rows for cell in row)
+
+
+OWNED_AND_OPEN = (
+    OWNED_POD.replace("  namespace: default\n", "  namespace: default\n  labels: {app: a}\n", 1)
+    + "---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+    "metadata: {name: np, namespace: default}\n"
+    "spec:\n  podSelector: {matchLabels: {app: a}}\n"
+    "  ingress: [{from: [{ipBlock: {cidr: 0.0.0.0/0}}]}]\n"
+)
+COMMANDS = [
+    ("analyze",),
+    ("check", "--from", "default/p", "--to", "default/p", "--port", "80"),
+    ("check", "--from", "default/p", "--to", "default/p", "--port", "80", "-o", "json"),
+    *[("audit", "-o", fmt) for fmt in ("text", "json", "sarif", "md")],
+    *[("exposure", "-o", fmt) for fmt in ("text", "json", "md")],
+    ("describe", "-o", "text", "pod", "default/p"),
+    ("describe", "-o", "json", "pod", "default/p"),
+    ("validate", "-v"),
+]
+
+
+@pytest.mark.parametrize("args", COMMANDS, ids=lambda a: "-".join(a[:3]))
+def test_every_command_escapes_owner_reference_names(
+    capsys: Cap, tmp_path: Path, args: tuple[str, ...]
+) -> None:
+    path = write(tmp_path, "in.yaml", OWNED_AND_OPEN)
+    command, rest = args[0], list(args[1:])
+    # Paths go before positional arguments (describe's KIND NAME).
+    r = run(capsys, command, path, *rest)
+    assert r.code in (0, 1), r.err
+    text = r.out + r.err
+    assert "=HYPERLINK" in text or command in ("validate", "check")
+    assert not CONTROL.search(text)
+    assert not [line for line in text.splitlines() if line.startswith("fake")]
+    if "md" in args:
+        assert "<i>" not in r.out

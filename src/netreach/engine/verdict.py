@@ -166,7 +166,9 @@ class Verdict:
             else:
                 lines.append(f"    {side.reason}")
                 lines.extend(f"    near miss: {n}" for n in side.near_misses)
-        return "\n".join(lines)
+        # One line per item: a newline inside a name (owner references are not validated)
+        # must not forge a line.
+        return "\n".join(line.replace("\n", "\\n") for line in lines)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {

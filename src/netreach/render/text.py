@@ -13,8 +13,9 @@ console = Console(highlight=False, soft_wrap=True)
 
 
 def safe(text: str) -> str:
-    """User-supplied text for Rich markup: control characters and markup neutralised."""
-    return escape(terminal(text))
+    """User-supplied text for Rich markup: control characters, newlines (a name must not
+    forge a line of output) and markup neutralised."""
+    return escape(one_line(text))
 
 
 def print_verdict(verdict: Verdict, out: Console | None = None) -> None:
