@@ -67,6 +67,8 @@ def test_sarif_validates_and_points_at_file_and_line(monkeypatch):
     assert loc["region"]["startLine"] == 21  # the db Deployment
     assert dns["level"] == "error"
     assert {r["level"] for r in run["results"]} <= {"error", "warning", "note"}
+    prints = [r["partialFingerprints"]["netreachFinding/v1"] for r in run["results"]]
+    assert len(set(prints)) == len(prints)  # one alert per finding
 
 
 def test_sarif_result_without_a_file_has_no_location():
