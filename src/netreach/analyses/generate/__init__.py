@@ -1,0 +1,195 @@
+"""Least-privilege policies from an intent (or observed flows), proved with the engine.
+
+>>> import netreach
+>>> from netreach.analyses.generate import parse_intent
+>>> cluster = netreach.load("examples/lesson")
+>>> out = netreach.generate(cluster, parse_intent("allow: [web -> api:8080]"))
+>>> out.proof.exact
+True
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import yaml
+
+from netreach.analyses.generate.existing import Existing
+from netreach.analyses.generate.flows import Flows, parse_flows
+from netreach.analyses.generate.groups import Group, Groups
+from netreach.analyses.generate.intent import (
+    Allow,
+    CidrSpec,
+    Intent,
+    LabelSpec,
+    NamespaceSpec,
+    parse_intent,
+)
+from netreach.analyses.generate.proof import Difference, Expected, Proof, prove
+from netreach.analyses.generate.synthesize import (
+    Manifest,
+    ResolvedAllow,
+    Side,
+    allow_policies,
+    deny_all,
+    dns_egress,
+    dns_ingress,
+)
+from netreach.analyses.posture import DNS_CONNS, DNS_NAMESPACE, DNS_SELECTOR
+from netreach.cluster import Cluster
+from netreach.errors import InputError, NetreachError
+from netreach.load import Source, load_sources
+from netreach.model import LabelSelector, NetworkPolicy
+
+Style = Literal["per-workload", "per-namespace"]
+
+__all__ = [
+    "Allow",
+    "Difference",
+    "Flows",
+    "GeneratedPolicies",
+    "Intent",
+    "Proof",
+    "Style",
+    "generate",
+    "parse_flows",
+    "parse_intent",
+]
+
+
+@dataclass(frozen=True)
+class GeneratedPolicies:
+    """The manifests, the same policies as netreach read them back, and the proof."""
+
+    manifests: tuple[Manifest, ...]
+    policies: tuple[NetworkPolicy, ...]
+    proof: Proof
+    notes: tuple[str, ...] = ()
+
+    def yaml(self, namespace: str | None = None) -> str:
+        """Multi-document YAML for `kubectl apply -f`, optionally one namespace only."""
+        docs = [m for m in self.manifests if namespace in (None, m["metadata"]["namespace"])]
+        return yaml.safe_dump_all(docs, sort_keys=False, explicit_start=True)
+
+    @property
+    def namespaces(self) -> list[str]:
+        return sorted({m["metadata"]["namespace"] for m in self.manifests})
+
+
+def generate(
+    cluster: Cluster,
+    intent: Intent | Flows,
+    *,
+    dns: bool = True,
+    style: Style = "per-workload",
+    existing: bool = False,
+) -> GeneratedPolicies:
+    """Policies that allow the intent and nothing else, and the engine's proof of it.
+
+    `existing`: keep the snapshot's policies and add only what they do not already open.
+    Without it the generated set replaces them (the proof ignores the current policies).
+    """
+    if style not in ("per-workload", "per-namespace"):
+        raise NetreachError(f"unknown style {style!r} (expected per-workload or per-namespace)")
+    notes = intent.notes if isinstance(intent, Flows) else ()
+    allows = intent.intent.allows if isinstance(intent, Flows) else intent.allows
+    groups = Groups(cluster)
+    expected = Expected()
+    resolved: list[ResolvedAllow] = []
+    indistinct: dict[str, list[str]] = {}
+    for a in allows:
+        src, dst = _side(groups, a.src), _side(groups, a.dst)
+        _expect(expected, src, dst, a)
+        for g in (src, dst):
+            if isinstance(g, Group):
+                for p in g.also_selected:
+                    if g.key not in indistinct.setdefault(p.id, []):
+                        indistinct[p.id].append(g.key)
+        if style == "per-namespace":
+            resolved += [
+                ResolvedAllow(s, d, a.conns)
+                for s in _widen(groups, src)
+                for d in _widen(groups, dst)
+            ]
+        else:
+            resolved.append(ResolvedAllow(src, dst, a.conns))
+
+    current = Existing(cluster) if existing else None
+    namespaces = sorted(set(cluster.namespaces) | {p.namespace for p in cluster.pods})
+    dns_group = Group(
+        f"{DNS_NAMESPACE}/{DNS_SELECTOR}",
+        "dns",
+        DNS_NAMESPACE,
+        DNS_SELECTOR,
+        tuple(p for p in groups.pods_in(DNS_NAMESPACE) if DNS_SELECTOR.matches(p.labels)),
+    )
+    manifests: list[Manifest] = []
+    for ns in namespaces:
+        if current is None or not current.isolated(groups.pods_in(ns)):
+            manifests.append(deny_all(ns))
+        everyone = groups.group(NamespaceSpec(ns))
+        if dns and (
+            current is None or not current.covered("egress", everyone, dns_group, DNS_CONNS)
+        ):
+            manifests.append(dns_egress(ns, dns_group, DNS_CONNS))
+    if dns:
+        all_pods = groups.group(LabelSpec(None, LabelSelector()))
+        expected.add_pairs(all_pods.pods, dns_group.pods, DNS_CONNS)
+        if DNS_NAMESPACE in namespaces and (
+            current is None or not current.covered("ingress", dns_group, all_pods, DNS_CONNS)
+        ):
+            manifests.append(dns_ingress(dns_group, DNS_CONNS))
+    manifests += allow_policies(resolved, current.covered if current else None)
+    manifests.sort(key=_order)
+
+    generated = _read_back(manifests)
+    kept = list(cluster.policies) if existing else []
+    snapshot = dataclasses.replace(cluster.snapshot, policies=kept + list(generated))
+    after = Cluster.from_snapshot(snapshot, cluster.options)
+    proof = prove(after, expected, indistinct)
+    return GeneratedPolicies(tuple(manifests), generated, proof, notes)
+
+
+def _side(groups: Groups, spec: Any) -> Side:
+    return spec if isinstance(spec, CidrSpec) else groups.group(spec)
+
+
+def _widen(groups: Groups, side: Side) -> list[Side]:
+    """per-namespace style: a group becomes every pod of its namespaces."""
+    if isinstance(side, CidrSpec):
+        return [side]
+    names = [side.namespace] if side.namespace is not None else side.namespaces
+    return [groups.group(NamespaceSpec(n)) for n in names]
+
+
+def _expect(expected: Expected, src: Side, dst: Side, a: Allow) -> None:
+    if isinstance(src, Group) and isinstance(dst, Group):
+        expected.add_pairs(src.pods, dst.pods, a.conns)
+    elif isinstance(src, Group) and isinstance(dst, CidrSpec):
+        expected.add_range(src.pods, dst.cidr, a.conns, egress=True)
+    elif isinstance(src, CidrSpec) and isinstance(dst, Group):
+        expected.add_range(dst.pods, src.cidr, a.conns, egress=False)
+    else:
+        raise NetreachError(f"{a.origin or a}: at least one side must be pods of the snapshot")
+
+
+_RANK = {"netreach-default-deny": 0, "netreach-allow-dns": 1, "netreach-dns-ingress": 2}
+
+
+def _order(m: Manifest) -> tuple[str, int, str]:
+    meta = m["metadata"]
+    return meta["namespace"], _RANK.get(meta["name"], 3), meta["name"]
+
+
+def _read_back(manifests: list[Manifest]) -> tuple[NetworkPolicy, ...]:
+    """The generated YAML through netreach's own validation: what the proof is about."""
+    text = yaml.safe_dump_all(manifests, sort_keys=False, explicit_start=True)
+    try:
+        snapshot = load_sources([Source("generated.yaml", text.encode())], strict=True)
+    except InputError as exc:  # a bug in the generator, not in the user's input
+        raise NetreachError(
+            f"generated policies failed validation (a netreach bug):\n{exc}"
+        ) from exc
+    return tuple(snapshot.policies)
