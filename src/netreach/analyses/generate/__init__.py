@@ -11,6 +11,7 @@ True
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -39,7 +40,7 @@ from netreach.analyses.generate.synthesize import (
 )
 from netreach.analyses.posture import DNS_CONNS, DNS_NAMESPACE, DNS_SELECTOR
 from netreach.cluster import Cluster
-from netreach.errors import InputError, NetreachError
+from netreach.errors import InputError, NetreachError, QueryError
 from netreach.load import Source, load_sources
 from netreach.model import LabelSelector, NetworkPolicy
 
@@ -85,9 +86,13 @@ def generate(
     dns: bool = True,
     style: Style = "per-workload",
     existing: bool = False,
+    namespaces: Sequence[str] | None = None,
 ) -> GeneratedPolicies:
     """Policies that allow the intent and nothing else, and the engine's proof of it.
 
+    `namespaces`: the namespaces to isolate (deny-all) and prove; by default those whose
+    pods the intent names. Namespaces outside stay open, so the DNS and API-server traffic of
+    system namespaces is not cut unless asked for.
     `existing`: keep the snapshot's policies and add only what they do not already open.
     Without it the generated set replaces them (the proof ignores the current policies).
     """
@@ -117,7 +122,10 @@ def generate(
             resolved.append(ResolvedAllow(src, dst, a.conns))
 
     current = Existing(cluster) if existing else None
-    namespaces = sorted(set(cluster.namespaces) | {p.namespace for p in cluster.pods})
+    scope = sorted(set(namespaces) if namespaces is not None else _named(groups, allows))
+    for ns in scope:
+        if ns not in cluster.namespaces:
+            raise QueryError(f"no namespace {ns!r} in the snapshot")
     dns_group = Group(
         f"{DNS_NAMESPACE}/{DNS_SELECTOR}",
         "dns",
@@ -126,7 +134,7 @@ def generate(
         tuple(p for p in groups.pods_in(DNS_NAMESPACE) if DNS_SELECTOR.matches(p.labels)),
     )
     manifests: list[Manifest] = []
-    for ns in namespaces:
+    for ns in scope:
         if current is None or not current.isolated(groups.pods_in(ns)):
             manifests.append(deny_all(ns))
         everyone = groups.group(NamespaceSpec(ns))
@@ -137,7 +145,7 @@ def generate(
     if dns:
         all_pods = groups.group(LabelSpec(None, LabelSelector()))
         expected.add_pairs(all_pods.pods, dns_group.pods, DNS_CONNS)
-        if DNS_NAMESPACE in namespaces and (
+        if DNS_NAMESPACE in scope and (
             current is None or not current.covered("ingress", dns_group, all_pods, DNS_CONNS)
         ):
             manifests.append(dns_ingress(dns_group, DNS_CONNS))
@@ -148,8 +156,19 @@ def generate(
     kept = list(cluster.policies) if existing else []
     snapshot = dataclasses.replace(cluster.snapshot, policies=kept + list(generated))
     after = Cluster.from_snapshot(snapshot, cluster.options)
-    proof = prove(after, expected, indistinct)
+    proof = prove(after, expected, set(scope), indistinct)
     return GeneratedPolicies(tuple(manifests), generated, proof, notes)
+
+
+def _named(groups: Groups, allows: Iterable[Allow]) -> set[str]:
+    """The namespaces of the pods an intent names."""
+    out: set[str] = set()
+    for a in allows:
+        for spec in (a.src, a.dst):
+            side = _side(groups, spec)
+            if isinstance(side, Group):
+                out.update([side.namespace] if side.namespace else side.namespaces)
+    return out
 
 
 def _side(groups: Groups, spec: Any) -> Side:

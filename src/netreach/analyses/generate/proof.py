@@ -81,9 +81,13 @@ class Expected:
 
 
 def prove(
-    cluster: Cluster, expected: Expected, indistinct: Mapping[str, list[str]] | None = None
+    cluster: Cluster,
+    expected: Expected,
+    scope: set[str],
+    indistinct: Mapping[str, list[str]] | None = None,
 ) -> Proof:
-    """Compare `cluster` (snapshot + generated policies) with `expected`."""
+    """Compare `cluster` (snapshot + generated policies) with `expected`, on every pair with
+    at least one pod in the `scope` namespaces (the others are not the generator's)."""
     include_self = cluster.options.self_traffic == "policy"
     actual: dict[tuple[str, str], ConnectionSet] = {}
     out_ranges: dict[str, list[Span]] = {}
@@ -102,24 +106,32 @@ def prove(
     notes = indistinct or {}
     diffs: list[Difference] = []
     for s, d in sorted(set(actual) | set(expected.pairs)):
-        if s == d and not include_self:
+        if (s == d and not include_self) or not (_ns(s) in scope or _ns(d) in scope):
             continue
         have, want = actual.get((s, d), EMPTY), expected.pairs.get((s, d), EMPTY)
         if have != want:
             diffs.append(_difference(cluster, s, d, s, d, have - want, want - have, notes))
-    for pod_id in sorted(set(out_ranges) | set(expected.egress_ranges)):
+    for pod_id in sorted(
+        p for p in set(out_ranges) | set(expected.egress_ranges) if _ns(p) in scope
+    ):
         for lo, hi, extra, missing in compare_spans(
             out_ranges.get(pod_id, []), expected.egress_ranges.get(pod_id, [])
         ):
             rng, ip = ipset.range_text(lo, hi), ipset.key_address(lo)
             diffs.append(_difference(cluster, pod_id, rng, pod_id, ip, extra, missing, notes))
-    for pod_id in sorted(set(in_ranges) | set(expected.ingress_ranges)):
+    for pod_id in sorted(
+        p for p in set(in_ranges) | set(expected.ingress_ranges) if _ns(p) in scope
+    ):
         for lo, hi, extra, missing in compare_spans(
             in_ranges.get(pod_id, []), expected.ingress_ranges.get(pod_id, [])
         ):
             rng, ip = ipset.range_text(lo, hi), ipset.key_address(lo)
             diffs.append(_difference(cluster, rng, pod_id, ip, pod_id, extra, missing, notes))
     return Proof(tuple(diffs))
+
+
+def _ns(pod_id: str) -> str:
+    return pod_id.partition("/")[0]
 
 
 def _range_keys(text: str) -> tuple[int, int]:
