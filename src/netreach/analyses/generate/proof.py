@@ -199,7 +199,24 @@ def _difference(
         if not allowed and not verdict.allowed:
             sides = [v for v in sides if not v.allowed]  # only the side that refuses
         reasons.append(f"e.g. {ranges[0][0]}/{proto}: " + "; ".join(_side(v) for v in sides))
+        reasons += _ip_block_notes(verdict.egress, dst_ref)
+        reasons += _ip_block_notes(verdict.ingress, src_ref)
     return Difference(src, dst, extra, missing, "; ".join(reasons))
+
+
+def _ip_block_notes(side: DirectionVerdict, peer_ref: str) -> list[str]:
+    """An ipBlock that admits a pod peer: pod IPs count as addresses of the range."""
+    out = []
+    for m in side.matches:
+        if m.peer_index is None:
+            continue
+        rule = m.policy.rules(m.rule.direction)[m.rule.index]
+        block = rule.peers[m.peer_index].ip_block
+        if block is not None and "/" in peer_ref:
+            out.append(
+                f"ipBlock {block} also matches the IP of pod {peer_ref} (--ipblock-matches-pods)"
+            )
+    return out
 
 
 def _side(side: DirectionVerdict) -> str:
