@@ -53,7 +53,8 @@ class Proof:
     def text(self) -> str:
         if self.exact:
             return "proof: exactly the intended connections"
-        lines = [f"proof: {len(self.differences)} pairs differ from the intent"]
+        n = len(self.differences)
+        lines = [f"proof: {n} {'pair differs' if n == 1 else 'pairs differ'} from the intent"]
         lines += [f"  {d}" for d in self.differences]
         return "\n".join(lines)
 
