@@ -313,3 +313,15 @@ def test_flows_and_the_equivalent_intent_generate_the_same_policies() -> None:
     )
     assert from_flows.yaml() == from_intent.yaml()
     assert from_flows.proof.exact
+
+
+def test_existing_mode_never_reuses_the_name_of_a_kept_policy() -> None:
+    c = cluster(
+        [ns("default")],
+        [pod("default/a", {"app": "a"}), pod("default/b", {"app": "b"})],
+        [policy("default/netreach-ingress-b", {"app": "b"}, ingress=[rule(ports=[port(22)])])],
+    )
+    result = generate(c, intent("a -> b:80"), dns=False, existing=True)
+    assert "default/netreach-ingress-b-2" in names(result)
+    assert "default/netreach-ingress-b" not in names(result)
+    assert not result.proof.exact  # the kept policy opens port 22 to everyone

@@ -37,6 +37,7 @@ from netreach.analyses.generate.synthesize import (
     deny_all,
     dns_egress,
     dns_ingress,
+    unique_name,
 )
 from netreach.analyses.posture import DNS_CONNS, DNS_NAMESPACE, DNS_SELECTOR
 from netreach.cluster import Cluster
@@ -72,7 +73,7 @@ class GeneratedPolicies:
     def yaml(self, namespace: str | None = None) -> str:
         """Multi-document YAML for `kubectl apply -f`, optionally one namespace only."""
         docs = [m for m in self.manifests if namespace in (None, m["metadata"]["namespace"])]
-        return yaml.safe_dump_all(docs, sort_keys=False, explicit_start=True)
+        return dump_yaml(docs)
 
     @property
     def namespaces(self) -> list[str]:
@@ -151,6 +152,12 @@ def generate(
             manifests.append(dns_ingress(dns_group, DNS_CONNS))
     manifests += allow_policies(resolved, current.covered if current else None)
     manifests.sort(key=_order)
+    if existing:
+        # A kept policy of the same name (an earlier run's) would be replaced on apply.
+        taken = {(p.namespace, p.name) for p in cluster.policies}
+        for m in manifests:
+            meta = m["metadata"]
+            meta["name"] = unique_name(meta["name"], meta["namespace"], taken)
 
     generated = _read_back(manifests)
     kept = list(cluster.policies) if existing else []
@@ -202,9 +209,15 @@ def _order(m: Manifest) -> tuple[str, int, str]:
     return meta["namespace"], _RANK.get(meta["name"], 3), meta["name"]
 
 
+def dump_yaml(manifests: Sequence[Manifest]) -> str:
+    """Multi-document YAML in the manifests' own key order (libyaml when available)."""
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+    return yaml.dump_all(manifests, Dumper=dumper, sort_keys=False, explicit_start=True)
+
+
 def _read_back(manifests: list[Manifest]) -> tuple[NetworkPolicy, ...]:
     """The generated YAML through netreach's own validation: what the proof is about."""
-    text = yaml.safe_dump_all(manifests, sort_keys=False, explicit_start=True)
+    text = dump_yaml(manifests)
     try:
         snapshot = load_sources([Source("generated.yaml", text.encode())], strict=True)
     except InputError as exc:  # a bug in the generator, not in the user's input
