@@ -325,3 +325,11 @@ def test_existing_mode_never_reuses_the_name_of_a_kept_policy() -> None:
     assert "default/netreach-ingress-b-2" in names(result)
     assert "default/netreach-ingress-b" not in names(result)
     assert not result.proof.exact  # the kept policy opens port 22 to everyone
+
+
+def test_namespaces_outside_the_scope_get_no_policy_at_all() -> None:
+    lesson = netreach.load(LESSON)
+    result = generate(lesson, parse_intent(LESSON_INTENT.read_text()), namespaces=["default"])
+    assert {m["metadata"]["namespace"] for m in result.manifests} == {"default"}
+    # the agent stays unisolated; db still admits it on the exporter port only
+    assert result.proof.exact, result.proof.text()

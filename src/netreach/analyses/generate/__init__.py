@@ -150,7 +150,7 @@ def generate(
             current is None or not current.covered("ingress", dns_group, all_pods, DNS_CONNS)
         ):
             manifests.append(dns_ingress(dns_group, DNS_CONNS))
-    manifests += allow_policies(resolved, current.covered if current else None)
+    manifests += allow_policies(resolved, scope, current.covered if current else None)
     manifests.sort(key=_order)
     if existing:
         # A kept policy of the same name (an earlier run's) would be replaced on apply.

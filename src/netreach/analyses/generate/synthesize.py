@@ -7,7 +7,7 @@ same bytes.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -140,15 +140,19 @@ def target_namespaces(group: Group) -> list[str]:
 
 
 def allow_policies(
-    allows: Iterable[ResolvedAllow], covered: Covered | None = None
+    allows: Iterable[ResolvedAllow], scope: Collection[str], covered: Covered | None = None
 ) -> list[Manifest]:
-    """One ingress policy per destination group and one egress policy per source group."""
+    """One ingress policy per destination group and one egress policy per source group, in
+    the `scope` namespaces only: outside, pods stay unisolated and a lone allow policy would
+    isolate them."""
     targets: dict[tuple[Direction, str, str], _Target] = {}
 
     def add(direction: Direction, group: Group, peer: Side, conns: ConnectionSet) -> None:
         if covered is not None and covered(direction, group, peer, conns):
             return
         for ns in target_namespaces(group):
+            if ns not in scope:
+                continue
             t = targets.setdefault((direction, ns, group.key), _Target(ns, group))
             t.add(peer_json(peer, ns), conns)
 
