@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 import yaml
 
@@ -23,6 +23,7 @@ from netreach.analyses.generate.groups import Group, Groups
 from netreach.analyses.generate.intent import (
     Allow,
     CidrSpec,
+    EndpointSpec,
     Intent,
     LabelSpec,
     NamespaceSpec,
@@ -102,6 +103,35 @@ def generate(
     notes = intent.notes if isinstance(intent, Flows) else ()
     allows = intent.intent.allows if isinstance(intent, Flows) else intent.allows
     groups = Groups(cluster)
+    resolved, expected, indistinct = _resolve(groups, allows, style)
+    scope = sorted(set(namespaces) if namespaces is not None else _named(groups, allows))
+    for ns in scope:
+        if ns not in cluster.namespaces:
+            raise QueryError(f"no namespace {ns!r} in the snapshot")
+    current = Existing(cluster) if existing else None
+    manifests = _baseline(groups, scope, dns, expected, current)
+    manifests += allow_policies(resolved, scope, current.covered if current else None)
+    manifests.sort(key=_order)
+    if existing:
+        # A kept policy of the same name (an earlier run's) would be replaced on apply.
+        taken = {(p.namespace, p.name) for p in cluster.policies}
+        for m in manifests:
+            meta = m["metadata"]
+            meta["name"] = unique_name(meta["name"], meta["namespace"], taken)
+
+    generated = _read_back(manifests)
+    kept = list(cluster.policies) if existing else []
+    snapshot = dataclasses.replace(cluster.snapshot, policies=kept + list(generated))
+    after = Cluster.from_snapshot(snapshot, cluster.options)
+    proof = prove(after, expected, set(scope), indistinct)
+    return GeneratedPolicies(tuple(manifests), generated, proof, notes)
+
+
+def _resolve(
+    groups: Groups, allows: Iterable[Allow], style: Style
+) -> tuple[list[ResolvedAllow], Expected, dict[str, list[str]]]:
+    """The allows between groups of pods, the intent at pod level, and for each pod the
+    groups whose selector picks it though it is not theirs."""
     expected = Expected()
     resolved: list[ResolvedAllow] = []
     indistinct: dict[str, list[str]] = {}
@@ -121,12 +151,13 @@ def generate(
             ]
         else:
             resolved.append(ResolvedAllow(src, dst, a.conns))
+    return resolved, expected, indistinct
 
-    current = Existing(cluster) if existing else None
-    scope = sorted(set(namespaces) if namespaces is not None else _named(groups, allows))
-    for ns in scope:
-        if ns not in cluster.namespaces:
-            raise QueryError(f"no namespace {ns!r} in the snapshot")
+
+def _baseline(
+    groups: Groups, scope: list[str], dns: bool, expected: Expected, current: Existing | None
+) -> list[Manifest]:
+    """Deny-all and the DNS exception for each namespace in scope (merge mode: if missing)."""
     dns_group = Group(
         f"{DNS_NAMESPACE}/{DNS_SELECTOR}",
         "dns",
@@ -134,37 +165,23 @@ def generate(
         DNS_SELECTOR,
         tuple(p for p in groups.pods_in(DNS_NAMESPACE) if DNS_SELECTOR.matches(p.labels)),
     )
-    manifests: list[Manifest] = []
+    out: list[Manifest] = []
     for ns in scope:
         if current is None or not current.isolated(groups.pods_in(ns)):
-            manifests.append(deny_all(ns))
+            out.append(deny_all(ns))
         everyone = groups.group(NamespaceSpec(ns))
         if dns and (
             current is None or not current.covered("egress", everyone, dns_group, DNS_CONNS)
         ):
-            manifests.append(dns_egress(ns, dns_group, DNS_CONNS))
+            out.append(dns_egress(ns, dns_group, DNS_CONNS))
     if dns:
         all_pods = groups.group(LabelSpec(None, LabelSelector()))
         expected.add_pairs(all_pods.pods, dns_group.pods, DNS_CONNS)
         if DNS_NAMESPACE in scope and (
             current is None or not current.covered("ingress", dns_group, all_pods, DNS_CONNS)
         ):
-            manifests.append(dns_ingress(dns_group, DNS_CONNS))
-    manifests += allow_policies(resolved, scope, current.covered if current else None)
-    manifests.sort(key=_order)
-    if existing:
-        # A kept policy of the same name (an earlier run's) would be replaced on apply.
-        taken = {(p.namespace, p.name) for p in cluster.policies}
-        for m in manifests:
-            meta = m["metadata"]
-            meta["name"] = unique_name(meta["name"], meta["namespace"], taken)
-
-    generated = _read_back(manifests)
-    kept = list(cluster.policies) if existing else []
-    snapshot = dataclasses.replace(cluster.snapshot, policies=kept + list(generated))
-    after = Cluster.from_snapshot(snapshot, cluster.options)
-    proof = prove(after, expected, set(scope), indistinct)
-    return GeneratedPolicies(tuple(manifests), generated, proof, notes)
+            out.append(dns_ingress(dns_group, DNS_CONNS))
+    return out
 
 
 def _named(groups: Groups, allows: Iterable[Allow]) -> set[str]:
@@ -178,7 +195,7 @@ def _named(groups: Groups, allows: Iterable[Allow]) -> set[str]:
     return out
 
 
-def _side(groups: Groups, spec: Any) -> Side:
+def _side(groups: Groups, spec: EndpointSpec) -> Side:
     return spec if isinstance(spec, CidrSpec) else groups.group(spec)
 
 

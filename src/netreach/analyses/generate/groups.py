@@ -87,7 +87,7 @@ def workload_selector(
     # Whatever is still picked carries every stable label of the group: only a key the
     # group never has can exclude it.
     for o in sorted(picked, key=lambda p: p.id):
-        if any(r.matches(o.labels) is False for r in exprs):
+        if not all(r.matches(o.labels) for r in exprs):
             continue
         extra = sorted(k for k in o.labels if k not in present and k not in UNSTABLE_KEYS)
         if extra:
