@@ -6,6 +6,7 @@ reason the engine gives for it, and a note when two workloads cannot be told apa
 from __future__ import annotations
 
 import itertools
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -147,15 +148,19 @@ def compare_spans(
     ranges with the same difference merged (never across IPv4 and IPv6)."""
     if not actual and not expected:
         return []
-    points = {ipset.V6_OFFSET}
-    for lo, hi, _ in (*actual, *expected):
-        points.add(lo)
-        points.add(hi + 1)
-    cuts = sorted(points)
+    # A sweep over the range boundaries, with the connection sets open at each point.
+    events: dict[int, list[tuple[int, int, ConnectionSet]]] = {ipset.V6_OFFSET: []}
+    for side, spans in ((0, actual), (1, expected)):
+        for lo, hi, conns in spans:
+            events.setdefault(lo, []).append((side, 1, conns))
+            events.setdefault(hi + 1, []).append((side, -1, conns))
+    open_sets: tuple[Counter[ConnectionSet], Counter[ConnectionSet]] = (Counter(), Counter())
     out: list[tuple[int, int, ConnectionSet, ConnectionSet]] = []
-    for a, b in itertools.pairwise(cuts):
-        have = _union(c for lo, hi, c in actual if lo <= a and b - 1 <= hi)
-        want = _union(c for lo, hi, c in expected if lo <= a and b - 1 <= hi)
+    for a, b in itertools.pairwise(sorted(events)):
+        for side, delta, conns in events[a]:
+            open_sets[side][conns] += delta
+        have = _union(c for c, n in open_sets[0].items() if n > 0)
+        want = _union(c for c, n in open_sets[1].items() if n > 0)
         extra, missing = have - want, want - have
         if extra.is_empty and missing.is_empty:
             continue
