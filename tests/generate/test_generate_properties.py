@@ -5,6 +5,7 @@ the engine than the proof's matrix), that pass validation, and that are determin
 from __future__ import annotations
 
 import dataclasses
+from ipaddress import ip_address, ip_network
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -16,18 +17,20 @@ from netreach.analyses.generate.intent import (
     CidrSpec,
     EndpointSpec,
     Intent,
+    LabelSpec,
     NamespaceSpec,
     WorkloadSpec,
 )
 from netreach.cluster import Cluster
 from netreach.engine.conns import EMPTY, ConnectionSet
 from netreach.load import Source, load_sources
-from netreach.model import ContainerPort, Pod, WorkloadRef
+from netreach.model import ContainerPort, LabelSelector, Pod, WorkloadRef
 
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 NAMESPACES = ["alpha", "beta", "gamma"]
 PORTS = [53, 80, 81, 82, 443, 5432, 8080]
 CIDRS = ["10.0.0.0/8", "192.168.1.0/24", "0.0.0.0/0"]
+ADDRESSES = ["10.1.2.3", "192.168.1.9", "192.168.2.9", "8.8.8.8"]
 
 
 @st.composite
@@ -62,9 +65,12 @@ def clusters(draw: st.DrawFn, distinct: bool = True) -> Cluster:
 
 def endpoints(c: Cluster) -> st.SearchStrategy[EndpointSpec]:
     wls = sorted(c.workloads, key=lambda w: w.id)
+    names = sorted({w.namespace for w in wls})
+    tiers = [LabelSelector((("tier", t),)) for t in ("web", "data")]
     return st.one_of(
         st.sampled_from([WorkloadSpec(w.namespace, w.name, w.kind) for w in wls]),
-        st.sampled_from([NamespaceSpec(n) for n in sorted({w.namespace for w in wls})]),
+        st.sampled_from([NamespaceSpec(n) for n in names]),
+        st.builds(LabelSpec, st.sampled_from([None, *names]), st.sampled_from(tiers)),
     )
 
 
@@ -83,8 +89,11 @@ def intents(draw: st.DrawFn, c: Cluster) -> Intent:
     allows = []
     for _ in range(draw(st.integers(1, 5))):
         src, dst = draw(endpoints(c)), draw(endpoints(c))
-        if draw(st.integers(0, 4)) == 0:
+        outside = draw(st.integers(0, 5))
+        if outside == 0:
             dst = CidrSpec(draw(st.sampled_from(CIDRS)))
+        elif outside == 1:
+            src = CidrSpec(draw(st.sampled_from(CIDRS)))
         allows.append(Allow(src, dst, draw(conns())))
     return Intent(tuple(allows))
 
@@ -94,12 +103,19 @@ def _after(c: Cluster, policies: tuple[object, ...]) -> Cluster:
     return Cluster(snap, c.options)
 
 
-def _intended(c: Cluster, intent: Intent, src: Pod, dst: Pod) -> ConnectionSet:
-    def has(spec: EndpointSpec, p: Pod) -> bool:
+def _intended(intent: Intent, src: Pod | str, dst: Pod | str) -> ConnectionSet:
+    """The reference: the intent read directly, one endpoint (pod or address) at a time."""
+
+    def has(spec: EndpointSpec, p: Pod | str) -> bool:
+        if isinstance(p, str):
+            return isinstance(spec, CidrSpec) and ip_address(p) in ip_network(spec.cidr)
         if isinstance(spec, NamespaceSpec):
             return p.namespace == spec.namespace
         if isinstance(spec, WorkloadSpec):
             return (p.namespace, p.workload.name) == (spec.namespace, spec.name)
+        if isinstance(spec, LabelSpec):
+            in_ns = spec.namespace in (None, p.namespace)
+            return in_ns and spec.selector.matches(p.labels)
         return False
 
     out = EMPTY
@@ -117,13 +133,15 @@ def test_generated_policies_allow_exactly_the_intent_pod_by_pod(data: st.DataObj
     result = generate(c, intent, dns=False, namespaces=sorted(c.namespaces))
     assert result.proof.exact, result.proof.text()
     after = _after(c, result.policies)
-    for src in c.pods:
-        for dst in c.pods:
-            want = _intended(c, intent, src, dst)
-            for port in PORTS:
-                for proto in ("TCP", "UDP"):
-                    allowed = after.check(src, dst, port, proto).allowed
-                    assert allowed == want.contains(proto, port), (src.id, dst.id, port, proto)  # type: ignore[arg-type]
+    pairs: list[tuple[Pod | str, Pod | str]] = [(s, d) for s in c.pods for d in c.pods]
+    pairs += [(p, ip) for p in c.pods for ip in ADDRESSES]
+    pairs += [(ip, p) for p in c.pods for ip in ADDRESSES]
+    for src, dst in pairs:
+        want = _intended(intent, src, dst)
+        for port in PORTS:
+            for proto in ("TCP", "UDP"):
+                allowed = after.check(src, dst, port, proto).allowed
+                assert allowed == want.contains(proto, port), (str(src), str(dst), port, proto)  # type: ignore[arg-type]
 
 
 @SETTINGS
