@@ -80,25 +80,35 @@ def main() -> None:
         return
     out = HERE / "out"
     rows = []
-    print(f"{'size':>10} {'pods':>7} {'wl':>5} {'policies':>8} {'classes':>7} {'conns':>9} "
-          f"{'load s':>7} {'compile s':>9} {'map s':>7} {'total s':>7} {'check ms':>8} {'RSS MiB':>8}")
+    print(
+        f"{'size':>10} {'pods':>7} {'wl':>5} {'policies':>8} {'classes':>7} {'conns':>9} "
+        f"{'load s':>7} {'compile s':>9} {'map s':>7} {'total s':>7} {'check ms':>8} {'RSS MiB':>8}"
+    )
     for name in args.sizes.split(","):
         size = SIZES[name]
         path = out / name / "cluster.json"
         if not path.exists():
             write(generate(size), path.parent)
         env = {**os.environ, "PYTHONHASHSEED": "0"}
-        res = subprocess.run([sys.executable, __file__, "--child", str(path)],
-                             capture_output=True, text=True, env=env, check=False)
+        res = subprocess.run(
+            [sys.executable, __file__, "--child", str(path)],
+            capture_output=True,
+            text=True,
+            env=env,
+            check=False,
+        )
         if res.returncode != 0:
             print(f"{name}: failed\n{res.stderr[-2000:]}")
             continue
         r = json.loads(res.stdout.strip().splitlines()[-1])
         rows.append(r)
         total = r["load_s"] + r["compile_s"] + r["map_s"]
-        print(f"{name:>10} {r['pods']:>7} {r['workloads']:>5} {r['policies']:>8} {r['classes']:>7} "
-              f"{r['connections']:>9} {r['load_s']:>7.2f} {r['compile_s']:>9.2f} {r['map_s']:>7.2f} "
-              f"{total:>7.2f} {r['check_ms']:>8.3f} {r['rss_mib']:>8.0f}", flush=True)
+        print(
+            f"{name:>10} {r['pods']:>7} {r['workloads']:>5} {r['policies']:>8} {r['classes']:>7} "
+            f"{r['connections']:>9} {r['load_s']:>7.2f} {r['compile_s']:>9.2f} {r['map_s']:>7.2f} "
+            f"{total:>7.2f} {r['check_ms']:>8.3f} {r['rss_mib']:>8.0f}",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":
