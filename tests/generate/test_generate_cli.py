@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -100,3 +101,17 @@ def test_flows_from_hubble_lines(
     assert code == 0 and "proof: exactly the intended connections" in err
     assert "lesson-flows.jsonl:7: no TCP/UDP/SCTP destination port; left out" in err
     assert "netreach-ingress-db" in out
+
+
+def test_proof_as_json_for_ci(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "proof.json"
+    args = [LESSON, "--intent", INTENT, "--style", "per-namespace", "--proof-json", str(out)]
+    code, _, _ = run(args, capsys, monkeypatch)
+    proof = json.loads(out.read_text())
+    assert code == 1 and proof["version"] == 1
+    assert proof["exact"] is False and proof["broader_only"] is True
+    first = proof["differences"][0]
+    assert set(first) == {"src", "dst", "extra", "missing", "reason"}
+    assert first["missing"] == {} and first["extra"]["TCP"]

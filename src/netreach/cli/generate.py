@@ -7,6 +7,7 @@ import sys
 from typing import Any
 
 import click
+import orjson
 
 from netreach.analyses.generate import Flows, Intent, generate, parse_flows, parse_intent
 from netreach.cli.app import cli
@@ -68,6 +69,12 @@ def _read(path: str) -> str:
     help="Keep the snapshot's policies and add only what they do not already allow.",
 )
 @click.option(
+    "--proof-json",
+    metavar="FILE",
+    default=None,
+    help="Also write the proof as JSON (exact, differences with reasons) to FILE.",
+)
+@click.option(
     "--allow-broader",
     is_flag=True,
     help="Exit 0 when the policies allow more than the intent (but nothing is missing).",
@@ -81,6 +88,7 @@ def generate_command(
     existing: bool,
     allow_broader: bool,
     scope: tuple[str, ...],
+    proof_json: str | None,
     **kwargs: Any,
 ) -> int:
     """Write deny-all plus one allow per needed connection, then prove them with the engine.
@@ -121,6 +129,12 @@ def generate_command(
                 f.write(result.yaml(ns))
             err_console.print(f"wrote {terminal(path)}", markup=False)
     err_console.print(terminal(result.proof.text()), markup=False)
+    if proof_json is not None:
+        try:
+            with open(proof_json, "wb") as f:
+                f.write(orjson.dumps(result.proof.to_dict(), option=orjson.OPT_INDENT_2))
+        except OSError as exc:
+            raise NetreachError(f"cannot write {proof_json}: {exc}") from exc
     if result.proof.exact or (allow_broader and result.proof.broader_only):
         return 0
     return 1

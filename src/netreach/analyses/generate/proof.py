@@ -9,6 +9,7 @@ import itertools
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from netreach.cluster import Cluster
 from netreach.engine import ipset
@@ -37,6 +38,15 @@ class Difference:
             parts.append(f"missing: {self.missing}")
         return f"{self.src} => {self.dst} : {'; '.join(parts)} ({self.reason})"
 
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "src": self.src,
+            "dst": self.dst,
+            "extra": self.extra.to_json(),
+            "missing": self.missing.to_json(),
+            "reason": self.reason,
+        }
+
 
 @dataclass(frozen=True, slots=True)
 class Proof:
@@ -50,6 +60,14 @@ class Proof:
     def broader_only(self) -> bool:
         """Nothing intended is missing; some pairs may allow more."""
         return all(d.missing.is_empty for d in self.differences)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "version": 1,
+            "exact": self.exact,
+            "broader_only": self.broader_only,
+            "differences": [d.to_dict() for d in self.differences],
+        }
 
     def text(self) -> str:
         if self.exact:
