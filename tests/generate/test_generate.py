@@ -333,3 +333,34 @@ def test_namespaces_outside_the_scope_get_no_policy_at_all() -> None:
     assert {m["metadata"]["namespace"] for m in result.manifests} == {"default"}
     # the agent stays unisolated; db still admits it on the exporter port only
     assert result.proof.exact, result.proof.text()
+
+
+def test_port_names_are_written_as_names_and_proved_on_each_destination_pod() -> None:
+    result = generate(netreach.load(LESSON), intent("api -> db:postgres", "web -> api:http"))
+    assert result.proof.exact, result.proof.text()
+    db = named(result, "default", "netreach-ingress-db")["spec"]["ingress"][0]
+    assert db["ports"] == [{"protocol": "TCP", "port": "postgres"}]
+    after = Cluster(
+        dataclasses.replace(netreach.load(LESSON).snapshot, policies=list(result.policies))
+    )
+    assert after.check("default/api", "default/db", 5432).allowed
+    assert not after.check("default/api", "default/db", 9187).allowed
+
+
+def test_a_port_name_no_destination_pod_has_is_a_query_error() -> None:
+    with pytest.raises(
+        QueryError, match="no pod of default/db\\[Deployment\\] has a container port named 'http'"
+    ):
+        generate(netreach.load(LESSON), intent("api -> db:http"))
+
+
+def test_existing_mode_resolves_port_names_before_deciding_what_is_covered() -> None:
+    # the lesson's allow-api-to-db opens 5432, which is db's `postgres` port
+    lesson = netreach.load(LESSON)
+    result = generate(lesson, intent("api -> db:postgres"), existing=True)
+    assert "default/netreach-ingress-db" not in names(result)
+    assert "default/netreach-egress-api" not in names(result)
+    # ... and not 9187, db's `metrics` port: that one is added
+    result = generate(lesson, intent("api -> db:metrics"), existing=True)
+    assert "default/netreach-ingress-db" in names(result)
+    assert "default/netreach-egress-api" in names(result)

@@ -97,3 +97,14 @@ def test_a_file_without_allow_list_is_refused() -> None:
 def test_origin_records_where_each_allow_was_written() -> None:
     parsed = parse_intent("# c\nallow:\n  - web -> api:80\n", "i.yaml")
     assert [a.origin for a in parsed.allows] == ["i.yaml:3"]
+
+
+def test_port_names_are_kept_with_their_protocol() -> None:
+    allow = parse_allow("api -> db:postgres,dns/UDP,9187")
+    assert allow.conns == ConnectionSet.ports("TCP", 9187)
+    assert allow.names == frozenset({("postgres", "TCP"), ("dns", "UDP")})
+
+
+def test_a_port_name_towards_an_address_range_is_refused() -> None:
+    with pytest.raises(ValueError, match="a port name needs pods as destination"):
+        parse_allow("api -> 10.0.0.0/8:https")

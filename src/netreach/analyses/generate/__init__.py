@@ -28,6 +28,7 @@ from netreach.analyses.generate.intent import (
     LabelSpec,
     NamespaceSpec,
     parse_intent,
+    resolve_names,
 )
 from netreach.analyses.generate.proof import Difference, Expected, Proof, prove
 from netreach.analyses.generate.synthesize import (
@@ -145,12 +146,12 @@ def _resolve(
                         indistinct[p.id].append(g.key)
         if style == "per-namespace":
             resolved += [
-                ResolvedAllow(s, d, a.conns)
+                ResolvedAllow(s, d, a.conns, a.names)
                 for s in _widen(groups, src)
                 for d in _widen(groups, dst)
             ]
         else:
-            resolved.append(ResolvedAllow(src, dst, a.conns))
+            resolved.append(ResolvedAllow(src, dst, a.conns, a.names))
     return resolved, expected, indistinct
 
 
@@ -208,12 +209,21 @@ def _widen(groups: Groups, side: Side) -> list[Side]:
 
 
 def _expect(expected: Expected, src: Side, dst: Side, a: Allow) -> None:
+    if isinstance(dst, Group):
+        for name, proto in sorted(a.names):
+            if not any(resolve_names(frozenset([(name, proto)]), d) for d in dst.pods):
+                raise QueryError(
+                    f"{a.origin or a}: no pod of {dst.key} has a container port named "
+                    f"{name!r} with protocol {proto}"
+                )
     if isinstance(src, Group) and isinstance(dst, Group):
-        expected.add_pairs(src.pods, dst.pods, a.conns)
+        expected.add_pairs(src.pods, dst.pods, a.conns, a.names)
     elif isinstance(src, Group) and isinstance(dst, CidrSpec):
         expected.add_range(src.pods, dst.cidr, a.conns, egress=True)
     elif isinstance(src, CidrSpec) and isinstance(dst, Group):
-        expected.add_range(dst.pods, src.cidr, a.conns, egress=False)
+        for d in dst.pods:
+            on_d = a.conns | resolve_names(a.names, d)
+            expected.add_range([d], src.cidr, on_d, egress=False)
     else:
         raise NetreachError(f"{a.origin or a}: at least one side must be pods of the snapshot")
 

@@ -7,7 +7,7 @@ lands, so "allowed because nothing selects it" is not coverage.
 from __future__ import annotations
 
 from netreach.analyses.generate.groups import Group
-from netreach.analyses.generate.intent import CidrSpec
+from netreach.analyses.generate.intent import CidrSpec, NamedPort, resolve_names
 from netreach.analyses.generate.synthesize import Side
 from netreach.cluster import Cluster
 from netreach.engine import ipset
@@ -30,8 +30,16 @@ class Existing:
             for d in ("ingress", "egress")
         )
 
-    def covered(self, direction: Direction, group: Group, peer: Side, conns: ConnectionSet) -> bool:
-        """Rules of current policies open `conns` between every pod of `group` and `peer`."""
+    def covered(
+        self,
+        direction: Direction,
+        group: Group,
+        peer: Side,
+        conns: ConnectionSet,
+        names: frozenset[NamedPort] = frozenset(),
+    ) -> bool:
+        """Rules of current policies open `conns` (and the port `names`, resolved on the
+        destination) between every pod of `group` and `peer`."""
         peers: list[Endpoint] = (
             self._addresses(peer) if isinstance(peer, CidrSpec) else list(peer.pods)
         )
@@ -42,7 +50,9 @@ class Existing:
                 opened = EMPTY
                 for _, c in contributions(self.compiled, direction, pod, other):
                     opened = opened | c
-                if not conns.issubset(opened):
+                dst = pod if direction == "ingress" else other
+                wanted = conns | resolve_names(names, dst) if isinstance(dst, Pod) else conns
+                if not wanted.issubset(opened):
                     return False
         return True
 

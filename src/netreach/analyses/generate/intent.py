@@ -3,7 +3,8 @@
 Endpoints: `name` (a workload in the default namespace), `ns/name`, `ns/name[Kind]`,
 `ns/*` (every pod of a namespace), `[ns/]key=value,...` (pods by labels; `*/...` in every
 namespace), or a CIDR (an external range). Ports: `5432`, `8080/TCP`, `8000-8080`,
-`53/UDP`, several joined by `,`; the protocol defaults to TCP.
+`53/UDP`, a container port name (`postgres`, `dns/UDP`), several joined by `,`; the protocol
+defaults to TCP.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import yaml
 from netreach.analyses.connectivity import parse_label_selector
 from netreach.engine.conns import EMPTY, ConnectionSet
 from netreach.errors import InputError, Problem
-from netreach.model import PROTOCOLS, LabelSelector, Protocol
+from netreach.model import PROTOCOLS, LabelSelector, Pod, Protocol
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,9 +68,11 @@ class Allow:
     dst: EndpointSpec
     conns: ConnectionSet
     origin: str = ""  # where it was written (`intent.yaml:4`, `flows.csv:2`)
+    names: frozenset[NamedPort] = frozenset()  # container port names, resolved on `dst` pods
 
     def __str__(self) -> str:
-        return f"{self.src} -> {self.dst} : {self.conns}"
+        named = sorted(f"{n}/{p}" for n, p in self.names)
+        return f"{self.src} -> {self.dst} : {'; '.join([str(self.conns), *named])}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +82,12 @@ class Intent:
 
 _WORKLOAD_RE = re.compile(r"^(?P<name>[a-z0-9]([-a-z0-9.]*[a-z0-9])?)(\[(?P<kind>[A-Za-z]+)\])?$")
 _PORT_RE = re.compile(r"^(?P<lo>\d+)(-(?P<hi>\d+))?(/(?P<proto>[A-Za-z]+))?$")
+# IANA_SVC_NAME, as the API server checks a container port name
+_NAME_RE = re.compile(
+    r"^(?P<name>(?=.*[a-z])[a-z0-9]([-a-z0-9]{0,13}[a-z0-9])?)(/(?P<proto>[A-Za-z]+))?$"
+)
+
+NamedPort = tuple[str, Protocol]
 
 
 def parse_endpoint(text: str, default_namespace: str = "default") -> EndpointSpec:
@@ -110,23 +119,40 @@ def parse_endpoint(text: str, default_namespace: str = "default") -> EndpointSpe
 
 def parse_ports(text: str) -> ConnectionSet:
     """`5432`, `8080/TCP`, `8000-8080`, `53/UDP,53/TCP` -> a connection set."""
+    conns, names = parse_port_list(text)
+    if names:
+        raise ValueError(f"{text!r}: a port name is not allowed here, only numbers")
+    return conns
+
+
+def parse_port_list(text: str) -> tuple[ConnectionSet, frozenset[NamedPort]]:
+    """Numbers and ranges as a connection set, and container port names with protocols."""
     conns = EMPTY
+    names: set[NamedPort] = set()
     for part in filter(None, (p.strip() for p in text.split(","))):
         m = _PORT_RE.match(part)
-        if not m:
-            raise ValueError(f"port {part!r}: expected PORT[-END][/PROTOCOL], e.g. 8080/TCP")
-        proto = (m["proto"] or "TCP").upper()
+        named = _NAME_RE.match(part) if not m else None
+        if not m and not named:
+            raise ValueError(
+                f"port {part!r}: expected PORT[-END][/PROTOCOL] or a port name, e.g. 8080/TCP"
+            )
+        match = m or named
+        assert match is not None
+        proto = (match["proto"] or "TCP").upper()
         if proto not in PROTOCOLS:
             raise ValueError(f"port {part!r}: unknown protocol (expected TCP, UDP or SCTP)")
-        lo = int(m["lo"])
-        hi = int(m["hi"] or lo)
+        if named:
+            names.add((named["name"], proto))
+            continue
+        lo = int(match["lo"])
+        hi = int(match["hi"] or lo)
         if not 1 <= lo <= hi <= 65535:
             raise ValueError(f"port {part!r} is not within 1-65535")
         protocol: Protocol = proto
         conns = conns | ConnectionSet.ports(protocol, lo, hi)
-    if conns.is_empty:
+    if conns.is_empty and not names:
         raise ValueError("no port given")
-    return conns
+    return conns, frozenset(names)
 
 
 def parse_allow(line: str, default_namespace: str = "default", origin: str = "") -> Allow:
@@ -137,12 +163,11 @@ def parse_allow(line: str, default_namespace: str = "default", origin: str = "")
     dst_text, colon, ports_text = rest.strip().rpartition(":")
     if not colon or not dst_text:
         raise ValueError(f"{line!r}: the destination needs a port, e.g. `{rest.strip()}:8080`")
-    return Allow(
-        parse_endpoint(src_text, default_namespace),
-        parse_endpoint(dst_text, default_namespace),
-        parse_ports(ports_text),
-        origin,
-    )
+    dst = parse_endpoint(dst_text, default_namespace)
+    conns, names = parse_port_list(ports_text)
+    if names and isinstance(dst, CidrSpec):
+        raise ValueError(f"{line!r}: a port name needs pods as destination, not {dst}")
+    return Allow(parse_endpoint(src_text, default_namespace), dst, conns, origin, names)
 
 
 def parse_intent(text: str, name: str = "intent", default_namespace: str = "default") -> Intent:
@@ -182,3 +207,12 @@ def parse_intent(text: str, name: str = "intent", default_namespace: str = "defa
     if problems:
         raise InputError(problems)
     return Intent(tuple(allows))
+
+
+def resolve_names(names: frozenset[NamedPort], pod: Pod) -> ConnectionSet:
+    """The numbers `names` stand for on one destination pod (a name it lacks: nothing)."""
+    out = EMPTY
+    for cp in pod.ports:
+        if cp.name is not None and (cp.name, cp.protocol) in names:
+            out = out | ConnectionSet.ports(cp.protocol, cp.port)
+    return out

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from netreach.analyses.generate.intent import NamedPort, resolve_names
 from netreach.cluster import Cluster
 from netreach.engine import ipset
 from netreach.engine.conns import EMPTY, ConnectionSet
@@ -86,12 +87,19 @@ class Expected:
     egress_ranges: dict[str, list[Span]] = field(default_factory=dict)
     ingress_ranges: dict[str, list[Span]] = field(default_factory=dict)
 
-    def add_pairs(self, srcs: Iterable[Pod], dsts: Iterable[Pod], conns: ConnectionSet) -> None:
-        dst_list = list(dsts)
+    def add_pairs(
+        self,
+        srcs: Iterable[Pod],
+        dsts: Iterable[Pod],
+        conns: ConnectionSet,
+        names: frozenset[NamedPort] = frozenset(),
+    ) -> None:
+        """`names`: container port names, resolved on each destination pod."""
+        dst_list = [(d, conns | resolve_names(names, d) if names else conns) for d in dsts]
         for s in srcs:
-            for d in dst_list:
+            for d, on_d in dst_list:
                 key = (s.id, d.id)
-                self.pairs[key] = self.pairs.get(key, EMPTY) | conns
+                self.pairs[key] = self.pairs.get(key, EMPTY) | on_d
 
     def add_range(self, pods: Iterable[Pod], cidr: str, conns: ConnectionSet, egress: bool) -> None:
         lo, hi = ipset.cidr_range(cidr)

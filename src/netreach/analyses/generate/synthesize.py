@@ -14,16 +14,17 @@ from typing import Any
 import orjson
 
 from netreach.analyses.generate.groups import Group
-from netreach.analyses.generate.intent import CidrSpec
+from netreach.analyses.generate.intent import CidrSpec, NamedPort
 from netreach.engine.conns import ConnectionSet
 from netreach.load.pods import NAMESPACE_LABEL
-from netreach.model import Direction, LabelSelector
+from netreach.model import PROTOCOLS, Direction, LabelSelector
 
 PREFIX = "netreach"
 MANAGED_BY = {"app.kubernetes.io/managed-by": "netreach"}
 
 Side = Group | CidrSpec
 Manifest = dict[str, Any]
+Ports = tuple[ConnectionSet, frozenset[NamedPort]]  # numbers, and names
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,10 +32,11 @@ class ResolvedAllow:
     src: Side
     dst: Side
     conns: ConnectionSet
+    names: frozenset[NamedPort] = frozenset()
 
 
-# (direction, selected group, peer) -> whether existing policies already open `conns`
-Covered = Callable[[Direction, Group, Side, ConnectionSet], bool]
+# (direction, selected group, peer, ports, port names) -> whether existing policies open them
+Covered = Callable[[Direction, Group, Side, ConnectionSet, frozenset[NamedPort]], bool]
 
 
 def selector_json(sel: LabelSelector) -> dict[str, Any]:
@@ -53,8 +55,11 @@ def selector_json(sel: LabelSelector) -> dict[str, Any]:
     return out
 
 
-def ports_json(conns: ConnectionSet) -> list[dict[str, Any]]:
-    """Contiguous ports as one entry with endPort; a whole protocol as protocol only."""
+def ports_json(
+    conns: ConnectionSet, names: frozenset[NamedPort] = frozenset()
+) -> list[dict[str, Any]]:
+    """Contiguous ports as one entry with endPort; a whole protocol as protocol only; port
+    names as written (the destination pod resolves them)."""
     out: list[dict[str, Any]] = []
     for proto, ranges in conns.items():
         for lo, hi in ranges:
@@ -64,6 +69,8 @@ def ports_json(conns: ConnectionSet) -> list[dict[str, Any]]:
                 out.append({"protocol": proto, "port": lo})
             else:
                 out.append({"protocol": proto, "port": lo, "endPort": hi})
+    for name, proto in sorted(names, key=lambda n: (PROTOCOLS.index(n[1]), n[0])):
+        out.append({"protocol": proto, "port": name})
     return out
 
 
@@ -111,24 +118,24 @@ class _Target:
 
     namespace: str
     group: Group
-    peers: dict[bytes, tuple[dict[str, Any], ConnectionSet]] = field(default_factory=dict)
+    peers: dict[bytes, tuple[dict[str, Any], Ports]] = field(default_factory=dict)
 
-    def add(self, peer: dict[str, Any], conns: ConnectionSet) -> None:
+    def add(self, peer: dict[str, Any], ports: Ports) -> None:
         k = _key(peer)
         old = self.peers.get(k)
-        self.peers[k] = (peer, conns | old[1] if old else conns)
+        self.peers[k] = (peer, (old[1][0] | ports[0], old[1][1] | ports[1]) if old else ports)
 
     def rules(self, direction: Direction) -> list[dict[str, Any]]:
-        by_conns: dict[ConnectionSet, list[tuple[bytes, dict[str, Any]]]] = {}
-        for k, (peer, conns) in self.peers.items():
-            by_conns.setdefault(conns, []).append((k, peer))
+        by_ports: dict[Ports, list[tuple[bytes, dict[str, Any]]]] = {}
+        for k, (peer, ports) in self.peers.items():
+            by_ports.setdefault(ports, []).append((k, peer))
         word = "from" if direction == "ingress" else "to"
         out: list[tuple[bytes, dict[str, Any]]] = []
-        for conns, peers in by_conns.items():
+        for (conns, names), peers in by_ports.items():
             peers.sort(key=lambda kp: kp[0])
             rule: dict[str, Any] = {word: [p for _, p in peers]}
             if not conns.is_all:
-                rule["ports"] = ports_json(conns)
+                rule["ports"] = ports_json(conns, names)
             out.append((peers[0][0], rule))
         return [r for _, r in sorted(out, key=lambda kr: kr[0])]
 
@@ -147,20 +154,20 @@ def allow_policies(
     isolate them."""
     targets: dict[tuple[Direction, str, str], _Target] = {}
 
-    def add(direction: Direction, group: Group, peer: Side, conns: ConnectionSet) -> None:
-        if covered is not None and covered(direction, group, peer, conns):
+    def add(direction: Direction, group: Group, peer: Side, ports: Ports) -> None:
+        if covered is not None and covered(direction, group, peer, *ports):
             return
         for ns in target_namespaces(group):
             if ns not in scope:
                 continue
             t = targets.setdefault((direction, ns, group.key), _Target(ns, group))
-            t.add(peer_json(peer, ns), conns)
+            t.add(peer_json(peer, ns), ports)
 
     for a in allows:
         if isinstance(a.dst, Group):
-            add("ingress", a.dst, a.src, a.conns)
+            add("ingress", a.dst, a.src, (a.conns, a.names))
         if isinstance(a.src, Group):
-            add("egress", a.src, a.dst, a.conns)
+            add("egress", a.src, a.dst, (a.conns, a.names))
     out: list[Manifest] = []
     taken: set[tuple[str, str]] = set()
     for (direction, ns, _), t in sorted(targets.items(), key=lambda kv: kv[0]):
