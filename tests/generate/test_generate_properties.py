@@ -20,6 +20,7 @@ from netreach.analyses.generate.intent import (
     LabelSpec,
     NamespaceSpec,
     WorkloadSpec,
+    resolve_names,
 )
 from netreach.cluster import Cluster
 from netreach.engine.conns import EMPTY, ConnectionSet
@@ -94,7 +95,10 @@ def intents(draw: st.DrawFn, c: Cluster) -> Intent:
             dst = CidrSpec(draw(st.sampled_from(CIDRS)))
         elif outside == 1:
             src = CidrSpec(draw(st.sampled_from(CIDRS)))
-        allows.append(Allow(src, dst, draw(conns())))
+        # every pod names its 8080/TCP `http`: a port name the destination resolves
+        named = not isinstance(dst, CidrSpec) and draw(st.booleans())
+        names = frozenset({("http", "TCP")}) if named else frozenset()
+        allows.append(Allow(src, dst, draw(conns()), "", names))  # type: ignore[arg-type]
     return Intent(tuple(allows))
 
 
@@ -121,7 +125,7 @@ def _intended(intent: Intent, src: Pod | str, dst: Pod | str) -> ConnectionSet:
     out = EMPTY
     for a in intent.allows:
         if has(a.src, src) and has(a.dst, dst):
-            out = out | a.conns
+            out = out | a.conns | (resolve_names(a.names, dst) if isinstance(dst, Pod) else EMPTY)
     return out
 
 

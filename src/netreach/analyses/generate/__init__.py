@@ -209,7 +209,7 @@ def _widen(groups: Groups, side: Side) -> list[Side]:
 
 
 def _expect(expected: Expected, src: Side, dst: Side, a: Allow) -> None:
-    if isinstance(dst, Group):
+    if isinstance(dst, Group) and dst.pods:  # (a group with no pods has nothing to resolve)
         for name, proto in sorted(a.names):
             if not any(resolve_names(frozenset([(name, proto)]), d) for d in dst.pods):
                 raise QueryError(
