@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import orjson
 import pytest
 
@@ -12,9 +10,7 @@ from netreach.analyses.generate import parse_flows
 from netreach.analyses.generate.intent import CidrSpec, WorkloadSpec
 from netreach.engine.conns import ConnectionSet
 from netreach.errors import InputError
-
-ROOT = Path(__file__).resolve().parents[2]
-LESSON = str(ROOT / "examples" / "lesson")
+from paths import LESSON
 
 
 def hubble(**flow: object) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,9 +14,8 @@ from netreach.analyses.posture import dns_pods
 from netreach.cluster import Cluster
 from netreach.errors import QueryError
 from netreach.model import Pod, WorkloadRef
+from paths import LESSON, ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
-LESSON = str(ROOT / "examples" / "lesson")
 LESSON_INTENT = ROOT / "examples" / "generate" / "lesson-intent.yaml"
 
 

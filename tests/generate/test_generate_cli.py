@@ -11,9 +11,8 @@ import yaml
 
 from netreach.cli import cli
 from netreach.cli.common import run_guarded
+from paths import LESSON, ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
-LESSON = str(ROOT / "examples" / "lesson")
 INTENT = str(ROOT / "examples" / "generate" / "lesson-intent.yaml")
 
 

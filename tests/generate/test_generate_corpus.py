@@ -5,7 +5,6 @@ ipBlocks with except, many namespaces."""
 from __future__ import annotations
 
 import ipaddress
-from pathlib import Path
 
 import pytest
 
@@ -14,8 +13,9 @@ from netreach.analyses.generate.intent import Allow, CidrSpec, EndpointSpec, Int
 from netreach.cluster import Cluster
 from netreach.errors import InputError
 from netreach.load import load_snapshot
+from paths import SHARED
 
-CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpora" / "netpol-analyzer" / "cases"
+CORPUS = SHARED / "corpora" / "netpol-analyzer" / "cases"
 CASES = sorted(p.name for p in CORPUS.iterdir()) if CORPUS.is_dir() else []
 
 
