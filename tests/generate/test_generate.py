@@ -50,11 +50,13 @@ def test_lesson_regenerated_from_its_intent_is_exact_and_audits_clean() -> None:
     after = Cluster(dataclasses.replace(lesson.snapshot, policies=list(result.policies)))
     coredns = dns_pods(after)[0]
     for p in after.pods:
-        if p.namespace in ("default", "backend", "monitoring"):
-            # isolated both ways, and DNS not forgotten
-            assert after.isolated(p, "ingress") and after.isolated(p, "egress"), p.id
-            assert after.check(p, coredns, 53, "UDP").allowed, p.id
-            assert after.check(p, coredns, 53, "TCP").allowed, p.id
+        # isolated both ways, and DNS not forgotten
+        assert after.isolated(p, "ingress") and after.isolated(p, "egress"), p.id
+        assert after.check(p, coredns, 53, "UDP").allowed, p.id
+        assert after.check(p, coredns, 53, "TCP").allowed, p.id
+    # the audit of the secure pattern finds nothing above info (endPort support notes)
+    report = after.audit()
+    assert not report.fails("warning"), [f.message for f in report.findings]
     # the lesson's own policies allow every intended connection too: same intent
     for src, dst, number in [
         ("default/web", "default/api", 8080),
@@ -107,8 +109,14 @@ def test_each_namespace_gets_deny_all_then_dns_then_allows_in_name_order() -> No
         "default/netreach-egress-web",
         "default/netreach-ingress-api",
         "default/netreach-ingress-db",
+        "kube-system/netreach-default-deny",
+        "kube-system/netreach-allow-dns",
+        "kube-system/netreach-dns-ingress",
+        "kube-system/netreach-egress-coredns",
+        "kube-system/netreach-ingress-coredns",
         "monitoring/netreach-default-deny",
         "monitoring/netreach-allow-dns",
+        "monitoring/netreach-egress-agent",
         "monitoring/netreach-egress-all-pods",
     ]
     deny = named(result, "default", "netreach-default-deny")["spec"]

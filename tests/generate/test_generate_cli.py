@@ -32,7 +32,7 @@ def test_exact_intent_prints_yaml_and_the_proof(
     assert code == 0
     assert "proof: exactly the intended connections" in err
     docs = list(yaml.safe_load_all(out))
-    assert len(docs) == 12 and all(d["kind"] == "NetworkPolicy" for d in docs)
+    assert len(docs) == 18 and all(d["kind"] == "NetworkPolicy" for d in docs)
 
 
 def test_output_directory_gets_one_file_per_namespace(
@@ -43,6 +43,7 @@ def test_output_directory_gets_one_file_per_namespace(
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "backend.yaml",
         "default.yaml",
+        "kube-system.yaml",
         "monitoring.yaml",
     ]
     docs = list(yaml.safe_load_all((tmp_path / "backend.yaml").read_text()))
