@@ -370,3 +370,10 @@ def test_existing_mode_resolves_port_names_before_deciding_what_is_covered() -> 
     result = generate(lesson, intent("api -> db:metrics"), existing=True)
     assert "default/netreach-ingress-db" in names(result)
     assert "default/netreach-egress-api" in names(result)
+
+
+def test_an_endpoint_that_selects_no_pod_is_noted() -> None:
+    result = generate(
+        netreach.load(LESSON), parse_intent("allow:\n  - tier=fronted -> api:80\n", "i.yaml")
+    )
+    assert result.notes == ("i.yaml:2: default/tier=fronted selects no pod of the snapshot",)

@@ -105,6 +105,12 @@ def generate(
     allows = intent.intent.allows if isinstance(intent, Flows) else intent.allows
     groups = Groups(cluster)
     resolved, expected, indistinct = _resolve(groups, allows, style)
+    notes += tuple(
+        f"{a.origin or a}: {side} selects no pod of the snapshot"
+        for a in allows
+        for side in (a.src, a.dst)
+        if not isinstance(side, CidrSpec) and not groups.group(side).pods
+    )
     scope = sorted(set(namespaces) if namespaces is not None else _named(groups, allows))
     for ns in scope:
         if ns not in cluster.namespaces:
