@@ -377,3 +377,20 @@ def test_an_endpoint_that_selects_no_pod_is_noted() -> None:
         netreach.load(LESSON), parse_intent("allow:\n  - tier=fronted -> api:80\n", "i.yaml")
     )
     assert result.notes == ("i.yaml:2: default/tier=fronted selects no pod of the snapshot",)
+
+
+def test_host_network_pods_are_not_expected_to_reach_dns_through_policies() -> None:
+    c = cluster(
+        [ns("kube-system")],
+        [
+            pod("kube-system/coredns", {"k8s-app": "kube-dns"}),
+            pod("kube-system/proxy", {"k8s-app": "kube-proxy"}, host_network=True),
+        ],
+    )
+    result = generate(c, intent("kube-system/coredns -> 192.0.2.53/32:53/UDP"))
+    assert "kube-system/netreach-dns-ingress" in names(result)
+    assert result.proof.exact, result.proof.text()
+    assert result.notes == (
+        "kube-system/proxy: host-network pod: NetworkPolicy does not apply to it, "
+        "its side is not proved",
+    )

@@ -115,6 +115,12 @@ def generate(
     for ns in scope:
         if ns not in cluster.namespaces:
             raise QueryError(f"no namespace {ns!r} in the snapshot")
+    notes += tuple(
+        f"{p.id}: host-network pod: NetworkPolicy does not apply to it, its side is not proved"
+        for ns in scope
+        for p in groups.pods_in(ns)
+        if p.host_network
+    )
     current = Existing(cluster) if existing else None
     manifests = _baseline(groups, scope, dns, expected, current)
     manifests += allow_policies(resolved, scope, current.covered if current else None)
@@ -183,7 +189,9 @@ def _baseline(
             out.append(dns_egress(ns, dns_group, DNS_CONNS))
     if dns:
         all_pods = groups.group(LabelSpec(None, LabelSelector()))
-        expected.add_pairs(all_pods.pods, dns_group.pods, DNS_CONNS)
+        # Host-network pods are neither selected nor matched by pod peers: not part of it.
+        clients = [p for p in all_pods.pods if not p.host_network]
+        expected.add_pairs(clients, dns_group.pods, DNS_CONNS)
         if DNS_NAMESPACE in scope and (
             current is None or not current.covered("ingress", dns_group, all_pods, DNS_CONNS)
         ):

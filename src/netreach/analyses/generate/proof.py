@@ -117,6 +117,9 @@ def prove(
     """Compare `cluster` (snapshot + generated policies) with `expected`, on every pair with
     at least one pod in the `scope` namespaces (the others are not the generator's)."""
     include_self = cluster.options.self_traffic == "policy"
+    # A host-network pod's own side is never decided by policy: only pairs where the other
+    # side is a policy-governed pod say anything about the generated policies.
+    host = {p.id for p in cluster.pods if p.host_network}
     actual: dict[tuple[str, str], ConnectionSet] = {}
     out_ranges: dict[str, list[Span]] = {}
     in_ranges: dict[str, list[Span]] = {}
@@ -136,11 +139,15 @@ def prove(
     for s, d in sorted(set(actual) | set(expected.pairs)):
         if (s == d and not include_self) or not (_ns(s) in scope or _ns(d) in scope):
             continue
+        if s in host and d in host:
+            continue
         have, want = actual.get((s, d), EMPTY), expected.pairs.get((s, d), EMPTY)
         if have != want:
             diffs.append(_difference(cluster, s, d, s, d, have - want, want - have, notes))
     for pod_id in sorted(
-        p for p in set(out_ranges) | set(expected.egress_ranges) if _ns(p) in scope
+        p
+        for p in set(out_ranges) | set(expected.egress_ranges)
+        if _ns(p) in scope and p not in host
     ):
         for lo, hi, extra, missing in compare_spans(
             out_ranges.get(pod_id, []), expected.egress_ranges.get(pod_id, [])
@@ -148,7 +155,9 @@ def prove(
             rng, ip = ipset.range_text(lo, hi), ipset.key_address(lo)
             diffs.append(_difference(cluster, pod_id, rng, pod_id, ip, extra, missing, notes))
     for pod_id in sorted(
-        p for p in set(in_ranges) | set(expected.ingress_ranges) if _ns(p) in scope
+        p
+        for p in set(in_ranges) | set(expected.ingress_ranges)
+        if _ns(p) in scope and p not in host
     ):
         for lo, hi, extra, missing in compare_spans(
             in_ranges.get(pod_id, []), expected.ingress_ranges.get(pod_id, [])
