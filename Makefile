@@ -61,6 +61,7 @@ typecheck: install-test
 bench: install-test
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/bench_dataplane.py
+	$(BIN)/python bench/bench_generate.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .mypy_cache .ruff_cache .pytest_cache bench/out
