@@ -139,6 +139,16 @@ class DiffReport:
     def __bool__(self) -> bool:
         return bool(self.changes or self.appeared or self.vanished)
 
+    def has(self, kind: ChangeKind) -> bool:
+        """`added`: some connection is newly allowed (a new pair, or a pair that gained ports);
+        `removed`: some connection is no longer allowed; `changed`: some pair allowed on both
+        sides has a different connection set."""
+        if kind == "added":
+            return any(not c.grown.is_empty for c in self.changes)
+        if kind == "removed":
+            return any(not c.shrunk.is_empty for c in self.changes)
+        return any(c.kind == "changed" for c in self.changes)
+
     def summary(self) -> str:
         n = self.counts
         total = len(self.changes)
@@ -226,8 +236,8 @@ def diff(
                 after,
                 old=old_side.why(src, dst, delta) if old_side else (),
                 new=new_side.why(src, dst, delta) if new_side else (),
-                appeared=tuple(n for n in (src, dst) if n in only_new),
-                vanished=tuple(n for n in (src, dst) if n in only_old),
+                appeared=tuple(n for n in dict.fromkeys((src, dst)) if n in only_new),
+                vanished=tuple(n for n in dict.fromkeys((src, dst)) if n in only_old),
             )
         )
     return DiffReport(by, changes, appeared, vanished)

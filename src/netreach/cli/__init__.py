@@ -8,6 +8,7 @@ import click
 
 from netreach.cli import analyze as _analyze  # noqa: F401
 from netreach.cli import check as _check  # noqa: F401
+from netreach.cli import diff as _diff  # noqa: F401
 from netreach.cli import matrix as _matrix  # noqa: F401
 from netreach.cli import validate as _validate  # noqa: F401
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -12,6 +12,7 @@ from rich.console import Console
 
 from netreach.cluster import Cluster
 from netreach.errors import InputError, NetreachError, QueryError
+from netreach.load.sources import Source
 from netreach.model import Options, Snapshot
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -124,13 +125,19 @@ def echo_to_stdout(text: str) -> None:
 
 def cluster_from_inputs(inputs: InputOptions) -> Cluster:
     """Read, validate and model the snapshot the options name; report warnings on stderr."""
-    from netreach.load import load_sources
     from netreach.load.sources import read_paths
 
     if not inputs.paths:
         raise click.UsageError("give at least one file, directory or - (stdin)")
+    return cluster_from_sources(read_paths(inputs.paths), inputs)
+
+
+def cluster_from_sources(sources: Sequence[Source], inputs: InputOptions) -> Cluster:
+    """As `cluster_from_inputs`, for sources read elsewhere (e.g. from a git revision)."""
+    from netreach.load import load_sources
+
     snapshot = load_sources(
-        read_paths(inputs.paths),
+        sources,
         namespace=inputs.namespace,
         skip_invalid=inputs.skip_invalid,
         strict=inputs.strict,
