@@ -208,7 +208,7 @@ def diff(
     raw.extend((s, d, before, EMPTY) for (s, d), before in old_int.items())
     for key in old_ext.keys() | new_ext.keys():
         node, direction = key
-        for lo, hi, before, after in _recut(old_ext.get(key, []), new_ext.get(key, [])):
+        for lo, hi, before, after in recut(old_ext.get(key, []), new_ext.get(key, [])):
             if not ipv6 and lo >= ipset.V6_OFFSET:
                 continue
             rng = ipset.range_text(lo, hi)
@@ -263,19 +263,13 @@ def _split(
         if c.src in internal and c.dst in internal:
             pairs[(c.src, c.dst)] = c.conns
         elif c.src in internal:
-            ext.setdefault((c.src, "egress"), []).append((*_range_keys(c.dst), c.conns))
+            ext.setdefault((c.src, "egress"), []).append((*ipset.parse_range(c.dst), c.conns))
         else:
-            ext.setdefault((c.dst, "ingress"), []).append((*_range_keys(c.src), c.conns))
+            ext.setdefault((c.dst, "ingress"), []).append((*ipset.parse_range(c.src), c.conns))
     return pairs, ext
 
 
-def _range_keys(text: str) -> tuple[int, int]:
-    """`A-B` (as `ipset.range_text` writes it; addresses never contain "-") -> keys."""
-    lo, _, hi = text.partition("-")
-    return ipset.ip_key(lo), ipset.ip_key(hi or lo)
-
-
-def _recut(
+def recut(
     old: Iterable[Piece], new: Iterable[Piece]
 ) -> list[tuple[int, int, ConnectionSet, ConnectionSet]]:
     """Both sides' ranges on the union of their boundaries; only the differing pieces, with
@@ -310,7 +304,7 @@ def _sort_key(node: str) -> tuple[int, int, str]:
     """Names first (sorted), then external ranges by address."""
     if node[:1].isdigit() or (":" in node and "/" not in node):
         try:
-            return (1, _range_keys(node)[0], "")
+            return (1, ipset.parse_range(node)[0], "")
         except ValueError:
             pass
     return (0, 0, node)
@@ -335,7 +329,7 @@ class _Side:
         if node in self.nodes:
             return self._pods.get(node)
         try:
-            return ipset.key_address(_range_keys(node)[0])
+            return ipset.key_address(ipset.parse_range(node)[0])
         except ValueError:
             return None
 
