@@ -10,6 +10,7 @@ from netreach.cli import analyze as _analyze  # noqa: F401
 from netreach.cli import check as _check  # noqa: F401
 from netreach.cli import diff as _diff  # noqa: F401
 from netreach.cli import matrix as _matrix  # noqa: F401
+from netreach.cli import test as _test  # noqa: F401
 from netreach.cli import validate as _validate  # noqa: F401
 
 # Command modules register themselves on `cli` when imported.
