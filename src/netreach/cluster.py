@@ -217,7 +217,7 @@ class Cluster:
             raise QueryError(f"{pod} is not a pod")
         if direction not in ("ingress", "egress"):
             raise QueryError(f"unknown direction {direction!r}")
-        if ep.host_network:
+        if self.compiled.exempt(ep):
             return ()
         ci = self.compiled.class_of[ep.id]
         return tuple(

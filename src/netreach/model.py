@@ -241,6 +241,9 @@ class Options:
     # Whether a pod's traffic to itself is subject to its policies. Kubernetes leaves this open;
     # most plugins never see it (it stays on the pod's loopback path), so "always allowed".
     self_traffic: Literal["policy", "allowed"] = "policy"
+    # hostNetwork pods share the node's network identity: Kubernetes leaves them out of
+    # NetworkPolicy ("exempt"). "as-pods" treats them like other pods (netpol-analyzer does).
+    host_network: Literal["exempt", "as-pods"] = "exempt"
 
 
 @dataclass(slots=True)

@@ -68,7 +68,7 @@ def test_allow_fails_with_the_pair_and_the_engines_explanation():
         "denied",
         "TCP 5432",
     )
-    assert "DENIED" in o.explanation and "isolated for ingress by default/db-in" in o.explanation
+    assert "DENIED" in o.explanation and "near miss: default/db-in ingress[0]" in o.explanation
 
 
 def test_allow_on_a_range_reports_the_missing_part():

@@ -55,7 +55,7 @@ def test_a_failure_exits_1_and_shows_the_pair_and_the_reason(run, tmp_path):
     assert f"FAIL web reaches db  ({exp}:2)" in out
     assert "PASS api reaches db" in out
     assert "-> default/db-" in out and ": TCP 5432 denied" in out
-    assert "isolated for ingress by default/default-deny-all" in out
+    assert "near miss: default/allow-api-to-db ingress[0] opens this port" in out
 
 
 def test_json_output(run, tmp_path):

@@ -1,4 +1,3 @@
-# ruff: noqa: E501  (expected messages are the API server's exact wording, kept on one line)
 """API-server validation: every rule passes a valid case and rejects an invalid one with the
 API server's field path and wording, at the right line. And defaulting."""
 

@@ -12,6 +12,8 @@ from rich.console import Console
 
 from netreach.cluster import Cluster
 from netreach.errors import InputError, NetreachError, QueryError
+from netreach.load.inputs import read_sources
+from netreach.load.kube import DEFAULT_TIMEOUT
 from netreach.load.sources import Source
 from netreach.model import Options, Snapshot
 
@@ -30,6 +32,59 @@ class InputOptions:
     ipblock_matches_pods: bool
     self_traffic: str
     verbose: int
+    # Where to read from besides `paths` (see netreach.load.inputs.read_sources).
+    filenames: tuple[str, ...] = ()
+    cluster: bool = False
+    kubeconfig: str | None = None
+    context: str | None = None
+    request_timeout: float = DEFAULT_TIMEOUT
+    helm: str | None = None
+    values: tuple[str, ...] = ()
+    set_values: tuple[str, ...] = ()
+    kustomize: tuple[str, ...] = ()
+
+
+SOURCE_OPTIONS = [
+    click.option(
+        "-f",
+        "--filename",
+        "filenames",
+        multiple=True,
+        type=click.Path(allow_dash=True),
+        help="A file or directory to read (repeatable); with a live cluster: what you would apply.",
+    ),
+    click.option(
+        "--cluster",
+        is_flag=True,
+        help="Read the live cluster (implied by --kubeconfig/--context, and when no other "
+        "input is given).",
+    ),
+    click.option(
+        "--kubeconfig",
+        type=click.Path(dir_okay=False),
+        help="Kubeconfig of the live cluster [default: $KUBECONFIG, ~/.kube/config, or the "
+        "pod's service account].",
+    ),
+    click.option("--context", help="Kubeconfig context [default: the current context]."),
+    click.option(
+        "--request-timeout",
+        type=click.FloatRange(min=0, min_open=True),
+        default=DEFAULT_TIMEOUT,
+        show_default=True,
+        help="Seconds to wait for each API server answer.",
+    ),
+    click.option("--helm", metavar="CHART", help="Render a Helm chart with `helm template`."),
+    click.option(
+        "--values", multiple=True, type=click.Path(allow_dash=True), help="Helm values file."
+    ),
+    click.option("--set", "set_values", multiple=True, metavar="KEY=VALUE", help="Helm --set."),
+    click.option(
+        "--kustomize",
+        multiple=True,
+        metavar="DIR",
+        help="Render a kustomization with `kustomize build` (or `kubectl kustomize`).",
+    ),
+]
 
 
 def input_options(func: F) -> F:
@@ -41,7 +96,8 @@ def input_options(func: F) -> F:
             "-n",
             "--namespace",
             default=None,
-            help="Namespace for objects that name none, and the scope of the output.",
+            help="Namespace for objects that name none, the scope of the output, and of what "
+            "is read from a live cluster.",
         ),
         click.option(
             "-A", "--all-namespaces", is_flag=True, help="Report on every namespace (default)."
@@ -66,6 +122,7 @@ def input_options(func: F) -> F:
             help="Whether a pod's traffic to itself is subject to its policies.",
         ),
         click.option("-v", "--verbose", count=True, help="More detail (skipped objects, ...)."),
+        *SOURCE_OPTIONS,
     ]
     for option in reversed(options):
         func = option(func)
@@ -83,13 +140,37 @@ def collect_inputs(kwargs: dict[str, Any]) -> InputOptions:
         ipblock_matches_pods=kwargs.pop("ipblock_matches_pods"),
         self_traffic=kwargs.pop("self_traffic"),
         verbose=kwargs.pop("verbose"),
+        filenames=tuple(kwargs.pop("filenames")),
+        cluster=kwargs.pop("cluster"),
+        kubeconfig=kwargs.pop("kubeconfig"),
+        context=kwargs.pop("context"),
+        request_timeout=kwargs.pop("request_timeout"),
+        helm=kwargs.pop("helm"),
+        values=tuple(kwargs.pop("values")),
+        set_values=tuple(kwargs.pop("set_values")),
+        kustomize=tuple(kwargs.pop("kustomize")),
     )
 
 
-def run_guarded(command: click.Command) -> int:
+def read_input_sources(inputs: InputOptions) -> list[Source]:
+    """Read every input of a command; notes (skipped kinds) go to stderr, requests with -v."""
+    return read_sources(inputs, on_note=print_note, log=request_log(inputs.verbose))
+
+
+def print_note(message: str) -> None:
+    err_console.print(f"netreach: note: {message}", markup=False)
+
+
+def request_log(verbose: int) -> Callable[[str], None] | None:
+    if verbose < 1:
+        return None
+    return lambda message: err_console.print(f"netreach: {message}", markup=False)
+
+
+def run_guarded(command: click.Command, args: list[str] | None = None) -> int:
     """Run the CLI; turn netreach's own errors into messages and exit codes, never tracebacks."""
     try:
-        result = command.main(standalone_mode=False)
+        result = command.main(args=args, prog_name="netreach", standalone_mode=False)
     except click.exceptions.Abort:
         err_console.print("Aborted.")
         return 130
@@ -125,11 +206,7 @@ def echo_to_stdout(text: str) -> None:
 
 def cluster_from_inputs(inputs: InputOptions) -> Cluster:
     """Read, validate and model the snapshot the options name; report warnings on stderr."""
-    from netreach.load.sources import read_paths
-
-    if not inputs.paths:
-        raise click.UsageError("give at least one file, directory or - (stdin)")
-    return cluster_from_sources(read_paths(inputs.paths), inputs)
+    return cluster_from_sources(read_input_sources(inputs), inputs)
 
 
 def cluster_from_sources(sources: Sequence[Source], inputs: InputOptions) -> Cluster:

@@ -49,8 +49,11 @@ def with_progress(cmap: Connectivity, enabled: bool) -> Iterator[Connection]:
 
 
 def compat_cluster(cluster: Cluster) -> Cluster:
-    """netpol-analyzer's conventions: ipBlocks never match pod IPs."""
-    options = dataclasses.replace(cluster.options, ipblock_matches_pods=False)
+    """netpol-analyzer's conventions: ipBlocks never match pod IPs; host-network pods are
+    modelled as ordinary pods."""
+    options = dataclasses.replace(
+        cluster.options, ipblock_matches_pods=False, host_network="as-pods"
+    )
     return Cluster(cluster.snapshot, options)
 
 

@@ -183,7 +183,9 @@ class Compiled:
         by_key: dict[tuple[object, ...], PodClass] = {}
         class_of: dict[str, int] = {}
         self.pod_ip_sig: dict[int, frozenset[int]] = {}
+        exempt_host = self.options.host_network == "exempt"
         for pod in self.snapshot.pods:
+            host = pod.host_network and exempt_host
             sig: frozenset[int] = frozenset()
             if ip_sig_of_atom:
                 s: set[int] = set()
@@ -194,12 +196,12 @@ class Compiled:
                 pod.namespace,
                 tuple(sorted(pod.labels.items())),
                 pod.ports,
-                pod.host_network,
+                host,
                 sig,
             )
             pc = by_key.get(key)
             if pc is None:
-                pc = PodClass(len(classes), pod.namespace, pod.labels, pod.ports, pod.host_network)
+                pc = PodClass(len(classes), pod.namespace, pod.labels, pod.ports, host)
                 classes.append(pc)
                 by_key[key] = pc
                 self.pod_ip_sig[pc.index] = sig
@@ -211,13 +213,13 @@ class Compiled:
         self.label_index = LabelIndex([c.labels for c in classes])
         self.ns_index = NamespaceIndex(self.namespaces)
         ns_bits: dict[str, int] = defaultdict(int)
-        host = 0
+        host_bits = 0
         for c in classes:
             ns_bits[c.namespace] |= 1 << c.index
             if c.host_network:
-                host |= 1 << c.index
+                host_bits |= 1 << c.index
         self.ns_bits: dict[str, int] = dict(ns_bits)
-        self.host_network_bits = host
+        self.host_network_bits = host_bits
         block_bits: dict[int, int] = defaultdict(int)
         for idx, sig in self.pod_ip_sig.items():
             for bid in sig:
@@ -318,6 +320,10 @@ class Compiled:
         return cr
 
     # --- per-class views ----------------------------------------------------------------------
+    def exempt(self, pod: Pod) -> bool:
+        """Whether NetworkPolicy leaves this pod alone (a host-network pod, by default)."""
+        return self.classes[self.class_of[pod.id]].host_network
+
     def is_isolated(self, class_index: int, direction: Direction) -> bool:
         return bool(self.isolating[direction][class_index])
 

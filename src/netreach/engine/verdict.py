@@ -76,6 +76,7 @@ class DirectionVerdict:
     matches: tuple[RuleMatch, ...] = ()
     note: str = ""
     chain: tuple[str, ...] = field(default=())  # one entry per tier that spoke
+    near_misses: tuple[str, ...] = ()  # rules that matched the peer or the port, not both
 
     @property
     def reason(self) -> str:
@@ -87,8 +88,7 @@ class DirectionVerdict:
             return f"not isolated for {self.direction}: no policy selects it with {self._ptype}"
         if self.matches:
             return "allowed by " + "; ".join(m.describe() for m in self.matches)
-        names = ", ".join(p.id for p in self.isolating)
-        return f"isolated for {self.direction} by {names}, and no rule of theirs matches"
+        return f"no {self.direction} rule of the isolating policies admits this connection"
 
     @property
     def _ptype(self) -> str:
@@ -107,6 +107,7 @@ class DirectionVerdict:
             ],
             "allowed_by": [m.to_dict() for m in self.matches],
             "reason": self.reason,
+            "near_misses": list(self.near_misses),
         }
 
 
@@ -160,6 +161,7 @@ class Verdict:
                     lines.append(f"    allowed by {m.describe()}{loc}")
             else:
                 lines.append(f"    {side.reason}")
+                lines.extend(f"    near miss: {n}" for n in side.near_misses)
         return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:
@@ -195,7 +197,7 @@ def decide_direction(
     dst_pod: Pod | None,
 ) -> DirectionVerdict:
     """Egress at `pod` towards `peer`, or ingress at `pod` from `peer`, for one port."""
-    if pod.host_network:
+    if compiled.exempt(pod):
         return DirectionVerdict(
             direction, pod, True, note="host-network pod: NetworkPolicy does not select it"
         )
@@ -207,16 +209,27 @@ def decide_direction(
     peer_key = ipset.ip_key(peer) if isinstance(peer, str) else None
     dst_ports = dst_pod.ports if dst_pod is not None else None
     matches: list[RuleMatch] = []
+    near: list[str] = []
+    other = "source" if direction == "ingress" else "destination"
     for rule in compiled.class_rules(ci, direction):
         peer_index = _matching_peer(rule, peer_class, peer_key)
-        if peer_index is False:
-            continue
         port_index = _matching_port(rule, protocol, port, dst_ports)
-        if port_index is False:
-            continue
-        matches.append(RuleMatch(rule, peer_index, port_index))
+        if peer_index is not False and port_index is not False:
+            matches.append(RuleMatch(rule, peer_index, port_index))
+        elif peer_index is not False:
+            opens = rule.conns_for(dst_ports)
+            near.append(f"{rule.label} admits this {other} but only on {opens}")
+        elif port_index is not False and rule.peers:
+            peers = " OR ".join(str(pm.peer) for pm in rule.peers)
+            near.append(f"{rule.label} opens this port but only for {peers}")
     return DirectionVerdict(
-        direction, pod, bool(matches), isolated=True, isolating=isolating, matches=tuple(matches)
+        direction,
+        pod,
+        bool(matches),
+        isolated=True,
+        isolating=isolating,
+        matches=tuple(matches),
+        near_misses=tuple(near) if not matches else (),
     )
 
 
@@ -253,7 +266,7 @@ def contributions(
 
     Egress rules resolve named ports on the peer (the destination); ingress rules on `pod`.
     """
-    if pod.host_network:
+    if compiled.exempt(pod):
         return []
     ci = compiled.class_of[pod.id]
     peer_class = compiled.class_of.get(peer.id) if isinstance(peer, Pod) else None

@@ -1,0 +1,180 @@
+"""Turn validated policy objects into concrete allowances: pod IPs, prefixes and port ranges.
+
+This is the dataplane's own reading of the policies (independent of the engine): selectors are
+matched against labels here, ipBlocks become prefixes, and named ports are looked up on pods.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+
+from netreach.model import Direction, NetworkPolicy, Peer, Pod, PolicyPort, Protocol, Rule, Snapshot
+
+IPv4Net = ipaddress.IPv4Network
+PortRange = tuple[int, int]
+EVERYWHERE = ipaddress.IPv4Network("0.0.0.0/0")
+ALL_PORTS: PortRange = (0, 65535)
+
+
+def pod_ipv4(pod: Pod) -> ipaddress.IPv4Address | None:
+    """The pod's first IPv4 address: the one the lab gives it (the lab is IPv4-only)."""
+    for ip in pod.ips:
+        addr = ipaddress.ip_address(ip)
+        if isinstance(addr, ipaddress.IPv4Address):
+            return addr
+    return None
+
+
+def lab_pods(snapshot: Snapshot) -> list[Pod]:
+    """Pods that get a namespace in the lab: not hostNetwork, with an IPv4 address."""
+    return [p for p in snapshot.pods if not p.host_network and pod_ipv4(p) is not None]
+
+
+@dataclass(frozen=True, slots=True)
+class Allowance:
+    """Traffic one rule allows for one selected pod: to/from `nets`, on `ports` (None = any)."""
+
+    nets: tuple[IPv4Net, ...]
+    ports: Mapping[Protocol, tuple[PortRange, ...]] | None
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledRule:
+    """One ingress/egress rule of one policy, resolved for every pod the policy selects."""
+
+    policy: NetworkPolicy
+    direction: Direction
+    index: int
+    rule: Rule
+    # (selected pod's IP, address/port entries) pairs; `ports is None` entries allow any protocol
+    entries: tuple[tuple[ipaddress.IPv4Address, Allowance], ...]
+
+
+class Resolver:
+    """Resolves selectors against one snapshot's namespaces and lab pods (cached per selector)."""
+
+    def __init__(self, snapshot: Snapshot) -> None:
+        self.snapshot = snapshot
+        self.pods = lab_pods(snapshot)
+
+    def namespace_labels(self, name: str) -> Mapping[str, str]:
+        ns = self.snapshot.namespaces.get(name)
+        # An undefined namespace still carries the label the API server always sets.
+        return ns.labels if ns is not None else {"kubernetes.io/metadata.name": name}
+
+    def selected(self, policy: NetworkPolicy) -> list[Pod]:
+        return [
+            p
+            for p in self.pods
+            if p.namespace == policy.namespace and policy.pod_selector.matches(p.labels)
+        ]
+
+    def peer_pods(self, policy: NetworkPolicy, peer: Peer) -> list[Pod]:
+        """Pods a selector peer names: podSelector alone stays in the policy's namespace,
+        namespaceSelector alone takes every pod of the matching namespaces, both are ANDed."""
+        out: list[Pod] = []
+        for p in self.pods:
+            if peer.namespace_selector is None:
+                if p.namespace != policy.namespace:
+                    continue
+            elif not peer.namespace_selector.matches(self.namespace_labels(p.namespace)):
+                continue
+            if peer.pod_selector is not None and not peer.pod_selector.matches(p.labels):
+                continue
+            out.append(p)
+        return out
+
+    def compile(self) -> list[CompiledRule]:
+        out: list[CompiledRule] = []
+        for policy in self.snapshot.policies:
+            selected = self.selected(policy)
+            for direction in policy.policy_types:
+                for index, rule in enumerate(policy.rules(direction)):
+                    # Peers do not depend on the selected pod: resolve them once per rule.
+                    targets: list[tuple[IPv4Net, Pod | None]] = (
+                        [(EVERYWHERE, None)]
+                        if not rule.peers
+                        else [t for peer in rule.peers for t in self._peer_nets(policy, peer)]
+                    )
+                    entries = tuple(
+                        (ip, allowance)
+                        for pod in selected
+                        if (ip := pod_ipv4(pod)) is not None
+                        for allowance in self._allowances(targets, direction, rule, pod)
+                    )
+                    out.append(CompiledRule(policy, direction, index, rule, entries))
+        return out
+
+    def _peer_nets(self, policy: NetworkPolicy, peer: Peer) -> list[tuple[IPv4Net, Pod | None]]:
+        """Prefixes a peer covers, each with its pod when it stands for one pod."""
+        if peer.ip_block is not None:
+            return [(n, None) for n in ipblock_nets(peer.ip_block.cidr, peer.ip_block.except_)]
+        return [(_host(p), p) for p in self.peer_pods(policy, peer)]
+
+    def _allowances(
+        self,
+        targets: list[tuple[IPv4Net, Pod | None]],
+        direction: Direction,
+        rule: Rule,
+        pod: Pod,
+    ) -> Iterator[Allowance]:
+        if not rule.ports:
+            yield Allowance(tuple(ipaddress.collapse_addresses(n for n, _ in targets)), None)
+            return
+        for net, peer_pod in targets:
+            for pp in rule.ports:
+                if not isinstance(pp.port, str):
+                    yield Allowance((net,), {pp.protocol: (numeric_range(pp),)})
+                elif direction == "ingress":
+                    # A named port is looked up on the destination: the selected pod.
+                    yield from _named(net, pod, pp)
+                elif peer_pod is not None:
+                    yield from _named(net, peer_pod, pp)
+                else:
+                    # Egress to an ipBlock: the destination is whichever pod holds the address.
+                    for dst in self.pods:
+                        if _host(dst).subnet_of(net):
+                            yield from _named(_host(dst), dst, pp)
+
+
+def _host(pod: Pod) -> IPv4Net:
+    ip = pod_ipv4(pod)
+    assert ip is not None  # lab pods always have one
+    return ipaddress.IPv4Network(ip)
+
+
+def _named(net: IPv4Net, pod: Pod, pp: PolicyPort) -> Iterator[Allowance]:
+    for cp in pod.ports:
+        if cp.name == pp.port and cp.protocol == pp.protocol:
+            yield Allowance((net,), {pp.protocol: ((cp.port, cp.port),)})
+
+
+def numeric_range(pp: PolicyPort) -> PortRange:
+    if pp.port is None:
+        return ALL_PORTS
+    assert isinstance(pp.port, int)
+    return (pp.port, pp.end_port if pp.end_port is not None else pp.port)
+
+
+def ipblock_nets(cidr: str, excepts: Iterable[str]) -> list[IPv4Net]:
+    """cidr minus every except, as disjoint prefixes; IPv6 blocks never match the IPv4 lab."""
+    base = ipaddress.ip_network(cidr, strict=False)
+    if not isinstance(base, ipaddress.IPv4Network):
+        return []
+    nets = [base]
+    for text in excepts:
+        cut = ipaddress.ip_network(text, strict=False)
+        if not isinstance(cut, ipaddress.IPv4Network):
+            continue
+        rest: list[IPv4Net] = []
+        for n in nets:
+            if cut.supernet_of(n):
+                continue
+            if n.supernet_of(cut):
+                rest.extend(n.address_exclude(cut))
+            else:
+                rest.append(n)
+        nets = rest
+    return sorted(ipaddress.collapse_addresses(nets))
