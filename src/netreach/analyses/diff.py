@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from netreach.analyses.connectivity import Connectivity, Level
 from netreach.engine import ipset
+from netreach.engine.compile import CompiledRule
 from netreach.engine.conns import EMPTY, ConnectionSet
 from netreach.engine.verdict import Endpoint, contributions
 from netreach.errors import QueryError
@@ -323,6 +324,11 @@ class _Side:
         elif by == "workload":
             for wl, pods in cluster.workloads.items():
                 self._pods.setdefault(wl.id, pods[0])
+        self._cache: dict[
+            tuple[str, int, int, ConnectionSet], tuple[bool, tuple[RuleRef, ...], tuple[str, ...]]
+        ] = {}
+        self._rules: dict[int, RuleRef] = {}
+        self._policies: dict[int, str] = {}
 
     def endpoint(self, node: str) -> Endpoint | None:
         """A pod standing for the node, an address for a range; None when absent."""
@@ -347,27 +353,51 @@ class _Side:
     def _direction(
         self, direction: Direction, pod: Pod, peer: Endpoint, label: str, delta: ConnectionSet
     ) -> Why:
+        """Cached per (direction, pod class, peer class or IP atom, difference): the engine
+        treats every member alike, and a large diff repeats the same few questions."""
         compiled = self.cluster.compiled
         if pod.host_network:
             return Why(direction, label, False)
         ci = compiled.class_of[pod.id]
+        peer_key = (
+            compiled.class_of[peer.id]
+            if isinstance(peer, Pod)
+            else -1 - compiled.atoms.index(ipset.ip_key(peer))
+        )
+        key = (direction, ci, peer_key, delta)
+        got = self._cache.get(key)
+        if got is None:
+            got = self._reasons(direction, ci, pod, peer, delta)
+            self._cache[key] = got
+        return Why(direction, label, *got)
+
+    def _reasons(
+        self, direction: Direction, ci: int, pod: Pod, peer: Endpoint, delta: ConnectionSet
+    ) -> tuple[bool, tuple[RuleRef, ...], tuple[str, ...]]:
+        compiled = self.cluster.compiled
         isolating = compiled.isolating[direction][ci]
         if not isolating:
-            return Why(direction, label, False)
+            return False, (), ()
         rules = tuple(
-            RuleRef(
-                rule.policy.id,
-                direction,
-                rule.index,
-                str(rule.policy.location.at("spec", direction, rule.index))
-                if rule.policy.location is not None
-                else None,
-            )
+            self._rule_ref(rule)
             for rule, conns in contributions(compiled, direction, pod, peer)
             if not (conns & delta).is_empty
         )
-        names = tuple(
-            f"{p.id} ({p.location})" if p.location is not None else p.id
-            for p in (compiled.policies[i] for i in isolating)
-        )
-        return Why(direction, label, True, rules, names)
+        return True, rules, tuple(self._policy_text(i) for i in isolating)
+
+    def _rule_ref(self, rule: CompiledRule) -> RuleRef:
+        got = self._rules.get(rule.id)
+        if got is None:
+            loc = rule.policy.location
+            where = str(loc.at("spec", rule.direction, rule.index)) if loc is not None else None
+            got = RuleRef(rule.policy.id, rule.direction, rule.index, where)
+            self._rules[rule.id] = got
+        return got
+
+    def _policy_text(self, index: int) -> str:
+        got = self._policies.get(index)
+        if got is None:
+            p = self.cluster.compiled.policies[index]
+            got = f"{p.id} ({p.location})" if p.location is not None else p.id
+            self._policies[index] = got
+        return got

@@ -30,6 +30,7 @@ class Source:
         self._data = data
         self._nodes: list[yaml.Node] | None = None
         self._composed = False
+        self._single_line: bool | None = None
 
     @classmethod
     def from_path(cls, path: str) -> Source:
@@ -56,6 +57,8 @@ class Source:
     def line_of(self, doc: int, path: tuple[PathPart, ...]) -> int | None:
         if doc == _LINE_DOC:
             return path[0] if path and isinstance(path[0], int) else None
+        if self.is_json and self._one_line():
+            return 1  # compact JSON: no need to compose a large file to know that
         nodes = self._compose()
         if nodes is None or not 0 <= doc < len(nodes):
             return None
@@ -67,6 +70,14 @@ class Source:
                 break  # nearest existing ancestor
             line, node = step
         return line + 1
+
+    def _one_line(self) -> bool:
+        if self._single_line is None:
+            try:
+                self._single_line = self.read_bytes().rstrip(b"\r\n").count(b"\n") == 0
+            except OSError:
+                self._single_line = False
+        return self._single_line
 
     def _compose(self) -> list[yaml.Node] | None:
         if not self._composed:
