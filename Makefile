@@ -41,6 +41,7 @@ typecheck: install-test
 ## make bench: load / compile / map timings and peak RSS on synthetic clusters.
 bench: install-test
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/bench_dataplane.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .mypy_cache .ruff_cache .pytest_cache bench/out

@@ -163,7 +163,7 @@ def test_kubectl_plugin_completion(tmp_path: Path) -> None:
         return
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}", "HOME": str(tmp_path)}
     done = subprocess.run(
-        ["kubectl", "__complete", "netreach", "compl"],
+        ["kubectl", "__complete", "netreach", "comple"],
         capture_output=True, text=True, env=env, timeout=60, check=False,
     )  # fmt: skip
     assert done.stdout.splitlines() == ["completion\tPrint a completion script for SHELL.", ":4"]
