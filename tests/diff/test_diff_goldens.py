@@ -1,9 +1,7 @@
 """`netreach diff --compat netpol-analyzer -o txt` against the peer's diff goldens, by meaning.
 
 Both sides are parsed into (src, dst) -> (before, after); external ranges are re-cut on the
-union of both sides' boundaries (the peer does not merge neighbouring ranges; we do). Pairs
-touching a hostNetwork workload are left out: the peer models those pods as ordinary pods,
-Kubernetes never selects them (docs/compat.md, "diff").
+union of both sides' boundaries (the peer does not merge neighbouring ranges; we do).
 """
 
 from __future__ import annotations
@@ -13,7 +11,6 @@ from pathlib import Path
 
 import pytest
 
-import netreach
 from netreach.analyses.diff import recut
 from netreach.engine import ipset
 from netreach.engine.conns import ConnectionSet
@@ -97,9 +94,4 @@ def test_diff_matches_the_peer_golden_by_meaning(golden: Path, run) -> None:
     old, new = _case(old_name), _case(new_name)
     code, out, _ = run("diff", old, new, "--compat", "netpol-analyzer", "-o", "txt")
     assert code == 0
-    host = {p.workload.id for c in (old, new) for p in netreach.load(c).pods if p.host_network}
-
-    def keep(rows: list[Row]) -> list[Row]:
-        return [r for r in rows if r[0] not in host and r[1] not in host]
-
-    assert canonical(keep(parse_lines(out))) == canonical(keep(parse_lines(golden.read_text())))
+    assert canonical(parse_lines(out)) == canonical(parse_lines(golden.read_text()))
