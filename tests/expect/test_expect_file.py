@@ -103,6 +103,7 @@ def test_every_problem_is_reported_with_its_line():
         ("{name: x, to: {pod: a}, port: 80/ICMP, expect: deny}", "unknown protocol 'ICMP'"),
         ("{name: x, from: {cidr: 10.0.0.0/8}, only-to: [{pod: a}]}", "must select pods"),
         ("{name: x, to: {pod: a}, expect: deny, when: now}", "unknown key 'when'"),
+        ("{name: x, to: {cidr: 0.0.0.0/0}, port: http, expect: allow}", "needs pod destinations"),
     ],
 )
 def test_malformed_items_are_refused(item, message):
