@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
 from itertools import pairwise
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from netreach.analyses.connectivity import Connectivity, Level
 from netreach.engine import ipset
@@ -79,6 +80,10 @@ class Why:
         }
 
 
+class Explainer(Protocol):
+    def why(self, src: str, dst: str, delta: ConnectionSet) -> tuple[Why, ...]: ...
+
+
 @dataclass(frozen=True)
 class Change:
     """One ordered pair whose allowed connections differ between OLD and NEW."""
@@ -88,10 +93,29 @@ class Change:
     dst: str
     before: ConnectionSet
     after: ConnectionSet
-    old: tuple[Why, ...] = ()  # reasons on the old side (empty: a side is absent)
-    new: tuple[Why, ...] = ()
     appeared: tuple[str, ...] = ()  # endpoints of this pair that exist only in NEW
     vanished: tuple[str, ...] = ()  # endpoints of this pair that exist only in OLD
+    # Reasons are worked out on first use: a large diff rendered as a capped table (or only
+    # checked with --fail-on) needs few of them.
+    sides: tuple[Explainer | None, Explainer | None] = field(
+        default=(None, None), repr=False, compare=False
+    )
+
+    @cached_property
+    def old(self) -> tuple[Why, ...]:
+        """The reasons on the old side (empty: an endpoint is absent there)."""
+        side = self.sides[0]
+        return side.why(self.src, self.dst, self.delta) if side is not None else ()
+
+    @cached_property
+    def new(self) -> tuple[Why, ...]:
+        side = self.sides[1]
+        return side.why(self.src, self.dst, self.delta) if side is not None else ()
+
+    @property
+    def delta(self) -> ConnectionSet:
+        """The connections allowed on one side only."""
+        return self.grown | self.shrunk
 
     @property
     def grown(self) -> ConnectionSet:
@@ -220,14 +244,14 @@ def diff(
     appeared = sorted(new_nodes.keys() - old_nodes.keys())
     vanished = sorted(old_nodes.keys() - new_nodes.keys())
     only_new, only_old = set(appeared), set(vanished)
-    old_side = _Side(old, old_nodes, by) if explain else None
-    new_side = _Side(new, new_nodes, by) if explain else None
+    sides: tuple[Explainer | None, Explainer | None] = (
+        (_Side(old, old_nodes, by), _Side(new, new_nodes, by)) if explain else (None, None)
+    )
     changes: list[Change] = []
     for src, dst, before, after in raw:
         kind: ChangeKind = (
             "added" if before.is_empty else "removed" if after.is_empty else "changed"
         )
-        delta = (after - before) | (before - after)
         changes.append(
             Change(
                 kind,
@@ -235,16 +259,24 @@ def diff(
                 dst,
                 before,
                 after,
-                old=old_side.why(src, dst, delta) if old_side else (),
-                new=new_side.why(src, dst, delta) if new_side else (),
-                appeared=tuple(n for n in dict.fromkeys((src, dst)) if n in only_new),
-                vanished=tuple(n for n in dict.fromkeys((src, dst)) if n in only_old),
+                appeared=_members(src, dst, only_new),
+                vanished=_members(src, dst, only_old),
+                sides=sides,
             )
         )
     return DiffReport(by, changes, appeared, vanished)
 
 
 # --- internals ---------------------------------------------------------------------------------
+
+
+def _members(src: str, dst: str, nodes: set[str]) -> tuple[str, ...]:
+    if not nodes:
+        return ()
+    return tuple(n for n in ((src,) if src == dst else (src, dst)) if n in nodes)
+
+
+_range_keys = lru_cache(maxsize=65536)(ipset.parse_range)  # few distinct ranges, many rows
 
 Pair = tuple[str, str]
 ExtKey = tuple[str, Direction]  # (internal node, egress to ranges | ingress from ranges)
@@ -264,9 +296,9 @@ def _split(
         if c.src in internal and c.dst in internal:
             pairs[(c.src, c.dst)] = c.conns
         elif c.src in internal:
-            ext.setdefault((c.src, "egress"), []).append((*ipset.parse_range(c.dst), c.conns))
+            ext.setdefault((c.src, "egress"), []).append((*_range_keys(c.dst), c.conns))
         else:
-            ext.setdefault((c.dst, "ingress"), []).append((*ipset.parse_range(c.src), c.conns))
+            ext.setdefault((c.dst, "ingress"), []).append((*_range_keys(c.src), c.conns))
     return pairs, ext
 
 
@@ -305,7 +337,7 @@ def _sort_key(node: str) -> tuple[int, int, str]:
     """Names first (sorted), then external ranges by address."""
     if node[:1].isdigit() or (":" in node and "/" not in node):
         try:
-            return (1, ipset.parse_range(node)[0], "")
+            return (1, _range_keys(node)[0], "")
         except ValueError:
             pass
     return (0, 0, node)
@@ -328,16 +360,21 @@ class _Side:
             tuple[str, int, int, ConnectionSet], tuple[bool, tuple[RuleRef, ...], tuple[str, ...]]
         ] = {}
         self._rules: dict[int, RuleRef] = {}
+        self._addresses: dict[str, str] = {}
         self._policies: dict[int, str] = {}
 
     def endpoint(self, node: str) -> Endpoint | None:
         """A pod standing for the node, an address for a range; None when absent."""
         if node in self.nodes:
             return self._pods.get(node)
-        try:
-            return ipset.key_address(ipset.parse_range(node)[0])
-        except ValueError:
-            return None
+        got = self._addresses.get(node)
+        if got is None:
+            try:
+                got = ipset.key_address(_range_keys(node)[0])
+            except ValueError:
+                return None
+            self._addresses[node] = got
+        return got
 
     def why(self, src: str, dst: str, delta: ConnectionSet) -> tuple[Why, ...]:
         s, d = self.endpoint(src), self.endpoint(dst)
