@@ -117,6 +117,7 @@ def test_external_ranges_are_compared_by_meaning_not_by_how_they_are_cut():
     assert _pairs(report) == {
         ("default/api", "10.2.0.0-10.255.255.255"): ("removed", "All Connections", "No Connections")
     }
+    assert report.changes[0].external == (False, True)
 
 
 def test_workload_level_groups_replicas():

@@ -95,6 +95,7 @@ class Change:
     after: ConnectionSet
     appeared: tuple[str, ...] = ()  # endpoints of this pair that exist only in NEW
     vanished: tuple[str, ...] = ()  # endpoints of this pair that exist only in OLD
+    external: tuple[bool, bool] = (False, False)  # src, dst: an address range?
     # Reasons are worked out on first use: a large diff rendered as a capped table (or only
     # checked with --fail-on) needs few of them.
     sides: tuple[Explainer | None, Explainer | None] = field(
@@ -138,6 +139,7 @@ class Change:
             "new": [w.to_dict() for w in self.new],
             "appeared": list(self.appeared),
             "vanished": list(self.vanished),
+            "external": list(self.external),
         }
 
 
@@ -261,6 +263,10 @@ def diff(
                 after,
                 appeared=_members(src, dst, only_new),
                 vanished=_members(src, dst, only_old),
+                external=(
+                    src not in old_nodes and src not in new_nodes,
+                    dst not in old_nodes and dst not in new_nodes,
+                ),
                 sides=sides,
             )
         )

@@ -37,8 +37,10 @@ def load_pair(inputs: InputOptions, git: str | None) -> tuple[Cluster, Cluster]:
         raise click.UsageError(
             "give OLD and NEW (files or folders), or --git OLD..NEW [-- PATH...]"
         )
-    return tuple(  # type: ignore[return-value]
-        cluster_from_inputs(dataclasses.replace(inputs, paths=(p,))) for p in inputs.paths
+    old, new = inputs.paths
+    return (
+        cluster_from_inputs(dataclasses.replace(inputs, paths=(old,))),
+        cluster_from_inputs(dataclasses.replace(inputs, paths=(new,))),
     )
 
 

@@ -68,7 +68,10 @@ def write_txt(report: DiffReport, out: IO[str], compat: bool = False) -> None:
     """One line per change; with `compat`, netpol-analyzer's diff line format."""
     for c in report.changes:
         if compat:
-            src, dst = (_compat_node(n) for n in (c.src, c.dst))
+            src, dst = (
+                f"{n}[External]" if ext else n
+                for n, ext in zip((c.src, c.dst), c.external, strict=True)
+            )
             line = (
                 f"diff-type: {c.kind}, source: {src}, destination: {dst}, "
                 f"ref1: {c.before.compat_text()}, ref2: {c.after.compat_text()}"
@@ -79,10 +82,6 @@ def write_txt(report: DiffReport, out: IO[str], compat: bool = False) -> None:
         else:
             line = f"{c.kind} {c.src} => {c.dst} : {conns_change(c)}"
         out.write(terminal(line) + "\n")
-
-
-def _compat_node(node: str) -> str:
-    return f"{node}[External]" if node[:1].isdigit() or node.startswith(":") else node
 
 
 def write_csv(report: DiffReport, out: IO[str]) -> None:
