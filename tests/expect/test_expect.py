@@ -186,8 +186,16 @@ def test_selectors_by_pod_workload_and_namespace_labels():
     ]
 
 
-def test_every_offending_pair_is_counted_but_only_the_first_reported():
-    many = [pod(f"other/w{i}", {"app": "web"}) for i in range(MAX_REPORTED + 5)]
+def test_pairs_the_engine_treats_alike_are_reported_once_with_a_count():
+    many = [pod(f"other/w{i}", {"app": "web"}) for i in range(5)]
+    c = cluster(NSS, [*_pods(), *many], [DB_FROM_API])
+    r = one(c, Expectation("web", (Selector(labels={"app": "web"}),), (DB,), None, "allow"))
+    assert r.failures == 6
+    assert [(o.src, o.similar) for o in r.offences] == [("other/web", 5)]
+
+
+def test_every_offending_pair_is_counted_but_only_the_first_groups_reported():
+    many = [pod(f"other/w{i}", {"app": "web", "n": str(i)}) for i in range(MAX_REPORTED + 5)]
     c = cluster(NSS, [*_pods(), *many], [DB_FROM_API])
     r = one(c, Expectation("web", (Selector(labels={"app": "web"}),), (DB,), None, "allow"))
     assert r.failures == MAX_REPORTED + 6 and len(r.offences) == MAX_REPORTED

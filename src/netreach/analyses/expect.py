@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from netreach.cluster import Cluster
 
 Verdict = Literal["allow", "deny"]
-MAX_REPORTED = 10  # offending pairs shown per expectation (all are counted)
+MAX_REPORTED = 10  # groups of offending pairs shown per expectation (all pairs are counted)
 
 
 @dataclass(frozen=True)
@@ -126,13 +126,16 @@ class Expectation:
 
 @dataclass(frozen=True)
 class Offence:
-    """One offending pair: what is allowed (or missing), and the engine's account of it."""
+    """One offending pair: what is allowed (or missing), and the engine's account of it.
+    `similar` counts the other offending pairs the engine cannot tell apart from this one
+    (same pod classes, or same address atom): same connections, same explanation."""
 
     src: str
     dst: str
     conns: ConnectionSet
     problem: str  # "allowed" (should not be) or "denied" (should be allowed)
     explanation: str
+    similar: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -141,13 +144,14 @@ class Offence:
             "problem": self.problem,
             "connections": str(self.conns),
             "explanation": self.explanation,
+            "similar": self.similar,
         }
 
 
 @dataclass
 class Result:
     expectation: Expectation
-    offences: list[Offence] = field(default_factory=list)  # the first MAX_REPORTED
+    offences: list[Offence] = field(default_factory=list)  # one per group, the first few
     failures: int = 0  # offending pairs (pod pairs, or pod x address range), all counted
     note: str = ""  # why it failed without pairs (e.g. a selection matches nothing)
 
@@ -359,19 +363,22 @@ class _Checker:
         problem: str,
         e: Expectation,
     ) -> None:
+        """Count a group of pairs the engine treats alike; report its first pair."""
+        if not pairs:
+            return
         result.failures += len(pairs)
-        for src, dst in pairs:
-            if len(result.offences) >= MAX_REPORTED:
-                return
-            s_id = src.id if isinstance(src, Pod) else src
-            d_id = dst.id if isinstance(dst, Pod) else dst
-            if conns is None:
-                text = f"{d_id} has no container port named {e.port}"
-                result.offences.append(Offence(s_id, d_id, EMPTY, "denied", text))
-                continue
-            result.offences.append(
-                Offence(s_id, d_id, conns, problem, self._explain(src, dst, conns))
-            )
+        if len(result.offences) >= MAX_REPORTED:
+            return
+        src, dst = pairs[0]
+        s_id = src.id if isinstance(src, Pod) else src
+        d_id = dst.id if isinstance(dst, Pod) else dst
+        similar = len(pairs) - 1
+        if conns is None:
+            text = f"{d_id} has no container port named {e.port}"
+            result.offences.append(Offence(s_id, d_id, EMPTY, "denied", text, similar))
+        else:
+            explanation = self._explain(src, dst, conns)
+            result.offences.append(Offence(s_id, d_id, conns, problem, explanation, similar))
 
     def _explain(self, src: Pod | str, dst: Pod | str, conns: ConnectionSet) -> str:
         """The engine's verdict for the first offending port (one address of a range)."""

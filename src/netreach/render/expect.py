@@ -29,9 +29,12 @@ def failure_text(r: Result) -> str:
         lines.append(r.note)
     for o in r.offences:
         what = "has no such port" if o.conns.is_empty else f"{o.conns} {o.problem}"
-        lines.append(f"{o.src} -> {o.dst}: {what}")
+        alike = (
+            f" (and {o.similar} similar pair{'s' if o.similar != 1 else ''})" if o.similar else ""
+        )
+        lines.append(f"{o.src} -> {o.dst}: {what}{alike}")
         lines.extend("    " + line for line in o.explanation.splitlines())
-    more = r.failures - len(r.offences)
+    more = r.failures - sum(1 + o.similar for o in r.offences)
     if more > 0:
         lines.append(f"... and {more} more offending pair{'s' if more != 1 else ''}")
     return "\n".join(lines)
