@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from builders import cluster, ns, pod, policy
-
 from netreach.analyses.expect import MAX_REPORTED, Expectation, Selector, check_expectations
 from netreach.render.expect import failure_text, summary
 
