@@ -10,6 +10,8 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 from netreach.analyses.diff import DiffReport, diff
+from netreach.analyses.expect import check_expectations
+from netreach.analyses.expect_file import load_expectations
 from netreach.cluster import Cluster, load
 from netreach.engine.conns import ConnectionSet
 from netreach.engine.verdict import Verdict
@@ -27,6 +29,8 @@ __all__ = [
     "QueryError",
     "Verdict",
     "__version__",
+    "check_expectations",
     "diff",
     "load",
+    "load_expectations",
 ]

@@ -42,6 +42,12 @@ def run(capsys, monkeypatch):
 
 
 def test_the_bundled_example_passes(run):
+    import netreach
+
+    results = netreach.check_expectations(
+        netreach.load(LESSON), netreach.load_expectations(EXAMPLE)
+    )
+    assert [r.passed for r in results] == [True] * 4
     code, out, _ = run("test", LESSON, "--expect", EXAMPLE)
     assert code == 0
     assert out.splitlines()[-1] == "4 expectations: 4 passed, 0 failed"
