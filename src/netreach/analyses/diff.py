@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 
 ChangeKind = Literal["added", "removed", "changed"]
 CHANGE_KINDS: tuple[ChangeKind, ...] = ("added", "removed", "changed")
+# src, dst, before, after, src is an address range, dst is an address range
+_Row = tuple[str, str, "ConnectionSet", "ConnectionSet", bool, bool]
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,21 +229,24 @@ def diff(
     old_int, old_ext = _split(maps[0], old_nodes)
     new_int, new_ext = _split(maps[1], new_nodes)
 
-    raw: list[tuple[str, str, ConnectionSet, ConnectionSet]] = []
+    raw: list[_Row] = []
     for key, after in new_int.items():
         before = old_int.pop(key, EMPTY)
         if before != after:
-            raw.append((key[0], key[1], before, after))
-    raw.extend((s, d, before, EMPTY) for (s, d), before in old_int.items())
+            raw.append((key[0], key[1], before, after, False, False))
+    raw.extend((s, d, before, EMPTY, False, False) for (s, d), before in old_int.items())
     for key in old_ext.keys() | new_ext.keys():
         node, direction = key
         for lo, hi, before, after in recut(old_ext.get(key, []), new_ext.get(key, [])):
             if not ipv6 and lo >= ipset.V6_OFFSET:
                 continue
             rng = ipset.range_text(lo, hi)
-            pair = (node, rng) if direction == "egress" else (rng, node)
-            raw.append((pair[0], pair[1], before, after))
-    raw.sort(key=lambda r: (_sort_key(r[0]), _sort_key(r[1])))
+            if direction == "egress":
+                raw.append((node, rng, before, after, False, True))
+            else:
+                raw.append((rng, node, before, after, True, False))
+    # names first, sorted; address ranges after them, by address
+    raw.sort(key=lambda r: (_sort_key(r[0], r[4]), _sort_key(r[1], r[5])))
 
     appeared = sorted(new_nodes.keys() - old_nodes.keys())
     vanished = sorted(old_nodes.keys() - new_nodes.keys())
@@ -249,27 +254,20 @@ def diff(
     sides: tuple[Explainer | None, Explainer | None] = (
         (_Side(old, old_nodes, by), _Side(new, new_nodes, by)) if explain else (None, None)
     )
-    changes: list[Change] = []
-    for src, dst, before, after in raw:
-        kind: ChangeKind = (
-            "added" if before.is_empty else "removed" if after.is_empty else "changed"
+    changes = [
+        Change(
+            "added" if before.is_empty else "removed" if after.is_empty else "changed",
+            src,
+            dst,
+            before,
+            after,
+            appeared=_members(src, dst, only_new),
+            vanished=_members(src, dst, only_old),
+            external=(src_ext, dst_ext),
+            sides=sides,
         )
-        changes.append(
-            Change(
-                kind,
-                src,
-                dst,
-                before,
-                after,
-                appeared=_members(src, dst, only_new),
-                vanished=_members(src, dst, only_old),
-                external=(
-                    src not in old_nodes and src not in new_nodes,
-                    dst not in old_nodes and dst not in new_nodes,
-                ),
-                sides=sides,
-            )
-        )
+        for src, dst, before, after, src_ext, dst_ext in raw
+    ]
     return DiffReport(by, changes, appeared, vanished)
 
 
@@ -339,14 +337,8 @@ def recut(
     return out
 
 
-def _sort_key(node: str) -> tuple[int, int, str]:
-    """Names first (sorted), then external ranges by address."""
-    if node[:1].isdigit() or (":" in node and "/" not in node):
-        try:
-            return (1, _range_keys(node)[0], "")
-        except ValueError:
-            pass
-    return (0, 0, node)
+def _sort_key(node: str, external: bool) -> tuple[int, int, str]:
+    return (1, _range_keys(node)[0], "") if external else (0, 0, node)
 
 
 class _Side:
