@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 ChangeKind = Literal["added", "removed", "changed"]
 CHANGE_KINDS: tuple[ChangeKind, ...] = ("added", "removed", "changed")
 # src, dst, before, after, src is an address range, dst is an address range
-_Row = tuple[str, str, "ConnectionSet", "ConnectionSet", bool, bool]
+_Row = tuple[str, str, ConnectionSet, ConnectionSet, bool, bool]
 
 
 @dataclass(frozen=True, slots=True)
