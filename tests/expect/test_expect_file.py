@@ -104,6 +104,7 @@ def test_every_problem_is_reported_with_its_line():
         ("{name: x, from: {cidr: 10.0.0.0/8}, only-to: [{pod: a}]}", "must select pods"),
         ("{name: x, to: {pod: a}, expect: deny, when: now}", "unknown key 'when'"),
         ("{name: x, to: {cidr: 0.0.0.0/0}, port: http, expect: allow}", "needs pod destinations"),
+        ("{name: x, from: {cidr: 1.0.0.0/8}, to: {cidr: 2.0.0.0/8}, expect: deny}", "select pods"),
     ],
 )
 def test_malformed_items_are_refused(item, message):

@@ -104,6 +104,8 @@ class _Reader:
             self.error("`only-from` needs `to` (and no `from`)", *path, "only-from")
         elif only_to is not None and ("from" not in item or "to" in item):
             self.error("`only-to` needs `from` (and no `to`)", *path, "only-to")
+        if src and dst and all(s.is_cidr for s in (*src, *dst)):
+            self.error("`from` or `to` must select pods (both are address ranges)", *path)
         if port is not None and port.name is not None and any(s.is_cidr for s in dst):
             self.error("a named port needs pod destinations, not a `cidr`", *path, "port")
         anchor = dst if only_from is not None else src if only_to is not None else ()
