@@ -22,6 +22,7 @@ from netreach.load.pods import (
     read_template,
 )
 from netreach.load.policy import read_policy
+from netreach.load.service import read_service
 from netreach.load.sources import Source
 from netreach.model import Location, Namespace, NetworkPolicy, Pod, Snapshot, WorkloadRef
 
@@ -37,6 +38,7 @@ API_VERSIONS: dict[str, frozenset[str]] = {
     "DaemonSet": frozenset({"apps/v1"}),
     "Job": frozenset({"batch/v1"}),
     "CronJob": frozenset({"batch/v1"}),
+    "Service": frozenset({"v1"}),
 }
 _POLICY_TOP_FIELDS = frozenset({"apiVersion", "kind", "metadata", "spec", "status"})
 BUILTIN_NAMESPACES = frozenset({"default", "kube-system", "kube-public", "kube-node-lease"})
@@ -164,6 +166,12 @@ class Builder:
             if self._finish_object(c, (kind, policy.namespace, meta.name), loc):
                 self.policies.append(policy)
                 self.referenced.setdefault(policy.namespace, loc)
+            return
+        if kind == "Service":
+            meta, service = read_service(c, obj, loc, self.default_ns)
+            if self._finish_object(c, (kind, service.namespace, meta.name), loc):
+                self.snapshot.services.append(service)
+                self.referenced.setdefault(service.namespace, loc)
             return
         if kind == "Pod":
             raw = read_pod(c, obj)
