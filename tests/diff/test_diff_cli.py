@@ -168,3 +168,10 @@ def test_git_unknown_revision_is_an_error_not_a_traceback(run, repo, monkeypatch
     code, _, err = run("diff", "--git", "nosuch..HEAD")
     assert code == 2
     assert "git could not read revision 'nosuch'" in err and "Traceback" not in err
+
+
+def test_git_paths_matching_no_manifest_are_an_error(run, repo, monkeypatch):
+    monkeypatch.chdir(repo)
+    code, _, err = run("diff", "--git", "main..change", "--", "deplyo/")
+    assert code == 2
+    assert "no YAML or JSON file under deplyo/ at main nor at change" in err

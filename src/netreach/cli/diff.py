@@ -21,6 +21,7 @@ from netreach.cli.common import (
 )
 from netreach.cli.matrix import COMPAT_MODES, compat_cluster
 from netreach.cluster import Cluster
+from netreach.errors import NetreachError
 from netreach.load.git import git_sources, split_range
 from netreach.render.diff import FORMATS, render
 
@@ -29,9 +30,14 @@ def load_pair(inputs: InputOptions, git: str | None) -> tuple[Cluster, Cluster]:
     """OLD and NEW: two paths, or one git range over the given paths (default: everything)."""
     if git is not None:
         old_rev, new_rev = split_range(git)
+        old_sources = git_sources(old_rev, inputs.paths)
+        new_sources = git_sources(new_rev, inputs.paths)
+        if not old_sources and not new_sources:
+            where = " ".join(inputs.paths) or "the repository"
+            raise NetreachError(f"no YAML or JSON file under {where} at {old_rev} nor at {new_rev}")
         return (
-            cluster_from_sources(git_sources(old_rev, inputs.paths), inputs),
-            cluster_from_sources(git_sources(new_rev, inputs.paths), inputs),
+            cluster_from_sources(old_sources, inputs),
+            cluster_from_sources(new_sources, inputs),
         )
     if len(inputs.paths) != 2:
         raise click.UsageError(
