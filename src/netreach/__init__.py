@@ -12,6 +12,7 @@ __version__ = "0.1.0"
 from netreach.analyses.diff import DiffReport, diff
 from netreach.analyses.expect import check_expectations
 from netreach.analyses.expect_file import load_expectations
+from netreach.analyses.generate import GeneratedPolicies, generate
 from netreach.cluster import Cluster, load
 from netreach.engine.conns import ConnectionSet
 from netreach.engine.verdict import Verdict
@@ -22,6 +23,7 @@ __all__ = [
     "Cluster",
     "ConnectionSet",
     "DiffReport",
+    "GeneratedPolicies",
     "InputError",
     "NetreachError",
     "Options",
@@ -31,6 +33,7 @@ __all__ = [
     "__version__",
     "check_expectations",
     "diff",
+    "generate",
     "load",
     "load_expectations",
 ]
