@@ -46,6 +46,9 @@ run: install
 	$(BIN)/netreach check $(EXAMPLE) --from backend/api --to default/db --port 5432/TCP
 	$(BIN)/netreach check $(EXAMPLE) --from default/api --to kube-system/coredns --port 53/UDP
 	$(BIN)/netreach check $(EXAMPLE) --from default/web --to kube-system/coredns --port 53/UDP
+	@echo
+	@echo "--- the lesson's promises, checked as CI would ---"
+	$(BIN)/netreach test $(EXAMPLE) --expect examples/lesson-expectations.yaml
 
 ## make test: install test extras, then ruff, mypy --strict and the whole pytest suite.
 test: install-test lint typecheck
@@ -62,6 +65,7 @@ bench: install-test
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/bench_dataplane.py
 	$(BIN)/python bench/bench_generate.py
+	$(BIN)/python bench/bench_diff.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .mypy_cache .ruff_cache .pytest_cache bench/out
