@@ -9,6 +9,10 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
+from netreach.analyses.diff import DiffReport, diff
+from netreach.analyses.expect import check_expectations
+from netreach.analyses.expect_file import load_expectations
+from netreach.analyses.generate import GeneratedPolicies, generate
 from netreach.cluster import Cluster, load
 from netreach.engine.conns import ConnectionSet
 from netreach.engine.verdict import Verdict
@@ -18,6 +22,8 @@ from netreach.model import Options
 __all__ = [
     "Cluster",
     "ConnectionSet",
+    "DiffReport",
+    "GeneratedPolicies",
     "InputError",
     "NetreachError",
     "Options",
@@ -25,5 +31,9 @@ __all__ = [
     "QueryError",
     "Verdict",
     "__version__",
+    "check_expectations",
+    "diff",
+    "generate",
     "load",
+    "load_expectations",
 ]

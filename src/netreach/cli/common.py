@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gc
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -239,10 +239,15 @@ def echo_to_stdout(text: str) -> None:
 
 def cluster_from_inputs(inputs: InputOptions) -> Cluster:
     """Read, validate and model the snapshot the options name; report warnings on stderr."""
+    return cluster_from_sources(read_input_sources(inputs), inputs)
+
+
+def cluster_from_sources(sources: Sequence[Source], inputs: InputOptions) -> Cluster:
+    """As `cluster_from_inputs`, for sources read elsewhere (e.g. from a git revision)."""
     from netreach.load import load_sources
 
     snapshot = load_sources(
-        read_input_sources(inputs),
+        sources,
         namespace=inputs.namespace,
         skip_invalid=inputs.skip_invalid,
         strict=inputs.strict,

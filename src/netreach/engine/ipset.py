@@ -38,6 +38,12 @@ def range_text(lo: int, hi: int) -> str:
     return f"{key_address(lo)}-{key_address(hi)}"
 
 
+def parse_range(text: str) -> tuple[int, int]:
+    """The inverse of `range_text` (`A-B`, or one address); raises ValueError."""
+    lo, _, hi = text.partition("-")  # addresses never contain "-"
+    return ip_key(lo), ip_key(hi or lo)
+
+
 def cidr_range(cidr: str) -> tuple[int, int]:
     net = ipaddress.ip_network(cidr, strict=False)
     base = 0 if net.version == 4 else V6_OFFSET
@@ -112,6 +118,7 @@ __all__ = [
     "contains",
     "ip_key",
     "key_address",
+    "parse_range",
     "range_text",
     "subtract",
     "union",

@@ -77,6 +77,8 @@ class Source:
     def line_of(self, doc: int, path: tuple[PathPart, ...]) -> int | None:
         if doc == _LINE_DOC:
             return path[0] if path and isinstance(path[0], int) else None
+        if self.is_json and self._one_line():
+            return 1  # compact JSON (e.g. kubectl -o json | jq -c): every node is on line 1
         # Big inputs: compose only the slice of text that holds the wanted object.
         sliced = self._line_in_slice(doc, path)
         if sliced is not None:
@@ -92,6 +94,10 @@ class Source:
                 break  # nearest existing ancestor
             line, node = step
         return line + 1
+
+    def _one_line(self) -> bool:
+        text = self._decoded()
+        return text is not None and "\n" not in text.rstrip("\r\n")
 
     def _decoded(self) -> str | None:
         if self._text is None:
