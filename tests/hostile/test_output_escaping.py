@@ -148,7 +148,7 @@ def test_matrix_cli_escapes_owner_reference_names(capsys: Cap, tmp_path: Path, f
         assert "<i>" not in r.out
     if fmt == "csv":
         rows = list(csv.reader(io.StringIO(r.out)))
-        assert all(cell[:1] not in "=+-@" for row in rows for cell in row)
+        assert not [c for row in rows for c in row if c.startswith(("=", "+", "-", "@"))]
 
 
 OWNED_AND_OPEN = (
@@ -184,4 +184,22 @@ def test_every_command_escapes_owner_reference_names(
     assert not CONTROL.search(text)
     assert not [line for line in text.splitlines() if line.startswith("fake")]
     if "md" in args:
+        assert "<i>" not in r.out
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "md", "csv", "txt"])
+def test_diff_escapes_owner_reference_names(capsys: Cap, tmp_path: Path, fmt: str) -> None:
+    (tmp_path / "old").mkdir()
+    (tmp_path / "new").mkdir()
+    write(tmp_path / "old", "a.yaml", OWNED_AND_OPEN.split("---\n")[0])
+    write(tmp_path / "new", "a.yaml", OWNED_AND_OPEN)
+    r = run(capsys, "diff", str(tmp_path / "old"), str(tmp_path / "new"), "-o", fmt)
+    assert r.code == 0, r.err
+    assert "HYPERLINK" in r.out
+    assert not CONTROL.search(r.out + r.err)
+    assert not [line for line in r.out.splitlines() if line.startswith("fake")]
+    if fmt == "csv":
+        rows = list(csv.reader(io.StringIO(r.out)))
+        assert not [c for row in rows for c in row if c.startswith(("=", "+", "-", "@"))]
+    if fmt == "md":
         assert "<i>" not in r.out

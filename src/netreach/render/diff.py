@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.text import Text
 
 from netreach.analyses.diff import CHANGE_KINDS, Change, DiffReport, Why
-from netreach.render.escape import csv_cell, markdown, terminal
+from netreach.render.escape import csv_cell, markdown, one_line
 
 FORMATS = ("text", "json", "md", "csv", "txt")
 
@@ -43,21 +43,21 @@ def side_lines(c: Change, side: str) -> list[str]:
 
 
 def print_text(report: DiffReport, console: Console) -> None:
-    console.print(Text(terminal(report.summary()), style="bold"))
+    console.print(Text(one_line(report.summary()), style="bold"))
     for label, nodes in (("appeared", report.appeared), ("vanished", report.vanished)):
         for node in nodes:
-            console.print(Text(f"  {label}: {terminal(node)}"))
+            console.print(Text(f"  {label}: {one_line(node)}"))
     for c in report.changes:
         mark, style = _MARK[c.kind]
         line = Text(f"{mark} {c.kind:<7} ", style=f"bold {style}")
-        line.append(f"{terminal(c.src)} => {terminal(c.dst)} : {conns_change(c)}", style=style)
+        line.append(f"{one_line(c.src)} => {one_line(c.dst)} : {conns_change(c)}", style=style)
         console.print(line)
         note = _endpoints_note(c)
         if note:
-            console.print(Text(f"    ({terminal(note)})", style="dim"))
+            console.print(Text(f"    ({one_line(note)})", style="dim"))
         for side in ("old", "new"):
             for why in side_lines(c, side):
-                console.print(Text(f"    {side}: {terminal(why)}", style="dim"))
+                console.print(Text(f"    {side}: {one_line(why)}", style="dim"))
 
 
 def write_json(report: DiffReport, out: IO[str]) -> None:
@@ -81,7 +81,7 @@ def write_txt(report: DiffReport, out: IO[str], compat: bool = False) -> None:
                 line += f", workloads-diff-info: {note}"
         else:
             line = f"{c.kind} {c.src} => {c.dst} : {conns_change(c)}"
-        out.write(terminal(line) + "\n")
+        out.write(one_line(line) + "\n")
 
 
 def write_csv(report: DiffReport, out: IO[str]) -> None:
@@ -90,7 +90,7 @@ def write_csv(report: DiffReport, out: IO[str]) -> None:
     for c in report.changes:
         w.writerow(
             [
-                csv_cell(x)
+                csv_cell(one_line(x))
                 for x in (
                     c.kind,
                     c.src,
