@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 EXAMPLE := examples/lesson
 
-.PHONY: run test lint typecheck bench install install-test clean vendor report-screenshot
+.PHONY: run test lint typecheck bench install install-test clean vendor report-screenshot fuzz
 
 # cytoscape.js for the HTML report's graph: fetched from npm at build time, never committed.
 CYTOSCAPE := 3.35.0
@@ -55,7 +55,7 @@ test: install-test lint typecheck
 	$(BIN)/python -m pytest
 
 lint: install-test
-	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff check src tests bench fuzz
 
 typecheck: install-test
 	$(BIN)/mypy
@@ -66,6 +66,11 @@ bench: install-test
 	$(BIN)/python bench/bench_dataplane.py
 	$(BIN)/python bench/bench_generate.py
 	$(BIN)/python bench/bench_diff.py
+
+## make fuzz: 100,000 atheris inputs through the loader, validator and engine.
+fuzz: install-test
+	$(BIN)/pip install -q atheris
+	$(BIN)/python fuzz/fuzz_load.py -runs=100000 -max_len=8192
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .mypy_cache .ruff_cache .pytest_cache bench/out

@@ -160,6 +160,7 @@ spec:
 
 
 def test_hostile_manifests_run_nothing(chromium, tmp_path):
+    need_graph_library()
     manifest = tmp_path / "hostile.yaml"
     manifest.write_text(HOSTILE_YAML)
     for name, cluster in [("yaml", netreach.load(str(manifest))), ("labels", hostile_cluster())]:

@@ -17,9 +17,10 @@ MIB = 1 << 20
 class Limits:
     """Input limits; each has a CLI flag of the same name (e.g. --max-input-bytes)."""
 
-    # Sum of the sizes of all input files (and stdin). Loaded objects take about 20 times the
-    # size of their YAML in memory: 64 MiB stays well under 2 GiB.
-    max_input_bytes: int = 64 * MIB
+    # Sum of the sizes of all input files (and stdin). Loaded objects take about 10 (JSON) to
+    # 20 (YAML) times their text in memory: 256 MiB fits `kubectl get -o json` of a
+    # 150,000-pod cluster with slim pods (about 100 MB, 1.1 GiB loaded) and refuses a 1 GB file.
+    max_input_bytes: int = 256 * MIB
     # Nodes a document gains by expanding its YAML aliases (0 aliases: gains nothing).
     max_alias_nodes: int = 100_000
     # Nesting of mappings and lists in a document; Kubernetes objects need about 15. The parsers
