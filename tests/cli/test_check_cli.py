@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from conftest import LESSON
+from paths import LESSON
 
 
 def test_lesson_api_reaches_db_with_the_rule_that_allows_it(run):

@@ -179,8 +179,10 @@ class Connectivity:
         ]
         streams.sort(key=lambda item: item[0])
         for src_id, make in streams:
-            conns = make() + ext_by_src.get(src_id, [])
-            conns.sort(key=lambda c: c.dst)
+            conns = make()
+            ext = ext_by_src.get(src_id)
+            if ext:  # internal rows come sorted already; external ones must be merged in
+                conns = sorted(conns + ext, key=lambda c: c.dst)
             yield from conns
 
     def get(self, src: str, dst: str) -> ConnectionSet:
@@ -234,6 +236,10 @@ class Connectivity:
                         acc = acc | sets[v]
                     pairs.append((j, matrix.table.id(acc)) if not acc.is_empty else (j, 0))
                 pairs = [(j, v) for j, v in pairs if v or (self_allowed and j == i)]
+            src_id = nodes[i].id
+            if port is None and not self_allowed and (self.include_self or i not in dst_idx):
+                # the common case, kept tight: millions of pairs at cluster scale
+                return [Connection(src_id, nodes[j].id, sets[v]) for j, v in pairs]
             for j, v in pairs:
                 conns = sets[v]
                 if j == i:
@@ -245,7 +251,7 @@ class Connectivity:
                     conns = conns & port
                 if conns.is_empty:
                     continue
-                out.append(Connection(nodes[i].id, nodes[j].id, conns))
+                out.append(Connection(src_id, nodes[j].id, conns))
             return out
 
         return [(nodes[i].id, lambda i=i: row_for(i)) for i in self._src_idx]  # type: ignore[misc]

@@ -75,7 +75,13 @@ def compat_cluster(cluster: Cluster) -> Cluster:
 )
 @click.option("--to", "dst", metavar="SEL", help="Only destinations matching, as --from.")
 @click.option("--port", metavar="P[/PROTO]", help="Only this port or range, e.g. 5432/TCP, 53/UDP.")
-@click.option("-o", "--output", type=click.Choice(FORMATS), default="table", show_default=True)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Choice(FORMATS),
+    default=None,
+    help="Output format (default: table; txt with --compat).",
+)
 @click.option(
     "--compat",
     type=click.Choice(COMPAT_MODES),
@@ -89,7 +95,7 @@ def matrix(
     src: str | None,
     dst: str | None,
     port: str | None,
-    output: str,
+    output: str | None,
     compat: str | None,
     no_self: bool,
     **kwargs: Any,
@@ -107,6 +113,7 @@ def matrix(
     if compat:
         cluster = compat_cluster(cluster)
         by, external, no_self = "workload", True, True
+    output = output or ("txt" if compat else "table")
     cmap = cluster.connectivity(
         by,  # type: ignore[arg-type]
         external,

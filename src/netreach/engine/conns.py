@@ -32,7 +32,7 @@ class ConnectionSet:
     ConnectionSet('TCP 80; UDP 53')
     """
 
-    __slots__ = ("_hash", "_ranges")
+    __slots__ = ("_hash", "_ranges", "_text")
 
     def __init__(self, ranges: Mapping[Protocol, Iterable[tuple[int, int]]] | None = None) -> None:
         given = ranges or {}
@@ -42,12 +42,14 @@ class ConnectionSet:
             _normalize(given.get("SCTP", ())),
         )
         self._hash = hash(self._ranges)
+        self._text: str | None = None
 
     @classmethod
     def _of(cls, ranges: tuple[Ranges, Ranges, Ranges]) -> ConnectionSet:
         obj = cls.__new__(cls)
         obj._ranges = ranges
         obj._hash = hash(ranges)
+        obj._text = None
         return obj
 
     # --- constructors ---------------------------------------------------------------------
@@ -131,6 +133,11 @@ class ConnectionSet:
     # --- text and data forms ----------------------------------------------------------------
     def __str__(self) -> str:
         """Canonical text: `All Connections`, `No Connections`, or `TCP 80,8000-8080; UDP 53`."""
+        if self._text is None:
+            self._text = self._render()
+        return self._text
+
+    def _render(self) -> str:
         if self.is_all:
             return "All Connections"
         if self.is_empty:

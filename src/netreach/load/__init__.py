@@ -6,6 +6,7 @@ in one run (`InputError`), or the invalid objects are dropped with `skip_invalid
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterable
 
 from netreach.load.build import Builder
@@ -27,9 +28,17 @@ def load_sources(
     `namespace` is the namespace of objects that name none (default "default"); `strict`
     makes unknown fields errors instead of warnings."""
     builder = Builder(namespace or "default", skip_invalid=skip_invalid, strict=strict)
-    for source in sources:
-        builder.read(source)
-    return builder.finish()
+    # Loading builds a large, acyclic tree of objects: the cyclic collector would scan it
+    # again and again for nothing (a third of the load time at 150,000 pods).
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        for source in sources:
+            builder.read(source)
+        return builder.finish()
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def load_snapshot(

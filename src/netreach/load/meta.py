@@ -66,6 +66,10 @@ def _owner(c: Checker, value: Any) -> OwnerRef | None:
     return controller or (refs[0] if refs else None)
 
 
+# (key, value) pairs already found valid: replicas repeat the same labels thousands of times
+_VALID_LABELS: set[tuple[str, str]] = set()
+
+
 def read_labels(c: Checker, value: Any, path: FieldPath) -> dict[str, str]:
     """A label map; keys and values must be valid (values must be strings, as Kubernetes
     decodes labels into map[string]string: an unquoted `123` is rejected)."""
@@ -74,6 +78,9 @@ def read_labels(c: Checker, value: Any, path: FieldPath) -> dict[str, str]:
     if raw is None:
         return labels
     for key, val in raw.items():
+        if (key, val) in _VALID_LABELS:
+            labels[key] = val
+            continue
         at = (*path, key)
         k = str(key)
         ok = True
@@ -91,6 +98,8 @@ def read_labels(c: Checker, value: Any, path: FieldPath) -> dict[str, str]:
             ok = False
         if ok:
             labels[k] = val
+            if len(_VALID_LABELS) < 1_000_000:
+                _VALID_LABELS.add((k, val))
     return labels
 
 

@@ -20,10 +20,16 @@ def conns_text(c: Connection, compat: bool = False) -> str:
     return c.conns.compat_text() if compat else str(c.conns)
 
 
+def _compat_id(node_id: str) -> str:
+    """netpol-analyzer marks address ranges `[External]`; pod and workload ids hold a '/'."""
+    return node_id if "/" in node_id else f"{node_id}[External]"
+
+
 def write_txt(conns: Iterable[Connection], out: IO[str], compat: bool = False) -> int:
     n = 0
     for c in conns:
-        out.write(f"{terminal(c.src)} => {terminal(c.dst)} : {conns_text(c, compat)}\n")
+        src, dst = (_compat_id(c.src), _compat_id(c.dst)) if compat else (c.src, c.dst)
+        out.write(f"{terminal(src)} => {terminal(dst)} : {conns_text(c, compat)}\n")
         n += 1
     return n
 
