@@ -130,6 +130,8 @@ def compile_admin(compiled: Compiled) -> None:
     """Fill `compiled.admin_rules` / `compiled.baseline_rules` per direction and class."""
     from netreach.engine.compile import DIRECTIONS, port_matcher
 
+    if not compiled.admin_policies:
+        return  # NetworkPolicy only: tier_rules() answers from has_tiers without lists
     n = len(compiled.classes)
     compiled.admin_rules = {d: [[] for _ in range(n)] for d in DIRECTIONS}
     compiled.baseline_rules = {d: [[] for _ in range(n)] for d in DIRECTIONS}
