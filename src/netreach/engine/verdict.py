@@ -196,10 +196,10 @@ class Verdict:
             if side.chain:
                 lines.append(f"    chain: {' -> '.join(side.chain)}")
                 lines.extend(
-                    f"    {m.describe()} at {m.location}" for m in side.tier_matches if m.location
+                    f"    {m.describe()} ({m.location})" for m in side.tier_matches if m.location
                 )
-            if side.decided_by in ("Admin", "Baseline"):
-                continue
+                if side.decided_by != "NetworkPolicy":
+                    continue
             if side.pod is not None and side.isolated and side.isolating:
                 iso = ", ".join(_with_location(p) for p in side.isolating)
                 lines.append(f"    isolated by {iso}")
@@ -311,7 +311,7 @@ def _decide_tiers(
             decided_by="Baseline",
             tier_matches=tuple(spoke),
         )
-    chain.append("[default] allowed: no tier decided")
+    chain.append("[default] allowed: no tier decided it")
     return replace(np_verdict, chain=tuple(chain), decided_by="default", tier_matches=tuple(spoke))
 
 
