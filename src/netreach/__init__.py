@@ -1,8 +1,8 @@
 """netreach: what Kubernetes NetworkPolicies allow, exactly, and why.
 
-    >>> import netreach
-    >>> cluster = netreach.load("examples/lesson")
-    >>> cluster.check("default/api", "default/db", 5432).allowed
+>>> import netreach
+>>> cluster = netreach.load("examples/lesson")
+>>> cluster.check("default/api", "default/db", 5432).allowed
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ import ipaddress
 import re
 from collections.abc import Sequence
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import netreach.load as _loader_package  # noqa: F401  (bind the package before `load` shadows it)
 from netreach.analyses.connectivity import Connectivity, Level, NodeFilter, PortFilter
@@ -28,6 +29,9 @@ from netreach.model import (
     Snapshot,
     WorkloadRef,
 )
+
+if TYPE_CHECKING:
+    from netreach.analyses.audit import AuditConfig, AuditReport
 
 _WORKLOAD_RE = re.compile(r"^(?P<ns>[^/\[\]]+)/(?P<name>[^/\[\]]+)\[(?P<kind>[A-Za-z]+)\]$")
 
@@ -224,6 +228,12 @@ class Cluster:
             self.compiled.policies[i]
             for i in self.compiled.isolating[direction][ci]  # type: ignore[index]
         )
+
+    def audit(self, config: AuditConfig | None = None) -> AuditReport:
+        """Where the cluster departs from the secure pattern: findings and posture."""
+        from netreach.analyses.audit import audit
+
+        return audit(self, config)
 
 
 def _canonical_ip(text: str) -> str:

@@ -7,6 +7,7 @@ import sys
 import click
 
 from netreach.cli import analyze as _analyze  # noqa: F401
+from netreach.cli import audit as _audit  # noqa: F401
 from netreach.cli import check as _check  # noqa: F401
 from netreach.cli import compile as _compile  # noqa: F401
 from netreach.cli import completion as _completion  # noqa: F401

@@ -14,7 +14,7 @@ import orjson
 import yaml
 
 from netreach.errors import Problem
-from netreach.load.sources import DecodeFailure, Source, decode_text
+from netreach.load.sources import DecodeFailure, DocMarks, Source, decode_text
 from netreach.model import Location
 
 _MERGE_TAG = "tag:yaml.org,2002:merge"
@@ -28,6 +28,18 @@ class _Loader(yaml.CSafeLoader):
     def __init__(self, stream: str) -> None:
         super().__init__(stream)
         self.duplicates: list[tuple[str, int]] = []
+        self.marks: list[DocMarks] = []
+
+    def construct_document(self, node: yaml.Node) -> Any:
+        """Note where each document (and each item of a `List`) starts, for lazy line lookup
+        of huge `kubectl get -o yaml` files: composing them whole again is slow."""
+        items: list[int] = []
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                if key.value == "items" and isinstance(value, yaml.SequenceNode):
+                    items = [item.start_mark.line for item in value.value]
+        self.marks.append(DocMarks(node.start_mark.line, node.end_mark.line, items))
+        return super().construct_document(node)
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Hashable, Any]:
         seen: set[str] = set()
@@ -89,6 +101,7 @@ def _parse_json(source: Source, text: str, out: Parsed) -> None:
 
 def _parse_yaml(source: Source, text: str, out: Parsed) -> None:
     loader = _Loader(text)
+    source.marks = loader.marks
     index = 0
     try:
         while loader.check_data():  # type: ignore[no-untyped-call]  # untyped in the stubs

@@ -6,9 +6,11 @@ once (libyaml, no construction) and the node at the wanted path is looked up.
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import yaml
 
@@ -21,6 +23,15 @@ EXTENSIONS = (".yaml", ".yml", ".json")
 _LINE_DOC = -1
 
 
+@dataclass(frozen=True)
+class DocMarks:
+    """0-based lines where a YAML document starts and ends, and where its `items[]` start."""
+
+    start: int
+    end: int
+    items: list[int]
+
+
 class Source:
     """One input file (or stdin, or text held in memory). `line_of` maps a document index and a
     path inside the document to a 1-based line number, or None when it cannot be told."""
@@ -30,6 +41,9 @@ class Source:
         self._data = data
         self._nodes: list[yaml.Node] | None = None
         self._composed = False
+        self.marks: list[DocMarks] = []  # set by the YAML decoder
+        self._json_items: list[tuple[int, int]] | None = None  # (offset, end) of List items
+        self._text: str | None = None
 
     @classmethod
     def from_path(cls, path: str) -> Source:
@@ -56,6 +70,10 @@ class Source:
     def line_of(self, doc: int, path: tuple[PathPart, ...]) -> int | None:
         if doc == _LINE_DOC:
             return path[0] if path and isinstance(path[0], int) else None
+        # Big inputs: compose only the slice of text that holds the wanted object.
+        sliced = self._line_in_slice(doc, path)
+        if sliced is not None:
+            return sliced
         nodes = self._compose()
         if nodes is None or not 0 <= doc < len(nodes):
             return None
@@ -68,6 +86,62 @@ class Source:
             line, node = step
         return line + 1
 
+    def _decoded(self) -> str | None:
+        if self._text is None:
+            try:
+                text = decode_text(self.read_bytes())
+            except OSError:
+                return None
+            self._text = text if isinstance(text, str) else ""
+        return self._text or None
+
+    def _line_in_slice(self, doc: int, path: tuple[PathPart, ...]) -> int | None:
+        """The line of `path` found by composing only one document or one `items[i]` entry."""
+        text = self._decoded()
+        if text is None or len(text) < _SLICE_ABOVE:
+            return None
+        item = path[1] if len(path) >= 2 and path[0] == "items" else None
+        if self.marks and 0 <= doc < len(self.marks):
+            marks = self.marks[doc]
+            lines = text.splitlines(keepends=True)
+            if isinstance(item, int) and 0 <= item < len(marks.items):
+                start = marks.items[item]
+                end = marks.items[item + 1] if item + 1 < len(marks.items) else marks.end + 1
+                return _walk_slice("".join(lines[start:end]), start, path[2:], in_list=True)
+            return _walk_slice("".join(lines[marks.start : marks.end + 1]), marks.start, path)
+        if doc == 0 and isinstance(item, int) and text.lstrip().startswith("{"):
+            spans = self._json_spans(text)
+            if spans is not None and 0 <= item < len(spans):
+                lo, hi = spans[item]
+                start = text.count("\n", 0, lo)
+                # keep the columns: pad the item's first line as it stands in the file
+                head = text.rfind("\n", 0, lo) + 1
+                return _walk_slice(" " * (lo - head) + text[lo:hi], start, path[2:])
+        return None
+
+    def _json_spans(self, text: str) -> list[tuple[int, int]] | None:
+        """Offsets of each `items[]` element of a JSON List, found with the C decoder."""
+        if self._json_items is None:
+            self._json_items = []
+            key = text.find('"items"')
+            bracket = text.find("[", key) if key >= 0 else -1
+            if bracket < 0:
+                return None
+            decoder = json.JSONDecoder()
+            pos = bracket + 1
+            try:
+                while True:
+                    while text[pos] in " \t\r\n,":
+                        pos += 1
+                    if text[pos] == "]":
+                        break
+                    _, end = decoder.raw_decode(text, pos)
+                    self._json_items.append((pos, end))
+                    pos = end
+            except (ValueError, IndexError):
+                self._json_items = []
+        return self._json_items or None
+
     def _compose(self) -> list[yaml.Node] | None:
         if not self._composed:
             self._composed = True
@@ -78,6 +152,33 @@ class Source:
             except (OSError, yaml.YAMLError):
                 self._nodes = None
         return self._nodes
+
+
+# Sources smaller than this are composed whole: simpler, and fast enough.
+_SLICE_ABOVE = 256 * 1024
+
+
+def _walk_slice(
+    text: str, first_line: int, path: tuple[PathPart, ...], in_list: bool = False
+) -> int | None:
+    """Compose `text` (one document, or one `- item` of a list) and find `path` in it."""
+    try:
+        node = next(iter(yaml.compose_all(text, Loader=yaml.CSafeLoader)), None)
+    except yaml.YAMLError:
+        return None
+    if node is None:
+        return None
+    if in_list:
+        if not isinstance(node, yaml.SequenceNode) or not node.value:
+            return None
+        node = node.value[0]
+    line = node.start_mark.line
+    for part in path:
+        step = _child(node, part)
+        if step is None:
+            break
+        line, node = step
+    return first_line + line + 1
 
 
 def _child(node: yaml.Node, part: PathPart) -> tuple[int, yaml.Node] | None:

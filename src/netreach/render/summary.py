@@ -13,6 +13,7 @@ from netreach.analyses.posture import (
     posture,
 )
 from netreach.cluster import Cluster
+from netreach.render.audit_text import print_audit_summary
 from netreach.render.text import safe
 
 
@@ -103,6 +104,9 @@ def print_analysis(cluster: Cluster, console: Console, map_limit: int = 200) -> 
             console.print(f"{safe(c.src)} => {safe(c.dst)} : [green]{safe(str(c.conns))}[/green]")
     if total > map_limit:
         console.print(f"... {total - map_limit} more; see `netreach matrix`", style="dim")
+    console.print()
+    console.rule("[bold]Audit against the secure pattern[/bold]", align="left")
+    print_audit_summary(cluster.audit(), console)
     pods = len(cluster.pods)
     iso = sum(
         1 for p in cluster.pods if cluster.isolated(p, "ingress") and cluster.isolated(p, "egress")

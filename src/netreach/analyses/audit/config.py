@@ -1,0 +1,120 @@
+"""Audit settings: which checks run, their severities, what counts as cluster DNS and as a
+sensitive port. Read from `.netreach.yaml` (key `audit:`) or built in Python."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from netreach.analyses.audit.findings import SEVERITIES, Severity
+from netreach.errors import InputError, Problem
+from netreach.model import LabelSelector
+
+DEFAULT_DNS_NAMESPACE = "kube-system"
+DEFAULT_DNS_SELECTOR = LabelSelector((("k8s-app", "kube-dns"),))
+# Ports whose exposure to every namespace is worth a look: remote shells, databases, caches,
+# search engines, etcd, the kubelet, message brokers.
+DEFAULT_SENSITIVE_PORTS: tuple[int, ...] = (
+    22, 2379, 2380, 3306, 5432, 5984, 6379, 9042, 9200, 9300,
+    10250, 11211, 15672, 27017,
+)  # fmt: skip
+
+
+DEFAULT_REDUNDANCY_BUDGET = 1_000_000
+
+
+@dataclass(frozen=True)
+class AuditConfig:
+    disable: frozenset[str] = frozenset()
+    severity: Mapping[str, Severity] = field(default_factory=dict)  # per-check override
+    namespaces: tuple[str, ...] | None = None  # report on these only (None: every namespace)
+    dns_namespace: str = DEFAULT_DNS_NAMESPACE
+    dns_selector: LabelSelector = DEFAULT_DNS_SELECTOR
+    sensitive_ports: tuple[int, ...] = DEFAULT_SENSITIVE_PORTS
+    # The redundancy checks recompile once per policy and rule: skip them (with a note) when
+    # policies x pods exceeds this (None: no limit). 1e6 is about a minute.
+    redundancy_budget: int | None = DEFAULT_REDUNDANCY_BUDGET
+
+    def in_scope(self, namespace: str | None) -> bool:
+        return self.namespaces is None or namespace is None or namespace in self.namespaces
+
+
+_KEYS = {"disable", "severity", "dns", "sensitive-ports", "redundancy-budget"}
+
+
+def config_from_mapping(data: Mapping[str, Any], origin: str = "config") -> AuditConfig:
+    """The `audit:` mapping of `.netreach.yaml`; every problem reported at once."""
+    problems: list[str] = []
+    unknown = sorted(set(data) - _KEYS)
+    if unknown:
+        problems.append(
+            f"unknown key(s) {', '.join(unknown)} (expected {', '.join(sorted(_KEYS))})"
+        )
+    disable = data.get("disable", [])
+    if not isinstance(disable, list) or not all(isinstance(x, str) for x in disable):
+        problems.append("disable: expected a list of check ids")
+        disable = []
+    severity: dict[str, Severity] = {}
+    raw_sev = data.get("severity", {})
+    if not isinstance(raw_sev, Mapping):
+        problems.append("severity: expected a mapping of check id to error|warning|info")
+        raw_sev = {}
+    for k, v in raw_sev.items():
+        if v not in SEVERITIES:
+            problems.append(f"severity.{k}: {v!r} is not one of error, warning, info")
+        else:
+            severity[str(k)] = v
+    dns = data.get("dns", {})
+    dns_ns = DEFAULT_DNS_NAMESPACE
+    dns_sel = DEFAULT_DNS_SELECTOR
+    if not isinstance(dns, Mapping):
+        problems.append("dns: expected a mapping with namespace and labels")
+    else:
+        dns_ns = str(dns.get("namespace", dns_ns))
+        labels = dns.get("labels")
+        if labels is not None:
+            if not isinstance(labels, Mapping) or not labels:
+                problems.append("dns.labels: expected a non-empty mapping of label to value")
+            else:
+                dns_sel = LabelSelector(tuple(sorted((str(k), str(v)) for k, v in labels.items())))
+    ports = data.get("sensitive-ports", list(DEFAULT_SENSITIVE_PORTS))
+    if not isinstance(ports, list) or not all(
+        isinstance(p, int) and not isinstance(p, bool) and 1 <= p <= 65535 for p in ports
+    ):
+        problems.append("sensitive-ports: expected a list of port numbers 1-65535")
+        ports = list(DEFAULT_SENSITIVE_PORTS)
+    budget = data.get("redundancy-budget", DEFAULT_REDUNDANCY_BUDGET)
+    if budget is not None and (not isinstance(budget, int) or isinstance(budget, bool)):
+        problems.append("redundancy-budget: expected a number (policies x pods) or null")
+        budget = DEFAULT_REDUNDANCY_BUDGET
+    if problems:
+        raise InputError(Problem(p, object_ref=origin) for p in problems)
+    return AuditConfig(
+        disable=frozenset(disable),
+        severity=severity,
+        dns_namespace=dns_ns,
+        dns_selector=dns_sel,
+        sensitive_ports=tuple(ports),
+        redundancy_budget=budget,
+    )
+
+
+def load_config(path: str | Path) -> AuditConfig:
+    """Read the `audit:` section of a `.netreach.yaml` file."""
+    p = Path(path)
+    try:
+        data = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
+    except OSError as exc:
+        raise InputError([Problem(f"cannot read: {exc.strerror}", object_ref=str(p))]) from exc
+    except yaml.YAMLError as exc:
+        raise InputError([Problem(f"not valid YAML: {exc}", object_ref=str(p))]) from exc
+    if not isinstance(data, Mapping):
+        raise InputError([Problem("expected a mapping at the top level", object_ref=str(p))])
+    section = data.get("audit", {})
+    if not isinstance(section, Mapping):
+        raise InputError([Problem("audit: expected a mapping", object_ref=str(p))])
+    return config_from_mapping(section, str(p))

@@ -1,0 +1,119 @@
+"""What every check reads: the cluster, the settings, and engine questions checks share
+(representative pods, the connections a changed set of policies would allow)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import replace
+from functools import cached_property
+from typing import Any
+
+from netreach.analyses.audit import whatif
+from netreach.analyses.audit.config import AuditConfig
+from netreach.analyses.audit.findings import Finding, ObjectRef, Severity
+from netreach.analyses.audit.registry import CHECKS
+from netreach.analyses.audit.whatif import ConnMap, Side
+from netreach.cluster import Cluster
+from netreach.engine.compile import Compiled, CompiledRule
+from netreach.engine.conns import EMPTY
+from netreach.model import Direction, NetworkPolicy, Pod, Rule
+
+
+class AuditContext:
+    def __init__(self, cluster: Cluster, config: AuditConfig) -> None:
+        self.cluster = cluster
+        self.config = config
+        self.notes: list[str] = []  # what the report should say beside its findings
+
+    # --- scope and naming ---------------------------------------------------------------------
+    def in_scope(self, namespace: str | None) -> bool:
+        return self.config.in_scope(namespace)
+
+    def finding(
+        self,
+        check: str,
+        message: str,
+        objects: Sequence[ObjectRef],
+        fix: str,
+        *,
+        severity: Severity | None = None,
+        **details: Any,
+    ) -> Finding:
+        return Finding(
+            check, severity or CHECKS[check].severity, message, list(objects), fix, details
+        )
+
+    @cached_property
+    def workload_pods(self) -> list[Pod]:
+        """One pod per workload (replicas are alike to every policy), sorted by workload id."""
+        return [
+            pods[0] for w, pods in sorted(self.cluster.workloads.items(), key=lambda x: x[0].id)
+        ]
+
+    def policies(self) -> Iterator[tuple[int, NetworkPolicy]]:
+        """Policies in scope, with their index in the compiled form."""
+        for pi, pol in enumerate(self.cluster.compiled.policies):
+            if self.in_scope(pol.namespace):
+                yield pi, pol
+
+    def rules(self, pi: int) -> Iterator[CompiledRule]:
+        """The rules of policy `pi` in the directions it isolates (the others do nothing)."""
+        pol = self.cluster.compiled.policies[pi]
+        for direction in pol.policy_types:
+            yield from self.cluster.compiled.policy_rules[pi][direction]
+
+    def pods_of_classes(self, bits: int) -> list[Pod]:
+        compiled = self.cluster.compiled
+        out: list[Pod] = []
+        for c in compiled.classes:
+            if bits >> c.index & 1:
+                out.extend(c.pods)
+        return out
+
+    # --- what-if: ask the engine about a changed set of policies ------------------------------
+    @cached_property
+    def _now(self) -> Side:
+        return Side(self.cluster.compiled, self.cluster.matrix)
+
+    def compare(
+        self, changed: Sequence[NetworkPolicy], namespace: str, *directions: Direction
+    ) -> tuple[ConnMap, ConnMap]:
+        """(lost, gained): per pair, the connections the current policies allow that
+        `changed` would not, and those `changed` would allow that the current ones do not.
+
+        Only pairs a policy of `namespace` can affect in `directions` are compared: from its
+        pods (egress) and to its pods (ingress)."""
+        snapshot = replace(self.cluster.snapshot, policies=list(changed))
+        then = Side(Compiled(snapshot, self.cluster.options))
+        lost: ConnMap = {}
+        gained: ConnMap = {}
+        for d in directions:
+            lo, ga = whatif.compare(self._now, then, namespace, d)
+            lost |= lo
+            gained |= ga
+        return lost, gained
+
+
+def diff(a: ConnMap, b: ConnMap) -> ConnMap:
+    """Per pair, what `a` has that `b` has not (pairs with nothing left out)."""
+    out: ConnMap = {}
+    for pair, conns in a.items():
+        rest = conns - b.get(pair, EMPTY)
+        if not rest.is_empty:
+            out[pair] = rest
+    return out
+
+
+def describe_pairs(pairs: ConnMap, limit: int = 3) -> str:
+    """`a -> b : TCP 80; ...` for the first pairs, and how many more."""
+    items = sorted(pairs.items())
+    shown = "; ".join(f"{s} -> {d} : {c}" for (s, d), c in items[:limit])
+    more = len(items) - limit
+    return shown + (f" (and {more} more)" if more > 0 else "")
+
+
+def with_rules(pol: NetworkPolicy, direction: Direction, rules: Sequence[Rule]) -> NetworkPolicy:
+    """The policy with the rules of one direction replaced (for what-if questions)."""
+    if direction == "ingress":
+        return replace(pol, ingress=tuple(rules))
+    return replace(pol, egress=tuple(rules))

@@ -1,0 +1,124 @@
+"""Cluster DNS from egress-isolated pods: the exception every egress deny needs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+
+from netreach.analyses.audit import snippets
+from netreach.analyses.audit.context import AuditContext
+from netreach.analyses.audit.findings import Finding, ObjectRef
+from netreach.analyses.audit.registry import CheckInfo, register
+from netreach.cluster import Cluster
+from netreach.engine.verdict import Verdict
+from netreach.model import ContainerPort, LabelSelector, Namespace, Pod, WorkloadRef
+
+DNS_BLOCKED = CheckInfo(
+    "dns-blocked",
+    "error",
+    "dns",
+    "An egress-isolated pod cannot reach cluster DNS",
+    "Service names resolve through the cluster DNS pods: an egress-isolated pod without an "
+    "egress rule to them on UDP 53 fails every lookup. Without TCP 53, answers too large for "
+    "UDP (many records, DNSSEC) fail (reported as a warning).",
+    "Add an egress rule to the DNS pods (namespaceSelector AND podSelector, one peer) on UDP "
+    "and TCP 53.",
+)
+
+
+def dns_endpoints(
+    cluster: Cluster, namespace: str, selector: LabelSelector
+) -> tuple[Cluster, list[Pod], bool]:
+    """The DNS pods of the snapshot; when it has none, a cluster with one assumed DNS pod
+    added (so a manifest folder without kube-system is still checked). The flag says so."""
+    found = [p for p in cluster.pods if p.namespace == namespace and selector.matches(p.labels)]
+    if found:
+        return cluster, found, False
+    labels = dict(selector.match_labels)
+    for r in selector.match_expressions:
+        if r.operator == "In":
+            labels[r.key] = r.values[0]
+        elif r.operator == "Exists":
+            labels[r.key] = "true"
+    if not selector.matches(labels):
+        return cluster, [], False
+    assumed = Pod(
+        namespace,
+        "cluster-dns (assumed)",
+        labels,
+        WorkloadRef(namespace, "cluster-dns", "Assumed"),
+        ports=(ContainerPort(53, "UDP", "dns"), ContainerPort(53, "TCP", "dns-tcp")),
+    )
+    snap = cluster.snapshot
+    namespaces = dict(snap.namespaces)
+    if namespace not in namespaces:
+        namespaces[namespace] = Namespace(
+            namespace, {"kubernetes.io/metadata.name": namespace}, implied=True
+        )
+    augmented = replace(snap, namespaces=namespaces, pods=[*snap.pods, assumed])
+    return Cluster(augmented, cluster.options), [assumed], True
+
+
+def _reaches(cluster: Cluster, pod: Pod, dns: list[Pod], protocol: str) -> tuple[bool, Verdict]:
+    verdicts = [cluster.check(pod, d, 53, protocol) for d in dns]
+    ok = next((v for v in verdicts if v.allowed), None)
+    return (True, ok) if ok is not None else (False, verdicts[0])
+
+
+def _blocker(v: Verdict) -> str:
+    side = v.egress if not v.egress.allowed else v.ingress
+    return f"{side.direction} side: {side.reason}"
+
+
+@register(DNS_BLOCKED)
+def dns_blocked(ctx: AuditContext) -> Iterator[Finding]:
+    cfg = ctx.config
+    cluster, dns, assumed = dns_endpoints(ctx.cluster, cfg.dns_namespace, cfg.dns_selector)
+    if not dns:
+        return
+    dns_ids = {d.id for d in dns}
+    where = f"{cfg.dns_namespace} {cfg.dns_selector}" + (
+        " (none in the snapshot: assumed)" if assumed else ""
+    )
+    for pod in ctx.workload_pods:
+        if (
+            pod.host_network
+            or pod.id in dns_ids
+            or not ctx.in_scope(pod.namespace)
+            or not ctx.cluster.isolated(pod, "egress")
+        ):
+            continue
+        udp, uv = _reaches(cluster, pod, dns, "UDP")
+        tcp, tv = _reaches(cluster, pod, dns, "TCP")
+        if udp and tcp:
+            continue
+        fix = (
+            f"Allow DNS from {pod.workload.id}: add this egress rule to a policy selecting it "
+            "(or to the namespace's default deny, for every pod):\n"
+            + snippets.to_yaml(
+                {"egress": [snippets.dns_egress_rule(cfg.dns_namespace, cfg.dns_selector)]}
+            )
+        )
+        if not udp:
+            yield ctx.finding(
+                DNS_BLOCKED.id,
+                f"{pod.workload.id} is isolated for egress and cannot reach cluster DNS "
+                f"({where}) on UDP 53: every name lookup fails ({_blocker(uv)}).",
+                [ObjectRef.pod(pod)],
+                fix,
+                udp=False,
+                tcp=tcp,
+                assumed_dns=assumed,
+            )
+        else:
+            yield ctx.finding(
+                DNS_BLOCKED.id,
+                f"{pod.workload.id} reaches cluster DNS ({where}) on UDP 53 but not TCP 53: "
+                f"large answers will fail ({_blocker(tv)}).",
+                [ObjectRef.pod(pod)],
+                fix,
+                severity="warning",
+                udp=True,
+                tcp=False,
+                assumed_dns=assumed,
+            )

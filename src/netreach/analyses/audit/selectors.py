@@ -1,0 +1,176 @@
+"""Selectors that miss: policies and peers selecting nothing (with the likely typo), and
+`from`/`to` lists whose two entries OR what was probably meant to be ANDed."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+
+from netreach.analyses.audit import snippets
+from netreach.analyses.audit.context import AuditContext, describe_pairs, with_rules
+from netreach.analyses.audit.findings import Finding, ObjectRef
+from netreach.analyses.audit.registry import CheckInfo, register
+from netreach.analyses.audit.typos import near_labels
+from netreach.engine.compile import CompiledRule, PeerMatcher
+from netreach.model import NetworkPolicy, Peer
+
+POLICY_NOTHING = CheckInfo(
+    "policy-selects-nothing",
+    "warning",
+    "selectors",
+    "A policy whose podSelector matches no pod",
+    "A policy that selects nothing protects nothing: usually a label typo, so the pods it was "
+    "written for are left open (or closed) without anyone noticing.",
+    "Correct the podSelector to the labels the pods carry (the finding names the near label), "
+    "or delete the policy.",
+)
+PEER_NOTHING = CheckInfo(
+    "peer-selects-nothing",
+    "warning",
+    "selectors",
+    "A from/to entry whose selectors match no pod",
+    "A peer that matches nothing allows nothing: the connection it was written for stays "
+    "blocked, usually because of a label typo.",
+    "Correct the selector to labels that exist (the finding names the near label).",
+)
+AND_OR = CheckInfo(
+    "and-or-confusion",
+    "warning",
+    "selectors",
+    "A podSelector entry next to a namespaceSelector entry (OR) where one entry (AND) was "
+    "likely meant",
+    "Two list items are ORed: `- namespaceSelector: ...` and `- podSelector: ...` admit every "
+    "pod of those namespaces plus the matching pods of the policy's own namespace. One item "
+    "with both selectors admits only the matching pods in those namespaces.",
+    "Merge the two entries into one (drop the dash before podSelector), unless the wider OR "
+    "is what you mean.",
+)
+
+
+def _peer_key(rule: CompiledRule) -> str:
+    return "from" if rule.direction == "ingress" else "to"
+
+
+def _peer_ref(pol: NetworkPolicy, rule: CompiledRule, index: int) -> ObjectRef:
+    return ObjectRef.policy(pol, "spec", rule.direction, rule.index, _peer_key(rule), index)
+
+
+@register(POLICY_NOTHING)
+def policy_selects_nothing(ctx: AuditContext) -> Iterator[Finding]:
+    compiled = ctx.cluster.compiled
+    for pi, pol in ctx.policies():
+        if compiled.policy_targets[pi]:
+            continue
+        pods = [p for p in ctx.cluster.pods if p.namespace == pol.namespace and not p.host_network]
+        if not pods:
+            continue  # nothing in the snapshot to judge by
+        hints = near_labels(pol.pod_selector, (p.labels for p in pods))
+        hint = (" " + " ".join(hints)) if hints else ""
+        yield ctx.finding(
+            POLICY_NOTHING.id,
+            f"{pol.id}: podSelector {pol.pod_selector} matches none of the {len(pods)} pods of "
+            f"namespace {pol.namespace}, so the policy has no effect.{hint}",
+            [ObjectRef.policy(pol, "spec", "podSelector")],
+            POLICY_NOTHING.fix,
+            hints=hints,
+        )
+
+
+@register(PEER_NOTHING)
+def peer_selects_nothing(ctx: AuditContext) -> Iterator[Finding]:
+    for pi, pol in ctx.policies():
+        for rule in ctx.rules(pi):
+            for pm in rule.peers:
+                if pm.peer.ip_block is not None or pm.classes:
+                    continue
+                text = _peer_nothing(ctx, pol, pm)
+                if text is None:
+                    continue
+                message, hints = text
+                yield ctx.finding(
+                    PEER_NOTHING.id,
+                    f"{pol.id} {rule.direction}[{rule.index}] {_peer_key(rule)}[{pm.index}] "
+                    f"({pm.peer}): {message}, so this entry allows nothing."
+                    + ("".join(" " + h for h in hints)),
+                    [_peer_ref(pol, rule, pm.index)],
+                    PEER_NOTHING.fix,
+                    hints=hints,
+                )
+
+
+def _peer_nothing(
+    ctx: AuditContext, pol: NetworkPolicy, pm: PeerMatcher
+) -> tuple[str, list[str]] | None:
+    compiled = ctx.cluster.compiled
+    peer = pm.peer
+    if peer.namespace_selector is not None:
+        names = compiled.ns_index.select(peer.namespace_selector)
+        if not names:
+            labels = [n.labels for n in ctx.cluster.namespaces.values()]
+            return (
+                f"namespaceSelector {peer.namespace_selector} matches no namespace",
+                near_labels(peer.namespace_selector, labels),
+            )
+    else:
+        names = (pol.namespace,)
+    if peer.pod_selector is None:
+        return None  # namespaces match but hold no pods here: nothing to judge by
+    pods = [p for p in ctx.cluster.pods if p.namespace in names and not p.host_network]
+    if not pods:
+        return None
+    where = ", ".join(names[:5]) + (" ..." if len(names) > 5 else "")
+    return (
+        f"podSelector {peer.pod_selector} matches no pod in namespace(s) {where}",
+        near_labels(peer.pod_selector, (p.labels for p in pods)),
+    )
+
+
+@register(AND_OR)
+def and_or_confusion(ctx: AuditContext) -> Iterator[Finding]:
+    policies = ctx.cluster.compiled.policies
+    for pi, pol in ctx.policies():
+        for rule in ctx.rules(pi):
+            pods_only = [pm for pm in rule.peers if _only(pm.peer, "pod")]
+            ns_only = [pm for pm in rule.peers if _only(pm.peer, "namespace")]
+            if not pods_only or not ns_only:
+                continue
+            a, b = pods_only[0], ns_only[0]
+            pod_sel, ns_sel = a.peer.pod_selector, b.peer.namespace_selector
+            assert pod_sel is not None and ns_sel is not None  # by _only
+            merged = Peer(pod_selector=pod_sel, namespace_selector=ns_sel)
+            first = min(a.index, b.index)
+            peers = [merged if pm.index == first else pm.peer for pm in rule.peers]
+            peers = [p for i, p in enumerate(peers) if i not in (a.index, b.index) or i == first]
+            rules = list(pol.rules(rule.direction))
+            rules[rule.index] = replace(rule.rule, peers=tuple(peers))
+            new_pol = with_rules(pol, rule.direction, rules)
+            changed = [new_pol if i == pi else p for i, p in enumerate(policies)]
+            extra, _ = ctx.compare(changed, pol.namespace, rule.direction)
+            if not extra:
+                continue
+            key = _peer_key(rule)
+            and_entry = {
+                "namespaceSelector": snippets.selector_yaml(ns_sel),
+                "podSelector": snippets.selector_yaml(pod_sel),
+            }
+            yield ctx.finding(
+                AND_OR.id,
+                f"{pol.id} {rule.direction}[{rule.index}] lists {key}[{a.index}] ({a.peer}) and "
+                f"{key}[{b.index}] ({b.peer}) as two entries, which are ORed. Compared with one "
+                f"entry (AND), the OR also allows: {describe_pairs(extra)}.",
+                [_peer_ref(pol, rule, a.index), _peer_ref(pol, rule, b.index)],
+                "If only the matching pods of those namespaces are meant, use one entry:\n"
+                + snippets.to_yaml({key: [and_entry]}),
+                extra=[
+                    {"src": s, "dst": d, "allowed": c.to_json()}
+                    for (s, d), c in sorted(extra.items())
+                ],
+            )
+
+
+def _only(peer: Peer, which: str) -> bool:
+    if peer.ip_block is not None:
+        return False
+    if which == "pod":
+        return peer.pod_selector is not None and peer.namespace_selector is None
+    return peer.namespace_selector is not None and peer.pod_selector is None

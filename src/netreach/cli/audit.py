@@ -1,0 +1,93 @@
+"""`netreach audit`: findings against the secure pattern, for people and for CI."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+import orjson
+
+from netreach.analyses.audit import AuditConfig, load_config
+from netreach.cli.app import cli
+from netreach.cli.common import (
+    cluster_from_inputs,
+    collect_inputs,
+    echo_to_stdout,
+    input_options,
+    namespaces_in_scope,
+)
+from netreach.render.audit_md import render_audit_md
+from netreach.render.audit_text import print_audit
+from netreach.render.sarif import to_sarif
+from netreach.render.text import console
+
+DEFAULT_CONFIG = ".netreach.yaml"
+
+
+def audit_config(config: str | None, disable: str, namespaces: list[str] | None) -> AuditConfig:
+    """--config (or ./.netreach.yaml when present), then --disable and -n on top."""
+    path = config or (DEFAULT_CONFIG if Path(DEFAULT_CONFIG).is_file() else None)
+    base = load_config(path) if path else AuditConfig()
+    extra = {x.strip() for x in disable.split(",") if x.strip()}
+    return AuditConfig(
+        disable=base.disable | extra,
+        severity=base.severity,
+        namespaces=tuple(namespaces) if namespaces else None,
+        dns_namespace=base.dns_namespace,
+        dns_selector=base.dns_selector,
+        sensitive_ports=base.sensitive_ports,
+        redundancy_budget=base.redundancy_budget,
+    )
+
+
+@cli.command()
+@input_options
+@click.option(
+    "-o",
+    "--output",
+    type=click.Choice(["text", "json", "sarif", "md"]),
+    default="text",
+    show_default=True,
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice(["error", "warning", "info", "never"]),
+    default="error",
+    show_default=True,
+    help="Exit 1 when a finding is at least this severe.",
+)
+@click.option("--disable", default="", metavar="ID,...", help="Check ids to skip.")
+@click.option(
+    "--config",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help=f"Settings file (key `audit:`); default ./{DEFAULT_CONFIG} when present.",
+)
+@click.option("--no-fix", is_flag=True, help="Text output: leave out the suggested fixes.")
+def audit(
+    output: str, fail_on: str, disable: str, config: str | None, no_fix: bool, **kwargs: Any
+) -> int:
+    """Find where the policies depart from the secure pattern, and how to fix it.
+
+    \b
+    Example:
+      netreach audit examples/lesson
+      netreach audit manifests/ -o sarif > netreach.sarif
+    Exit codes: 0 clean, 1 findings at --fail-on or above, 2 unusable input.
+    """
+    inputs = collect_inputs(kwargs)
+    cfg = audit_config(config, disable, namespaces_in_scope(inputs))
+    cluster = cluster_from_inputs(inputs)
+    report = cluster.audit(cfg)
+    if output == "json":
+        echo_to_stdout(orjson.dumps(report.to_dict(), option=orjson.OPT_INDENT_2).decode() + "\n")
+    elif output == "sarif":
+        echo_to_stdout(orjson.dumps(to_sarif(report), option=orjson.OPT_INDENT_2).decode() + "\n")
+    elif output == "md":
+        echo_to_stdout(render_audit_md(report))
+    else:
+        print_audit(report, console, with_fix=not no_fix)
+    if fail_on != "never" and report.fails(fail_on):  # type: ignore[arg-type]
+        return 1
+    return 0

@@ -1,0 +1,52 @@
+"""Markdown rendering of an audit (a pull-request comment or a CI summary)."""
+
+from __future__ import annotations
+
+from netreach.analyses.audit import AuditReport
+from netreach.render.escape import markdown as md
+
+
+def _fence(text: str) -> str:
+    ticks = "```"
+    while ticks in text:
+        ticks += "`"
+    return f"{ticks}yaml\n{text}\n{ticks}" if ":" in text else f"{ticks}\n{text}\n{ticks}"
+
+
+def render_audit_md(report: AuditReport) -> str:
+    c = report.counts()
+    out = [
+        "# netreach audit",
+        "",
+        f"**{c['error']} error(s), {c['warning']} warning(s), {c['info']} info**",
+        "",
+        "| namespace | pods | ingress isolated | egress isolated | policies | errors "
+        "| warnings | info |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for p in report.posture:
+        f = p.findings
+        out.append(
+            f"| {md(p.namespace)} | {p.pods} | {p.ingress_isolated}/{p.pods} "
+            f"| {p.egress_isolated}/{p.pods} | {p.policies} | {f['error']} | {f['warning']} "
+            f"| {f['info']} |"
+        )
+    out.append("")
+    out += [f"> {md(note)}" for note in report.notes]
+    for finding in report.findings:
+        out.append(f"### {finding.severity}: `{finding.check}`")
+        out.append("")
+        out.append(md(finding.message))
+        out.append("")
+        for o in finding.objects:
+            where = f" at {md(o.location)}" if o.location else ""
+            out.append(f"- {md(str(o))}{where}")
+        out.append("")
+        if finding.fix:
+            head, _, rest = finding.fix.partition("\n")
+            out.append(f"**Fix:** {md(head)}")
+            if rest:
+                out.append("")
+                out.append(_fence(rest))
+            out.append("")
+    return "\n".join(out).rstrip() + "\n"
