@@ -21,8 +21,10 @@ from netreach.engine.verdict import DirectionVerdict, Endpoint, Verdict, decide_
 from netreach.errors import QueryError
 from netreach.model import (
     PROTOCOLS,
+    AdminPolicy,
     Namespace,
     NetworkPolicy,
+    Node,
     Options,
     Pod,
     Protocol,
@@ -67,6 +69,15 @@ class Cluster:
     @property
     def policies(self) -> list[NetworkPolicy]:
         return self.snapshot.policies
+
+    @property
+    def admin_policies(self) -> list[AdminPolicy]:
+        """AdminNetworkPolicy, BaselineAdminNetworkPolicy and ClusterNetworkPolicy objects."""
+        return self.snapshot.admin_policies
+
+    @property
+    def nodes(self) -> list[Node]:
+        return self.snapshot.nodes
 
     @property
     def workloads(self) -> dict[WorkloadRef, list[Pod]]:

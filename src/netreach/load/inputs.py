@@ -21,7 +21,13 @@ from netreach.load.sources import Source, read_paths
 
 Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 CLUSTER_SCOPED_KINDS = frozenset(
-    {"Namespace", "AdminNetworkPolicy", "BaselineAdminNetworkPolicy", "ClusterNetworkPolicy"}
+    {
+        "Namespace",
+        "Node",
+        "AdminNetworkPolicy",
+        "BaselineAdminNetworkPolicy",
+        "ClusterNetworkPolicy",
+    }
 )
 
 
