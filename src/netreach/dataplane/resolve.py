@@ -15,6 +15,7 @@ from netreach.model import (
     AdminPolicy,
     AdminRule,
     Direction,
+    LabelSelector,
     NetworkPolicy,
     Peer,
     Pod,
@@ -150,9 +151,14 @@ class Resolver:
         ]
 
     def _admin_peer_nets(self, peer: AdminPeer) -> list[tuple[IPv4Net, Pod | None]]:
-        if peer.namespaces is not None or peer.pods is not None:
-            ns_sel = peer.namespaces if peer.namespaces is not None else peer.pods[0]  # type: ignore[index]
-            pod_sel = peer.pods[1] if peer.pods is not None else None
+        pod_sel: LabelSelector | None = None
+        if peer.namespaces is not None:
+            ns_sel: LabelSelector | None = peer.namespaces
+        elif peer.pods is not None:
+            ns_sel, pod_sel = peer.pods
+        else:
+            ns_sel = None
+        if ns_sel is not None:
             return [
                 (_host(p), p)
                 for p in self.pods

@@ -31,6 +31,7 @@ from netreach.model import (
     AdminRule,
     Direction,
     IPBlock,
+    LabelSelector,
     Node,
 )
 
@@ -185,17 +186,27 @@ def subject_classes(compiled: Compiled, pol: AdminPolicy) -> int:
 
 
 def peer_classes(compiled: Compiled, peer: AdminPeer) -> int:
-    if peer.namespaces is not None or peer.pods is not None:
-        ns_sel = peer.namespaces if peer.namespaces is not None else peer.pods[0]  # type: ignore[index]
+    selectors = peer_selectors(peer)
+    if selectors is not None:
+        ns_sel, pod_sel = selectors
         bits = compiled.namespaces_bits(compiled.ns_index.select(ns_sel))
         bits &= ~compiled.host_network_bits
-        if peer.pods is not None:
-            bits &= compiled.label_index.select(peer.pods[1])
+        if pod_sel is not None:
+            bits &= compiled.label_index.select(pod_sel)
         return bits
     bits = 0
     for block in _peer_blocks(compiled, peer):
         bits |= compiled.block_bits.get(compiled.block_id[block], 0)
     return bits
+
+
+def peer_selectors(peer: AdminPeer) -> tuple[LabelSelector, LabelSelector | None] | None:
+    """(namespace selector, pod selector or None) of a namespaces/pods peer, else None."""
+    if peer.namespaces is not None:
+        return peer.namespaces, None
+    if peer.pods is not None:
+        return peer.pods
+    return None
 
 
 def peer_ips(compiled: Compiled, peer: AdminPeer) -> Ranges:
