@@ -12,6 +12,8 @@ Kubernetes rules implemented here, each pinned by a test in tests/engine/:
 - ports: none = every port of every protocol; a protocol without a port = every port of it;
   endPort is inclusive; a named port resolves on the destination pod, protocol included;
 - ipBlock: cidr minus except, and (switch) pod IPs inside it.
+
+Admin-tier rules are compiled by engine/admin.py into the same classes and atoms.
 """
 
 from __future__ import annotations
