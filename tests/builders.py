@@ -26,6 +26,8 @@ from netreach.model import (
     Protocol,
     Requirement,
     Rule,
+    Service,
+    ServicePort,
     Snapshot,
     WorkloadRef,
 )
@@ -155,6 +157,7 @@ def cluster(
     namespaces: Iterable[Namespace],
     pods: Iterable[Pod],
     policies: Iterable[NetworkPolicy] = (),
+    services: Iterable[Service] = (),
     *,
     admin: Iterable[AdminPolicy] = (),
     nodes: Iterable[Node] = (),
@@ -164,7 +167,24 @@ def cluster(
         namespaces={n.name: n for n in namespaces},
         pods=list(pods),
         policies=list(policies),
+        services=list(services),
         admin_policies=list(admin),
         nodes=list(nodes),
     )
     return Cluster(snap, Options(**options))  # type: ignore[arg-type]
+
+
+def service(
+    ref: str, selector: Mapping[str, str] | None, *ports: tuple[int, int | str, Protocol]
+) -> Service:
+    """`service("ns/name", {"app": "db"}, (5432, "postgres", "TCP"))`."""
+    namespace, name = ref.split("/")
+    return Service(
+        namespace,
+        name,
+        dict(selector) if selector is not None else None,
+        tuple(
+            ServicePort(p, t, proto, f"p{i}" if len(ports) > 1 else None)
+            for i, (p, t, proto) in enumerate(ports)
+        ),
+    )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
+from netreach.analyses.generate import GeneratedPolicies, generate
 from netreach.cluster import Cluster, load
 from netreach.engine.conns import ConnectionSet
 from netreach.engine.verdict import Verdict
@@ -18,6 +19,7 @@ from netreach.model import Options
 __all__ = [
     "Cluster",
     "ConnectionSet",
+    "GeneratedPolicies",
     "InputError",
     "NetreachError",
     "Options",
@@ -25,5 +27,6 @@ __all__ = [
     "QueryError",
     "Verdict",
     "__version__",
+    "generate",
     "load",
 ]

@@ -15,6 +15,14 @@ from typing import TYPE_CHECKING
 
 import netreach.load as _loader_package  # noqa: F401  (bind the package before `load` shadows it)
 from netreach.analyses.connectivity import Connectivity, Level, NodeFilter, PortFilter
+from netreach.analyses.services import (
+    PodsFilter,
+    backing_pods,
+    check_service,
+    find_service,
+    is_service_ref,
+    route,
+)
 from netreach.engine.compile import Compiled
 from netreach.engine.matrix import ClassMatrix
 from netreach.engine.verdict import DirectionVerdict, Endpoint, Verdict, decide_direction
@@ -28,6 +36,7 @@ from netreach.model import (
     Options,
     Pod,
     Protocol,
+    Service,
     Snapshot,
     WorkloadRef,
 )
@@ -80,6 +89,10 @@ class Cluster:
         return self.snapshot.nodes
 
     @property
+    def services(self) -> list[Service]:
+        return self.snapshot.services
+
+    @property
     def workloads(self) -> dict[WorkloadRef, list[Pod]]:
         return self._by_workload
 
@@ -93,10 +106,16 @@ class Cluster:
 
     # --- names ----------------------------------------------------------------------------------
     def resolve(self, ref: str | Pod) -> Endpoint:
-        """A pod (`ns/pod`), a workload (`ns/name[Kind]` or `ns/name`), or an IP address."""
+        """A pod (`ns/pod`), a workload (`ns/name[Kind]` or `ns/name`), an IP address, or a
+        Service (`svc/ns/name`: its first backing pod; `check` also translates the port)."""
         if isinstance(ref, Pod):
             return ref
         ref = ref.strip()
+        if is_service_ref(ref):
+            pods = backing_pods(self, find_service(self, ref))
+            if not pods:
+                raise QueryError(f"Service {ref[len('svc/') :]} selects no pod in the snapshot")
+            return pods[0]
         try:
             ip = _canonical_ip(ref)
         except ValueError:
@@ -154,6 +173,8 @@ class Cluster:
         self, src: str | Pod, dst: str | Pod, port: int | str, protocol: str = "TCP"
     ) -> Verdict:
         """May `src` open a connection to `dst` on `port`/`protocol`? With the reasons."""
+        if is_service_ref(dst):
+            return check_service(self, src, str(dst), port, protocol)
         proto = protocol.upper()
         if proto not in PROTOCOLS:
             raise QueryError(f"unknown protocol {protocol!r} (expected TCP, UDP or SCTP)")
@@ -208,6 +229,17 @@ class Cluster:
         """Every allowed connection `src -> dst : connection set`, sorted, streamed."""
         if by not in ("pod", "workload", "namespace"):
             raise QueryError(f"unknown level {by!r} (expected pod, workload or namespace)")
+        dst_filter: NodeFilter | None = NodeFilter(dst) if dst else None
+        if dst is not None and is_service_ref(dst):
+            # The Service port becomes the pod port, the Service its backing pods.
+            number, _, proto = (port or "").partition("/")
+            r = route(self, dst, number or None, proto or None)
+            if not r.reachable:
+                raise QueryError(r.explain())
+            if len(r.target_ports) != 1:
+                raise QueryError(r.explain() + ": the backing pods disagree on the pod port")
+            dst_filter = PodsFilter(dst, [b.pod for b in r.reachable])
+            port = f"{r.target_ports[0]}/{r.port.protocol}"
         try:
             port_filter = PortFilter.parse(port) if port else None
         except ValueError as exc:
@@ -221,7 +253,7 @@ class Cluster:
             include_self=include_self,
             namespaces=namespaces,
             src=NodeFilter(src) if src else None,
-            dst=NodeFilter(dst) if dst else None,
+            dst=dst_filter,
             port=port_filter,
         )
 

@@ -326,6 +326,37 @@ class AdminPolicy:
 
 
 @dataclass(frozen=True, slots=True)
+class ServicePort:
+    """One `spec.ports[]` entry of a Service after defaulting (targetPort defaults to port)."""
+
+    port: int
+    target_port: int | str  # a number, or the name of a container port of the backing pods
+    protocol: Protocol = "TCP"
+    name: str | None = None
+
+    def __str__(self) -> str:
+        return f"{self.port}/{self.protocol}"
+
+
+@dataclass(frozen=True, slots=True)
+class Service:
+    """A v1 Service: the name clients use; policies never see it, only the pods behind it."""
+
+    namespace: str
+    name: str
+    selector: Mapping[str, str] | None  # None: no selector (endpoints managed by hand)
+    ports: tuple[ServicePort, ...] = ()
+    location: Location | None = None
+
+    @property
+    def id(self) -> str:
+        return f"{self.namespace}/{self.name}"
+
+    def __str__(self) -> str:
+        return f"svc/{self.id}"
+
+
+@dataclass(frozen=True, slots=True)
 class Options:
     """Switches for points the Kubernetes specification leaves to the network plugin."""
 
@@ -353,3 +384,4 @@ class Snapshot:
     invalid: list[Problem] = field(
         default_factory=list
     )  # errors of objects dropped by --skip-invalid
+    services: list[Service] = field(default_factory=list)

@@ -71,3 +71,10 @@ def test_exposed_to_all_namespaces_silent_for_named_namespaces_and_for_cluster_d
         ingress=[rule([peer(namespaces={})], [port(53, "UDP"), port(53, "TCP")])],
     )
     assert not findings(cluster(NSS, PODS, [named, dns]), "exposed-to-all-namespaces")
+
+
+def test_world_open_for_an_ingress_rule_with_ports_but_no_peers():
+    p = policy("default/p", {"app": "db"}, ingress=[rule([], [port(5432)])])
+    (f,) = findings(cluster(NSS, PODS, [p]), "world-open")
+    assert f.severity == "error" and "has no from" in f.message and "TCP 5432" in f.message
+    assert not findings(cluster(NSS, PODS, [p]), "allow-all-ingress")

@@ -67,6 +67,8 @@ def test_sarif_validates_and_points_at_file_and_line(monkeypatch):
     assert loc["region"]["startLine"] == 21  # the db Deployment
     assert dns["level"] == "error"
     assert {r["level"] for r in run["results"]} <= {"error", "warning", "note"}
+    prints = [r["partialFingerprints"]["netreachFinding/v1"] for r in run["results"]]
+    assert len(set(prints)) == len(prints)  # one alert per finding
 
 
 def test_sarif_result_without_a_file_has_no_location():
@@ -189,3 +191,18 @@ def test_redundancy_checks_skipped_with_a_note_beyond_the_budget():
     assert "redundant-policy" not in {f.check for f in report.findings}
     assert "redundancy-budget 1" in report.notes[0]
     assert report.to_dict()["notes"] == report.notes
+
+
+def test_cli_reads_dot_netreach_yaml_from_the_working_directory(monkeypatch, capsys, tmp_path):
+    (tmp_path / ".netreach.yaml").write_text("audit:\n  disable: [dns-blocked]\n")
+    monkeypatch.chdir(tmp_path)
+    code, out = _cli(monkeypatch, capsys, "audit", LESSON, "-o", "json")
+    assert code == 0 and "dns-blocked" not in {f["check"] for f in json.loads(out)["findings"]}
+
+
+def test_cli_bad_config_file_is_a_message_and_exit_2(monkeypatch, capsys, tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("audit:\n  severity: {dns-blocked: fatal}\n")
+    code, _ = _cli(monkeypatch, capsys, "audit", LESSON, "--config", str(bad))
+    assert code == 2
+    assert "'fatal' is not one of error, warning, info" in capsys.readouterr().err

@@ -11,7 +11,7 @@ def test_policy_selects_nothing_names_the_near_label():
     p = policy("default/p", {"app": "Web"})
     c = cluster(NSS, [pod("default/web", {"app": "web"})], [p])
     (f,) = findings(c, "policy-selects-nothing")
-    assert "you wrote app: Web; did you mean app: web?" in f.message
+    assert "You wrote app: Web; did you mean app: web?" in f.message
     assert f.details["hints"]
 
 

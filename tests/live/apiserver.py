@@ -22,6 +22,7 @@ KINDS = {
     "/api/v1/namespaces": "NamespaceList",
     "/api/v1/pods": "PodList",
     "/api/v1/replicationcontrollers": "ReplicationControllerList",
+    "/api/v1/services": "ServiceList",
     "/apis/apps/v1/deployments": "DeploymentList",
     "/apis/apps/v1/replicasets": "ReplicaSetList",
     "/apis/apps/v1/statefulsets": "StatefulSetList",

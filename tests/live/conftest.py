@@ -72,6 +72,7 @@ OBJECTS: dict[str, list[dict[str, Any]]] = {
     "/apis/batch/v1/jobs": [],
     "/apis/batch/v1/cronjobs": [],
     "/api/v1/replicationcontrollers": [],
+    "/api/v1/services": [],
     "/apis/networking.k8s.io/v1/networkpolicies": [
         {
             "metadata": {"name": "db-ingress", "namespace": "db"},

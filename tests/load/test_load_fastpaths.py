@@ -9,7 +9,9 @@ from hypothesis import strategies as st
 
 from netreach.load.pods import _is_plain_ipv4
 
-octet = st.one_of(st.integers(0, 300).map(str), st.sampled_from(["00", "01", "007", "1e1", "", " 1", "١"]))
+octet = st.one_of(
+    st.integers(0, 300).map(str), st.sampled_from(["00", "01", "007", "1e1", "", " 1", "١"])
+)
 
 
 @given(st.lists(octet, min_size=3, max_size=5).map(".".join))

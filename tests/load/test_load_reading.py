@@ -190,11 +190,11 @@ def test_line_of_unparseable_is_none() -> None:
 
 def test_unknown_kinds_are_skipped_and_counted(load_text: LoadText) -> None:
     snap = load_text(
-        "apiVersion: v1\nkind: Service\nmetadata: {name: s1}\n---\n"
-        "apiVersion: v1\nkind: Service\nmetadata: {name: s2}\n---\n"
+        "apiVersion: v1\nkind: Secret\nmetadata: {name: s1}\n---\n"
+        "apiVersion: v1\nkind: Secret\nmetadata: {name: s2}\n---\n"
         "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n"
     )
-    assert {k: len(v) for k, v in snap.skipped.items()} == {"Service": 2, "ConfigMap": 1}
+    assert {k: len(v) for k, v in snap.skipped.items()} == {"Secret": 2, "ConfigMap": 1}
     assert snap.skipped["ConfigMap"][0].line == 9
 
 

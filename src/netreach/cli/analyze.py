@@ -7,7 +7,14 @@ from typing import Any
 import click
 
 from netreach.cli.app import cli
-from netreach.cli.common import cluster_from_inputs, collect_inputs, input_options
+from netreach.cli.common import (
+    cluster_from_inputs,
+    collect_inputs,
+    input_options,
+    namespaces_in_scope,
+)
+from netreach.cli.report import tell
+from netreach.render.html import write_report
 from netreach.render.summary import print_analysis
 from netreach.render.text import console
 
@@ -21,7 +28,14 @@ from netreach.render.text import console
     show_default=True,
     help="Rows of the connectivity map to show.",
 )
-def analyze(map_limit: int, **kwargs: Any) -> int:
+@click.option(
+    "--report",
+    "report_path",
+    type=click.Path(dir_okay=False, writable=True),
+    default=None,
+    help="Also write the HTML report (as `netreach report`) to this file.",
+)
+def analyze(map_limit: int, report_path: str | None, **kwargs: Any) -> int:
     """Validate, then show what is isolated, what reaches it and the workload map.
 
     \b
@@ -31,4 +45,6 @@ def analyze(map_limit: int, **kwargs: Any) -> int:
     inputs = collect_inputs(kwargs)
     cluster = cluster_from_inputs(inputs)
     print_analysis(cluster, console, map_limit=map_limit)
+    if report_path is not None:
+        tell(write_report(cluster, report_path, namespaces=namespaces_in_scope(inputs)))
     return 0

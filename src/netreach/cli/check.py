@@ -34,7 +34,13 @@ def parse_port(text: str) -> tuple[int | str, str]:
     metavar="SRC",
     help="Source: ns/pod, ns/workload, ns/name[Kind] or an IP address.",
 )
-@click.option("--to", "dst", required=True, metavar="DST", help="Destination, as --from.")
+@click.option(
+    "--to",
+    "dst",
+    required=True,
+    metavar="DST",
+    help="Destination, as --from; or svc/NS/NAME with the Service port in --port.",
+)
 @click.option(
     "--port",
     "port",

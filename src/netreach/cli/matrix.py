@@ -12,10 +12,12 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from netreach.analyses.connectivity import Connection, Connectivity
+from netreach.analyses.services import is_service_ref, route
 from netreach.cli.app import cli
 from netreach.cli.common import (
     cluster_from_inputs,
     collect_inputs,
+    err_console,
     input_options,
     namespaces_in_scope,
 )
@@ -73,7 +75,12 @@ def compat_cluster(cluster: Cluster) -> Cluster:
     metavar="SEL",
     help="Only sources matching: glob on ids, namespace, or labels (app=db).",
 )
-@click.option("--to", "dst", metavar="SEL", help="Only destinations matching, as --from.")
+@click.option(
+    "--to",
+    "dst",
+    metavar="SEL",
+    help="Only destinations matching, as --from; or svc/NS/NAME (with the Service port).",
+)
 @click.option("--port", metavar="P[/PROTO]", help="Only this port or range, e.g. 5432/TCP, 53/UDP.")
 @click.option(
     "-o",
@@ -114,6 +121,10 @@ def matrix(
         cluster = compat_cluster(cluster)
         by, external, no_self = "workload", True, True
     output = output or ("txt" if compat else "table")
+    if dst is not None and is_service_ref(dst):
+        number = (port or "").partition("/")[0] or None
+        proto = (port or "").partition("/")[2] or None
+        err_console.print(route(cluster, dst, number, proto).explain(), markup=False)
     cmap = cluster.connectivity(
         by,  # type: ignore[arg-type]
         external,

@@ -161,6 +161,8 @@ class Verdict:
     egress: DirectionVerdict
     ingress: DirectionVerdict
     port_name: str | None = None  # the name the user gave, resolved on the destination
+    service: str | None = None  # `ns/name` when the destination was given as a Service
+    translation: str | None = None  # how the Service and its port became a pod and a pod port
 
     @property
     def allowed(self) -> bool:
@@ -184,6 +186,8 @@ class Verdict:
         lines = [
             f"{endpoint_id(self.src)} -> {endpoint_id(self.dst)} port {self.port_text}: {word}"
         ]
+        if self.translation:
+            lines.append(f"  via {self.translation}")
         for side in self.reasons:
             where = "egress from" if side.direction == "egress" else "ingress to"
             who = _describe_endpoint(
@@ -213,7 +217,7 @@ class Verdict:
         return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "src": endpoint_id(self.src),
             "dst": endpoint_id(self.dst),
             "port": self.port,
@@ -223,6 +227,10 @@ class Verdict:
             "egress": self.egress.to_dict(),
             "ingress": self.ingress.to_dict(),
         }
+        if self.service is not None:  # only when asked through a Service
+            out["service"] = self.service
+            out["translation"] = self.translation
+        return out
 
 
 def _describe_endpoint(ep: Endpoint) -> str:

@@ -24,6 +24,7 @@ from netreach.load.pods import (
     read_template,
 )
 from netreach.load.policy import read_policy
+from netreach.load.service import read_service
 from netreach.load.sources import Source
 from netreach.model import (
     AdminKind,
@@ -49,6 +50,7 @@ API_VERSIONS: dict[str, frozenset[str]] = {
     "DaemonSet": frozenset({"apps/v1"}),
     "Job": frozenset({"batch/v1"}),
     "CronJob": frozenset({"batch/v1"}),
+    "Service": frozenset({"v1"}),
     "Node": frozenset({"v1"}),
     **ADMIN_API_VERSIONS,
 }
@@ -196,6 +198,12 @@ class Builder:
             node = read_node(c, obj, loc)
             if self._finish_object(c, (kind, "", node.name), loc):
                 self.nodes.append(node)
+            return
+        if kind == "Service":
+            meta, service = read_service(c, obj, loc, self.default_ns)
+            if self._finish_object(c, (kind, service.namespace, meta.name), loc):
+                self.snapshot.services.append(service)
+                self.referenced.setdefault(service.namespace, loc)
             return
         if kind == "Pod":
             raw = read_pod(c, obj)

@@ -55,6 +55,7 @@ RESOURCES: tuple[Resource, ...] = (
     Resource("batch", "v1", "jobs", "Job", namespaced=True),
     Resource("batch", "v1", "cronjobs", "CronJob", namespaced=True),
     Resource("", "v1", "replicationcontrollers", "ReplicationController", namespaced=True),
+    Resource("", "v1", "services", "Service", namespaced=True),
     Resource("networking.k8s.io", "v1", "networkpolicies", "NetworkPolicy", True, required=True),
     Resource(ADMIN_GROUP, "v1alpha1", "adminnetworkpolicies", "AdminNetworkPolicy", False),
     Resource(

@@ -142,3 +142,25 @@ def is_valid_port_name(port: str) -> list[str]:
     if port and (port[0] == "-" or port[-1] == "-"):
         errs.append("must not begin or end with a hyphen")
     return errs
+
+
+_DNS1035_LABEL_FMT = "[a-z]([-a-z0-9]*[a-z0-9])?"
+_DNS1035_LABEL = re.compile(_DNS1035_LABEL_FMT)
+
+
+def is_dns1035_label(value: str) -> list[str]:
+    """Service names: a DNS-1035 label (starts with a letter)."""
+    errs: list[str] = []
+    if len(value.encode()) > 63:
+        errs.append(_max_len(63))
+    if not _full(_DNS1035_LABEL, value):
+        errs.append(
+            _regex_error(
+                "a DNS-1035 label must consist of lower case alphanumeric characters or '-', "
+                "start with an alphabetic character, and end with an alphanumeric character",
+                _DNS1035_LABEL_FMT,
+                "my-name",
+                "abc-123",
+            )
+        )
+    return errs

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import html
 import re
+from typing import Any
+
+import orjson
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~])")
+_SCRIPT_JSON = str.maketrans(
+    {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+)
 
 
 def terminal(text: str) -> str:
@@ -31,3 +38,14 @@ def markdown(text: str) -> str:
 def dot_string(text: str) -> str:
     """A Graphviz double-quoted string body."""
     return terminal(text).replace("\\", "\\\\").replace('"', '\\"')
+
+
+def html_text(text: str) -> str:
+    """Text (or a double-quoted attribute value) in HTML: never markup."""
+    return html.escape(text, quote=True)
+
+
+def script_json(value: Any) -> str:
+    """JSON safe inside an HTML `<script>` element: no `</script>`, no `<!--`, no entity, and
+    no line separator that older JavaScript parsers treat as a line end."""
+    return orjson.dumps(value).decode().translate(_SCRIPT_JSON)

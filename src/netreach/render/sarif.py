@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 from typing import Any
@@ -53,6 +54,8 @@ def _result(f: Finding, index: dict[str, int], root: Path) -> dict[str, Any]:
         "ruleIndex": index[f.check],
         "level": LEVEL[f.severity],
         "message": {"text": f"{f.message}\nFix: {f.fix}"},
+        # Stable across runs and line moves, so code scanning keeps one alert per problem.
+        "partialFingerprints": {"netreachFinding/v1": _fingerprint(f)},
         "properties": {
             "objects": [o.to_dict() for o in f.objects],
             "fix": f.fix,
@@ -105,3 +108,9 @@ def to_sarif(report: AuditReport, root: str | Path = ".") -> dict[str, Any]:
             }
         ],
     }
+
+
+def _fingerprint(f: Finding) -> str:
+    """The check, the objects (without lines) and the message."""
+    objects = ";".join(f"{o.kind}/{o.namespace}/{o.name}" for o in f.objects)
+    return hashlib.sha256(f"{f.check}|{objects}|{f.message}".encode()).hexdigest()[:32]

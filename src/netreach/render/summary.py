@@ -12,6 +12,7 @@ from netreach.analyses.posture import (
     isolated_reach,
     posture,
 )
+from netreach.analyses.services import port_mismatches
 from netreach.cluster import Cluster
 from netreach.render.audit_text import print_audit_summary
 from netreach.render.text import safe
@@ -112,6 +113,13 @@ def print_analysis(cluster: Cluster, console: Console, map_limit: int = 200) -> 
             console.print(f"{safe(c.src)} => {safe(c.dst)} : [green]{safe(str(c.conns))}[/green]")
     if total > map_limit:
         console.print(f"... {total - map_limit} more; see `netreach matrix`", style="dim")
+    mismatches = port_mismatches(cluster)
+    if mismatches:
+        console.print()
+        console.rule("[bold]Services[/bold]", align="left")
+        for m in mismatches:
+            where = f" [dim]({safe(m.location)})[/dim]" if m.location else ""
+            console.print(f"[yellow]warning:[/yellow] {safe(m.message())}{where}")
     console.print()
     console.rule("[bold]Audit against the secure pattern[/bold]", align="left")
     print_audit_summary(cluster.audit(), console)

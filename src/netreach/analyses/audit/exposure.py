@@ -144,7 +144,7 @@ def exposure(ctx: AuditContext) -> Iterator[Finding]:
                     ALL_NAMESPACES.id,
                     f"{pol.id} ingress[{rule.index}] from[{pm.index}] ({pm.peer}) admits pods "
                     f"of every namespace, present and future, to {pol.pod_selector} on "
-                    f"{opened}.",
+                    f"{_ports(opened)}.",
                     [ObjectRef.policy(pol, "spec", d, rule.index, key, pm.index)],
                     ALL_NAMESPACES.fix,
                 )
@@ -162,9 +162,13 @@ def _world(
     return ctx.finding(
         WORLD_OPEN.id,
         f"{pol.id} {rule.direction}[{rule.index}] {what}: {effect} the pods it selects "
-        f"({pol.pod_selector}) on {opened}.",
+        f"({pol.pod_selector}) on {_ports(opened)}.",
         [_rule_ref(pol, rule)],
         WORLD_OPEN.fix,
         severity="error" if ingress else "warning",
         direction=rule.direction,
     )
+
+
+def _ports(conns: ConnectionSet) -> str:
+    return "every port" if conns.is_all else str(conns)

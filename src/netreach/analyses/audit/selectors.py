@@ -138,9 +138,9 @@ def and_or_confusion(ctx: AuditContext) -> Iterator[Finding]:
             pod_sel, ns_sel = a.peer.pod_selector, b.peer.namespace_selector
             assert pod_sel is not None and ns_sel is not None  # by _only
             merged = Peer(pod_selector=pod_sel, namespace_selector=ns_sel)
-            first = min(a.index, b.index)
-            peers = [merged if pm.index == first else pm.peer for pm in rule.peers]
-            peers = [p for i, p in enumerate(peers) if i not in (a.index, b.index) or i == first]
+            at = min(a.index, b.index)
+            peers = [merged if pm.index == at else pm.peer for pm in rule.peers]
+            peers = [p for i, p in enumerate(peers) if i not in (a.index, b.index) or i == at]
             rules = list(pol.rules(rule.direction))
             rules[rule.index] = replace(rule.rule, peers=tuple(peers))
             new_pol = with_rules(pol, rule.direction, rules)
@@ -149,16 +149,18 @@ def and_or_confusion(ctx: AuditContext) -> Iterator[Finding]:
             if not extra:
                 continue
             key = _peer_key(rule)
+            first, second = sorted((a, b), key=lambda pm: pm.index)
             and_entry = {
                 "namespaceSelector": snippets.selector_yaml(ns_sel),
                 "podSelector": snippets.selector_yaml(pod_sel),
             }
             yield ctx.finding(
                 AND_OR.id,
-                f"{pol.id} {rule.direction}[{rule.index}] lists {key}[{a.index}] ({a.peer}) and "
-                f"{key}[{b.index}] ({b.peer}) as two entries, which are ORed. Compared with one "
-                f"entry (AND), the OR also allows: {describe_pairs(extra)}.",
-                [_peer_ref(pol, rule, a.index), _peer_ref(pol, rule, b.index)],
+                f"{pol.id} {rule.direction}[{rule.index}] lists {key}[{first.index}] "
+                f"({first.peer}) and {key}[{second.index}] ({second.peer}) as two entries, "
+                f"which are ORed. Compared with one entry (AND), the OR also allows: "
+                f"{describe_pairs(extra)}.",
+                [_peer_ref(pol, rule, first.index), _peer_ref(pol, rule, second.index)],
                 "If only the matching pods of those namespaces are meant, use one entry:\n"
                 + snippets.to_yaml({key: [and_entry]}),
                 extra=[

@@ -44,5 +44,5 @@ def near_labels(selector: LabelSelector, label_maps: Iterable[Mapping[str, str]]
             if (k2, v2) != (k, v) and similar(k, k2) and similar(v, v2)
         )
         if close:
-            hints.append(f"you wrote {k}: {v}; did you mean {' or '.join(close[:3])}?")
+            hints.append(f"You wrote {k}: {v}; did you mean {' or '.join(close[:3])}?")
     return hints

@@ -1,0 +1,218 @@
+"""The intent: which connections should be allowed, written as `SRC -> DST:PORTS` lines.
+
+Endpoints: `name` (a workload in the default namespace), `ns/name`, `ns/name[Kind]`,
+`ns/*` (every pod of a namespace), `[ns/]key=value,...` (pods by labels; `*/...` in every
+namespace), or a CIDR (an external range). Ports: `5432`, `8080/TCP`, `8000-8080`,
+`53/UDP`, a container port name (`postgres`, `dns/UDP`), several joined by `,`; the protocol
+defaults to TCP.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import dataclass
+
+import yaml
+
+from netreach.analyses.connectivity import parse_label_selector
+from netreach.engine.conns import EMPTY, ConnectionSet
+from netreach.errors import InputError, Problem
+from netreach.model import PROTOCOLS, LabelSelector, Pod, Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class WorkloadSpec:
+    namespace: str
+    name: str
+    kind: str | None = None
+
+    def __str__(self) -> str:
+        kind = f"[{self.kind}]" if self.kind else ""
+        return f"{self.namespace}/{self.name}{kind}"
+
+
+@dataclass(frozen=True, slots=True)
+class NamespaceSpec:
+    namespace: str
+
+    def __str__(self) -> str:
+        return f"{self.namespace}/*"
+
+
+@dataclass(frozen=True, slots=True)
+class LabelSpec:
+    namespace: str | None  # None: every namespace
+    selector: LabelSelector
+
+    def __str__(self) -> str:
+        return f"{self.namespace or '*'}/{self.selector}"
+
+
+@dataclass(frozen=True, slots=True)
+class CidrSpec:
+    cidr: str  # normalised network text
+
+    def __str__(self) -> str:
+        return self.cidr
+
+
+EndpointSpec = WorkloadSpec | NamespaceSpec | LabelSpec | CidrSpec
+
+
+@dataclass(frozen=True, slots=True)
+class Allow:
+    """One intended connection: `src` may open `conns` to `dst`."""
+
+    src: EndpointSpec
+    dst: EndpointSpec
+    conns: ConnectionSet
+    origin: str = ""  # where it was written (`intent.yaml:4`, `flows.csv:2`)
+    names: frozenset[NamedPort] = frozenset()  # container port names, resolved on `dst` pods
+
+    def __str__(self) -> str:
+        named = sorted(f"{n}/{p}" for n, p in self.names)
+        return f"{self.src} -> {self.dst} : {'; '.join([str(self.conns), *named])}"
+
+
+@dataclass(frozen=True, slots=True)
+class Intent:
+    allows: tuple[Allow, ...]
+
+
+_WORKLOAD_RE = re.compile(r"^(?P<name>[a-z0-9]([-a-z0-9.]*[a-z0-9])?)(\[(?P<kind>[A-Za-z]+)\])?$")
+_PORT_RE = re.compile(r"^(?P<lo>\d+)(-(?P<hi>\d+))?(/(?P<proto>[A-Za-z]+))?$")
+# IANA_SVC_NAME, as the API server checks a container port name
+_NAME_RE = re.compile(
+    r"^(?P<name>(?=.*[a-z])[a-z0-9]([-a-z0-9]{0,13}[a-z0-9])?)(/(?P<proto>[A-Za-z]+))?$"
+)
+
+NamedPort = tuple[str, Protocol]
+
+
+def parse_endpoint(text: str, default_namespace: str = "default") -> EndpointSpec:
+    """One endpoint of an intent line. Raises ValueError with a message a user can act on."""
+    text = text.strip()
+    if not text:
+        raise ValueError("empty endpoint")
+    try:
+        return CidrSpec(str(ipaddress.ip_network(text, strict=False)))
+    except ValueError:
+        pass
+    if "/" in text:
+        namespace, _, rest = text.partition("/")
+    else:
+        namespace, rest = default_namespace, text
+    if not namespace or not rest:
+        raise ValueError(f"endpoint {text!r}: expected ns/name, ns/*, labels or a CIDR")
+    if "=" in rest:
+        return LabelSpec(None if namespace == "*" else namespace, parse_label_selector(rest))
+    if namespace == "*":
+        raise ValueError(f"endpoint {text!r}: `*/` is only for labels, e.g. */app=web")
+    if rest == "*":
+        return NamespaceSpec(namespace)
+    m = _WORKLOAD_RE.match(rest)
+    if not m:
+        raise ValueError(f"endpoint {text!r}: {rest!r} is not a workload name")
+    return WorkloadSpec(namespace, m["name"], m["kind"])
+
+
+def parse_ports(text: str) -> ConnectionSet:
+    """`5432`, `8080/TCP`, `8000-8080`, `53/UDP,53/TCP` -> a connection set."""
+    conns, names = parse_port_list(text)
+    if names:
+        raise ValueError(f"{text!r}: a port name is not allowed here, only numbers")
+    return conns
+
+
+def parse_port_list(text: str) -> tuple[ConnectionSet, frozenset[NamedPort]]:
+    """Numbers and ranges as a connection set, and container port names with protocols."""
+    conns = EMPTY
+    names: set[NamedPort] = set()
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        m = _PORT_RE.match(part)
+        named = _NAME_RE.match(part) if not m else None
+        if not m and not named:
+            raise ValueError(
+                f"port {part!r}: expected PORT[-END][/PROTOCOL] or a port name, e.g. 8080/TCP"
+            )
+        match = m or named
+        assert match is not None
+        proto = (match["proto"] or "TCP").upper()
+        if proto not in PROTOCOLS:
+            raise ValueError(f"port {part!r}: unknown protocol (expected TCP, UDP or SCTP)")
+        if named:
+            names.add((named["name"], proto))
+            continue
+        lo = int(match["lo"])
+        hi = int(match["hi"] or lo)
+        if not 1 <= lo <= hi <= 65535:
+            raise ValueError(f"port {part!r} is not within 1-65535")
+        protocol: Protocol = proto
+        conns = conns | ConnectionSet.ports(protocol, lo, hi)
+    if conns.is_empty and not names:
+        raise ValueError("no port given")
+    return conns, frozenset(names)
+
+
+def parse_allow(line: str, default_namespace: str = "default", origin: str = "") -> Allow:
+    """`frontend -> api:8080/TCP` -> Allow."""
+    src_text, arrow, rest = line.partition("->")
+    if not arrow:
+        raise ValueError(f"{line!r}: expected `SRC -> DST:PORT`")
+    dst_text, colon, ports_text = rest.strip().rpartition(":")
+    if not colon or not dst_text:
+        raise ValueError(f"{line!r}: the destination needs a port, e.g. `{rest.strip()}:8080`")
+    dst = parse_endpoint(dst_text, default_namespace)
+    conns, names = parse_port_list(ports_text)
+    if names and isinstance(dst, CidrSpec):
+        raise ValueError(f"{line!r}: a port name needs pods as destination, not {dst}")
+    return Allow(parse_endpoint(src_text, default_namespace), dst, conns, origin, names)
+
+
+def parse_intent(text: str, name: str = "intent", default_namespace: str = "default") -> Intent:
+    """An intent file: YAML with `allow:` a list of `SRC -> DST:PORTS` strings.
+
+    Every problem of the file is reported at once (InputError), each with its line.
+    """
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        raise InputError([Problem(f"not YAML: {exc}", object_ref=name)]) from exc
+    if not isinstance(node, yaml.MappingNode):
+        raise InputError([Problem("expected a mapping with an `allow:` list", object_ref=name)])
+    items: list[yaml.Node] | None = None
+    for key, value in node.value:
+        if isinstance(key, yaml.ScalarNode) and key.value == "allow":
+            if not isinstance(value, yaml.SequenceNode):
+                where = f"{name}:{value.start_mark.line + 1}"
+                raise InputError([Problem("`allow:` must be a list", object_ref=where)])
+            items = value.value
+        elif isinstance(key, yaml.ScalarNode):
+            where = f"{name}:{key.start_mark.line + 1}"
+            raise InputError([Problem(f"unknown key {key.value!r} (expected allow)", None, where)])
+    if items is None:
+        raise InputError([Problem("no `allow:` list", object_ref=name)])
+    allows: list[Allow] = []
+    problems: list[Problem] = []
+    for item in items:
+        where = f"{name}:{item.start_mark.line + 1}"
+        if not isinstance(item, yaml.ScalarNode):
+            problems.append(Problem("expected a string `SRC -> DST:PORT`", object_ref=where))
+            continue
+        try:
+            allows.append(parse_allow(item.value, default_namespace, where))
+        except ValueError as exc:
+            problems.append(Problem(str(exc), object_ref=where))
+    if problems:
+        raise InputError(problems)
+    return Intent(tuple(allows))
+
+
+def resolve_names(names: frozenset[NamedPort], pod: Pod) -> ConnectionSet:
+    """The numbers `names` stand for on one destination pod (a name it lacks: nothing)."""
+    out = EMPTY
+    for cp in pod.ports:
+        if cp.name is not None and (cp.name, cp.protocol) in names:
+            out = out | ConnectionSet.ports(cp.protocol, cp.port)
+    return out
