@@ -6,12 +6,19 @@ from collections.abc import Iterable, Mapping
 
 from netreach.cluster import Cluster
 from netreach.model import (
+    AdminAction,
+    AdminKind,
+    AdminPeer,
+    AdminPolicy,
+    AdminRule,
+    AdminSubject,
     ContainerPort,
     Direction,
     IPBlock,
     LabelSelector,
     Namespace,
     NetworkPolicy,
+    Node,
     Options,
     Peer,
     Pod,
@@ -92,11 +99,68 @@ def policy(
     return NetworkPolicy(namespace, name, s, tuple(types), tuple(ingress), tuple(egress))
 
 
+def apeer(
+    namespaces: Mapping[str, str] | None = None,
+    pods: tuple[Mapping[str, str], Mapping[str, str]] | None = None,
+    networks: Iterable[str] = (),
+    nodes: Mapping[str, str] | None = None,
+) -> AdminPeer:
+    """An admin peer; `pods` is (namespace labels, pod labels)."""
+    return AdminPeer(
+        namespaces=sel(namespaces) if namespaces is not None else None,
+        pods=(sel(pods[0]), sel(pods[1])) if pods is not None else None,
+        networks=tuple(networks),
+        nodes=sel(nodes) if nodes is not None else None,
+    )
+
+
+def arule(
+    action: AdminAction,
+    peers: Iterable[AdminPeer] = (),
+    ports: Iterable[PolicyPort] | None = None,
+    name: str = "",
+) -> AdminRule:
+    """An admin rule; no peers given means every namespace (the common `namespaces: {}`)."""
+    ps = tuple(peers) or (AdminPeer(namespaces=LabelSelector()),)
+    return AdminRule(name, action, ps, tuple(ports) if ports is not None else None)
+
+
+def admin(
+    name: str,
+    priority: int = 10,
+    *,
+    namespaces: Mapping[str, str] | None = None,
+    pods: Mapping[str, str] | None = None,
+    ingress: Iterable[AdminRule] = (),
+    egress: Iterable[AdminRule] = (),
+    baseline: bool = False,
+    kind: AdminKind | None = None,
+) -> AdminPolicy:
+    """An Admin-tier policy (AdminNetworkPolicy) or, with baseline=True, a Baseline one."""
+    k: AdminKind = kind or ("BaselineAdminNetworkPolicy" if baseline else "AdminNetworkPolicy")
+    return AdminPolicy(
+        kind=k,
+        tier="Baseline" if baseline else "Admin",
+        name=name,
+        priority=0 if baseline else priority,
+        subject=AdminSubject(sel(namespaces), sel(pods) if pods is not None else None),
+        ingress=tuple(ingress),
+        egress=tuple(egress),
+    )
+
+
+def node(name: str, labels: Mapping[str, str] | None = None, *addresses: str) -> Node:
+    return Node(name, dict(labels or {}), tuple(addresses))
+
+
 def cluster(
     namespaces: Iterable[Namespace],
     pods: Iterable[Pod],
     policies: Iterable[NetworkPolicy] = (),
     services: Iterable[Service] = (),
+    *,
+    admin: Iterable[AdminPolicy] = (),
+    nodes: Iterable[Node] = (),
     **options: object,
 ) -> Cluster:
     snap = Snapshot(
@@ -104,6 +168,8 @@ def cluster(
         pods=list(pods),
         policies=list(policies),
         services=list(services),
+        admin_policies=list(admin),
+        nodes=list(nodes),
     )
     return Cluster(snap, Options(**options))  # type: ignore[arg-type]
 

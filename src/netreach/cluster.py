@@ -30,8 +30,10 @@ from netreach.errors import QueryError
 from netreach.load.limits import Limits
 from netreach.model import (
     PROTOCOLS,
+    AdminPolicy,
     Namespace,
     NetworkPolicy,
+    Node,
     Options,
     Pod,
     Protocol,
@@ -77,6 +79,15 @@ class Cluster:
     @property
     def policies(self) -> list[NetworkPolicy]:
         return self.snapshot.policies
+
+    @property
+    def admin_policies(self) -> list[AdminPolicy]:
+        """AdminNetworkPolicy, BaselineAdminNetworkPolicy and ClusterNetworkPolicy objects."""
+        return self.snapshot.admin_policies
+
+    @property
+    def nodes(self) -> list[Node]:
+        return self.snapshot.nodes
 
     @property
     def services(self) -> list[Service]:

@@ -233,6 +233,98 @@ class NetworkPolicy:
         return self.id
 
 
+# --- cluster-wide admin tiers (policy.networking.k8s.io) ----------------------------------
+
+AdminKind = Literal["AdminNetworkPolicy", "BaselineAdminNetworkPolicy", "ClusterNetworkPolicy"]
+Tier = Literal["Admin", "Baseline"]
+# ANP `Allow` and CNP `Accept` are the same action; netreach names it Allow.
+AdminAction = Literal["Allow", "Deny", "Pass"]
+
+
+@dataclass(frozen=True, slots=True)
+class Node:
+    """A Node object: peers of admin `nodes` rules match its addresses."""
+
+    name: str
+    labels: Mapping[str, str]
+    addresses: tuple[str, ...] = ()
+    location: Location | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AdminSubject:
+    """Pods in namespaces matching `namespaces`, and (when set) matching `pods` too."""
+
+    namespaces: LabelSelector
+    pods: LabelSelector | None = None
+
+    def __str__(self) -> str:
+        if self.pods is None:
+            return f"namespaces {self.namespaces}"
+        return f"namespaces {self.namespaces} AND pods {self.pods}"
+
+
+@dataclass(frozen=True, slots=True)
+class AdminPeer:
+    """One `from[]`/`to[]` entry of an admin rule; exactly one part is set by the loader.
+
+    `unsupported` names a peer kind netreach does not model (e.g. domainNames): it matches
+    nothing, and the loader warns.
+    """
+
+    namespaces: LabelSelector | None = None
+    pods: tuple[LabelSelector, LabelSelector] | None = None  # (namespaces, pods)
+    networks: tuple[str, ...] = ()
+    nodes: LabelSelector | None = None
+    unsupported: str = ""
+
+    def __str__(self) -> str:
+        if self.namespaces is not None:
+            return f"namespaces {self.namespaces}"
+        if self.pods is not None:
+            return f"pods {self.pods[1]} in namespaces {self.pods[0]}"
+        if self.networks:
+            return f"networks {', '.join(self.networks)}"
+        if self.nodes is not None:
+            return f"nodes {self.nodes}"
+        return f"{self.unsupported} (unsupported: matches nothing)"
+
+
+@dataclass(frozen=True, slots=True)
+class AdminRule:
+    """One admin rule. `ports` None: every connection (ports reuse PolicyPort: number,
+    range via end_port, or a name resolved on the destination pod)."""
+
+    name: str
+    action: AdminAction
+    peers: tuple[AdminPeer, ...] = ()
+    ports: tuple[PolicyPort, ...] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AdminPolicy:
+    """AdminNetworkPolicy, BaselineAdminNetworkPolicy and ClusterNetworkPolicy, normalized."""
+
+    kind: AdminKind
+    tier: Tier
+    name: str
+    priority: int  # Baseline policies: 0 (BANP has no priority)
+    subject: AdminSubject
+    ingress: tuple[AdminRule, ...] = ()
+    egress: tuple[AdminRule, ...] = ()
+    location: Location | None = None
+
+    @property
+    def id(self) -> str:
+        return f"{self.kind}/{self.name}"
+
+    def rules(self, direction: Direction) -> tuple[AdminRule, ...]:
+        return self.ingress if direction == "ingress" else self.egress
+
+    def __str__(self) -> str:
+        return self.id
+
+
 @dataclass(frozen=True, slots=True)
 class ServicePort:
     """One `spec.ports[]` entry of a Service after defaulting (targetPort defaults to port)."""
@@ -284,6 +376,8 @@ class Snapshot:
     namespaces: dict[str, Namespace] = field(default_factory=dict)
     pods: list[Pod] = field(default_factory=list)
     policies: list[NetworkPolicy] = field(default_factory=list)
+    admin_policies: list[AdminPolicy] = field(default_factory=list)
+    nodes: list[Node] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
     # kind -> locations of objects read but not modelled (other kinds), listed with -v
     skipped: dict[str, list[Location]] = field(default_factory=dict)

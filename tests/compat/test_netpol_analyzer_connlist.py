@@ -27,37 +27,15 @@ DELIBERATE: dict[str, str] = {
     "netpol_named_port_test_2": "a container port without containerPort: the API server rejects the Deployment",
     "onlineboutique": "the input folder holds a JSON list that is not a Kubernetes object: an input error here",
     "minikube_resources": "pods in phase Succeeded (finished Jobs) hold no IP and take no traffic: we leave them out",
-}
-# Admin-tier cases that need AdminNetworkPolicy / BaselineAdminNetworkPolicy (issue 9).
-ADMIN_TIERS_PENDING = "AdminNetworkPolicy/BaselineAdminNetworkPolicy are not modelled yet"
-ADMIN_TIER_CASES = {
-    "anp_and_banp_using_networks_and_nodes_test",
-    "anp_banp_blog_demo",
-    "anp_banp_core_test",
-    "anp_banp_test_multiple_warnings",
-    "anp_demo",
-    "anp_test_10_swapping_rules",
-    "anp_test_11",
-    "anp_test_11_swapping_rules",
-    "anp_test_12_swapping_rules",
-    "anp_test_1_deny_traffic_at_cluster_level",
-    "anp_test_3_pass_traffic",
-    "anp_test_4",
-    "anp_test_6_swapping_rules",
-    "anp_test_7",
-    "anp_test_7_swapping_rules",
-    "anp_test_8_swapping_rules",
-    "anp_test_9_swapping_rules",
-    "anp_test_ingress_egress_intersection",
-    "anp_test_named_ports_multiple_peers",
-    "anp_with_banp_new_test",
-    "anp_with_banp_pass_test",
-    "banp_test_core_egress_sctp_rules",
-    "banp_test_core_egress_sctp_swapping_rules",
-    "banp_test_core_ingress_sctp_rules",
-    "banp_test_core_ingress_tcp_rules",
-    "banp_test_core_ingress_tcp_swapping_rules",
-    "banp_test_core_ingress_udp_swapping_rules",
+    "anp_demo": "a `pods` peer without podSelector: the network-policy-api CRD requires it, so the API server rejects the policy",
+    "anp_test_10_swapping_rules": "a `pods` peer without podSelector: the network-policy-api CRD requires it, so the API server rejects the policy",
+    "anp_test_11": "a `pods` peer without podSelector: the network-policy-api CRD requires it, so the API server rejects the policy",
+    "anp_test_11_swapping_rules": "a `pods` peer without podSelector: the network-policy-api CRD requires it, so the API server rejects the policy",
+    "anp_test_12_swapping_rules": "a `pods` peer without podSelector: the network-policy-api CRD requires it, so the API server rejects the policy",
+    "anp_test_3_pass_traffic": "a `pods` peer without podSelector: the network-policy-api CRD requires it, so the API server rejects the policy",
+    "anp_test_8_swapping_rules": "a `pods` peer without podSelector: the network-policy-api CRD requires it, so the API server rejects the policy",
+    "anp_test_9_swapping_rules": "a `pods` peer without podSelector: the network-policy-api CRD requires it, so the API server rejects the policy",
+    "anp_test_named_ports_multiple_peers": "a namedPort beside a networks/nodes peer: the CRD's validation rule rejects the rule",
 }
 
 
@@ -83,8 +61,6 @@ def _diffs(case: Path) -> list[str]:
 def test_connlist_matches_netpol_analyzer(case: Path) -> None:
     diffs = _diffs(case)
     reason = DELIBERATE.get(case.name)
-    if reason is None and case.name in ADMIN_TIER_CASES:
-        reason = ADMIN_TIERS_PENDING
     if reason is None:
         assert not diffs, "\n".join(diffs[:20])
     else:

@@ -17,8 +17,8 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from netreach.dataplane.resolve import (
+    AdminResolvedRule,
     Allowance,
-    CompiledRule,
     IPv4Net,
     PortRange,
     Resolver,
@@ -57,6 +57,9 @@ def compile_ruleset(snapshot: Snapshot, table: str = TABLE) -> str:
         *(f"#   pod {p.id} = {pod_ipv4(p)}" for p in pods),
         f"table inet {table} {{",
     ]
+    if snapshot.admin_policies:
+        out[1] = f"# ({len(pods)} pods, {len(snapshot.policies)} policies, "
+        out[1] += f"{len(snapshot.admin_policies)} admin-tier policies)."
     chains: dict[str, list[str]] = {"ingress": [], "egress": []}
     for direction in ("egress", "ingress"):
         prefix = "eg" if direction == "egress" else "in"
@@ -69,7 +72,7 @@ def compile_ruleset(snapshot: Snapshot, table: str = TABLE) -> str:
         counters[cr.direction] += 1
         where = f"{cr.policy.id} {cr.direction}[{cr.index}]"
         out.append(f"  # {where}: {describe(cr.rule, cr.direction)}")
-        lines = _elements(cr)
+        lines = _elements(cr.entries, bool(cr.rule.ports))
         key, verdict = _MATCH[cr.direction]
         if not lines:
             out.append("  #   (allows nothing here: no selected pod or no matching peer/port)")
@@ -81,6 +84,8 @@ def compile_ruleset(snapshot: Snapshot, table: str = TABLE) -> str:
             out += _set(name, _ANY_TYPE, lines)
             match = f"{key} @{name}"
         chains[cr.direction].append(f'    {match} {verdict} comment "{where}"')
+    if snapshot.admin_policies:
+        return "\n".join(out + _tiered(resolver.compile_admin(), chains)) + "\n"
     out += [
         "  # egress of isolated sources: 'return' hands an allowed packet to the ingress check",
         "  chain egress {",
@@ -119,15 +124,110 @@ def _set(name: str, typ: str, elements: list[str]) -> list[str]:
     return [*head, "  }"]
 
 
-def _elements(cr: CompiledRule) -> list[str]:
+# What an admin action does in each direction's chain. Egress runs first and `return`s to
+# the forward chain for the ingress check; Pass jumps to the NetworkPolicy tier.
+_ADMIN_VERDICT = {
+    ("egress", "Allow"): "return",
+    ("egress", "Deny"): REJECT,
+    ("egress", "Pass"): "goto eg_np",
+    ("ingress", "Allow"): "accept",
+    ("ingress", "Deny"): REJECT,
+    ("ingress", "Pass"): "goto in_np",
+}
+_BASELINE_VERDICT = {
+    ("egress", "Allow"): "return",
+    ("egress", "Deny"): REJECT,
+    ("egress", "Pass"): "return",
+    ("ingress", "Allow"): "accept",
+    ("ingress", "Deny"): REJECT,
+    ("ingress", "Pass"): "accept",
+}
+
+
+def _tiered(admin: list[AdminResolvedRule], np_rules: dict[str, list[str]]) -> list[str]:
+    """Sets and chains with the admin tiers: Admin -> NetworkPolicy -> Baseline -> accept.
+
+    `np_rules` holds the NetworkPolicy rule lines per direction (their sets are already out).
+    """
+    out: list[str] = []
+    tier_rules: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for i, ar in enumerate(admin):
+        prefix = "in" if ar.direction == "ingress" else "eg"
+        tier = ar.policy.tier
+        name = f"{prefix}_{tier.lower()}_{i}"
+        rule_name = f' "{ar.rule.name}"' if ar.rule.name else ""
+        where = f"{ar.policy.kind}/{ar.policy.name} {ar.direction}[{ar.index}]"
+        out.append(f"  # [{tier}] {ar.rule.action} {where}{rule_name}")
+        lines = _elements(ar.entries, ar.has_ports)
+        if not lines:
+            out.append("  #   (matches nothing here: no subject pod or no matching peer/port)")
+            continue
+        key, _ = _MATCH[ar.direction]
+        if ar.has_ports:
+            out += _set(name, _PORTS_TYPE, lines)
+            match = f"{key} . meta l4proto . th dport @{name}"
+        else:
+            out += _set(name, _ANY_TYPE, lines)
+            match = f"{key} @{name}"
+        verdicts = _ADMIN_VERDICT if tier == "Admin" else _BASELINE_VERDICT
+        verdict = verdicts[(ar.direction, ar.rule.action)]
+        tier_rules[(ar.direction, tier)].append(f'    {match} {verdict} comment "{where}"')
+    return [
+        *out,
+        "  # Admin tier: the first matching rule decides; Pass goes on to NetworkPolicy",
+        "  chain egress {",
+        *tier_rules[("egress", "Admin")],
+        "    goto eg_np",
+        "  }",
+        "  chain eg_np {",
+        "    ip saddr @eg_iso goto eg_np_rules",
+        "    goto eg_baseline",
+        "  }",
+        "  chain eg_np_rules {",
+        *np_rules["egress"],
+        f"    {REJECT}",
+        "  }",
+        "  chain eg_baseline {",
+        *tier_rules[("egress", "Baseline")],
+        "    return",
+        "  }",
+        "  chain ingress {",
+        *tier_rules[("ingress", "Admin")],
+        "    goto in_np",
+        "  }",
+        "  chain in_np {",
+        "    ip daddr @in_iso goto in_np_rules",
+        "    goto in_baseline",
+        "  }",
+        "  chain in_np_rules {",
+        *np_rules["ingress"],
+        f"    {REJECT}",
+        "  }",
+        "  chain in_baseline {",
+        *tier_rules[("ingress", "Baseline")],
+        "    accept",
+        "  }",
+        "  chain forward {",
+        "    type filter hook forward priority filter; policy accept;",
+        "    ct state established,related accept",
+        "    jump egress",
+        "    jump ingress",
+        "  }",
+        "}",
+    ]
+
+
+def _elements(
+    entries: Iterable[tuple[ipaddress.IPv4Address, Allowance]], has_ports: bool
+) -> list[str]:
     """Set elements of one rule, made disjoint: the kernel refuses overlapping intervals."""
     by_key: dict[ipaddress.IPv4Address, list[Allowance]] = defaultdict(list)
-    for ip, allowance in cr.entries:
+    for ip, allowance in entries:
         by_key[ip].append(allowance)
     lines: list[str] = []
     for ip in sorted(by_key):
         allowances = by_key[ip]
-        if not cr.rule.ports:
+        if not has_ports:
             nets = ipaddress.collapse_addresses(n for a in allowances for n in a.nets)
             lines += [f"{ip} . {_net(n)}" for n in nets]
             continue

@@ -46,6 +46,12 @@ def auto_ports(snapshot: Snapshot) -> list[int]:
                 if isinstance(pp.port, int):
                     end = pp.end_port if pp.end_port is not None else pp.port
                     ports.update({pp.port - 1, pp.port, end, end + 1})
+    for admin in snapshot.admin_policies:
+        for arule in (*admin.ingress, *admin.egress):
+            for pp in arule.ports or ():
+                if isinstance(pp.port, int):
+                    end = pp.end_port if pp.end_port is not None else pp.port
+                    ports.update({pp.port - 1, pp.port, end, end + 1})
     for pod in snapshot.pods:
         ports.update(cp.port for cp in pod.ports)
     ports.add(next(p for p in UNLISTED_PORTS if p not in ports))

@@ -10,7 +10,20 @@ import ipaddress
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
-from netreach.model import Direction, NetworkPolicy, Peer, Pod, PolicyPort, Protocol, Rule, Snapshot
+from netreach.model import (
+    AdminPeer,
+    AdminPolicy,
+    AdminRule,
+    Direction,
+    LabelSelector,
+    NetworkPolicy,
+    Peer,
+    Pod,
+    PolicyPort,
+    Protocol,
+    Rule,
+    Snapshot,
+)
 
 IPv4Net = ipaddress.IPv4Network
 PortRange = tuple[int, int]
@@ -50,6 +63,27 @@ class CompiledRule:
     rule: Rule
     # (selected pod's IP, address/port entries) pairs; `ports is None` entries allow any protocol
     entries: tuple[tuple[ipaddress.IPv4Address, Allowance], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AdminResolvedRule:
+    """One admin-tier rule resolved for every subject pod (the subject's IP is the key)."""
+
+    policy: AdminPolicy
+    direction: Direction
+    index: int
+    rule: AdminRule
+    entries: tuple[tuple[ipaddress.IPv4Address, Allowance], ...]
+
+    @property
+    def has_ports(self) -> bool:
+        return self.rule.ports is not None
+
+
+def admin_order(policies: Iterable[AdminPolicy]) -> list[AdminPolicy]:
+    """Admin tier first, by priority (lower first); ties by kind then name (netreach's
+    documented choice where the spec leaves the order to the plugin)."""
+    return sorted(policies, key=lambda p: (p.tier != "Admin", p.priority, p.kind, p.name))
 
 
 class Resolver:
@@ -105,6 +139,64 @@ class Resolver:
                         for allowance in self._allowances(targets, direction, rule, pod)
                     )
                     out.append(CompiledRule(policy, direction, index, rule, entries))
+        return out
+
+    def subjects(self, policy: AdminPolicy) -> list[Pod]:
+        sub = policy.subject
+        return [
+            p
+            for p in self.pods
+            if sub.namespaces.matches(self.namespace_labels(p.namespace))
+            and (sub.pods is None or sub.pods.matches(p.labels))
+        ]
+
+    def _admin_peer_nets(self, peer: AdminPeer) -> list[tuple[IPv4Net, Pod | None]]:
+        pod_sel: LabelSelector | None = None
+        if peer.namespaces is not None:
+            ns_sel: LabelSelector | None = peer.namespaces
+        elif peer.pods is not None:
+            ns_sel, pod_sel = peer.pods
+        else:
+            ns_sel = None
+        if ns_sel is not None:
+            return [
+                (_host(p), p)
+                for p in self.pods
+                if ns_sel.matches(self.namespace_labels(p.namespace))
+                and (pod_sel is None or pod_sel.matches(p.labels))
+            ]
+        if peer.networks:
+            return [(n, None) for cidr in peer.networks for n in ipblock_nets(cidr, ())]
+        if peer.nodes is not None:
+            sel = peer.nodes
+            return [
+                (n, None)
+                for node in self.snapshot.nodes
+                if sel.matches(node.labels)
+                for a in node.addresses
+                for n in ipblock_nets(a + ("/128" if ":" in a else "/32"), ())
+            ]
+        return []  # unsupported peers (domainNames) match nothing
+
+    def compile_admin(self) -> list[AdminResolvedRule]:
+        """Admin and Baseline rules in evaluation order, resolved like NetworkPolicy rules."""
+        out: list[AdminResolvedRule] = []
+        for policy in admin_order(self.snapshot.admin_policies):
+            subjects = self.subjects(policy)
+            for direction in ("egress", "ingress"):
+                d: Direction = "egress" if direction == "egress" else "ingress"
+                for index, rule in enumerate(policy.rules(d)):
+                    targets = [t for peer in rule.peers for t in self._admin_peer_nets(peer)]
+                    as_rule = Rule(ports=rule.ports or ())
+                    entries: tuple[tuple[ipaddress.IPv4Address, Allowance], ...] = ()
+                    if targets and rule.ports != ():
+                        entries = tuple(
+                            (ip, allowance)
+                            for pod in subjects
+                            if (ip := pod_ipv4(pod)) is not None
+                            for allowance in self._allowances(targets, d, as_rule, pod)
+                        )
+                    out.append(AdminResolvedRule(policy, d, index, rule, entries))
         return out
 
     def _peer_nets(self, policy: NetworkPolicy, peer: Peer) -> list[tuple[IPv4Net, Pod | None]]:

@@ -12,6 +12,8 @@ Kubernetes rules implemented here, each pinned by a test in tests/engine/:
 - ports: none = every port of every protocol; a protocol without a port = every port of it;
   endPort is inclusive; a named port resolves on the destination pod, protocol included;
 - ipBlock: cidr minus except, and (switch) pod IPs inside it.
+
+Admin-tier rules are compiled by engine/admin.py into the same classes and atoms.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from netreach.engine import ipset
+from netreach.engine.admin import AdminCompiledRule, admin_blocks, admin_order, compile_admin
 from netreach.engine.conns import ALL, EMPTY, ConnectionSet
 from netreach.engine.intervals import Ranges, normalize
 from netreach.engine.selectors import LabelIndex, NamespaceIndex, bits_of, indexes_of
@@ -130,7 +133,7 @@ class CompiledRule:
         return f"{self.policy.id} {self.direction}[{self.index}]"
 
 
-def _port_matcher(index: int, port: PolicyPort) -> PortMatcher:
+def port_matcher(index: int, port: PolicyPort) -> PortMatcher:
     if isinstance(port.port, str):
         numeric = EMPTY
     elif port.port is None:
@@ -149,6 +152,7 @@ class Compiled:
         self.namespaces: Mapping[str, Namespace] = snapshot.namespaces
         self.policies: list[NetworkPolicy] = list(snapshot.policies)
 
+        self.admin_policies = admin_order(snapshot.admin_policies)
         blocks = sorted(
             {
                 peer.ip_block
@@ -156,7 +160,8 @@ class Compiled:
                 for rule in (*pol.ingress, *pol.egress)
                 for peer in rule.peers
                 if peer.ip_block is not None
-            },
+            }
+            | admin_blocks(self.admin_policies, snapshot.nodes),
             key=lambda b: (b.cidr, b.except_),
         )
         self.blocks: list[IPBlock] = blocks
@@ -168,6 +173,27 @@ class Compiled:
 
         self._build_classes(block_ranges)
         self._build_rules()
+        # Admin tiers, per direction and class, in evaluation order (engine/admin.py).
+        self.admin_rules: dict[Direction, list[list[AdminCompiledRule]]] = {}
+        self.baseline_rules: dict[Direction, list[list[AdminCompiledRule]]] = {}
+        self.admin_compiled: list[AdminCompiledRule] = []
+        compile_admin(self)
+
+    @property
+    def has_tiers(self) -> bool:
+        """Whether any admin-tier rule applies (else the NetworkPolicy-only fast paths hold)."""
+        return bool(self.admin_compiled)
+
+    def tier_rules(
+        self, class_index: int, direction: Direction
+    ) -> tuple[list[AdminCompiledRule], list[AdminCompiledRule]]:
+        """The Admin-tier and Baseline-tier rules whose subject selects the class, in order."""
+        if not self.admin_compiled:
+            return [], []
+        return (
+            self.admin_rules[direction][class_index],
+            self.baseline_rules[direction][class_index],
+        )
 
     # --- pod classes ----------------------------------------------------------------------
     def _build_classes(self, block_ranges: Sequence[Ranges]) -> None:
@@ -287,7 +313,7 @@ class Compiled:
             )
             for i, peer in enumerate(rule.peers)
         )
-        ports = tuple(_port_matcher(i, p) for i, p in enumerate(rule.ports))
+        ports = tuple(port_matcher(i, p) for i, p in enumerate(rule.ports))
         if peers:
             classes = 0
             for pm in peers:

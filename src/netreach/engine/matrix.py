@@ -13,11 +13,14 @@ from typing import Any
 
 import numpy as np
 
+from netreach.engine.admin import AdminCompiledRule
 from netreach.engine.compile import Compiled, CompiledRule, PortsKey
 from netreach.engine.conns import ALL, EMPTY, ConnectionSet
+from netreach.engine.tiers import NO_RULES, TierWalk, resolve
 from netreach.model import Direction
 
 Part = tuple[int, ConnectionSet]  # (class bitset, connections)
+WalkPart = tuple[int, TierWalk]  # (class bitset, a tier's outcome so far)
 
 
 class ConnTable:
@@ -63,6 +66,25 @@ def refine(parts: list[Part], bits: int, conns: ConnectionSet) -> list[Part]:
     return out
 
 
+def refine_walk(
+    parts: list[WalkPart], bits: int, rule: AdminCompiledRule, conns: ConnectionSet
+) -> list[WalkPart]:
+    """Apply one admin rule (opening `conns` to the classes in `bits`) to a partition."""
+    if not bits or conns.is_empty:
+        return parts
+    out: list[WalkPart] = []
+    for pbits, state in parts:
+        inside = pbits & bits
+        if inside:
+            out.append((inside, state.step(rule.action, conns)))
+            rest = pbits & ~bits
+            if rest:
+                out.append((rest, state))
+        else:
+            out.append((pbits, state))
+    return out
+
+
 class ClassMatrix:
     """Allowed connections between every pair of pod classes (and, on demand, IP atoms)."""
 
@@ -95,6 +117,18 @@ class ClassMatrix:
 
     def _signature(self, ci: int, direction: Direction) -> tuple[object, ...]:
         pols = tuple(self.compiled.isolating[direction][ci])
+        admin, baseline = self.compiled.tier_rules(ci, direction)
+        if admin or baseline:
+            if pols:
+                baseline = []  # never consulted for a pod NetworkPolicy isolates
+            named = direction == "ingress" and (
+                any(r.has_named for r in (*admin, *baseline))
+                or any(
+                    r.has_named for pi in pols for r in self.compiled.policy_rules[pi]["ingress"]
+                )
+            )
+            tiers = (tuple(id(r) for r in admin), tuple(id(r) for r in baseline))
+            return ("tiers", pols, tiers, self.compiled.classes[ci].ports if named else None)
         if not pols:
             return ()
         if direction == "ingress" and any(
@@ -113,6 +147,9 @@ class ClassMatrix:
                 yield rows, np.full(self.n, 1, dtype=np.int32)
                 continue
             ci = members[0]
+            if sig[0] == "tiers":
+                yield rows, self._tier_row(ci, direction)
+                continue
             parts = self.parts(ci, direction)
             row = np.zeros(self.n, dtype=np.int32)
             for bits, conns in parts:
@@ -134,6 +171,65 @@ class ClassMatrix:
                 for ports, gbits in self._ports_groups().items():
                     parts = refine(parts, rule.classes & gbits, rule.conns_for(ports))
         return parts
+
+    def walk_parts(
+        self, ci: int, direction: Direction, rules: Sequence[AdminCompiledRule]
+    ) -> list[WalkPart]:
+        """The other side's classes partitioned by one tier's outcome for class `ci`."""
+        parts: list[WalkPart] = [(self.compiled.all_classes, NO_RULES)]
+        own_ports = self.compiled.classes[ci].ports
+        for rule in rules:
+            if direction == "ingress" or not rule.has_named:
+                parts = refine_walk(parts, rule.classes, rule, rule.conns_for(own_ports))
+            else:
+                for ports, gbits in self._ports_groups().items():
+                    parts = refine_walk(parts, rule.classes & gbits, rule, rule.conns_for(ports))
+        return parts
+
+    def _tier_row(self, ci: int, direction: Direction) -> Any:
+        """A row of class `ci` with admin tiers: each tier's partition labelled per class,
+        the distinct label triples resolved once (engine/tiers.py), then broadcast."""
+        compiled = self.compiled
+        admin, baseline = compiled.tier_rules(ci, direction)
+        isolated = compiled.is_isolated(ci, direction)
+        walks: list[TierWalk] = []
+        walk_ids: dict[TierWalk, int] = {}
+
+        def wid_of(state: TierWalk) -> int:
+            wid = walk_ids.get(state)
+            if wid is None:
+                wid = walk_ids[state] = len(walks)
+                walks.append(state)
+            return wid
+
+        def label_walks(parts: list[WalkPart]) -> Any:
+            out = np.zeros(self.n, dtype=np.int32)
+            for bits, state in parts:
+                out[bits_to_mask(bits, self.n)] = wid_of(state)
+            return out
+
+        a_ids = label_walks(self.walk_parts(ci, direction, admin))
+        if isolated:
+            np_ids = np.zeros(self.n, dtype=np.int32)
+            for bits, conns in self.parts(ci, direction):
+                if not conns.is_empty:
+                    np_ids[bits_to_mask(bits, self.n)] = self.table.id(conns)
+            b_ids = np.full(self.n, wid_of(NO_RULES), dtype=np.int32)
+        else:
+            np_ids = np.ones(self.n, dtype=np.int32)
+            b_ids = label_walks(self.walk_parts(ci, direction, baseline))
+        keys = np.stack([a_ids, np_ids, b_ids], axis=1)
+        uniq, inverse = np.unique(keys, axis=0, return_inverse=True)
+        results = np.array(
+            [
+                self.table.id(
+                    resolve(walks[int(a)], isolated, self.table.sets[int(n)], walks[int(b)])
+                )
+                for a, n, b in uniq.tolist()
+            ],
+            dtype=np.int32,
+        )
+        return results[inverse.reshape(-1)]
 
     def _intersect(self, egress: Any, ingress_t: Any) -> Any:
         t = self.table
@@ -168,6 +264,8 @@ class ClassMatrix:
                 row = self._external_row(
                     compiled.class_rules(c.index, direction), c.ports, direction
                 )
+                if sig[0] == "tiers":
+                    row = self._external_tier_row(c.index, direction, row)
                 cache[sig] = row
             out[c.index] = row
         for c in compiled.classes:
@@ -188,6 +286,41 @@ class ClassMatrix:
             for a in atoms.covered(rule.ips):
                 per_atom[a] = per_atom[a] | conns
         return np.array([self.table.id(c) for c in per_atom], dtype=np.int32)
+
+    def _external_tier_row(self, ci: int, direction: Direction, np_row: Any) -> Any:
+        """Per IP atom: the tiers resolved, with `np_row` the NetworkPolicy ids per atom."""
+        compiled = self.compiled
+        atoms = compiled.atoms
+        admin, baseline = compiled.tier_rules(ci, direction)
+        isolated = compiled.is_isolated(ci, direction)
+        own_ports = compiled.classes[ci].ports if direction == "ingress" else None
+
+        def walks(rules: Sequence[AdminCompiledRule]) -> list[TierWalk]:
+            per_atom = [NO_RULES] * len(atoms)
+            for rule in rules:
+                conns = rule.conns_for(own_ports)
+                if conns.is_empty or not rule.ips:
+                    continue
+                for a in atoms.covered(rule.ips):
+                    per_atom[a] = per_atom[a].step(rule.action, conns)
+            return per_atom
+
+        a_walks = walks(admin)
+        b_walks = walks(baseline) if not isolated else [NO_RULES] * len(atoms)
+        return np.array(
+            [
+                self.table.id(
+                    resolve(
+                        a_walks[i],
+                        isolated,
+                        self.table.sets[int(np_row[i])] if isolated else ALL,
+                        b_walks[i],
+                    )
+                )
+                for i in range(len(atoms))
+            ],
+            dtype=np.int32,
+        )
 
 
 def all_allowed() -> ConnectionSet:

@@ -8,10 +8,11 @@ policies matches; not isolated -> allowed). Admin tiers slot in before and after
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from netreach.engine import ipset
+from netreach.engine.admin import AdminCompiledRule
 from netreach.engine.compile import Compiled, CompiledRule
 from netreach.engine.conns import ConnectionSet
 from netreach.model import Direction, NetworkPolicy, Pod, Protocol
@@ -62,6 +63,37 @@ class RuleMatch:
 
 
 Outcome = Literal["allowed", "denied", "not-evaluated"]
+DecidedBy = Literal["Admin", "NetworkPolicy", "Baseline", "default"]
+
+
+@dataclass(frozen=True)
+class TierMatch:
+    """An admin-tier rule that matched the connection (it decided it, or passed it on)."""
+
+    rule: AdminCompiledRule
+    peer_index: int
+
+    @property
+    def location(self) -> str:
+        return self.rule.location
+
+    def describe(self) -> str:
+        return f"[{self.rule.tier}] {self.rule.action} ({self.rule.label})"
+
+    def to_dict(self) -> dict[str, Any]:
+        pol = self.rule.policy
+        return {
+            "policy": pol.name,
+            "kind": pol.kind,
+            "tier": pol.tier,
+            "priority": pol.priority if pol.tier == "Admin" else None,
+            "direction": self.rule.direction,
+            "rule": self.rule.index,
+            "rule_name": self.rule.rule.name or None,
+            "action": self.rule.action,
+            "peer": self.peer_index,
+            "location": self.location or None,
+        }
 
 
 @dataclass(frozen=True)
@@ -77,6 +109,8 @@ class DirectionVerdict:
     note: str = ""
     chain: tuple[str, ...] = field(default=())  # one entry per tier that spoke
     near_misses: tuple[str, ...] = ()  # rules that matched the peer or the port, not both
+    decided_by: DecidedBy = "NetworkPolicy"
+    tier_matches: tuple[TierMatch, ...] = ()  # admin-tier rules that spoke, in order
 
     @property
     def reason(self) -> str:
@@ -84,6 +118,10 @@ class DirectionVerdict:
             return self.note or "external address: not evaluated (only the pod's side counts)"
         if self.note:
             return self.note
+        if self.decided_by in ("Admin", "Baseline") and self.chain:
+            return " -> ".join(self.chain)
+        if self.decided_by == "default" and self.chain:
+            return " -> ".join(self.chain)
         if not self.isolated:
             return f"not isolated for {self.direction}: no policy selects it with {self._ptype}"
         if self.matches:
@@ -108,6 +146,9 @@ class DirectionVerdict:
             "allowed_by": [m.to_dict() for m in self.matches],
             "reason": self.reason,
             "near_misses": list(self.near_misses),
+            "decided_by": self.decided_by,
+            "chain": list(self.chain),
+            "tier_rules": [m.to_dict() for m in self.tier_matches],
         }
 
 
@@ -156,6 +197,13 @@ class Verdict:
             )
             mark = "allowed" if side.allowed else "denied"
             lines.append(f"  {where} {who}: {mark}")
+            if side.chain:
+                lines.append(f"    chain: {' -> '.join(side.chain)}")
+                lines.extend(
+                    f"    {m.describe()} ({m.location})" for m in side.tier_matches if m.location
+                )
+                if side.decided_by != "NetworkPolicy":
+                    continue
             if side.pod is not None and side.isolated and side.isolating:
                 iso = ", ".join(_with_location(p) for p in side.isolating)
                 lines.append(f"    isolated by {iso}")
@@ -211,6 +259,81 @@ def decide_direction(
         return DirectionVerdict(
             direction, pod, True, note="host-network pod: NetworkPolicy does not select it"
         )
+    np_verdict = _decide_network_policy(compiled, direction, pod, peer, protocol, port, dst_pod)
+    admin, baseline = compiled.tier_rules(compiled.class_of[pod.id], direction)
+    if not admin and not baseline:
+        return np_verdict
+    return _decide_tiers(np_verdict, admin, baseline, peer, protocol, port, dst_pod, compiled)
+
+
+def _decide_tiers(
+    np_verdict: DirectionVerdict,
+    admin: list[AdminCompiledRule],
+    baseline: list[AdminCompiledRule],
+    peer: Endpoint,
+    protocol: Protocol,
+    port: int,
+    dst_pod: Pod | None,
+    compiled: Compiled,
+) -> DirectionVerdict:
+    """Admin tier (first matching rule; Pass goes on) -> NetworkPolicy -> Baseline -> allow."""
+    peer_class = compiled.class_of.get(peer.id) if isinstance(peer, Pod) else None
+    peer_key = ipset.ip_key(peer) if isinstance(peer, str) else None
+    dst_ports = dst_pod.ports if dst_pod is not None else None
+    spoke: list[TierMatch] = []
+
+    def first(rules: list[AdminCompiledRule]) -> TierMatch | None:
+        for rule in rules:
+            pi = rule.matches_peer(peer_class, peer_key)
+            if pi is not None and rule.conns_for(dst_ports).contains(protocol, port):
+                return TierMatch(rule, pi)
+        return None
+
+    hit = first(admin)
+    if hit is not None:
+        spoke.append(hit)
+        if hit.rule.action != "Pass":
+            return replace(
+                np_verdict,
+                allowed=hit.rule.action == "Allow",
+                matches=(),
+                near_misses=(),
+                chain=(hit.describe(),),
+                decided_by="Admin",
+                tier_matches=tuple(spoke),
+            )
+    chain = [m.describe() for m in spoke]
+    if np_verdict.isolated:
+        word = "allowed" if np_verdict.allowed else "denied"
+        by = "; ".join(m.describe() for m in np_verdict.matches)
+        chain.append(f"[NetworkPolicy] {word}" + (f" by {by}" if by else ": no rule admits it"))
+        return replace(np_verdict, chain=tuple(chain), tier_matches=tuple(spoke))
+    if spoke:
+        chain.append("[NetworkPolicy] not isolated: no policy selects the pod")
+    hit = first(baseline)
+    if hit is not None:
+        spoke.append(hit)
+        chain.append(hit.describe())
+        return replace(
+            np_verdict,
+            allowed=hit.rule.action != "Deny",
+            chain=tuple(chain),
+            decided_by="Baseline",
+            tier_matches=tuple(spoke),
+        )
+    chain.append("[default] allowed: no tier decided it")
+    return replace(np_verdict, chain=tuple(chain), decided_by="default", tier_matches=tuple(spoke))
+
+
+def _decide_network_policy(
+    compiled: Compiled,
+    direction: Direction,
+    pod: Pod,
+    peer: Endpoint,
+    protocol: Protocol,
+    port: int,
+    dst_pod: Pod | None,
+) -> DirectionVerdict:
     ci = compiled.class_of[pod.id]
     isolating = tuple(compiled.policies[pi] for pi in compiled.isolating[direction][ci])
     if not isolating:

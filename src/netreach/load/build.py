@@ -8,11 +8,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from netreach.errors import InputError, Problem
+from netreach.load.admin import ADMIN_API_VERSIONS, read_admin_policy
 from netreach.load.check import Checker
 from netreach.load.decode import parse_source
 from netreach.load.limits import Limits
 from netreach.load.meta import Meta, OwnerRef, read_meta
 from netreach.load.names import is_dns1123_subdomain
+from netreach.load.nodes import read_node
 from netreach.load.pods import (
     NAMESPACE_LABEL,
     PodSpec,
@@ -25,7 +27,17 @@ from netreach.load.pods import (
 from netreach.load.policy import read_policy
 from netreach.load.service import read_service
 from netreach.load.sources import Source
-from netreach.model import Location, Namespace, NetworkPolicy, Pod, Snapshot, WorkloadRef
+from netreach.model import (
+    AdminKind,
+    AdminPolicy,
+    Location,
+    Namespace,
+    NetworkPolicy,
+    Node,
+    Pod,
+    Snapshot,
+    WorkloadRef,
+)
 
 # The API versions the API server serves for each kind netreach models.
 API_VERSIONS: dict[str, frozenset[str]] = {
@@ -40,6 +52,13 @@ API_VERSIONS: dict[str, frozenset[str]] = {
     "Job": frozenset({"batch/v1"}),
     "CronJob": frozenset({"batch/v1"}),
     "Service": frozenset({"v1"}),
+    "Node": frozenset({"v1"}),
+    **ADMIN_API_VERSIONS,
+}
+_ADMIN_KINDS: dict[str, AdminKind] = {
+    "AdminNetworkPolicy": "AdminNetworkPolicy",
+    "BaselineAdminNetworkPolicy": "BaselineAdminNetworkPolicy",
+    "ClusterNetworkPolicy": "ClusterNetworkPolicy",
 }
 _POLICY_TOP_FIELDS = frozenset({"apiVersion", "kind", "metadata", "spec", "status"})
 BUILTIN_NAMESPACES = frozenset({"default", "kube-system", "kube-public", "kube-node-lease"})
@@ -88,6 +107,8 @@ class Builder:
         self.pods: list[_RealPod] = []
         self.workloads: dict[WorkloadKey, _Workload] = {}
         self.policies: list[NetworkPolicy] = []
+        self.admin_policies: list[AdminPolicy] = []
+        self.nodes: list[Node] = []
         self.seen: dict[tuple[str, str, str], Location] = {}
         self.referenced: dict[str, Location] = {}  # namespace -> first object in it
         self.order = 0
@@ -204,6 +225,17 @@ class Builder:
                 self.policies.append(policy)
                 self.referenced.setdefault(policy.namespace, loc)
             return
+        if kind in _ADMIN_KINDS:
+            c.unknown_fields(obj, (), _POLICY_TOP_FIELDS)
+            admin = read_admin_policy(c, _ADMIN_KINDS[kind], obj, loc)
+            if self._finish_object(c, (kind, "", admin.name), loc):
+                self.admin_policies.append(admin)
+            return
+        if kind == "Node":
+            node = read_node(c, obj, loc)
+            if self._finish_object(c, (kind, "", node.name), loc):
+                self.nodes.append(node)
+            return
         if kind == "Service":
             meta, service = read_service(c, obj, loc, self.default_ns)
             if self._finish_object(c, (kind, service.namespace, meta.name), loc):
@@ -250,6 +282,9 @@ class Builder:
             raise InputError(self.errors)
         snap = self.snapshot
         snap.policies = self.policies
+        snap.admin_policies = self.admin_policies
+        snap.nodes = self.nodes
+        snap.warnings.extend(_priority_ties(self.admin_policies))
         snap.pods = self._pods()
         snap.namespaces = self._namespaces()
         return snap
@@ -336,13 +371,37 @@ class Builder:
         return out
 
 
+def _priority_ties(policies: list[AdminPolicy]) -> list[Problem]:
+    """Admin-tier policies sharing a priority: the spec lets an implementation apply either
+    to a connection both match; netreach orders them by kind then name (deterministic)."""
+    by_priority: dict[int, list[AdminPolicy]] = {}
+    for p in policies:
+        if p.tier == "Admin":
+            by_priority.setdefault(p.priority, []).append(p)
+    out: list[Problem] = []
+    for priority, same in sorted(by_priority.items()):
+        if len(same) < 2:
+            continue
+        names = ", ".join(p.id for p in sorted(same, key=lambda p: (p.kind, p.name)))
+        out.append(
+            Problem(
+                f"admin policies {names} share priority {priority}: where they match the same "
+                "connection the spec leaves the winner to the network plugin; netreach applies "
+                "them in this order",
+                same[1].location,
+                severity="warning",
+            )
+        )
+    return out
+
+
 def _object_ref(kind: Any, md: Any, default_ns: str) -> str:
     """How messages name the object, e.g. "NetworkPolicy default/allow-db"."""
     what = kind if isinstance(kind, str) and kind else "object"
     name = md.get("name") if isinstance(md, dict) else None
     if not isinstance(name, str) or not name:
         return f"{what} (unnamed)"
-    if kind == "Namespace":
+    if kind in ("Namespace", "Node", *ADMIN_API_VERSIONS):
         return f"{what} {name}"
     ns = md.get("namespace") if isinstance(md, dict) else None
     return f"{what} {ns if isinstance(ns, str) and ns else default_ns}/{name}"

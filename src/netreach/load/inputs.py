@@ -21,7 +21,13 @@ from netreach.load.render import render_helm, render_kustomize
 from netreach.load.sources import Source, read_paths
 
 CLUSTER_SCOPED_KINDS = frozenset(
-    {"Namespace", "AdminNetworkPolicy", "BaselineAdminNetworkPolicy", "ClusterNetworkPolicy"}
+    {
+        "Namespace",
+        "Node",
+        "AdminNetworkPolicy",
+        "BaselineAdminNetworkPolicy",
+        "ClusterNetworkPolicy",
+    }
 )
 
 

@@ -20,10 +20,18 @@ from netreach.render.text import safe
 
 def snapshot_counts(cluster: Cluster) -> str:
     snap = cluster.snapshot
-    return (
+    text = (
         f"{len(snap.namespaces)} namespaces, {len(snap.pods)} pods in "
         f"{len(cluster.workloads)} workloads, {len(snap.policies)} NetworkPolicies"
     )
+    tiers = [
+        f"{sum(p.tier == t for p in snap.admin_policies)} {t}-tier policies"
+        for t in ("Admin", "Baseline")
+        if any(p.tier == t for p in snap.admin_policies)
+    ]
+    if snap.nodes:
+        tiers.append(f"{len(snap.nodes)} nodes")
+    return ", ".join([text, *tiers])
 
 
 def posture_table(rows: list[NamespacePosture]) -> Table:

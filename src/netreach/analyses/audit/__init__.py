@@ -17,6 +17,7 @@ from netreach.analyses.audit import (  # noqa: F401  (registers the checks, in r
     ports,
     redundancy,
     selectors,
+    tiers,
 )
 from netreach.analyses.audit.config import AuditConfig, config_from_mapping, load_config
 from netreach.analyses.audit.findings import (

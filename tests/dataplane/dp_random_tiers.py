@@ -1,0 +1,55 @@
+"""Seeded random snapshots with admin-tier policies over dp_random's six pods."""
+
+from __future__ import annotations
+
+import random
+
+from dp_random import _CIDRS, _port, _selector, random_snapshot
+
+from netreach.model import AdminAction, AdminPeer, AdminPolicy, AdminRule, AdminSubject, Snapshot
+
+
+def _admin_peer(rng: random.Random) -> AdminPeer:
+    kind = rng.choice(["ns", "pods", "net"])
+    if kind == "ns":
+        return AdminPeer(namespaces=_selector(rng, ("team",), "ab"))
+    if kind == "pods":
+        return AdminPeer(
+            pods=(_selector(rng, ("team",), "ab"), _selector(rng, ("app", "tier"), "xy12"))
+        )
+    return AdminPeer(networks=(rng.choice(_CIDRS),))
+
+
+def _admin_rule(rng: random.Random, actions: list[AdminAction]) -> AdminRule:
+    peers = tuple(_admin_peer(rng) for _ in range(rng.choice([1, 1, 2])))
+    ports = None
+    if rng.random() < 0.6:
+        ports = tuple(_port(rng) for _ in range(rng.choice([1, 2])))
+        if any(p.networks for p in peers):
+            # the CRD forbids named ports beside networks peers
+            ports = tuple(p for p in ports if not isinstance(p.port, str)) or None
+    return AdminRule("", rng.choice(actions), peers, ports)
+
+
+def _admin_policy(rng: random.Random, name: str, baseline: bool) -> AdminPolicy:
+    actions: list[AdminAction] = ["Allow", "Deny"] if baseline else ["Allow", "Deny", "Pass"]
+    pods = _selector(rng, ("app", "tier"), "xy12") if rng.random() < 0.4 else None
+    return AdminPolicy(
+        kind="BaselineAdminNetworkPolicy" if baseline else "AdminNetworkPolicy",
+        tier="Baseline" if baseline else "Admin",
+        name=name,
+        priority=0 if baseline else rng.randint(0, 20),
+        subject=AdminSubject(_selector(rng, ("team",), "ab"), pods),
+        ingress=tuple(_admin_rule(rng, actions) for _ in range(rng.choice([0, 1, 2]))),
+        egress=tuple(_admin_rule(rng, actions) for _ in range(rng.choice([0, 1, 2]))),
+    )
+
+
+def random_tiered_snapshot(seed: int) -> Snapshot:
+    rng = random.Random(10_000 + seed)
+    snap = random_snapshot(seed)
+    admin = [_admin_policy(rng, f"anp{i}", False) for i in range(rng.randint(0, 2))]
+    if rng.random() < 0.6:
+        admin.append(_admin_policy(rng, "default", True))
+    snap.admin_policies = admin
+    return snap
