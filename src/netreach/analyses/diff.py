@@ -18,7 +18,7 @@ from netreach.analyses.connectivity import Connectivity, Level
 from netreach.engine import ipset
 from netreach.engine.compile import CompiledRule
 from netreach.engine.conns import EMPTY, ConnectionSet
-from netreach.engine.verdict import Endpoint, contributions
+from netreach.engine.verdict import Endpoint, contributions, tier_contributions
 from netreach.errors import QueryError
 from netreach.model import Direction, Pod
 
@@ -69,7 +69,10 @@ class Why:
         if not self.isolated:
             return head + "not isolated"
         if self.allowed_by:
-            return head + "allowed by " + "; ".join(str(r) for r in self.allowed_by)
+            # Admin-tier rules carry their action (Allow, Deny, Pass) in their name
+            tiered = any(r.policy.startswith("[") for r in self.allowed_by)
+            verb = "decided by " if tiered else "allowed by "
+            return head + verb + "; ".join(str(r) for r in self.allowed_by)
         return head + "isolated by " + ", ".join(self.isolated_by) + ", no rule opens it"
 
     def to_dict(self) -> dict[str, Any]:
@@ -411,12 +414,27 @@ class _Side:
     ) -> tuple[bool, tuple[RuleRef, ...], tuple[str, ...]]:
         compiled = self.cluster.compiled
         isolating = compiled.isolating[direction][ci]
-        if not isolating:
+        tiers = [
+            (rule, part)
+            for rule, part in tier_contributions(compiled, direction, pod, peer)
+            if not (part & delta).is_empty
+        ]
+        if not isolating and not tiers:
             return False, (), ()
         rules = tuple(
             self._rule_ref(rule)
             for rule, conns in contributions(compiled, direction, pod, peer)
             if not (conns & delta).is_empty
+        )
+        # Admin and Baseline rules that decide part of the difference (Allow, Deny or Pass)
+        rules += tuple(
+            RuleRef(
+                f"[{rule.tier}] {rule.policy.id} {rule.action}",
+                direction,
+                rule.index,
+                rule.location or None,
+            )
+            for rule, _ in tiers
         )
         return True, rules, tuple(self._policy_text(i) for i in isolating)
 

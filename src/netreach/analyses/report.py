@@ -18,9 +18,10 @@ from netreach.analyses.audit import SEVERITIES, ObjectRef, Severity, audit
 from netreach.analyses.connectivity import Node
 from netreach.analyses.posture import NamespacePosture, posture
 from netreach.cluster import Cluster
+from netreach.engine.admin import AdminCompiledRule
 from netreach.engine.compile import CompiledRule
 from netreach.engine.conns import ConnectionSet
-from netreach.engine.verdict import Endpoint, contributions
+from netreach.engine.verdict import Endpoint, contributions, tier_contributions
 from netreach.errors import QueryError
 from netreach.model import Direction, Pod
 
@@ -250,7 +251,7 @@ class _Explainer:
     def __init__(self, cluster: Cluster) -> None:
         self.cluster = cluster
         self.table: list[RuleRef] = []
-        self._index: dict[int, int] = {}
+        self._index: dict[object, int] = {}
         self._cache: dict[tuple[Direction, int, object], tuple[int, ...] | None] = {}
 
     def rules(
@@ -263,7 +264,8 @@ class _Explainer:
         isolated = False
         for pod in side:
             ci = compiled.class_of[pod.id]
-            if pod.host_network or not compiled.isolating[direction][ci]:
+            admin, baseline = compiled.tier_rules(ci, direction)
+            if pod.host_network or not (compiled.isolating[direction][ci] or admin or baseline):
                 continue
             isolated = True
             for other in peers:
@@ -273,9 +275,24 @@ class _Explainer:
                 if got is None:
                     found = contributions(compiled, direction, pod, other)
                     got = tuple(self._number(rule) for rule, _ in found)
+                    got += tuple(
+                        self._tier_number(rule)
+                        for rule, _ in tier_contributions(compiled, direction, pod, other)
+                    )
                     self._cache[key] = got
                 out.update(dict.fromkeys(got))
         return tuple(sorted(out)) if isolated else None
+
+    def _tier_number(self, rule: AdminCompiledRule) -> int:
+        """An Admin- or Baseline-tier rule deciding part of the edge, with its action."""
+        key = ("tier", rule.policy.id, rule.direction, rule.index)
+        got = self._index.get(key)
+        if got is None:
+            got = len(self.table)
+            self._index[key] = got
+            label = f"[{rule.tier}] {rule.policy.id} {rule.action}"
+            self.table.append(RuleRef(label, rule.direction, rule.index, rule.location))
+        return got
 
     def _number(self, rule: CompiledRule) -> int:
         got = self._index.get(rule.id)

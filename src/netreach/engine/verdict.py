@@ -14,7 +14,7 @@ from typing import Any, Literal
 from netreach.engine import ipset
 from netreach.engine.admin import AdminCompiledRule
 from netreach.engine.compile import Compiled, CompiledRule
-from netreach.engine.conns import ConnectionSet
+from netreach.engine.conns import ALL, ConnectionSet
 from netreach.model import Direction, NetworkPolicy, Pod, Protocol
 
 Endpoint = Pod | str  # a pod, or an IP address outside the cluster
@@ -415,4 +415,46 @@ def contributions(
         conns = rule.conns_for(dst_ports)
         if not conns.is_empty:
             out.append((rule, conns))
+    return out
+
+
+def tier_contributions(
+    compiled: Compiled, direction: Direction, pod: Pod, peer: Endpoint
+) -> list[tuple[AdminCompiledRule, ConnectionSet]]:
+    """The Admin- and Baseline-tier rules that decide part of `pod`'s traffic with `peer`,
+    each with the part it decides (first match wins within a tier; Baseline only decides for
+    pods NetworkPolicy does not isolate, and only what the Admin tier left undecided).
+    Actions are on the rule (`rule.action`): Allow, Deny or Pass."""
+    if compiled.exempt(pod):
+        return []
+    ci = compiled.class_of[pod.id]
+    admin, baseline = compiled.tier_rules(ci, direction)
+    if not admin and not baseline:
+        return []
+    peer_class = compiled.class_of.get(peer.id) if isinstance(peer, Pod) else None
+    peer_key = ipset.ip_key(peer) if isinstance(peer, str) else None
+    if direction == "ingress":
+        dst_ports: tuple[Any, ...] | None = pod.ports
+    else:
+        dst_ports = peer.ports if isinstance(peer, Pod) else None
+    out: list[tuple[AdminCompiledRule, ConnectionSet]] = []
+
+    def walk(rules: list[AdminCompiledRule], remaining: ConnectionSet) -> ConnectionSet:
+        """Record each matching rule's part; return what stays undecided (passed or unmatched)."""
+        undecided = remaining
+        for rule in rules:
+            if rule.matches_peer(peer_class, peer_key) is None:
+                continue
+            part = remaining & rule.conns_for(dst_ports)
+            if part.is_empty:
+                continue
+            out.append((rule, part))
+            remaining = remaining - part
+            if rule.action != "Pass":
+                undecided = undecided - part
+        return undecided
+
+    undecided = walk(admin, ALL)
+    if not compiled.isolating[direction][ci]:
+        walk(baseline, undecided)
     return out
