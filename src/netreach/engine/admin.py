@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 from netreach.engine import ipset
 from netreach.engine.conns import ALL, EMPTY, ConnectionSet
 from netreach.engine.intervals import Ranges, normalize
+from netreach.engine.ports import rule_conns
 from netreach.model import (
     AdminAction,
     AdminPeer,
@@ -106,16 +107,7 @@ class AdminCompiledRule:
         return str(loc.at("spec", self.direction, self.index)) if loc is not None else ""
 
     def conns_for(self, dst_ports: PortsKey | None) -> ConnectionSet:
-        if not self.has_named:
-            return self.numeric
-        got = self._by_ports.get(dst_ports)
-        if got is None:
-            got = self.numeric
-            for pm in self.ports:
-                if pm.name is not None:
-                    got = got | pm.conns_for(dst_ports)
-            self._by_ports[dst_ports] = got
-        return got
+        return rule_conns(self.numeric, self.ports, self.has_named, self._by_ports, dst_ports)
 
     def matches_peer(self, peer_class: int | None, peer_key: int | None) -> int | None:
         """Index of the first peer matching the other side, or None."""

@@ -26,6 +26,7 @@ from netreach.engine import ipset
 from netreach.engine.admin import AdminCompiledRule, admin_blocks, admin_order, compile_admin
 from netreach.engine.conns import ALL, EMPTY, ConnectionSet
 from netreach.engine.intervals import Ranges, normalize
+from netreach.engine.ports import rule_conns
 from netreach.engine.selectors import LabelIndex, NamespaceIndex, bits_of, indexes_of
 from netreach.model import (
     ContainerPort,
@@ -117,16 +118,7 @@ class CompiledRule:
 
     def conns_for(self, dst_ports: PortsKey | None) -> ConnectionSet:
         """Connections this rule opens towards a destination with these container ports."""
-        if not self.has_named:
-            return self.numeric
-        got = self._by_ports.get(dst_ports)
-        if got is None:
-            got = self.numeric
-            for pm in self.ports:
-                if pm.name is not None:
-                    got = got | pm.conns_for(dst_ports)
-            self._by_ports[dst_ports] = got
-        return got
+        return rule_conns(self.numeric, self.ports, self.has_named, self._by_ports, dst_ports)
 
     @property
     def label(self) -> str:

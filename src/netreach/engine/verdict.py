@@ -245,6 +245,13 @@ def _with_location(p: NetworkPolicy) -> str:
     return f"{p.id} ({p.location})" if p.location is not None else p.id
 
 
+def peer_keys(compiled: Compiled, peer: Endpoint) -> tuple[int | None, int | None]:
+    """The other side as the matchers take it: a pod class, or an address on the IP line."""
+    if isinstance(peer, Pod):
+        return compiled.class_of.get(peer.id), None
+    return None, ipset.ip_key(peer)
+
+
 def decide_direction(
     compiled: Compiled,
     direction: Direction,
@@ -277,8 +284,7 @@ def _decide_tiers(
     compiled: Compiled,
 ) -> DirectionVerdict:
     """Admin tier (first matching rule; Pass goes on) -> NetworkPolicy -> Baseline -> allow."""
-    peer_class = compiled.class_of.get(peer.id) if isinstance(peer, Pod) else None
-    peer_key = ipset.ip_key(peer) if isinstance(peer, str) else None
+    peer_class, peer_key = peer_keys(compiled, peer)
     dst_ports = dst_pod.ports if dst_pod is not None else None
     spoke: list[TierMatch] = []
 
@@ -338,8 +344,7 @@ def _decide_network_policy(
     isolating = tuple(compiled.policies[pi] for pi in compiled.isolating[direction][ci])
     if not isolating:
         return DirectionVerdict(direction, pod, True)
-    peer_class = compiled.class_of.get(peer.id) if isinstance(peer, Pod) else None
-    peer_key = ipset.ip_key(peer) if isinstance(peer, str) else None
+    peer_class, peer_key = peer_keys(compiled, peer)
     dst_ports = dst_pod.ports if dst_pod is not None else None
     matches: list[RuleMatch] = []
     near: list[str] = []
@@ -402,8 +407,7 @@ def contributions(
     if compiled.exempt(pod):
         return []
     ci = compiled.class_of[pod.id]
-    peer_class = compiled.class_of.get(peer.id) if isinstance(peer, Pod) else None
-    peer_key = ipset.ip_key(peer) if isinstance(peer, str) else None
+    peer_class, peer_key = peer_keys(compiled, peer)
     if direction == "ingress":
         dst_ports: tuple[Any, ...] | None = pod.ports
     else:
@@ -431,8 +435,7 @@ def tier_contributions(
     admin, baseline = compiled.tier_rules(ci, direction)
     if not admin and not baseline:
         return []
-    peer_class = compiled.class_of.get(peer.id) if isinstance(peer, Pod) else None
-    peer_key = ipset.ip_key(peer) if isinstance(peer, str) else None
+    peer_class, peer_key = peer_keys(compiled, peer)
     if direction == "ingress":
         dst_ports: tuple[Any, ...] | None = pod.ports
     else:
