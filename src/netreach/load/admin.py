@@ -295,16 +295,6 @@ def _ports(
     return tuple(out)
 
 
-def _protocol(c: Checker, value: Any, path: FieldPath) -> Protocol | None:
-    text = c.string(value, path)
-    if text is None:
-        return "TCP"  # +kubebuilder:default=TCP
-    if text not in PROTOCOLS:
-        c.not_supported(path, text, PROTOCOLS)
-        return None
-    return next(p for p in PROTOCOLS if p == text)
-
-
 def _port_number(c: Checker, value: Any, path: FieldPath) -> int | None:
     n = c.integer(value, path)
     if n is None:
@@ -352,7 +342,7 @@ def _v1_port(c: Checker, raw: dict[str, Any], path: FieldPath) -> list[PolicyPor
     if sub is None:
         return []
     spath = (*path, which)
-    protocol = _protocol(c, sub.get("protocol"), (*spath, "protocol"))
+    protocol = c.protocol(sub.get("protocol"), (*spath, "protocol"))
     got: PolicyPort | None = None
     if which == "portNumber":
         c.unknown_fields(sub, spath, frozenset({"protocol", "port"}))

@@ -13,7 +13,7 @@ from typing import Any
 import orjson
 
 from netreach.errors import Problem
-from netreach.model import Location, PathPart
+from netreach.model import PROTOCOLS, Location, PathPart, Protocol
 
 FieldPath = tuple[PathPart, ...]
 
@@ -176,6 +176,18 @@ class Checker:
         if isinstance(value, int) and not isinstance(value, bool):
             return value
         self.wrong_type(path, value, "an integer")
+        return None
+
+    def protocol(self, value: Any, path: FieldPath) -> Protocol | None:
+        """A protocol field: absent means TCP (API-server defaulting); anything but TCP, UDP
+        or SCTP is reported and gives None."""
+        text = self.string(value, path)
+        if text is None:
+            return "TCP"
+        for proto in PROTOCOLS:
+            if proto == text:
+                return proto
+        self.not_supported(path, text, PROTOCOLS)
         return None
 
     def boolean(self, value: Any, path: FieldPath) -> bool:

@@ -14,7 +14,7 @@ from netreach.load.names import (
     is_valid_port_name,
     is_valid_port_num,
 )
-from netreach.model import PROTOCOLS, ContainerPort, Protocol
+from netreach.model import ContainerPort
 
 # Kind -> path of the pod template inside the object.
 WORKLOAD_TEMPLATES: dict[str, FieldPath] = {
@@ -228,20 +228,13 @@ def _container_port_checked(c: Checker, value: Any, path: FieldPath) -> Containe
         for msg in is_valid_port_num(number):
             c.invalid((*path, "containerPort"), number, msg)
             ok = False
-    protocol: Protocol = "TCP"
-    proto = c.string(raw.get("protocol"), (*path, "protocol"))
-    if proto is not None:
-        match = [p for p in PROTOCOLS if p == proto]
-        if match:
-            protocol = match[0]
-        else:
-            c.not_supported((*path, "protocol"), proto, PROTOCOLS)
-            ok = False
+    protocol = c.protocol(raw.get("protocol"), (*path, "protocol"))
+    ok = ok and protocol is not None
     name = c.string(raw.get("name"), (*path, "name")) or None
     if name is not None:
         for msg in is_valid_port_name(name):
             c.invalid((*path, "name"), name, msg)
             ok = False
-    if not ok or number is None:
+    if not ok or number is None or protocol is None:
         return None
     return ContainerPort(number, protocol, name)

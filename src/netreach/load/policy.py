@@ -14,7 +14,6 @@ from netreach.load.names import (
     is_valid_port_num,
 )
 from netreach.model import (
-    PROTOCOLS,
     Direction,
     IPBlock,
     LabelSelector,
@@ -22,7 +21,6 @@ from netreach.model import (
     NetworkPolicy,
     Peer,
     PolicyPort,
-    Protocol,
     Rule,
 )
 
@@ -114,16 +112,8 @@ def _port(c: Checker, value: Any, path: FieldPath) -> PolicyPort | None:
     if raw is None:
         return PolicyPort()
     c.unknown_fields(raw, path, _PORT_FIELDS)
-    ok = True
-    protocol: Protocol = "TCP"
-    proto = c.string(raw.get("protocol"), (*path, "protocol"))
-    if proto is not None:
-        match = [p for p in PROTOCOLS if p == proto]
-        if match:
-            protocol = match[0]
-        else:
-            c.not_supported((*path, "protocol"), proto, PROTOCOLS)
-            ok = False
+    protocol = c.protocol(raw.get("protocol"), (*path, "protocol"))
+    ok = protocol is not None
     port = raw.get("port")
     end_port = c.integer(raw.get("endPort"), (*path, "endPort"))
     if isinstance(port, bool) or not isinstance(port, int | str | None):
@@ -152,7 +142,7 @@ def _port(c: Checker, value: Any, path: FieldPath) -> PolicyPort | None:
     elif end_port is not None:
         c.invalid((*path, "endPort"), end_port, "may not be specified when `port` is not specified")
         ok = False
-    return PolicyPort(protocol, port, end_port) if ok else None
+    return PolicyPort(protocol, port, end_port) if ok and protocol is not None else None
 
 
 def _peer(c: Checker, value: Any, path: FieldPath) -> Peer | None:

@@ -14,7 +14,7 @@ from netreach.load.names import (
     is_valid_port_name,
     is_valid_port_num,
 )
-from netreach.model import PROTOCOLS, Location, Protocol, Service, ServicePort
+from netreach.model import Location, Protocol, Service, ServicePort
 
 _SERVICE_TYPES = ("ClusterIP", "ExternalName", "LoadBalancer", "NodePort")
 
@@ -78,15 +78,9 @@ def _ports(c: Checker, value: Any) -> tuple[ServicePort, ...]:
             for msg in is_valid_port_num(number):
                 c.invalid((*ppath, "port"), number, msg)
                 ok = False
-        protocol: Protocol = "TCP"
-        proto = c.string(raw.get("protocol"), (*ppath, "protocol"))
-        if proto is not None:
-            match = [p for p in PROTOCOLS if p == proto]
-            if match:
-                protocol = match[0]
-            else:
-                c.not_supported((*ppath, "protocol"), proto, PROTOCOLS)
-                ok = False
+        proto = c.protocol(raw.get("protocol"), (*ppath, "protocol"))
+        protocol: Protocol = proto or "TCP"
+        ok = ok and proto is not None
         target = _target_port(c, raw.get("targetPort"), (*ppath, "targetPort"))
         if target is False:
             ok = False
