@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from test_properties import (
     PROBE_PORTS,
     SETTINGS,
+    assert_check_agrees_with_matrix,
     clusters,
     matrix_of,
     policy_ports,
@@ -83,17 +84,7 @@ def tiered(draw: st.DrawFn):  # type: ignore[no-untyped-def]
 @given(tiered(), st.booleans())
 def test_check_agrees_with_the_matrix_with_admin_tiers(data, ipb: bool) -> None:  # type: ignore[no-untyped-def]
     nss, pods, pols, adm = data
-    c = cluster(nss, pods, pols, admin=adm, ipblock_matches_pods=ipb)
-    m = matrix_of(c)
-    for a, b in itertools.product(c.pods, repeat=2):
-        conns = m.get((a.id, b.id), EMPTY)
-        for proto, n in PROBE_PORTS:
-            assert c.check(a.id, b.id, n, proto).allowed == conns.contains(proto, n), (
-                a.id,
-                b.id,
-                proto,
-                n,
-            )
+    assert_check_agrees_with_matrix(cluster(nss, pods, pols, admin=adm, ipblock_matches_pods=ipb))
 
 
 @SETTINGS
