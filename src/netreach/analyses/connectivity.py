@@ -297,22 +297,22 @@ class Connectivity:
                 ]
             return ranges(row)
 
-        for i in self._src_idx:
-            if out_ids is None:
-                break
-            for rng, conns in node_rows(out_ids, i):
-                c = conns & port if port is not None else conns
-                if not c.is_empty:
+        # egress: node -> range (rows of out_ids); ingress: range -> node (rows of in_ids)
+        for ids, indexes, outbound in (
+            (out_ids, self._src_idx, True),
+            (in_ids, self._dst_idx, False),
+        ):
+            if ids is None:
+                continue
+            for i in indexes:
+                node_id = self._nodes[i].id
+                for rng, conns in node_rows(ids, i):
+                    c = conns & port if port is not None else conns
+                    if c.is_empty:
+                        continue
                     ext_nodes[rng] = Node(rng, "External", None)
-                    self._external.append(Connection(self._nodes[i].id, rng, c))
-        for j in self._dst_idx:
-            if in_ids is None:
-                break
-            for rng, conns in node_rows(in_ids, j):
-                c = conns & port if port is not None else conns
-                if not c.is_empty:
-                    ext_nodes[rng] = Node(rng, "External", None)
-                    self._external.append(Connection(rng, self._nodes[j].id, c))
+                    pair = (node_id, rng) if outbound else (rng, node_id)
+                    self._external.append(Connection(*pair, c))
         self._external_nodes = [ext_nodes[k] for k in sorted(ext_nodes)]
 
 
