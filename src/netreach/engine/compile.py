@@ -27,7 +27,7 @@ from netreach.engine.admin import AdminCompiledRule, admin_blocks, admin_order, 
 from netreach.engine.conns import ALL, EMPTY, ConnectionSet
 from netreach.engine.intervals import Ranges, normalize
 from netreach.engine.ports import rule_conns
-from netreach.engine.selectors import LabelIndex, NamespaceIndex, bits_of, indexes_of
+from netreach.engine.selectors import LabelIndex, NamespaceIndex, indexes_of
 from netreach.model import (
     ContainerPort,
     Direction,
@@ -351,6 +351,3 @@ class Compiled:
             for pi in self.isolating[direction][class_index]
             for r in self.policy_rules[pi][direction]
         ]
-
-    def class_bits(self, indexes: Iterable[int]) -> int:
-        return bits_of(indexes)

@@ -228,10 +228,3 @@ def _difference(a: ConnectionSet, b: ConnectionSet) -> ConnectionSet:
     return ConnectionSet._of(
         tuple(_subtract(x, y) for x, y in zip(a._ranges, b._ranges, strict=True))  # type: ignore[arg-type]
     )
-
-
-def union_all(sets: Iterable[ConnectionSet]) -> ConnectionSet:
-    out = EMPTY
-    for s in sets:
-        out = out | s
-    return out

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 from bisect import bisect_right
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from functools import lru_cache
 
 from netreach.engine.intervals import Ranges, normalize, subtract
@@ -102,10 +102,6 @@ class Atoms:
                 out.append(i)
                 i += 1
         return out
-
-
-def merge_adjacent(items: Sequence[tuple[int, int]]) -> Ranges:
-    return normalize(items)
 
 
 __all__ = [

@@ -101,10 +101,6 @@ class ClassMatrix:
         for rows, row in self._rows("ingress"):
             ingress[rows] = row
         self.ids = self._intersect(egress, ingress.T)
-        if compiled.options.self_traffic == "allowed":
-            # Self traffic is per pod; a class holding several pods keeps the policy
-            # verdict between its replicas, so the diagonal is fixed at pod level.
-            pass
 
     # --- rows ----------------------------------------------------------------------------------
     def _ports_groups(self) -> dict[PortsKey, int]:
@@ -321,7 +317,3 @@ class ClassMatrix:
             ],
             dtype=np.int32,
         )
-
-
-def all_allowed() -> ConnectionSet:
-    return ALL

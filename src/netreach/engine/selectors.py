@@ -8,16 +8,9 @@ cached per distinct selector.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 from netreach.model import LabelSelector, Namespace, Requirement
-
-
-def bits_of(indexes: Iterable[int]) -> int:
-    out = 0
-    for i in indexes:
-        out |= 1 << i
-    return out
 
 
 def indexes_of(bits: int) -> list[int]:
