@@ -14,7 +14,7 @@ from netreach.analyses.audit.findings import Finding, ObjectRef, Severity
 from netreach.analyses.audit.registry import CHECKS
 from netreach.analyses.audit.whatif import ConnMap, Side
 from netreach.cluster import Cluster
-from netreach.engine.compile import Compiled, CompiledRule
+from netreach.engine.compile import Compiled, NPRule
 from netreach.engine.conns import EMPTY
 from netreach.model import Direction, NetworkPolicy, Pod, Rule
 
@@ -56,7 +56,7 @@ class AuditContext:
             if self.in_scope(pol.namespace):
                 yield pi, pol
 
-    def rules(self, pi: int) -> Iterator[CompiledRule]:
+    def rules(self, pi: int) -> Iterator[NPRule]:
         """The rules of policy `pi` in the directions it isolates (the others do nothing)."""
         pol = self.cluster.compiled.policies[pi]
         for direction in pol.policy_types:

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from netreach.analyses.audit.context import AuditContext, with_rules
 from netreach.analyses.audit.findings import Finding, ObjectRef
 from netreach.analyses.audit.registry import CheckInfo, register
-from netreach.engine.compile import CompiledRule
+from netreach.engine.compile import NPRule
 from netreach.engine.conns import EMPTY
 from netreach.engine.intervals import intersect
 from netreach.engine.selectors import indexes_of
@@ -36,15 +36,15 @@ REDUNDANT_POLICY = CheckInfo(
 )
 
 
-def _overlaps(a: CompiledRule, b: CompiledRule) -> bool:
+def _overlaps(a: NPRule, b: NPRule) -> bool:
     peers = bool(a.classes & b.classes) or bool(intersect(a.ips, b.ips))
     ports = a.has_named or b.has_named or not (a.numeric & b.numeric).is_empty
     return peers and ports
 
 
-def _covering_rules(ctx: AuditContext, pi: int, rule: CompiledRule) -> list[CompiledRule]:
+def _covering_rules(ctx: AuditContext, pi: int, rule: NPRule) -> list[NPRule]:
     compiled = ctx.cluster.compiled
-    seen: dict[int, CompiledRule] = {}
+    seen: dict[int, NPRule] = {}
     for ci in indexes_of(compiled.policy_targets[pi]):
         for other in compiled.class_rules(ci, rule.direction):
             if other is not rule and _overlaps(rule, other):
@@ -52,7 +52,7 @@ def _covering_rules(ctx: AuditContext, pi: int, rule: CompiledRule) -> list[Comp
     return [seen[k] for k in sorted(seen)]
 
 
-def _without_rule(pol: NetworkPolicy, rule: CompiledRule) -> NetworkPolicy:
+def _without_rule(pol: NetworkPolicy, rule: NPRule) -> NetworkPolicy:
     rules = [r for i, r in enumerate(pol.rules(rule.direction)) if i != rule.index]
     return with_rules(pol, rule.direction, rules)
 
@@ -128,7 +128,7 @@ def redundancy(ctx: AuditContext) -> Iterator[Finding]:
             )
 
 
-def _rule_text(rule: CompiledRule) -> str:
+def _rule_text(rule: NPRule) -> str:
     loc = rule.policy.location
     return f"{rule.label} ({loc.at('spec', rule.direction, rule.index)})" if loc else rule.label
 
@@ -140,7 +140,7 @@ def _is_default_deny(pol: NetworkPolicy) -> bool:
 
 
 def _loses_some(
-    ctx: AuditContext, pi: int, rules: list[CompiledRule], *, stays_isolated: bool
+    ctx: AuditContext, pi: int, rules: list[NPRule], *, stays_isolated: bool
 ) -> bool:
     """A quick witness that removing `rules` (of policy `pi`) changes a connection: a pod
     pair whose allowed connections (the class matrix) include some that only these rules
@@ -167,6 +167,8 @@ def _loses_some(
                 peer = compiled.classes[pj].pods[0]
                 own = other = EMPTY
                 for r, conns in contributions(compiled, d, target, peer):
+                    if r.tier != "NetworkPolicy":
+                        continue
                     if r.id in ids:
                         own = own | conns
                     else:

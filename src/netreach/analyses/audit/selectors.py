@@ -11,7 +11,7 @@ from netreach.analyses.audit.context import AuditContext, describe_pairs, with_r
 from netreach.analyses.audit.findings import Finding, ObjectRef
 from netreach.analyses.audit.registry import CheckInfo, register
 from netreach.analyses.audit.typos import near_labels
-from netreach.engine.compile import CompiledRule, PeerMatcher
+from netreach.engine.compile import NPPeer, NPRule
 from netreach.model import NetworkPolicy, Peer
 
 POLICY_NOTHING = CheckInfo(
@@ -47,11 +47,11 @@ AND_OR = CheckInfo(
 )
 
 
-def _peer_key(rule: CompiledRule) -> str:
+def _peer_key(rule: NPRule) -> str:
     return "from" if rule.direction == "ingress" else "to"
 
 
-def _peer_ref(pol: NetworkPolicy, rule: CompiledRule, index: int) -> ObjectRef:
+def _peer_ref(pol: NetworkPolicy, rule: NPRule, index: int) -> ObjectRef:
     return ObjectRef.policy(pol, "spec", rule.direction, rule.index, _peer_key(rule), index)
 
 
@@ -99,7 +99,7 @@ def peer_selects_nothing(ctx: AuditContext) -> Iterator[Finding]:
 
 
 def _peer_nothing(
-    ctx: AuditContext, pol: NetworkPolicy, pm: PeerMatcher
+    ctx: AuditContext, pol: NetworkPolicy, pm: NPPeer
 ) -> tuple[str, list[str]] | None:
     compiled = ctx.cluster.compiled
     peer = pm.peer
