@@ -144,6 +144,7 @@ class Compiled:
         self.block_bits: dict[int, int] = {i: b for i, b in enumerate(table.block_bits) if b}
 
         self.rules: list[AnyRule] = []
+        self._detached = 0
         self._build_network_policies()
         self._build_admin()
         self.programs: dict[Direction, list[Program]] = {}
@@ -222,6 +223,19 @@ class Compiled:
     def selected_classes(self, policy: NetworkPolicy) -> int:
         return self.pod_classes(None, policy.pod_selector, policy.namespace)
 
+    def splits_no_class(self, namespaces: LabelSelector, pods: LabelSelector) -> bool:
+        """Whether a pod selector, applied in the namespaces a selector picks, matches every
+        pod of a class or none: then class bitsets express it exactly (a what-if may use it
+        without classing the pods again)."""
+        names = set(self.ns_index.select(namespaces))
+        for c in self.classes:
+            if c.namespace not in names or c.host_network:
+                continue
+            first = pods.matches(c.pods[0].labels)
+            if any(pods.matches(p.labels) != first for p in c.pods[1:]):
+                return False
+        return True
+
     def admin_subject_classes(self, pol: AdminPolicy) -> int:
         return self.pod_classes(pol.subject.namespaces, pol.subject.pods)
 
@@ -258,6 +272,7 @@ class Compiled:
         rule: Rule | AdminRule,
         peers: tuple[PeerMatcher[Any], ...],
         all_peers: bool,
+        detached: bool = False,
     ) -> AnyRule:
         if isinstance(rule, AdminRule):
             action = rule.action
@@ -277,8 +292,10 @@ class Compiled:
         numeric = ALL if every_port else EMPTY
         for port in ports:
             numeric = numeric | port.numeric
+        if detached:  # a what-if rule: not part of the snapshot, an id no real rule has
+            self._detached -= 1
         cr: AnyRule = CompiledRule(
-            id=len(self.rules),
+            id=self._detached if detached else len(self.rules),
             tier=tier,
             action=action,
             policy=policy,
@@ -294,7 +311,8 @@ class Compiled:
             numeric=numeric,
             has_named=any(p.name is not None for p in ports),
         )
-        self.rules.append(cr)
+        if not detached:
+            self.rules.append(cr)
         return cr
 
     def _build_network_policies(self) -> None:
@@ -311,32 +329,32 @@ class Compiled:
             compiled: dict[Direction, tuple[NPRule, ...]] = {}
             for direction in DIRECTIONS:
                 compiled[direction] = tuple(
-                    self._rule(
-                        "NetworkPolicy",
-                        pol,
-                        pi,
-                        direction,
-                        ri,
-                        rule,
-                        tuple(
-                            PeerMatcher(
-                                i,
-                                peer,
-                                self.peer_classes(pol.namespace, peer),
-                                ipset.block_ranges(peer.ip_block)
-                                if peer.ip_block is not None
-                                else (),
-                            )
-                            for i, peer in enumerate(rule.peers)
-                        ),
-                        not rule.peers,
-                    )
+                    self.network_policy_rule(pi, direction, ri, rule)
                     for ri, rule in enumerate(pol.rules(direction))
                 )
                 if pol.isolates(direction):
                     for ci in indexes_of(targets):
                         self.isolating[direction][ci].append(pi)
             self.policy_rules.append(compiled)
+
+    def network_policy_rule(
+        self, pi: int, direction: Direction, index: int, rule: Rule, detached: bool = False
+    ) -> NPRule:
+        """Rule `index` of policy `pi` in `direction`, compiled (`detached`: a what-if rule,
+        not added to the snapshot's rules)."""
+        pol = self.policies[pi]
+        peers = tuple(
+            PeerMatcher(
+                i,
+                peer,
+                self.peer_classes(pol.namespace, peer),
+                ipset.block_ranges(peer.ip_block) if peer.ip_block is not None else (),
+            )
+            for i, peer in enumerate(rule.peers)
+        )
+        return self._rule(
+            "NetworkPolicy", pol, pi, direction, index, rule, peers, not rule.peers, detached
+        )
 
     def _build_admin(self) -> None:
         self.admin_targets: list[int] = []

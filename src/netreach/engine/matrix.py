@@ -233,6 +233,10 @@ class ClassMatrix:
         ingress = self._ingress_by_src[src][:, self.ingress.group_of]
         return self.table.meet(egress, ingress)
 
+    def ingress_towards(self, src_class: int, dst_classes: Any) -> Any:
+        """The ingress side only: what each destination class accepts from `src_class`."""
+        return self._ingress_by_src[src_class][self.ingress.group_of[dst_classes]].copy()
+
     def block_ids(self, src_classes: Any, dst_classes: Any) -> Any:
         """Connection ids for every (source, destination) of two lists of classes."""
         return self.rows_ids(src_classes)[:, np.asarray(dst_classes, dtype=np.intp)]
@@ -305,27 +309,31 @@ class ClassMatrix:
         if got is not None:
             return got
         side = self.egress if direction == "egress" else self.ingress
-        n_atoms = len(self.compiled.atoms)
-        everyone = (1 << n_atoms) - 1
-        rows = np.ones((len(side.keys), n_atoms), dtype=np.int32)
+        rows = np.ones((len(side.keys), len(self.compiled.atoms)), dtype=np.int32)
         for g, (program, own_ports) in enumerate(side.keys):
-            if program.is_open:
-                continue
-            # an address has no named ports; an ingress rule resolves on this pod
-            dst = own_ports if direction == "ingress" else None
-            walked = walk_parts(
-                program,
-                everyone,
-                lambda r, dst=dst: [(self._atom_bits(r), r.conns_for(dst))],  # type: ignore[misc]
-            )
-            row = np.zeros(n_atoms, dtype=np.int32)
-            for bits, state in walked:
-                res = state.result
-                if not res.is_empty:
-                    row[bits_to_mask(bits, n_atoms)] = self.table.id(res)
-            rows[g] = row
+            if not program.is_open:
+                rows[g] = self.external_row_for(program, direction, own_ports)
         self._external_cache[direction] = rows
         return rows
+
+    def external_row_for(
+        self, program: Program, direction: Direction, own_ports: PortsKey | None
+    ) -> Any:
+        """Per IP atom: what the program allows towards (egress) or from (ingress) it."""
+        n_atoms = len(self.compiled.atoms)
+        if program.is_open:
+            return np.ones(n_atoms, dtype=np.int32)
+        # an address has no named ports; an ingress rule resolves on this pod
+        dst = own_ports if direction == "ingress" else None
+        walked = walk_parts(
+            program, (1 << n_atoms) - 1, lambda r: [(self._atom_bits(r), r.conns_for(dst))]
+        )
+        row = np.zeros(n_atoms, dtype=np.int32)
+        for bits, state in walked:
+            res = state.result
+            if not res.is_empty:
+                row[bits_to_mask(bits, n_atoms)] = self.table.id(res)
+        return row
 
 
 def _ranges_atoms(compiled: Compiled, ranges: Ranges) -> int:
