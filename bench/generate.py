@@ -38,6 +38,7 @@ class Size:
     replicas: int
     extra_policies: int = 1  # per workload, beyond the ingress allow
     dense: bool = False  # no egress isolation anywhere: millions of allowed pairs
+    standalone: bool = False  # pods without owners: each its own workload
 
     @property
     def pods(self) -> int:
@@ -112,8 +113,14 @@ def generate(size: Size, seed: int = 7) -> list[dict[str, Any]]:
             dep = _deployment(
                 ns, name, labels, size.replicas, [("http", 8080, "TCP"), ("metrics", 9090, "TCP")]
             )
-            items.append(dep)
-            items.extend(_pods(dep, ips, size.replicas))
+            pods = _pods(dep, ips, size.replicas)
+            if size.standalone:
+                for p in pods:
+                    del p["metadata"]["ownerReferences"]
+                    p["metadata"]["labels"].pop("pod-template-hash")
+            else:
+                items.append(dep)
+            items.extend(pods)
             items.extend(_workload_policies(rnd, size, n, w, name, tier))
     return items
 
@@ -678,14 +685,23 @@ def _real_deployment(
 
 
 def write(items: list[dict[str, Any]], out: Path, yaml_too: bool = False) -> Path:
+    """`cluster.json` (one `List`); with `yaml_too`, `yaml/` too: one multi-document file
+    per namespace, as a repository of manifests holds them."""
     out.mkdir(parents=True, exist_ok=True)
     path = out / "cluster.json"
     path.write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": items}))
     if yaml_too:
         import yaml
 
-        with (out / "cluster.yaml").open("w") as f:
-            yaml.safe_dump_all(items, f, sort_keys=False)
+        per_ns: dict[str, list[dict[str, Any]]] = {}
+        for item in items:
+            md = item["metadata"]
+            per_ns.setdefault(md.get("namespace") or md["name"], []).append(item)
+        folder = out / "yaml"
+        folder.mkdir(exist_ok=True)
+        for ns, docs in per_ns.items():
+            with (folder / f"{ns}.yaml").open("w") as f:
+                yaml.dump_all(docs, f, Dumper=yaml.CSafeDumper, sort_keys=False)
     return path
 
 

@@ -14,6 +14,7 @@ right; the engine must agree with it everywhere.
   in order, first match decides (Allow, Deny; Pass skips the rest of the tier); then
   NetworkPolicy; for pods NetworkPolicy does not isolate, the Baseline tier the same way;
   then allowed.
+- ClusterNetworkPolicy leaves a pod's traffic to its own IP alone.
 - Host-network pods are never selected nor matched by selectors (Options.host_network
   "exempt"); ipBlocks and networks match pod IPs under Options.ipblock_matches_pods.
 """
@@ -153,7 +154,11 @@ class Oracle:
     ) -> bool:
         if self._exempt(pod):
             return True
+        # "A Pod connecting to its own Pod IP is not subject to CNP" (network-policy-api)
+        own = other is pod
         for pol in self.admin:
+            if own and pol.kind == "ClusterNetworkPolicy":
+                continue
             if not self._selected(pod, pol.subject.namespaces, pol.subject.pods, None):
                 continue
             outcome = self._first(pol, direction, other, dst, protocol, port)
@@ -176,6 +181,8 @@ class Oracle:
                 for rule in pol.rules(direction)
             )
         for pol in self.baseline:
+            if own and pol.kind == "ClusterNetworkPolicy":
+                continue
             if not self._selected(pod, pol.subject.namespaces, pol.subject.pods, None):
                 continue
             outcome = self._first(pol, direction, other, dst, protocol, port)

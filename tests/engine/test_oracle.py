@@ -68,8 +68,23 @@ def test_engine_agrees_with_the_oracle_on_network_policies(data, ipb: bool) -> N
     assert_agrees(c, Oracle(c.namespaces, pols, [], [], c.options))
 
 
+@st.composite
+def as_cluster_network_policies(draw: st.DrawFn, data):  # type: ignore[no-untyped-def]
+    """Some admin-tier policies as ClusterNetworkPolicy (which never applies to self traffic)."""
+    nss, pods, pols, adm = data
+    adm = [
+        dataclasses.replace(a, kind="ClusterNetworkPolicy") if draw(st.booleans()) else a
+        for a in adm
+    ]
+    return nss, pods, pols, adm
+
+
 @SETTINGS
-@given(tiered().flatmap(with_unread_labels), st.booleans(), st.sampled_from(["policy", "allowed"]))
+@given(
+    tiered().flatmap(with_unread_labels).flatmap(as_cluster_network_policies),
+    st.booleans(),
+    st.sampled_from(["policy", "allowed"]),
+)
 def test_engine_agrees_with_the_oracle_with_admin_tiers(data, ipb: bool, self_traffic) -> None:  # type: ignore[no-untyped-def]
     nss, pods, pols, adm = data
     c = cluster(nss, pods, pols, admin=adm, ipblock_matches_pods=ipb, self_traffic=self_traffic)

@@ -297,8 +297,35 @@ class Connectivity:
                 cache[classes] = got
             return got
 
+        exempt = matrix.self_exempt and not self_mode
+
+        def diagonal(i: int) -> int:
+            """A node to itself when some rule leaves a pod's own traffic alone: pairs of
+            distinct pods of the node, and each pod to itself."""
+            per_class: dict[int, int] = {}
+            for p in self._pods[i]:
+                c = self.compiled.class_of[p.id]
+                per_class[c] = per_class.get(c, 0) + 1
+            ids = [matrix.self_id(c) for c in per_class]
+            ids += [
+                matrix.id(c, d) for c in per_class for d in per_class if c != d or per_class[c] > 1
+            ]
+            got = table.reduce_join(np.asarray(ids, dtype=np.intp)[:, None])[0]
+            return int(got) if port_id is None else int(table.meet([got], [port_id])[0])
+
         def row_for(i: int) -> tuple[list[int], list[int]]:
             nodes, vals = values(self._classes[i])
+            if exempt and self.include_self and i in dst_set:
+                here = int(np.searchsorted(nodes, i))
+                present = here < len(nodes) and nodes[here] == i
+                v = diagonal(i)
+                if present and v:
+                    vals = vals.copy()
+                    vals[here] = v
+                elif present:
+                    nodes, vals = np.delete(nodes, here), np.delete(vals, here)
+                elif v:
+                    nodes, vals = np.insert(nodes, here, i), np.insert(vals, here, v)
             if i in dst_set and (not self.include_self or self_mode):
                 here = int(np.searchsorted(nodes, i))
                 present = here < len(nodes) and nodes[here] == i
@@ -348,9 +375,7 @@ class Connectivity:
             row = rows[0] if len(classes) == 1 else table.reduce_join(rows)
             if not self._merge_atoms:
                 return [
-                    (ipset.range_text(*atoms.bounds(a)), v)
-                    for a, v in enumerate(row.tolist())
-                    if v
+                    (ipset.range_text(*atoms.bounds(a)), v) for a, v in enumerate(row.tolist()) if v
                 ]
             return ranges(row)
 

@@ -157,6 +157,7 @@ class ClassMatrix:
         self.n = len(compiled.classes)
         self._port_groups: list[tuple[PortsKey, int]] | None = None
         self._rule_atoms: dict[int, int] = {}
+        self._self_ids: dict[int, int] = {}
         self._external_cache: dict[Direction, Any] = {}
         self.egress = Side(self, "egress")
         self.ingress = Side(self, "ingress")
@@ -248,6 +249,31 @@ class ClassMatrix:
 
     def conns(self, src_class: int, dst_class: int) -> ConnectionSet:
         return self.table.sets[self.id(src_class, dst_class)]
+
+    # --- a pod's traffic to itself ---------------------------------------------------------
+    @property
+    def self_exempt(self) -> bool:
+        """Whether some rule leaves a pod's traffic to itself alone (ClusterNetworkPolicy),
+        so a pod's connection to itself may differ from its class's pairs."""
+        return any(r.self_exempt for r in self.compiled.rules)
+
+    def self_id(self, ci: int) -> int:
+        """What a pod of class `ci` may send to itself: its class pair, walked without the
+        rules that leave self traffic alone."""
+        got = self._self_ids.get(ci)
+        if got is None:
+            if not self.self_exempt:
+                got = self.id(ci, ci)
+            else:
+                got = self.table.id(self._self_side(ci, "egress") & self._self_side(ci, "ingress"))
+            self._self_ids[ci] = got
+        return got
+
+    def _self_side(self, ci: int, direction: Direction) -> ConnectionSet:
+        program = self.compiled.program(ci, direction).without(lambda r: r.self_exempt).effective
+        own = self.compiled.classes[ci].ports if direction == "ingress" else None
+        walked = walk_parts(program, 1 << ci, lambda r: self.pieces(r, direction, own))
+        return walked[0][1].result
 
     # --- what earlier rules leave ------------------------------------------------------------
     def left_after(

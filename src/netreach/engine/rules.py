@@ -116,6 +116,12 @@ class CompiledRule(Generic[PolicyT, RuleT, PeerT]):
         return "NetworkPolicy" if isinstance(self.policy, NetworkPolicy) else self.policy.kind
 
     @property
+    def self_exempt(self) -> bool:
+        """The rule does not apply to a pod's traffic to its own IP: ClusterNetworkPolicy
+        ("A Pod connecting to its own Pod IP is not subject to CNP", network-policy-api)."""
+        return self.kind == "ClusterNetworkPolicy"
+
+    @property
     def label(self) -> str:
         name = f' "{self.name}"' if self.name else ""
         return f"{self.policy.id} {self.direction}[{self.index}]{name}"

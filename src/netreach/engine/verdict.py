@@ -258,6 +258,8 @@ def decide_direction(
         )
     ci = compiled.class_of[pod.id]
     program = compiled.program(ci, direction)
+    if isinstance(peer, Pod) and peer.id == pod.id:
+        program = program.without(lambda r: r.self_exempt)  # its own IP: CNP stays out
     peer_class, peer_key = peer_keys(compiled, peer)
     dst_ports = dst_pod.ports if dst_pod is not None else None
     conn = ConnectionSet.ports(protocol, port)
