@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from netreach.analyses.describe import (
+from netreach.analyses.words import (
     block_words,
     named_namespaces,
     namespace_words,
