@@ -243,7 +243,7 @@ class Guards:
         self.future_bit = 1 << len(self.compiled.classes)
         self._left: dict[tuple[int, PortsKey | None, Direction], Leftover] = {}
         self._keep: list[Program] = []  # programs keyed by id stay alive
-        self._decides: dict[tuple[object, ...], ConnectionSet] = {}
+        self._left_open: dict[tuple[object, ...], ConnectionSet] = {}
 
     # --- per class -------------------------------------------------------------------------
     def of(self, ci: int, direction: Direction) -> Guard:
@@ -321,8 +321,8 @@ class Guards:
         )
         return Leftover(tuple(classes), left_future, tuple(addresses), denies, tuple(catch_all))
 
-    # --- what one rule decides --------------------------------------------------------------
-    def decides(
+    # --- what is left to one rule --------------------------------------------------------
+    def left_open(
         self,
         ci: int,
         rule: AnyRule,
@@ -330,22 +330,22 @@ class Guards:
         future: FuturePods | None,
         ips: Ranges,
     ) -> ConnectionSet:
-        """What `rule` still decides for the class's traffic with some of its peers (pod
-        classes `classes`, the pods `future` created later, addresses `ips`) once the rules
-        before it have spoken: the Admin tier, and the earlier rules of its own tier.
-        NetworkPolicy rules add up, so each sees all the Admin tier leaves. EMPTY when the
-        rule is not in the class's program."""
+        """What the rules before `rule` leave open to it in the class's program, for some of
+        its peers (pod classes `classes`, the pods `future` created later, addresses `ips`):
+        the Admin tier, and the earlier rules of its own tier. NetworkPolicy rules add up, so
+        each sees all the Admin tier leaves. A union over those peers; intersect it with what
+        the rule opens. EMPTY when the rule is not in the class's program."""
         direction = rule.direction
         program = self.compiled.program(ci, direction).effective
         own = self._own(ci, direction)
         key = (id(program), own, rule.id, classes, future, ips)
-        got = self._decides.get(key)
+        got = self._left_open.get(key)
         if got is None:
             self._keep.append(program)
-            got = self._decides[key] = self._decide(program, own, rule, classes, future, ips)
+            got = self._left_open[key] = self._walk_before(program, own, rule, classes, future, ips)
         return got
 
-    def _decide(
+    def _walk_before(
         self,
         program: Program,
         own: PortsKey | None,
@@ -363,27 +363,23 @@ class Guards:
 
         def pieces(r: AnyRule) -> list[tuple[int, ConnectionSet]]:
             out = self.matrix.pieces(r, direction, own)
-            if future is not None and (r is rule or admits_future(r, future, namespaces)):
+            if future is not None and admits_future(r, future, namespaces):
                 out = [*out, (fbit, r.conns_for(own))]
             return out
 
-        mine = pieces(rule)
         total = EMPTY
         if classes | fbit:
-            for bits, state in walk_parts(before, classes | fbit, pieces, close_last=False):
-                for pbits, conns in mine:
-                    if pbits & bits:
-                        total = total | (state.remaining & conns)
+            for _, state in walk_parts(before, classes | fbit, pieces, close_last=False):
+                total = total | state.remaining
         atoms = self.matrix.atoms_of(ips) if ips else 0
         if atoms:
-            opens = rule.conns_for(own)
             for _, state in walk_parts(
                 before,
                 atoms,
                 lambda r: [(self.matrix.atom_bits(r), r.conns_for(own))],
                 close_last=False,
             ):
-                total = total | (state.remaining & opens)
+                total = total | state.remaining
         return total
 
 

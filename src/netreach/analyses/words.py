@@ -194,3 +194,9 @@ def ranges_words(ranges: Ranges) -> str:
     if v6:
         parts.append(_family_words(v6, v6_lo, v6_hi, "::/0"))
     return "; ".join(parts) if parts else "no address"
+
+
+def addresses_words(ranges: Ranges) -> str:
+    """`every address (0.0.0.0/0, ::/0)`, or `addresses in 10.0.0.0/8`."""
+    text = ranges_words(ranges)
+    return text if text.startswith("every address") else f"addresses in {text}"

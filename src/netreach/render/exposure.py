@@ -35,7 +35,10 @@ def print_text(report: ExposureReport, out: Console) -> None:
             )
     out.rule("[bold]Not protected: open to everything[/bold]", align="left")
     if not report.unprotected:
-        out.print("every workload is isolated in both directions", style="green")
+        out.print(
+            "every workload is isolated, or restricted by an admin tier, in both directions",
+            style="green",
+        )
     for u in report.unprotected:
         out.print(
             f"{safe(u.workload)} {u.direction}: [red]not protected[/red] "
