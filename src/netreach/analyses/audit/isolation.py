@@ -9,6 +9,7 @@ restricts only in part is still reported, with the tier rules that restrict it."
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from netreach.analyses.audit import snippets
 from netreach.analyses.audit.context import AuditContext
@@ -129,6 +130,7 @@ def default_deny(ctx: AuditContext) -> Iterator[Finding]:
             )
             denies = _tier_denies([side[p.id] for p in open_pods])
             share = f"namespace {namespace}: {len(open_pods)} of {len(pods)} pods"
+            extra: dict[str, Any] = {"tier_denies": denies} if denies else {}
             if denies:
                 text = (
                     f"{share} ({_listed(workloads)}) have no default deny for {d}: no "
@@ -147,7 +149,7 @@ def default_deny(ctx: AuditContext) -> Iterator[Finding]:
                 fix,
                 direction=d,
                 open_workloads=workloads,
-                **({"tier_denies": denies} if denies else {}),
+                **extra,
             )
 
 
