@@ -329,20 +329,24 @@ class Guards:
         classes: int,
         future: FuturePods | None,
         ips: Ranges,
+        every: bool = False,
     ) -> ConnectionSet:
         """What the rules before `rule` leave open to it in the class's program, for some of
         its peers (pod classes `classes`, the pods `future` created later, addresses `ips`):
         the Admin tier, and the earlier rules of its own tier. NetworkPolicy rules add up, so
-        each sees all the Admin tier leaves. A union over those peers; intersect it with what
-        the rule opens. EMPTY when the rule is not in the class's program."""
+        each sees all the Admin tier leaves. A union over those peers (`every`: what is left
+        to every one of them); intersect it with what the rule opens. EMPTY when the rule is
+        not in the class's program."""
         direction = rule.direction
         program = self.compiled.program(ci, direction).effective
         own = self._own(ci, direction)
-        key = (id(program), own, rule.id, classes, future, ips)
+        key = (id(program), own, rule.id, classes, future, ips, every)
         got = self._left_open.get(key)
         if got is None:
             self._keep.append(program)
-            got = self._left_open[key] = self._walk_before(program, own, rule, classes, future, ips)
+            got = self._left_open[key] = self._walk_before(
+                program, own, rule, classes, future, ips, every
+            )
         return got
 
     def _walk_before(
@@ -353,10 +357,12 @@ class Guards:
         classes: int,
         future: FuturePods | None,
         ips: Ranges,
+        every: bool,
     ) -> ConnectionSet:
         before = _before(program, rule)
         if before is None:
             return EMPTY
+        lefts: list[ConnectionSet] = []
         direction = rule.direction
         namespaces = self.compiled.namespaces
         fbit = self.future_bit if future is not None else 0
@@ -367,10 +373,9 @@ class Guards:
                 out = [*out, (fbit, r.conns_for(own))]
             return out
 
-        total = EMPTY
         if classes | fbit:
             for _, state in walk_parts(before, classes | fbit, pieces, close_last=False):
-                total = total | state.remaining
+                lefts.append(state.remaining)
         atoms = self.matrix.atoms_of(ips) if ips else 0
         if atoms:
             for _, state in walk_parts(
@@ -379,8 +384,13 @@ class Guards:
                 lambda r: [(self.matrix.atom_bits(r), r.conns_for(own))],
                 close_last=False,
             ):
-                total = total | state.remaining
-        return total
+                lefts.append(state.remaining)
+        if not lefts:
+            return EMPTY
+        out = lefts[0]
+        for left in lefts[1:]:
+            out = out & left if every else out | left
+        return out
 
 
 def _before(program: Program, rule: AnyRule) -> Program | None:

@@ -74,24 +74,25 @@ def _left(
     classes: int,
     future: FuturePods | None,
     ips: Ranges,
+    every: bool = False,
 ) -> ConnectionSet:
     """What the Admin tier leaves the rule to decide for some of its peers, on any of the
-    pods its policy selects (ALL when no admin-tier rule exists)."""
+    pods its policy selects (`every`: for every one of those peers, on every such pod); ALL
+    when no admin-tier rule exists."""
     compiled = ctx.cluster.compiled
     if not compiled.has_tiers:
         return ALL
     g = guards(ctx.cluster)
-    out = EMPTY
+    out: ConnectionSet | None = None
     seen: set[int] = set()
     for ci in indexes_of(compiled.policy_targets[pi]):
         program = compiled.program(ci, rule.direction)
         if id(program) in seen and rule.direction == "egress":
             continue  # egress walks do not depend on the class's own ports
         seen.add(id(program))
-        out = out | g.left_open(ci, rule, classes, future, ips)
-        if out.is_all:
-            break
-    return out
+        left = g.left_open(ci, rule, classes, future, ips, every)
+        out = left if out is None else (out & left if every else out | left)
+    return EMPTY if out is None else out
 
 
 def _opens_all(ctx: AuditContext, rule: NPRule) -> bool:
@@ -138,11 +139,13 @@ def exposure(ctx: AuditContext) -> Iterator[Finding]:
             opened = _targets_conns(ctx, pi, rule) if d == "ingress" else rule.numeric
             opens_all = _opens_all(ctx, rule)
             if opens_all or not rule.peers:
-                every = _left(ctx, pi, rule, compiled.all_classes, EVERY_POD, ipset.EVERYTHING)
-                if (opened & every).is_empty:
+                peers = (compiled.all_classes, EVERY_POD, ipset.EVERYTHING)
+                some = _left(ctx, pi, rule, *peers)
+                if (opened & some).is_empty:
                     continue  # the Admin tier decides all of it first
-                opens_all = opens_all and every.is_all
-                opened = opened & every
+                # in effect open to every peer only if the Admin tier takes none of it
+                opens_all = opens_all and _left(ctx, pi, rule, *peers, every=True).is_all
+                opened = opened & some
             if opens_all:
                 yield ctx.finding(
                     ALLOW_ALL[d].id,
