@@ -243,10 +243,17 @@ class Guards:
         self.future_bit = 1 << len(self.compiled.classes)
         self._left: dict[tuple[int, PortsKey | None, Direction], Leftover] = {}
         self._keep: list[Program] = []  # programs keyed by id stay alive
+        self._of: dict[tuple[int, Direction], Guard] = {}
         self._left_open: dict[tuple[object, ...], ConnectionSet] = {}
 
     # --- per class -------------------------------------------------------------------------
     def of(self, ci: int, direction: Direction) -> Guard:
+        got = self._of.get((ci, direction))
+        if got is None:
+            got = self._of[(ci, direction)] = self._guard(ci, direction)
+        return got
+
+    def _guard(self, ci: int, direction: Direction) -> Guard:
         compiled = self.compiled
         if compiled.classes[ci].host_network:
             return Guard(direction, host_network=True)

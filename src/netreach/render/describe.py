@@ -84,7 +84,7 @@ def _direction(side: PodDirection, out: Console) -> None:
     for g in side.baseline:
         _grant(g, out, True)
     for g in side.skipped_baseline:
-        out.print(f"    not consulted: [{g.tier}] {safe(g.rule)}", style="dim")
+        out.print(f"    not consulted: {safe(f'[{g.tier}] {g.rule}')}", style="dim")
     if not side.restricted:
         return
     arrow = "<-" if side.direction == "ingress" else "->"
