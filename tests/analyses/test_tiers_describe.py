@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 import netreach
+import tiered
 from builders import admin, apeer, arule, cluster, node, ns, pod, policy, port
 from netreach.analyses.describe import describe_pod, describe_policy, find_policy
 from netreach.analyses.describe_admin import AdminPolicyReading
@@ -279,14 +280,10 @@ def test_pod_access_names_the_default_for_what_no_tier_decides():
     }
 
 
-@pytest.mark.parametrize("which", ["lesson+tiers", "baseline-deny-all"])
+@pytest.mark.parametrize("which", tiered.NAMES)
 def test_pod_access_is_the_engines_row(which: str):
     """Every workload and address line is the matrix row of the pod's side."""
-    c = (
-        netreach.load(*LESSON_TIERS)
-        if which == "lesson+tiers"
-        else netreach.load(BASELINE_DENY_ALL)
-    )
+    c = tiered.load(which)
     compiled, matrix = c.compiled, c.matrix
     for p in c.pods:
         reading = describe_pod(c, p)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 import netreach
+import tiered
 from builders import admin, apeer, arule, cluster, ns, peer, pod, policy, port, rule
 from netreach.analyses.exposure import exposure
 from netreach.analyses.guards import guards
@@ -136,13 +137,9 @@ def test_not_protected_only_when_no_tier_restricts():
 # --- guards agree with the engine --------------------------------------------------------------
 
 
-@pytest.mark.parametrize("which", ["lesson+tiers", "baseline-deny-all"])
+@pytest.mark.parametrize("which", tiered.NAMES)
 def test_a_direction_nothing_restricts_is_all_allowed_in_the_engine(which: str):
-    c = (
-        netreach.load(*LESSON_TIERS)
-        if which == "lesson+tiers"
-        else netreach.load(BASELINE_DENY_ALL)
-    )
+    c = tiered.load(which)
     g, matrix = guards(c), c.matrix
     for ci, klass in enumerate(c.compiled.classes):
         for d in ("ingress", "egress"):

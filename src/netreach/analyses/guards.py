@@ -242,7 +242,7 @@ class Guards:
         self.matrix = cluster.matrix
         self.future_bit = 1 << len(self.compiled.classes)
         self._left: dict[tuple[int, PortsKey | None, Direction], Leftover] = {}
-        self._keep: list[Program] = []  # programs keyed by id stay alive
+        self._keep: dict[int, Program] = {}  # programs keyed by id stay alive
         self._of: dict[tuple[int, Direction], Guard] = {}
         self._left_open: dict[tuple[object, ...], ConnectionSet] = {}
 
@@ -283,7 +283,7 @@ class Guards:
         key = (id(program), own, direction)
         got = self._left.get(key)
         if got is None:
-            self._keep.append(program)
+            self._keep[id(program)] = program
             got = self._left[key] = self._walk_leftover(program, direction, own)
         return got
 
@@ -350,7 +350,7 @@ class Guards:
         key = (id(program), own, rule.id, classes, future, ips, every)
         got = self._left_open.get(key)
         if got is None:
-            self._keep.append(program)
+            self._keep[id(program)] = program
             got = self._left_open[key] = self._walk_before(
                 program, own, rule, classes, future, ips, every
             )
