@@ -7,7 +7,6 @@ import sys
 from typing import Any
 
 import click
-from rich.console import Console
 
 from netreach.analyses.diff import CHANGE_KINDS, diff
 from netreach.cli.app import cli
@@ -24,6 +23,7 @@ from netreach.cluster import Cluster
 from netreach.errors import NetreachError
 from netreach.load.git import git_sources, split_range
 from netreach.render.diff import FORMATS, render
+from netreach.render.text import make_console
 
 
 def load_pair(inputs: InputOptions, git: str | None) -> tuple[Cluster, Cluster]:
@@ -116,7 +116,7 @@ def diff_command(
         report,
         output,
         sys.stdout,
-        Console(highlight=False, soft_wrap=True),
+        make_console(),
         compat=compat is not None,
     )
     return 1 if any(report.has(kind) for kind in CHANGE_KINDS if kind in fail_on) else 0

@@ -7,7 +7,7 @@ from typing import Any
 import click
 
 from netreach.cli.app import cli
-from netreach.cli.common import collect_inputs, err_console, input_options, print_note, request_log
+from netreach.cli.common import collect_inputs, input_options, print_note, request_log, say
 from netreach.load.snapshot import write_snapshot
 
 
@@ -30,4 +30,4 @@ def snapshot(output: str, **kwargs: Any) -> None:
     """
     inputs = collect_inputs(kwargs)
     written = write_snapshot(inputs, output, on_note=print_note, log=request_log(inputs.verbose))
-    err_console.print(f"netreach: wrote {len(written)} files to {output}", markup=False)
+    say(f"netreach: wrote {len(written)} files to {output}")
