@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import sys
+from pathlib import Path
 from typing import Any
 
 import click
@@ -14,8 +14,8 @@ from netreach.analyses.generate.flows import read_flows
 from netreach.analyses.generate.intent import read_intent
 from netreach.cli.app import cli
 from netreach.cli.common import cluster_from_inputs, collect_inputs, input_options, say, say_lines
-from netreach.errors import NetreachError
-from netreach.load.files import read_named
+from netreach.load.files import display_path, read_named
+from netreach.render.files import output_dir, write_files
 
 
 @cli.command(name="generate")
@@ -121,22 +121,19 @@ def generate_command(
     )
     for note in result.notes:
         say(f"note: {note}")
+    outputs: list[tuple[Path, str | bytes]] = []
+    if output != "-":
+        folder = output_dir(output)
+        outputs += [(folder / f"{ns}.yaml", result.yaml(ns)) for ns in result.namespaces]
+    if proof_json is not None:
+        proof = orjson.dumps(result.proof.to_dict(), option=orjson.OPT_INDENT_2)
+        outputs.append((Path(proof_json), proof))
+    write_files(outputs)  # every path checked before any is written
     if output == "-":
         sys.stdout.write(result.yaml())
-    else:
-        os.makedirs(output, exist_ok=True)
-        for ns in result.namespaces:
-            path = os.path.join(output, f"{ns}.yaml")
-            with open(path, "w", encoding="utf-8") as f:
-                f.write(result.yaml(ns))
-            say(f"wrote {path}")
+    for path, _ in outputs[: len(outputs) - (proof_json is not None)]:
+        say(f"wrote {display_path(str(path))}")
     say_lines(result.proof.text())
-    if proof_json is not None:
-        try:
-            with open(proof_json, "wb") as f:
-                f.write(orjson.dumps(result.proof.to_dict(), option=orjson.OPT_INDENT_2))
-        except OSError as exc:
-            raise NetreachError(f"cannot write {proof_json}: {exc}") from exc
     if result.proof.exact or (allow_broader and result.proof.broader_only):
         return 0
     return 1

@@ -29,5 +29,11 @@ def snapshot(output: str, **kwargs: Any) -> None:
     netreach check -f prod-2024-05-01/ frontend/web backend/api 8080
     """
     inputs = collect_inputs(kwargs)
-    written = write_snapshot(inputs, output, on_note=print_note, log=request_log(inputs.verbose))
+    written = write_snapshot(
+        inputs,
+        output,
+        on_note=print_note,
+        log=request_log(inputs.verbose),
+        limits=inputs.limits,
+    )
     say(f"netreach: wrote {len(written)} files to {output}")

@@ -15,7 +15,7 @@ import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TextIO
+from typing import Any, TextIO
 
 from netreach.errors import NetreachError
 from netreach.render.escape import ci_commands
@@ -69,6 +69,11 @@ class GuardedStream(io.TextIOBase):
 
     def isatty(self) -> bool:
         return self._tty
+
+    @property
+    def buffer(self) -> _Bytes:
+        """Bytes written here (click writes completion scripts so) pass the same guard."""
+        return _Bytes(self)
 
     def fileno(self) -> int:
         if self.raw is None:
@@ -134,6 +139,23 @@ class GuardedStream(io.TextIOBase):
         if isinstance(exc, BrokenPipeError) or exc.errno == errno.EPIPE:
             raise OutputClosed(self.name) from None
         raise OutputError(self.name, exc) from None
+
+
+class _Bytes(io.RawIOBase):
+    def __init__(self, text: GuardedStream) -> None:
+        super().__init__()
+        self.text = text
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, b: Any) -> int:
+        data = bytes(b)
+        self.text.write(data.decode("utf-8", "surrogateescape"))
+        return len(data)
+
+    def flush(self) -> None:
+        self.text.flush()
 
 
 @contextmanager

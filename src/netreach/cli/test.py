@@ -12,6 +12,7 @@ from netreach.analyses.expect_file import load_expectations
 from netreach.cli.app import cli
 from netreach.cli.common import cluster_from_inputs, collect_inputs, input_options
 from netreach.render.expect import FORMATS, junit_xml, print_text, write_json
+from netreach.render.files import write_file
 from netreach.render.text import make_console
 
 
@@ -52,6 +53,5 @@ def test_command(expect_file: str, output: str, junit_path: str | None, **kwargs
     else:
         print_text(results, make_console())
     if junit_path is not None:
-        with open(junit_path, "w", encoding="utf-8") as f:
-            f.write(junit_xml(results))
+        write_file(junit_path, junit_xml(results))
     return 0 if all(r.passed for r in results) else 1

@@ -237,6 +237,27 @@ def read_named(path: str, limits: Limits | None = None) -> Source:
     return Source(name, data)
 
 
+def check_total_size(sources: Sequence[Source], limit: int) -> None:
+    """Refuse sources over `limit` bytes in total (as the loader does), before reading them:
+    for commands that save or pass on the input instead of loading it (`snapshot`)."""
+    total = 0
+    for source in sources:
+        try:
+            total += source.size()
+        except OSError:
+            continue  # reading it reports why
+        if total > limit:
+            raise InputError(
+                [
+                    Problem(
+                        f"input is over the size limit of {limit:,} bytes ({total:,} bytes "
+                        "so far); raise it with --max-input-bytes",
+                        Location(source),
+                    )
+                ]
+            )
+
+
 def _too_large(name: str, limit: int) -> Problem:
     return Problem(
         f"{name}: over the size limit of {limit:,} bytes; raise it with --max-input-bytes"
