@@ -30,8 +30,8 @@ def load_pair(inputs: InputOptions, git: str | None) -> tuple[Cluster, Cluster]:
     """OLD and NEW: two paths, or one git range over the given paths (default: everything)."""
     if git is not None:
         old_rev, new_rev = split_range(git)
-        old_sources = git_sources(old_rev, inputs.paths)
-        new_sources = git_sources(new_rev, inputs.paths)
+        old_sources = git_sources(old_rev, inputs.paths, limits=inputs.limits)
+        new_sources = git_sources(new_rev, inputs.paths, limits=inputs.limits)
         if not old_sources and not new_sources:
             where = " ".join(inputs.paths) or "the repository"
             raise NetreachError(f"no YAML or JSON file under {where} at {old_rev} nor at {new_rev}")
