@@ -97,6 +97,7 @@ def read_sources(
         request_timeout=inputs.request_timeout or DEFAULT_TIMEOUT,
         on_note=on_note,
         log=log,
+        max_bytes=limits.max_input_bytes,
     )
     if proposed:
         replaced = defined_keys(proposed, inputs.namespace or "default", limits)
