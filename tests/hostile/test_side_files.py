@@ -183,3 +183,13 @@ def test_config_named_with_dev_null_means_no_settings(
     r = run(capsys, "audit", LESSON, "-o", "json", "--config", os.devnull)
     assert '"dns-blocked"' in r.out
     assert "audit settings from" not in r.err
+
+
+def test_flows_csv_with_a_bare_carriage_return_is_a_located_problem(
+    capsys: Cap, tmp_path: Path
+) -> None:
+    """Found by the side-file fuzzing: the csv module raised on a CR inside a field."""
+    path = tmp_path / "f.csv"
+    path.write_bytes(b"default/web,default/db,5432,TCP\ndefault/web,\r,1,TCP\n")
+    problem = one_problem(run(capsys, *command("flows", str(path))), str(path))
+    assert problem.startswith(f"{path}:2: not CSV: new-line character seen in unquoted field")

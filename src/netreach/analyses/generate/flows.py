@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import ipaddress
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -63,7 +63,7 @@ def _endpoint(cluster: Cluster, ref: str) -> EndpointSpec:
 def _csv(text: str, cluster: Cluster, name: str) -> Flows:
     allows: list[Allow] = []
     problems: list[Problem] = []
-    for lineno, row in enumerate(csv.reader(io.StringIO(text)), start=1):
+    for lineno, row in _csv_rows(text, name, problems):
         cells = [c.strip() for c in row]
         if not any(cells) or cells[0].startswith("#"):
             continue
@@ -86,6 +86,23 @@ def _csv(text: str, cluster: Cluster, name: str) -> Flows:
     if problems:
         raise InputError(problems)
     return Flows(Intent(tuple(allows)), ())
+
+
+def _csv_rows(text: str, name: str, problems: list[Problem]) -> Iterator[tuple[int, list[str]]]:
+    """Numbered CSV rows; a row the csv module refuses (a bare carriage return in a field)
+    ends the file with a located problem instead of an exception."""
+    reader = csv.reader(io.StringIO(text))
+    lineno = 0
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            problems.append(Problem(f"not CSV: {exc}", object_ref=f"{name}:{lineno + 1}"))
+            return
+        lineno += 1
+        yield lineno, row
 
 
 def _allow(cluster: Cluster, src: str, dst: str, proto: Protocol, port: int, where: str) -> Allow:
