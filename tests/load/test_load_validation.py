@@ -56,7 +56,7 @@ CASES: dict[str, tuple[str, list[tuple[int, str]]]] = {
         [(9, f'spec.podSelector.matchLabels: Invalid value: "-bad": {NAME_PART_MSG}')],
     ),
     "match_labels_key_prefix_invalid": (
-        "podSelector:\n  matchLabels:\n    Bad.com/x: y",
+        "podSelector:\n  matchLabels:\n    Bad.com/x: v",
         [
             (
                 9,
@@ -65,11 +65,11 @@ CASES: dict[str, tuple[str, list[tuple[int, str]]]] = {
         ],
     ),
     "match_labels_key_empty_prefix": (
-        "podSelector:\n  matchLabels:\n    /x: y",
+        "podSelector:\n  matchLabels:\n    /x: v",
         [(9, 'spec.podSelector.matchLabels: Invalid value: "/x": prefix part must be non-empty')],
     ),
     "match_labels_key_two_slashes": (
-        "podSelector:\n  matchLabels:\n    a/b/c: y",
+        "podSelector:\n  matchLabels:\n    a/b/c: v",
         [
             (
                 9,
@@ -417,9 +417,9 @@ def test_namespace_name_is_dns_label(load_text: LoadText, errors_of: ErrorsOf) -
 
 
 def test_namespace_labels_validated(errors_of: ErrorsOf) -> None:
-    text = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: n\n  labels:\n    team: 'a b'\n"
+    text = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ns\n  labels:\n    team: 'a b'\n"
     assert errors_of(text) == [
-        f't.yaml:6: Namespace n: metadata.labels: Invalid value: "a b": {VALUE_MSG}'
+        f't.yaml:6: Namespace ns: metadata.labels: Invalid value: "a b": {VALUE_MSG}'
     ]
 
 
