@@ -301,7 +301,7 @@ def _parse_chunk(
         return  # comments or blank lines only: kubectl skips it
     index = len(source.marks)
     last_line = first_line + chunk.text.count("\n")
-    converter = _Converter(limits)
+    converter = _Converter(limits, chunk.text)
     try:
         value = converter.value(node, 0)
     except _Failure as e:
@@ -350,8 +350,9 @@ _RESOLVED: dict[str, Any] = {}
 class _Converter:
     """libyaml nodes to the JSON values kubectl sends, with go-yaml v2's rules."""
 
-    def __init__(self, limits: Limits) -> None:
+    def __init__(self, limits: Limits, text: str) -> None:
         self.limits = limits
+        self.text = text
         self.memo: dict[int, Any] = {}
         self.open: set[int] = set()
         self.merged = 0  # entries copied by merge keys: they count as alias expansion
@@ -391,18 +392,31 @@ class _Converter:
         tag = node.tag
         try:
             if tag == PLAIN:
-                known = _RESOLVED.get(text, _MISSING)
-                if known is not _MISSING:
-                    return known
-                value = goyaml.to_json_value(goyaml.resolve_plain(text)[1])
-                if len(_RESOLVED) < 100_000:
-                    _RESOLVED[text] = value
+                value = _RESOLVED.get(text, _MISSING)
+                if value is _MISSING:
+                    value = goyaml.to_json_value(goyaml.resolve_plain(text)[1])
+                    if len(_RESOLVED) < 100_000:
+                        _RESOLVED[text] = value
+                if type(value) is not str and self._non_specific(node):
+                    return text
                 return value
             if tag == _STR:
                 return text
             return goyaml.to_json_value(goyaml.resolve_tagged(tag, text))
         except YAMLValueError as e:
             raise _Failure(f"invalid value {text!r}: {e}", node.start_mark.line) from None
+
+    def _non_specific(self, node: ScalarNode) -> bool:
+        """Whether the plain scalar carries the tag `!` (libyaml reports it like an untagged
+        plain scalar; go-yaml then keeps the text as a string)."""
+        text = self.text
+        i = node.start_mark.index
+        if text[i : i + 1] == "&":  # an anchor first: `&a ! 80`
+            while i < len(text) and not text[i].isspace():
+                i += 1
+            while i < len(text) and text[i] in " \t\r\n":
+                i += 1
+        return text[i : i + 1] == "!" and text[i + 1 : i + 2] in (" ", "\t", "\n", "\r")
 
     def go_key(self, node: Node) -> Any:
         """The Go value of a mapping key (before JSON conversion)."""
@@ -413,7 +427,8 @@ class _Converter:
             )
         try:
             if node.tag == PLAIN:
-                return goyaml.resolve_plain(node.value)[1]
+                go = goyaml.resolve_plain(node.value)[1]
+                return node.value if type(go) is not str and self._non_specific(node) else go
             if node.tag == _STR:
                 return node.value
             return goyaml.resolve_tagged(node.tag, node.value)
@@ -447,9 +462,10 @@ class _Converter:
             line = key_node.start_mark.line
             if origin is None and (name in out or type(go) is not str):
                 origin = self._origins(node, index)
+            value = self.value(value_node, depth + 1)
             if origin is not None:
-                self._set_again(out, origin, name, go, line)
-            out[name] = self.value(value_node, depth + 1)
+                self._set_again(out, origin, name, go, line, value)
+            out[name] = value
             if origin is not None:
                 origin[name] = (goyaml.go_key(go), line, False)
         if origin is not None:
@@ -484,6 +500,7 @@ class _Converter:
         name: str,
         go: Any,
         line: int,
+        value: Any,
     ) -> None:
         """A key set a second time: a repeat (kubectl keeps the last), the same JSON key from
         two different Go keys (kubectl keeps one at random: refused), or a merge override."""
@@ -492,6 +509,8 @@ class _Converter:
             return
         same = before[0] == goyaml.go_key(go)
         if not same:
+            if _json_equal(out[name], value):
+                return  # both Go keys stay; either way the JSON is the same
             raise _Failure(
                 f'two keys become the JSON key "{name}" (lines {before[1] + 1} and {line + 1}); '
                 "kubectl would keep one of them at random",
@@ -532,7 +551,7 @@ class _Converter:
                 go_id, _ = keys.get(name, (("str", name), line))
                 before = origin.get(name)
                 if before is not None and name in out:
-                    if before[0] != go_id:
+                    if before[0] != go_id and not _json_equal(out[name], item):
                         raise _Failure(
                             f'two keys become the JSON key "{name}" (lines {before[1] + 1} and '
                             f"{line + 1}); kubectl would keep one of them at random",
@@ -552,5 +571,17 @@ class _Converter:
 
 
 _MISSING: Any = object()
+
+
+def _json_equal(a: Any, b: Any) -> bool:
+    """Equal as JSON values (1 and true differ; key order does not matter)."""
+    if type(a) is not type(b):
+        return False
+    if type(a) is dict:
+        return a.keys() == b.keys() and all(_json_equal(a[k], b[k]) for k in a)
+    if type(a) is list:
+        return len(a) == len(b) and all(_json_equal(x, y) for x, y in zip(a, b, strict=True))
+    return bool(a == b)
+
 
 sys.setrecursionlimit(max(sys.getrecursionlimit(), 4000))

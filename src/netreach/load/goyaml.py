@@ -42,7 +42,7 @@ BINARY = TAG_PREFIX + "binary"
 MERGE = TAG_PREFIX + "merge"
 # Tag given to plain scalars without a tag: resolved by `resolve_plain`.
 PLAIN = "?"
-_RESOLVABLE = frozenset({STR, INT, FLOAT, BOOL, TIMESTAMP})
+_RESOLVABLE = frozenset({STR, INT, FLOAT, BOOL, NULL, TIMESTAMP})
 
 # go-yaml v2's table of exact words (resolve.go); everything else plain is a number or a string.
 _WORDS: dict[str, tuple[str, Any]] = {}
