@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 INT64 = (-(1 << 63), (1 << 63) - 1)
+_NO_OP = ("-p", "{}", "--type", "merge")  # an empty merge patch
 
 
 def kubectl() -> str:

@@ -107,7 +107,7 @@ def _same(ours: Any, theirs: Any) -> bool:
     if isinstance(ours, dict):
         return ours.keys() == theirs.keys() and all(_same(ours[k], theirs[k]) for k in ours)
     if isinstance(ours, list):
-        return len(ours) == len(theirs) and all(_same(a, b) for a, b in zip(ours, theirs))
+        return len(ours) == len(theirs) and all(_same(a, b) for a, b in zip(ours, theirs, strict=True))
     return bool(ours == theirs)
 
 
@@ -139,7 +139,7 @@ def _check(files: dict[str, bytes]) -> int:
                 continue  # known, refused with a located message: see _RANDOM, _FLOW_COLON
             assert not parsed.problems, (name, data, [str(p) for p in parsed.problems])
             assert len(ours) == len(verdict.objects), (name, data, ours, verdict.objects)
-            for mine, theirs in zip(ours, verdict.objects):
+            for mine, theirs in zip(ours, verdict.objects, strict=True):
                 assert _same(mine, theirs), (name, data.decode(errors="replace"), mine, theirs)
             continue
         problems = [str(p) for p in parsed.problems]
