@@ -68,19 +68,7 @@ def read_all(files: dict[str, bytes]) -> dict[str, Read]:
             with open(os.path.join(tmp, name), "wb") as f:
                 f.write(data)
         run = subprocess.run(
-            [
-                kubectl(),
-                "patch",
-                "--local",
-                "-p",
-                "{}",
-                "--type",
-                "merge",
-                "-o",
-                "json",
-                "-f",
-                tmp,
-            ],  # fmt: skip
+            [kubectl(), "patch", "--local", *_NO_OP, "-o", "json", "-f", tmp],
             capture_output=True,
             text=True,
             env={"KUBECONFIG": os.devnull, "PATH": os.environ.get("PATH", "")},
