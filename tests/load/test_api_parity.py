@@ -131,3 +131,23 @@ def test_removed_admin_forms_name_the_current_form_even_when_lenient(form: str, 
     for lenient in (False, True):
         errs = errors(ANP_OLD % form, lenient=lenient)
         assert any("removed from the AdminNetworkPolicy API" in e and hint in e for e in errs), errs
+
+
+def _cnp(name: str, tier: str, priority: int) -> str:
+    return (
+        f"---\napiVersion: policy.networking.k8s.io/v1alpha2\nkind: ClusterNetworkPolicy\n"
+        f"metadata: {{name: {name}}}\nspec:\n  tier: {tier}\n  priority: {priority}\n"
+        "  subject: {namespaces: {}}\n  ingress:\n  - action: Deny\n    from: [{namespaces: {}}]\n"
+    )
+
+
+@pytest.mark.parametrize("tier", ["Admin", "Baseline"])
+def test_equal_priorities_warn_in_every_tier(tier: str) -> None:
+    snap = snapshot(_cnp("a", tier, 7) + _cnp("b", tier, 7) + _cnp("c", tier, 8))
+    (w,) = [str(w) for w in snap.warnings if "share priority" in str(w)]
+    assert f"{tier}-tier policies ClusterNetworkPolicy/a, ClusterNetworkPolicy/b share priority 7" in w
+
+
+def test_same_priority_in_different_tiers_is_no_tie() -> None:
+    snap = snapshot(_cnp("a", "Admin", 7) + _cnp("b", "Baseline", 7))
+    assert not [w for w in snap.warnings if "share priority" in str(w)]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import sys
 from collections.abc import Iterator
 from typing import Any
@@ -25,6 +26,21 @@ from netreach.cluster import Cluster
 from netreach.render.matrix import FORMATS, render
 
 COMPAT_MODES = ("netpol-analyzer",)
+
+
+def _is_ipv6_range(endpoint: str) -> bool:
+    head = endpoint.partition("-")[0]
+    try:
+        return ipaddress.ip_address(head).version == 6
+    except ValueError:
+        return False  # a pod, workload or namespace
+
+
+def without_ipv6(conns: Iterator[Connection]) -> Iterator[Connection]:
+    """The connections that involve no IPv6 range."""
+    for c in conns:
+        if not _is_ipv6_range(c.src) and not _is_ipv6_range(c.dst):
+            yield c
 
 
 def with_progress(cmap: Connectivity, enabled: bool) -> Iterator[Connection]:
@@ -137,5 +153,7 @@ def matrix(
     )
     console = Console(highlight=False)
     stream = with_progress(cmap, sys.stderr.isatty() and output != "table")
+    if compat:
+        stream = without_ipv6(stream)  # the peer tool ignores IPv6 (docs/compat.md)
     render(cmap, output, sys.stdout, console, stream, compat=compat is not None)
     return 0

@@ -410,20 +410,20 @@ class Builder:
 
 
 def _priority_ties(policies: list[AdminPolicy]) -> list[Problem]:
-    """Admin-tier policies sharing a priority: the spec lets an implementation apply either
-    to a connection both match; netreach orders them by kind then name (deterministic)."""
-    by_priority: dict[int, list[AdminPolicy]] = {}
+    """Policies of one tier (Admin, or Baseline: BANP and ClusterNetworkPolicy tier Baseline)
+    sharing a priority: the spec lets an implementation apply either to a connection both
+    match; netreach orders them by kind then name (deterministic)."""
+    by_priority: dict[tuple[str, int], list[AdminPolicy]] = {}
     for p in policies:
-        if p.tier == "Admin":
-            by_priority.setdefault(p.priority, []).append(p)
+        by_priority.setdefault((p.tier, p.priority), []).append(p)
     out: list[Problem] = []
-    for priority, same in sorted(by_priority.items()):
+    for (tier, priority), same in sorted(by_priority.items()):
         if len(same) < 2:
             continue
         names = ", ".join(p.id for p in sorted(same, key=lambda p: (p.kind, p.name)))
         out.append(
             Problem(
-                f"admin policies {names} share priority {priority}: where they match the same "
+                f"{tier}-tier policies {names} share priority {priority}: where they match the same "
                 "connection the spec leaves the winner to the network plugin; netreach applies "
                 "them in this order",
                 same[1].location,
