@@ -423,8 +423,8 @@ def _priority_ties(policies: list[AdminPolicy]) -> list[Problem]:
         names = ", ".join(p.id for p in sorted(same, key=lambda p: (p.kind, p.name)))
         out.append(
             Problem(
-                f"{tier}-tier policies {names} share priority {priority}: where they match the same "
-                "connection the spec leaves the winner to the network plugin; netreach applies "
+                f"{tier}-tier policies {names} share priority {priority}: where they match "
+                "the same connection the spec leaves the winner to the network plugin; netreach applies "
                 "them in this order",
                 same[1].location,
                 severity="warning",
