@@ -424,8 +424,8 @@ def _priority_ties(policies: list[AdminPolicy]) -> list[Problem]:
         out.append(
             Problem(
                 f"{tier}-tier policies {names} share priority {priority}: where they match "
-                "the same connection the spec leaves the winner to the network plugin; netreach applies "
-                "them in this order",
+                "the same connection the spec leaves the winner to the network plugin; "
+                "netreach applies them in this order",
                 same[1].location,
                 severity="warning",
             )
