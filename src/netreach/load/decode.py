@@ -147,11 +147,12 @@ def _parse_json_stream(source: Source, text: str, out: Parsed) -> int | None:
     except orjson.JSONDecodeError:
         pass
     else:
-        _add_json(source, text, 0, len(text), value, out)
+        _add_json(source, text, 0, len(text), value, out, 0)
         return None
     decoder = json.JSONDecoder(parse_constant=_no_constant)
     pos = 0
     end = len(text)
+    lines = _LineCounter(text)
     while True:
         while pos < end and text[pos].isspace():
             pos += 1
@@ -161,7 +162,7 @@ def _parse_json_stream(source: Source, text: str, out: Parsed) -> int | None:
             value, stop = decoder.raw_decode(text, pos)
         except (ValueError, RecursionError):
             return pos  # the rest is YAML (a flow mapping `{a: b}` lands here whole)
-        _add_json(source, text, pos, stop, value, out)
+        _add_json(source, text, pos, stop, value, out, lines.at(pos))
         pos = stop
 
 
@@ -170,9 +171,24 @@ def _no_constant(word: str) -> Any:
     raise ValueError(word)
 
 
-def _add_json(source: Source, text: str, start: int, stop: int, value: Any, out: Parsed) -> None:
+class _LineCounter:
+    """0-based line of increasing offsets, counting each newline once."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.offset = 0
+        self.line = 0
+
+    def at(self, offset: int) -> int:
+        self.line += self.text.count("\n", self.offset, offset)
+        self.offset = offset
+        return self.line
+
+
+def _add_json(
+    source: Source, text: str, start: int, stop: int, value: Any, out: Parsed, first: int
+) -> None:
     index = len(source.marks)
-    first = text.count("\n", 0, start)
     last = first + text.count("\n", start, stop)
     source.marks.append(DocMarks(first, last, [], start, stop - start, "json"))
     piece = text[start:stop] if (start, stop) != (0, len(text)) else text

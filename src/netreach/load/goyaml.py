@@ -296,9 +296,11 @@ def split_documents(text: str) -> tuple[list[Chunk], list[tuple[int, str]]]:
     errors: list[tuple[int, str]] = []
     start = 0
     start_line = 0
+    counted, line = 0, 0  # lines counted up to offset `counted` (no quadratic recount)
     for m in _SEPARATOR.finditer(text):
         rest = m.group(1).strip()
-        line = text.count("\n", 0, m.start())
+        line += text.count("\n", counted, m.start())
+        counted = m.start()
         if rest and not rest.startswith("#"):
             errors.append((line, f"invalid Yaml document separator: {rest}"))
         if m.start() > start:

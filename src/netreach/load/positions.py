@@ -4,6 +4,8 @@ merge keys (`<<`) are followed, the entry that wins in go-yaml being the one rep
 
 from __future__ import annotations
 
+import weakref
+
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from netreach.load import goyaml
@@ -27,42 +29,54 @@ def line_in(node: Node | None, path: tuple[PathPart, ...], first_line: int) -> i
 def child(node: Node, part: PathPart) -> tuple[int, Node] | None:
     """The child at `part` and the line to report for it (a mapping entry: its key's line)."""
     if isinstance(node, MappingNode):
-        return _entry(node, str(part), set())
+        return _index(node).get(str(part))
     if isinstance(node, SequenceNode) and isinstance(part, int) and 0 <= part < len(node.value):
         item: Node = node.value[part]
         return item.start_mark.line, item
     return None
 
 
-def _entry(node: MappingNode, name: str, seen: set[int]) -> tuple[int, Node] | None:
-    """The winning entry for JSON key `name`: the last writer in go-yaml's order, where a merge
-    writes its maps (the first of a list winning) at the place of the `<<` key."""
-    if id(node) in seen:
-        return None  # a recursive alias
-    seen.add(id(node))
-    found: tuple[int, Node] | None = None
-    for key, value in node.value:
-        if not isinstance(key, ScalarNode):
-            continue
-        if key.value == "<<" and key.tag in (goyaml.PLAIN, goyaml.MERGE):
-            merged = _merged(value, name, seen)
-            if merged is not None:
-                found = merged
-            continue
-        if _json_key(key) == name:
-            found = (key.start_mark.line, value)
+# mapping node -> its entries by JSON key: one pass per mapping, however many lookups
+_INDEX: weakref.WeakKeyDictionary[MappingNode, dict[str, tuple[int, Node]]] = (
+    weakref.WeakKeyDictionary()
+)
+_OPEN: set[int] = set()  # mappings being indexed (a recursive merge is not followed)
+
+
+def _index(node: MappingNode) -> dict[str, tuple[int, Node]]:
+    """JSON key -> (line of its key, value node), the winning entry in go-yaml's order: the
+    last writer, where a merge writes its maps (the first of a list winning) at the place of
+    the `<<` key."""
+    found = _INDEX.get(node)
+    if found is not None:
+        return found
+    found = {}
+    _OPEN.add(id(node))
+    try:
+        for key, value in node.value:
+            if not isinstance(key, ScalarNode):
+                continue
+            if key.value == "<<" and key.tag in (goyaml.PLAIN, goyaml.MERGE):
+                found.update(_merged(value))
+                continue
+            name = _json_key(key)
+            if name is not None:
+                found[name] = (key.start_mark.line, value)
+    finally:
+        _OPEN.discard(id(node))
+    _INDEX[node] = found
     return found
 
 
-def _merged(value: Node, name: str, seen: set[int]) -> tuple[int, Node] | None:
+def _merged(value: Node) -> dict[str, tuple[int, Node]]:
     sources = [value] if isinstance(value, MappingNode) else []
     if isinstance(value, SequenceNode):
         sources = [n for n in value.value if isinstance(n, MappingNode)]
-    for src in sources:  # the first map that has the key wins
-        got = _entry(src, name, set(seen))
-        if got is not None:
-            return got
-    return None
+    merged: dict[str, tuple[int, Node]] = {}
+    for src in reversed(sources):  # the first map that has a key wins
+        if id(src) not in _OPEN:
+            merged.update(_index(src))
+    return merged
 
 
 def _json_key(key: ScalarNode) -> str | None:
