@@ -151,3 +151,12 @@ def test_equal_priorities_warn_in_every_tier(tier: str) -> None:
 def test_same_priority_in_different_tiers_is_no_tie() -> None:
     snap = snapshot(_cnp("a", "Admin", 7) + _cnp("b", "Baseline", 7))
     assert not [w for w in snap.warnings if "share priority" in str(w)]
+
+
+def test_null_label_value_is_the_empty_string_as_go_decodes_it() -> None:
+    text = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ns\n  labels: {a: null, b: ~}\n"
+    assert dict(snapshot(text).namespaces["ns"].labels) == {
+        "a": "",
+        "b": "",
+        "kubernetes.io/metadata.name": "ns",
+    }

@@ -135,6 +135,8 @@ def read_labels(c: Checker, value: Any, path: FieldPath) -> dict[str, str]:
         for msg in is_qualified_name(k):
             c.invalid(path, k, msg, at)
             ok = False
+        if val is None:
+            val = ""  # Go decodes a JSON null into a map[string]string entry as ""
         if not isinstance(val, str):
             c.invalid(path, val, "label values must be strings (quote it)", at)
             continue
