@@ -48,7 +48,9 @@ def deep_json(depth: int) -> str:
 
 
 def wide_mapping(keys: int) -> str:
-    return NS + "  annotations:\n" + "".join(f"    k{i}: v\n" for i in range(keys))
+    # a ConfigMap: decoded whole, then not modelled (annotations would be over 256 KiB)
+    head = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n"
+    return head + "".join(f"  k{i}: v\n" for i in range(keys))
 
 
 def big_string(size: int) -> str:

@@ -466,20 +466,25 @@ def test_namespace_field_validated(errors_of: ErrorsOf) -> None:
 # --- unknown fields ---------------------------------------------------------------------------
 
 
-def test_unknown_field_is_a_warning(load_text: LoadText) -> None:
+def test_unknown_field_is_a_warning_when_lenient(load_text: LoadText) -> None:
     snap = load_text(
-        policy("podSelector: {}\ningress:\n- from:\n  - podselector: {}\n    podSelector: {}")
+        policy("podSelector: {}\ningress:\n- from:\n  - podselector: {}\n    podSelector: {}"),
+        lenient=True,
     )
     assert [str(w) for w in snap.warnings] == [
         't.yaml:10: NetworkPolicy default/p: unknown field "spec.ingress[0].from[0].podselector" '
-        "(ignored, as Kubernetes would drop it)"
+        "dropped (--lenient), as the API server would drop it; results it could change say so; "
+        'did you mean "podSelector"?'
     ]
     assert all(w.severity == "warning" for w in snap.warnings)
 
 
-def test_unknown_field_is_an_error_when_strict(errors_of: ErrorsOf) -> None:
-    errs = errors_of(policy("podSelector: {}\npolicytypes: [Ingress]"), strict=True)
-    assert errs == ['t.yaml:8: NetworkPolicy default/p: unknown field "spec.policytypes"']
+def test_unknown_field_is_an_error_by_default(errors_of: ErrorsOf) -> None:
+    errs = errors_of(policy("podSelector: {}\npolicytypes: [Ingress]"))
+    assert errs == [
+        't.yaml:8: NetworkPolicy default/p: unknown field "spec.policytypes" '
+        '(strict decoding error); did you mean "policyTypes"?'
+    ]
 
 
 def test_known_fields_everywhere_give_no_warning(load_text: LoadText) -> None:
