@@ -57,6 +57,7 @@ class Parsed:
     # silently; the builder makes them errors (strict) or warnings (lenient).
     duplicates: list[tuple[int, str, int | None]] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
+    measure: set[int] = field(default_factory=set)  # documents to measure against the limits
 
     def duplicate_problems(
         self, source: Source, ref_of: Callable[[Any], str], severity: str = "error"
@@ -93,14 +94,17 @@ def parse_source(source: Source, limits: Limits | None = None) -> Parsed:
         out.problems.append(Problem(text.message, _loc(source, text.line)))
         return out
     parse_text(source, text, out, limits)
-    kept: list[tuple[int, Any]] = []
-    for index, value in out.docs:
-        why = document_problem(value, limits)
-        if why is None:
-            kept.append((index, value))
-        else:
-            out.problems.append(Problem(why, Location(source, index)))
-    out.docs = kept
+    if out.measure:
+        # documents with YAML aliases, and JSON ones: measured (alias expansion, depth); the
+        # others were checked while they were converted
+        kept: list[tuple[int, Any]] = []
+        for index, value in out.docs:
+            why = document_problem(value, limits) if index in out.measure else None
+            if why is None:
+                kept.append((index, value))
+            else:
+                out.problems.append(Problem(why, Location(source, index)))
+        out.docs = kept
     return out
 
 
@@ -199,6 +203,7 @@ def _add_json(
             out.problems.append(Problem(f"invalid JSON: {e}", source.at_line(first + 1)))
             return
     out.docs.append((index, value))
+    out.measure.add(index)
     for key in _json_duplicate_keys(piece):
         lines: list[int | None] = [*_key_lines(piece, key, first)]
         out.duplicates.extend((index, key, line) for line in lines or [None])
@@ -337,6 +342,8 @@ def _parse_chunk(
     if value is None:
         return  # `null`, `~`: kubectl skips it too
     out.docs.append((index, value))
+    if converter.aliases:
+        out.measure.add(index)
     out.duplicates.extend((index, key, first_line + line + 1) for key, line in converter.dups)
     out.warnings.extend(
         Problem(message, source.at_line(first_line + line + 1), severity="warning")
@@ -369,6 +376,8 @@ class _Converter:
     def __init__(self, limits: Limits, text: str) -> None:
         self.limits = limits
         self.text = text
+        # Without `*` no node is shared: no memo, no cycle to look for, nothing to measure.
+        self.aliases = "*" in text
         self.memo: dict[int, Any] = {}
         self.open: set[int] = set()
         self.merged = 0  # entries copied by merge keys: they count as alias expansion
@@ -379,6 +388,12 @@ class _Converter:
     def value(self, node: Node, depth: int) -> Any:
         if type(node) is ScalarNode:
             return self.scalar(node)
+        if not self.aliases:
+            if depth >= self.limits.max_depth:
+                self._too_deep(node)
+            if type(node) is SequenceNode:
+                return [self.value(child, depth + 1) for child in node.value]
+            return self.mapping(node, depth)  # type: ignore[arg-type]
         key = id(node)
         known = self.memo.get(key, _MISSING)
         if known is not _MISSING:
@@ -389,11 +404,7 @@ class _Converter:
                 node.start_mark.line,
             )
         if depth >= self.limits.max_depth:
-            raise _Failure(
-                f"document nests more than {self.limits.max_depth:,} levels deep, over the limit "
-                f"of {self.limits.max_depth:,} (raise it with --max-depth)",
-                node.start_mark.line,
-            )
+            self._too_deep(node)
         self.open.add(key)
         if type(node) is SequenceNode:
             result: Any = [self.value(child, depth + 1) for child in node.value]
@@ -402,6 +413,13 @@ class _Converter:
         self.open.discard(key)
         self.memo[key] = result
         return result
+
+    def _too_deep(self, node: Node) -> None:
+        raise _Failure(
+            f"document nests more than {self.limits.max_depth:,} levels deep, over the limit "
+            f"of {self.limits.max_depth:,} (raise it with --max-depth)",
+            node.start_mark.line,
+        )
 
     def scalar(self, node: ScalarNode) -> Any:
         text: str = node.value
