@@ -238,6 +238,7 @@ class Cluster:
         port: str | None = None,
         include_self: bool = True,
         merge_external: bool = True,
+        ipv6: bool = True,
     ) -> Connectivity:
         """Every allowed connection `src -> dst : connection set`, sorted, streamed."""
         if by not in ("pod", "workload", "namespace"):
@@ -263,6 +264,7 @@ class Cluster:
             by=by,
             external=external,
             merge_external=merge_external,
+            ipv6=ipv6,
             include_self=include_self,
             namespaces=namespaces,
             src=NodeFilter(src) if src else None,

@@ -54,6 +54,7 @@ class Source:
         self._whole: list[yaml.Node] | None = None
         self._whole_lines: list[int] = []
         self._json_items: list[tuple[int, int]] | None = None  # (offset, end) of List items
+        self._single_line: bool | None = None
 
     @classmethod
     def from_path(cls, path: str) -> Source:
@@ -91,7 +92,7 @@ class Source:
         text = self._decoded()
         if text is None:
             return None
-        if text.lstrip()[:1] == "{" and "\n" not in text.rstrip("\r\n"):
+        if self._one_line_json(text):
             return 1  # compact JSON (e.g. kubectl -o json | jq -c): every node is on line 1
         from netreach.load.positions import line_in
 
@@ -154,6 +155,11 @@ class Source:
         if not 0 <= doc < len(self._whole):
             return None
         return line_in(self._whole[doc], path, self._whole_lines[doc])
+
+    def _one_line_json(self, text: str) -> bool:
+        if self._single_line is None:  # asked once per message: a scan of the whole text
+            self._single_line = text.lstrip()[:1] == "{" and "\n" not in text.rstrip("\r\n")
+        return self._single_line
 
     def _decoded(self) -> str | None:
         if self.text_cache is None:
