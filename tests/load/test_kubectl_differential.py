@@ -107,7 +107,9 @@ def _same(ours: Any, theirs: Any) -> bool:
     if isinstance(ours, dict):
         return ours.keys() == theirs.keys() and all(_same(ours[k], theirs[k]) for k in ours)
     if isinstance(ours, list):
-        return len(ours) == len(theirs) and all(_same(a, b) for a, b in zip(ours, theirs, strict=True))
+        return len(ours) == len(theirs) and all(
+            _same(a, b) for a, b in zip(ours, theirs, strict=True)
+        )
     return bool(ours == theirs)
 
 
@@ -151,7 +153,11 @@ def _check(files: dict[str, bytes]) -> int:
                 problems = [str(p) for p in e.problems]
                 lines = [p.location.line for p in e.problems if p.location is not None]
         assert problems, (name, data.decode(errors="replace"), verdict.error)
-        assert any(line is not None for line in lines), (name, problems)
+        # located: a line, except for a file refused whole (its encoding)
+        assert any(line is not None for line in lines) or "encoded" in problems[0], (
+            name,
+            problems,
+        )
     return accepted
 
 
@@ -159,6 +165,24 @@ def test_every_issue_case_reads_as_kubectl_reads_it() -> None:
     files = {
         f"c{i:03d}.yaml": _doc(f"c{i:03d}", body) for i, body in enumerate(ISSUE_CASES.values())
     }
+    # encodings and JSON streams: kubectl honours UTF-16 byte-order marks
+    files["e000.yaml"] = _doc("e000", ISSUE_CASES["port-8e1"]).decode().encode("utf-16")
+    files["e001.yaml"] = b"\xfe\xff" + _doc("e001", ISSUE_CASES["port-0o120"]).decode().encode(
+        "utf-16-be"
+    )
+    files["e002.yaml"] = b"\xef\xbb\xbf" + _doc("e002", ISSUE_CASES["port-080"])
+    files["e003.yaml"] = _doc("e003", ISSUE_CASES["port-8e1"]).decode().encode("utf-32")
+    files["e004.json"] = (
+        b'{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "e004", "labels": '
+        b'{"a": "b"}}, "n": 80.0}\n{"apiVersion": "v1", "kind": "Namespace", "metadata": '
+        b'{"name": "e004"}, "m": 1e3}'
+    )
+    files["e005.json"] = (
+        b"{apiVersion: v1, kind: Namespace, metadata: {name: e005, labels: {a: y}}}"
+    )
+    files["e006.json"] = (
+        b'{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "e006"}, "x": NaN}'
+    )
     accepted = _check(files)
     # most cases are read; the rest (NaN, null keys, bool labels, ...) refused by both
     assert 20 < accepted < len(files)
