@@ -160,3 +160,15 @@ def test_null_label_value_is_the_empty_string_as_go_decodes_it() -> None:
         "b": "",
         "kubernetes.io/metadata.name": "ns",
     }
+
+
+def test_a_merge_after_an_explicit_key_replaces_it_and_says_so() -> None:
+    # go-yaml v2 (kubectl) applies `<<` in order: the merged value replaces the key above it
+    text = (
+        "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ns\n  labels:\n"
+        "    app: a\n    <<: {app: b}\n"
+    )
+    snap = snapshot(text)
+    assert snap.namespaces["ns"].labels["app"] == "b"
+    (w,) = [str(w) for w in snap.warnings if "merge key" in str(w)]
+    assert w.startswith('t.yaml:7: the merge key "<<" replaces "app" set above it at line 6')
