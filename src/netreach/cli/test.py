@@ -6,7 +6,6 @@ import sys
 from typing import Any
 
 import click
-from rich.console import Console
 
 from netreach.analyses.caveats import snapshot_caveats
 from netreach.analyses.expect import check_expectations
@@ -15,6 +14,8 @@ from netreach.cli.app import cli
 from netreach.cli.common import cluster_from_inputs, collect_inputs, err_console, input_options
 from netreach.render.escape import terminal
 from netreach.render.expect import FORMATS, junit_xml, print_text, write_json
+from netreach.render.files import write_file
+from netreach.render.text import make_console
 
 
 @cli.command("test")
@@ -45,7 +46,7 @@ def test_command(expect_file: str, output: str, junit_path: str | None, **kwargs
       netreach test deploy/ --expect netpol-expectations.yaml -o junit > report.xml
     """
     inputs = collect_inputs(kwargs)
-    expectations = load_expectations(expect_file)
+    expectations = load_expectations(expect_file, inputs.limits)
     cluster = cluster_from_inputs(inputs)
     results = check_expectations(cluster, expectations)
     if output == "json":
@@ -53,10 +54,9 @@ def test_command(expect_file: str, output: str, junit_path: str | None, **kwargs
     elif output == "junit":
         sys.stdout.write(junit_xml(results))
     else:
-        print_text(results, Console(highlight=False, soft_wrap=True))
+        print_text(results, make_console())
     if junit_path is not None:
-        with open(junit_path, "w", encoding="utf-8") as f:
-            f.write(junit_xml(results))
+        write_file(junit_path, junit_xml(results))
     if not all(r.passed for r in results):
         return 1
     caveats = snapshot_caveats(cluster.snapshot)
