@@ -101,6 +101,8 @@ def _parse_go_int(text: str) -> tuple[int, bool] | None:
         digits = body[1:]
     if not digits or not set(digits) <= _DIGITS[base]:
         return None
+    if len(digits.lstrip("0")) > 64:
+        return None  # beyond uint64 in any base (and Python's 4,300-digit limit)
     value = sign * int(digits, base)
     if INT64_MIN <= value <= INT64_MAX:
         return value, False
