@@ -15,6 +15,7 @@ from ipaddress import ip_address
 from typing import Literal
 
 from netreach.analyses.audit import SEVERITIES, ObjectRef, Severity, audit
+from netreach.analyses.caveats import snapshot_caveats
 from netreach.analyses.connectivity import Node
 from netreach.analyses.guards import DIRECTIONS, guards
 from netreach.analyses.posture import NamespacePosture, posture
@@ -175,7 +176,8 @@ def build_report(
         namespace_matrix=matrix,
         findings=findings,
         truncated=truncated,
-        notes=audit_notes,
+        # first: what may make every answer of the report incomplete
+        notes=[f"May be incomplete: {c}" for c in snapshot_caveats(snap)] + audit_notes,
     )
     if truncated:
         data.notes.append(

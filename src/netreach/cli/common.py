@@ -121,7 +121,17 @@ def input_options(func: F) -> F:
             is_flag=True,
             help="Drop objects the API server would refuse (listed) and go on.",
         ),
-        click.option("--strict", is_flag=True, help="Treat unknown or ignored fields as errors."),
+        click.option(
+            "--strict",
+            is_flag=True,
+            help="Unknown fields and duplicate keys are errors (the default, as kubectl apply).",
+        ),
+        click.option(
+            "--lenient",
+            is_flag=True,
+            help="Unknown fields and duplicate keys are warnings; verdicts they could change "
+            "say so.",
+        ),
         click.option(
             "--ipblock-matches-pods/--ipblock-external-only",
             default=True,
@@ -171,7 +181,7 @@ def collect_inputs(kwargs: dict[str, Any]) -> InputOptions:
         namespace=kwargs.pop("namespace"),
         all_namespaces=kwargs.pop("all_namespaces"),
         skip_invalid=kwargs.pop("skip_invalid"),
-        strict=kwargs.pop("strict"),
+        strict=_strict(kwargs.pop("strict"), kwargs.pop("lenient")),
         ipblock_matches_pods=kwargs.pop("ipblock_matches_pods"),
         self_traffic=kwargs.pop("self_traffic"),
         verbose=kwargs.pop("verbose"),
@@ -190,6 +200,12 @@ def collect_inputs(kwargs: dict[str, Any]) -> InputOptions:
         set_values=tuple(kwargs.pop("set_values")),
         kustomize=tuple(kwargs.pop("kustomize")),
     )
+
+
+def _strict(strict: bool, lenient: bool) -> bool:
+    if strict and lenient:
+        raise click.UsageError("--strict and --lenient contradict each other")
+    return not lenient
 
 
 def read_input_sources(inputs: InputOptions) -> list[Source]:
