@@ -77,7 +77,7 @@ def need_graph_library() -> None:
     need(
         None
         if graph_library() is not None
-        else "cytoscape.js is not installed (docs/report.md: npm pack cytoscape)"
+        else "cytoscape.js is missing from src/netreach/render/vendor/ (vendored; see its README)"
     )
 
 
