@@ -128,6 +128,15 @@ class OpenedPage:
             )
         )
 
+    def edge_texts(self) -> list[str]:
+        """The connections of every edge drawn (shown on hover, not as labels)."""
+        return list(
+            self.page.evaluate(
+                "() => { const r = window.netreachReport;"
+                " return r.cy().edges().map(e => r.data.edges[e.data('edge')][2]); }"
+            )
+        )
+
     def click_node(self, node_id: str) -> None:
         """A real mouse click where the graph drew the node."""
         pos = self.page.evaluate(

@@ -44,6 +44,7 @@ from netreach.model import (
 
 if TYPE_CHECKING:
     from netreach.analyses.audit import AuditConfig, AuditReport
+    from netreach.load.infer import InferMode
 
 _WORKLOAD_RE = re.compile(r"^(?P<ns>[^/\[\]]+)/(?P<name>[^/\[\]]+)\[(?P<kind>[A-Za-z]+)\]$")
 
@@ -291,14 +292,19 @@ def load(
     strict: bool = False,
     options: Options | None = None,
     limits: Limits | None = None,
+    infer_workloads: InferMode = "auto",
 ) -> Cluster:
     """Read files, directories or `-` (stdin), validate as the API server would, and compile.
 
+    `infer_workloads`: for policies-only input, representative pods made from the selectors
+    (marked `inferred`; docs/inference.md): "auto" when no pod of the input is selected by
+    any policy, "always" for every selector no pod satisfies, "never".
     Raises `InputError` listing every problem when the input is invalid or over `limits`.
     """
     from netreach.load import load_snapshot
+    from netreach.load.infer import infer_workloads as infer
 
     snapshot = load_snapshot(
         *paths, namespace=namespace, skip_invalid=skip_invalid, strict=strict, limits=limits
     )
-    return Cluster(snapshot, options)
+    return Cluster(infer(snapshot, infer_workloads).snapshot, options)

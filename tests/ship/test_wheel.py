@@ -28,7 +28,10 @@ def test_vendored_graph_library_is_the_pinned_release():
     assert hashlib.sha256(code).hexdigest() == vendor.SHA256
     assert f'.version="{vendor.VERSION}"'.encode() in code
     license_text = (VENDORED / vendor.LICENSE_NAME).read_text()
-    assert "The Cytoscape Consortium" in license_text and "Permission is hereby granted" in license_text
+    assert (
+        "The Cytoscape Consortium" in license_text
+        and "Permission is hereby granted" in license_text
+    )
     readme = (VENDORED / "README.md").read_text()
     assert vendor.SHA256 in readme and vendor.VERSION in readme
 
@@ -101,13 +104,27 @@ def test_fresh_venv_with_only_the_wheel_writes_a_report_with_the_graph(dists, tm
     env = {k: v for k, v in os.environ.items() if k not in (vendor.ENV_VAR, "PYTHONPATH")}
     where = subprocess.run(
         [str(venv / "bin" / "python"), "-c", "import netreach; print(netreach.__file__)"],
-        capture_output=True, text=True, cwd=work, env=env, check=True,
+        capture_output=True,
+        text=True,
+        cwd=work,
+        env=env,
+        check=True,
     )
     assert where.stdout.startswith(str(venv)), where.stdout
     done = subprocess.run(
-        [str(venv / "bin" / "netreach"), "report", str(ROOT / "examples" / "lesson"),
-         "-o", "lesson.html"],
-        capture_output=True, text=True, cwd=work, env=env, timeout=300, check=False,
+        [
+            str(venv / "bin" / "netreach"),
+            "report",
+            str(ROOT / "examples" / "lesson"),
+            "-o",
+            "lesson.html",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=work,
+        env=env,
+        timeout=300,
+        check=False,
     )
     assert done.returncode == 0, done.stderr
     assert "graph library" not in done.stderr  # no "not installed" note
