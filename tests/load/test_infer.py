@@ -21,6 +21,7 @@ from netreach.load.infer import (
     EXISTS_VALUE,
     FIRST_ASSUMED_PORT,
     INFERRED_KIND,
+    boundary,
     infer_workloads,
     solve,
 )
@@ -128,6 +129,69 @@ def test_solve_is_sound_and_complete(selector: LabelSelector):
     for values in itertools.product(choices, repeat=len(KEYS)):
         labels = {k: v for k, v in zip(KEYS, values, strict=True) if v is not None}
         assert not selector.matches(labels), labels
+
+
+# --- the pods at a selector's edges ---------------------------------------------------------
+
+
+def test_each_value_an_in_allows_gets_a_pod():
+    s = sel(None, req("app", "In", "db", "db-replica"))
+    assert list(boundary(s, {"app": "db"})) == [({"app": "db-replica"}, "app=db-replica")]
+
+
+def test_notin_gets_the_pod_it_leaves_out():
+    s = sel({"app": "db"}, req("env", "NotIn", "dev", "test"))
+    assert list(boundary(s, {"app": "db"})) == [
+        ({"app": "db", "env": "dev"}, "left out by env notin (dev,test)")
+    ]
+
+
+def test_does_not_exist_gets_the_pod_carrying_the_key():
+    s = sel(None, req("job-name", "Exists"), req("legacy", "DoesNotExist"))
+    assert list(boundary(s, {"job-name": EXISTS_VALUE})) == [
+        ({}, "left out by job-name must exist"),
+        ({"job-name": EXISTS_VALUE, "legacy": EXISTS_VALUE}, "left out by legacy must not exist"),
+    ]
+
+
+def test_no_boundary_pod_when_another_requirement_also_excludes_it():
+    # `tier notin (web)` leaves out tier=web, but so does `tier in (api)`: nothing to show
+    s = sel(None, req("tier", "In", "api"), req("tier", "NotIn", "web"))
+    assert list(boundary(s, {"tier": "api"})) == []
+
+
+@settings(max_examples=300, deadline=None)
+@given(selectors)
+def test_boundary_pods_are_selected_or_left_out_by_exactly_one_requirement(selector: LabelSelector):
+    base = solve(selector)
+    if base is None:
+        return
+    for labels, why in boundary(selector, base):
+        if why.startswith("left out"):
+            failing = [r for r in selector.match_expressions if not r.matches(labels)]
+            assert not selector.matches(labels) and len(failing) == 1
+            assert all(labels.get(k) == v for k, v in selector.match_labels)
+        else:
+            assert selector.matches(labels)
+
+
+def test_an_and_peer_also_gets_its_pod_labels_in_the_policy_namespace():
+    snap = snapshot_of(
+        cluster(
+            [],
+            [],
+            [
+                policy(
+                    "shop/api",
+                    {"app": "api"},
+                    ingress=[rule([peer({"app": "prom"}, {"team": "obs"})], [port(9090)])],
+                )
+            ],
+        )
+    )
+    c = Cluster(infer_workloads(snap).snapshot)
+    assert c.check("obs/prom", "shop/api", 9090).allowed
+    assert not c.check("shop/prom", "shop/api", 9090).allowed  # right pod, wrong namespace
 
 
 # --- building the representative workloads ------------------------------------------------

@@ -158,8 +158,8 @@ def test_inferred_workloads_are_marked(chromium, tmp_path):
         ".filter(n => n.data('idx') !== undefined && r.data.nodes[n.data('idx')].ns !== null)"
         ".map(n => n.hasClass('inferred')); }"
     )
-    assert len(classes) == 8 and all(classes)
-    assert page.locator("#counts [data-count=workloads]").inner_text().endswith("(8 inferred)")
+    assert len(classes) == 13 and all(classes)
+    assert page.locator("#counts [data-count=workloads]").inner_text().endswith("(13 inferred)")
     opened.click_node("shop/db[Inferred]")
     details = page.locator("#details").inner_text()
     assert "inferred" in details and "Not in the input" in details

@@ -17,6 +17,7 @@ import yaml
 
 from netreach.errors import Problem
 from netreach.load.limits import Limits, document_problem
+from netreach.load.recognize import go_template_line, go_template_message
 from netreach.load.sources import DecodeFailure, DocMarks, Source, decode_text
 from netreach.model import Location
 
@@ -214,6 +215,11 @@ def _parse_yaml(source: Source, text: str, out: Parsed) -> None:
         err_line = mark.line + 1 if mark is not None else None
         if mark is not None and _char_at(text, mark.line, mark.column) == "\t":
             what += "; a tab: YAML indents with spaces only"
+        template = go_template_line(text)
+        if template is not None:  # "found unhashable key" says nothing to a chart author
+            line, action = template
+            out.problems.append(Problem(go_template_message(action), _loc(source, line)))
+            return
         out.problems.append(Problem(f"invalid YAML: {what}", _loc(source, err_line)))
     except yaml.YAMLError as e:
         out.problems.append(Problem(f"invalid YAML: {e}", _loc(source, None)))

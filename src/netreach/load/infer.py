@@ -306,6 +306,46 @@ def solve(selector: LabelSelector) -> dict[str, str] | None:
     return labels
 
 
+def boundary(selector: LabelSelector, base: dict[str, str]) -> Iterator[tuple[dict[str, str], str]]:
+    """Pods at the edges of a selector, next to its solution `base`: each other value an `In`
+    allows (selected too), and for each `NotIn`, `DoesNotExist` and `Exists` the pod that
+    requirement alone leaves out (it meets every other one). With them the analysis shows what
+    each requirement excludes, and a change to one (a value dropped, an exclusion removed)
+    changes some connection."""
+    seen = {frozenset(base.items())}
+
+    def new(labels: dict[str, str]) -> bool:
+        key = frozenset(labels.items())
+        if key in seen:
+            return False
+        seen.add(key)
+        return True
+
+    for req in selector.match_expressions:
+        if req.operator == "In":
+            for value in req.values:
+                labels = {**base, req.key: value}
+                if selector.matches(labels) and new(labels):
+                    yield labels, f"{req.key}={value}"
+            continue
+        rest = LabelSelector(
+            selector.match_labels, tuple(r for r in selector.match_expressions if r is not req)
+        )
+        if req.operator == "NotIn":
+            candidates = [{**base, req.key: v} for v in req.values]
+            rule = str(req)
+        elif req.operator == "DoesNotExist":
+            candidates = [{**base, req.key: _fresh(EXISTS_VALUE, set())}]
+            rule = f"{req.key} must not exist"
+        else:  # Exists
+            candidates = [{k: v for k, v in base.items() if k != req.key}]
+            rule = f"{req.key} must exist"
+        for labels in candidates:
+            if rest.matches(labels) and not selector.matches(labels) and new(labels):
+                yield labels, f"left out by {rule}"
+                break
+
+
 def _fresh(base: str, taken: set[str] | Mapping[str, object]) -> str:
     if base not in taken:
         return base
@@ -383,12 +423,23 @@ class _Builder:
             self.namespaces[namespace] = Namespace(
                 namespace, {NAMESPACE_LABEL: namespace}, None, implied=True
             )
+        self._pod(namespace, labels, want, want.why)
+        if want.pods is None:
+            return
+        for extra, why in boundary(want.pods, labels):
+            self._pod(namespace, extra, want, f"{want.why}, {why}")
+        home = self.namespaces.get(want.home or "")
+        if home is not None and want.namespaces and not want.namespaces.matches(home.labels):
+            # the AND peer's pod labels, but in the policy's own namespace: outside
+            self._pod(home.name, labels, want, f"{want.why}, outside its namespaceSelector")
+
+    def _pod(self, namespace: str, labels: dict[str, str], want: Want, why: str) -> None:
         key = (namespace, frozenset(labels.items()))
         pod = self.pods.get(key) or self._new_pod(namespace, labels, want.location)
         if want.ports:
             pod = self._with_ports(pod, want.ports)
         self.pods[key] = pod
-        self.result.why.setdefault(pod.id, []).append(want.why)
+        self.result.why.setdefault(pod.id, []).append(why)
 
     def _unsatisfiable(self, want: Want, what: str) -> None:
         self.result.problems.append(
