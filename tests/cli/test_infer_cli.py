@@ -49,7 +49,10 @@ def test_verbose_lists_each_inferred_workload_and_why(run):
         "shop/db[Inferred] (app=db): peer of NetworkPolicy shop/api egress[0] to[0]; "
         "subject of NetworkPolicy shop/db; peer of NetworkPolicy shop/batch egress[0] to[0]"
     ) in err
-    assert "namespace observability (team=observability,kubernetes.io/metadata.name=observability)" in err
+    assert (
+        "namespace observability (team=observability,kubernetes.io/metadata.name=observability)"
+        in err
+    )
     assert "named ports assumed on inferred pods: http=80, metrics=49152" in err
 
 
@@ -61,7 +64,9 @@ def test_audit_json_names_inferred_workloads(run):
     # the representative peers in namespaces the input never defines are nobody's finding
     assert {p["namespace"] for p in report["posture"]} >= {"shop"}
     assert not [
-        f for f in report["findings"] if f["check"].startswith(("no-default-deny", "pod-not-isolated"))
+        f
+        for f in report["findings"]
+        if f["check"].startswith(("no-default-deny", "pod-not-isolated"))
     ]
 
 

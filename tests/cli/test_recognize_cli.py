@@ -4,7 +4,6 @@ with the way forward; Go templates are called what they are, not "found unhashab
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -183,16 +182,3 @@ def test_values_still_need_a_chart(run, tmp_path):
     (tmp_path / "v.yaml").write_text("a: 1\n")
     code, _, err = run("matrix", str(tmp_path), "--values", str(tmp_path / "v.yaml"))
     assert code == 2 and "--values and --set apply to a chart: add --helm CHART" in err
-
-
-@pytest.fixture
-def run(capsys: pytest.CaptureFixture[str]) -> Callable[..., tuple[int, str, str]]:
-    from netreach.cli import cli
-    from netreach.cli.common import run_guarded
-
-    def go(*args: str) -> tuple[int, str, str]:
-        code = run_guarded(cli, list(args))
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return go
