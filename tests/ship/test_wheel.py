@@ -13,9 +13,6 @@ import subprocess
 import sys
 import tarfile
 import zipfile
-from pathlib import Path
-
-import pytest
 
 from netreach.render import vendor
 from paths import ROOT
@@ -42,24 +39,6 @@ def test_license_file_is_apache_2_and_matches_pyproject():
     pyproject = (ROOT / "pyproject.toml").read_text()
     assert 'license = "Apache-2.0"' in pyproject  # an SPDX expression (PEP 639), not a table
     assert "license = {" not in pyproject
-
-
-@pytest.fixture(scope="module")
-def dists(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    out = tmp_path_factory.mktemp("dist")
-    env = {k: v for k, v in os.environ.items() if k != vendor.ENV_VAR}
-    done = subprocess.run(
-        [sys.executable, "-m", "build", "--outdir", str(out), str(ROOT)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=600,
-        check=False,
-    )
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    (sdist,) = out.glob("netreach-*.tar.gz")
-    (wheel,) = out.glob("netreach-*.whl")
-    return sdist, wheel
 
 
 def test_sdist_carries_the_graph_library_and_licenses(dists):
