@@ -19,7 +19,7 @@ import pytest
 import yaml
 
 from paths import ROOT
-from ship_helpers import fresh_venv
+from ship_helpers import copy_checkout, fresh_venv
 
 ACTION = ROOT / "action.yml"
 SCRIPT = ROOT / "action" / "run.sh"
@@ -149,18 +149,7 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """The action's checkout (this repository's files) and a runner's Python with nothing in it;
     the action's install step is what puts netreach there."""
     tmp = tmp_path_factory.mktemp("action")
-    action_path = tmp / "action-checkout"
-    files = subprocess.run(
-        ["git", "-C", str(ROOT), "ls-files", "-co", "--exclude-standard"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.split("\n")
-    for name in filter(None, files):
-        src = ROOT / name
-        if src.is_file():
-            (action_path / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(src, action_path / name)
+    action_path = copy_checkout(tmp / "action-checkout")
     python_bin = fresh_venv(tmp / "runner-python")
     return action_path, python_bin
 
