@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 EXAMPLE := examples/lesson
 
-.PHONY: run test lint typecheck bench install install-test clean vendor-update report-screenshot fuzz
+.PHONY: run test lint typecheck bench install install-test clean vendor-update report-screenshot fuzz krew
 
 # cytoscape.js for the HTML report's graph is vendored (src/netreach/render/vendor/README.md);
 # `make vendor-update` is only for moving to another release (needs npm).
@@ -54,7 +54,7 @@ test: install-test lint typecheck
 	$(BIN)/python -m pytest
 
 lint: install-test
-	$(BIN)/ruff check src tests bench fuzz
+	$(BIN)/ruff check src tests bench fuzz krew
 
 typecheck: install-test
 	$(BIN)/mypy
@@ -70,6 +70,11 @@ bench: install-test
 fuzz: install-test
 	$(BIN)/pip install -q atheris
 	$(BIN)/python fuzz/fuzz_load.py -runs=100000 -max_len=8192
+
+## make krew REPO=owner/netreach: the krew plugin's archives (one per platform) and manifest,
+## in dist/krew/, for a GitHub release of this version (docs/ci.md).
+krew: install-test
+	$(BIN)/python krew/build.py --version $$($(BIN)/python -c 'import netreach; print(netreach.__version__)') --repo $(REPO) --out dist/krew
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .mypy_cache .ruff_cache .pytest_cache bench/out

@@ -30,3 +30,30 @@ def dists(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     (sdist,) = out.glob("netreach-*.tar.gz")
     (wheel,) = out.glob("netreach-*.whl")
     return sdist, wheel
+
+
+@pytest.fixture(scope="session")
+def wheelhouse(dists: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The wheel and the wheels of all its dependencies (`pip wheel`, as the Dockerfile's
+    build stage does): what the image and the krew plugin are made of."""
+    _, wheel = dists
+    out = tmp_path_factory.mktemp("wheelhouse")
+    (out / wheel.name).write_bytes(wheel.read_bytes())
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "-q",
+            "--wheel-dir",
+            str(out),
+            str(out / wheel.name),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return out

@@ -77,29 +77,10 @@ def test_the_build_context_holds_what_the_copies_need_and_nothing_else():
     assert {s.rstrip("/") for s in sources} == allowed
 
 
-def test_the_stages_commands_work_replayed_in_virtual_environments(dists, tmp_path):
-    """Stage 1: `pip wheel` of the built wheel gathers every dependency as a wheel; stage 2:
-    `pip install --no-index --find-links` installs netreach from those alone."""
-    _, wheel = dists
-    wheels = tmp_path / "dist"
-    wheels.mkdir()
-    (wheels / wheel.name).write_bytes(wheel.read_bytes())
-    build_bin = fresh_venv(tmp_path / "build")
-    done = subprocess.run(
-        [
-            str(build_bin / "pip"),
-            "wheel",
-            "-q",
-            "--wheel-dir",
-            str(wheels),
-            str(wheels / wheel.name),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
+def test_the_stages_commands_work_replayed_in_virtual_environments(wheelhouse, tmp_path):
+    """Stage 1: `pip wheel` of the built wheel gathers every dependency as a wheel (the
+    `wheelhouse` fixture runs it); stage 2: `pip install --no-index --find-links` installs
+    netreach from those alone, with no index configured."""
     runtime_bin = fresh_venv(tmp_path / "runtime")
     done = subprocess.run(
         [
@@ -108,14 +89,14 @@ def test_the_stages_commands_work_replayed_in_virtual_environments(dists, tmp_pa
             "-q",
             "--no-index",
             "--find-links",
-            str(wheels),
+            str(wheelhouse),
             "netreach",
         ],
         capture_output=True,
         text=True,
         timeout=900,
         check=False,
-        env={**os.environ, "PIP_CONFIG_FILE": os.devnull},  # no local index: offline for real
+        env={**os.environ, "PIP_CONFIG_FILE": os.devnull},
     )
     assert done.returncode == 0, done.stderr[-3000:]
     out = subprocess.run(
