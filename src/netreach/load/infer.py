@@ -407,7 +407,6 @@ class _Builder:
         self.pods: dict[tuple[str, frozenset[tuple[str, str]]], Pod] = {}
         self.names: set[tuple[str, str]] = {(p.namespace, p.name) for p in snapshot.pods}
         self.workloads: set[WorkloadRef] = {p.workload for p in snapshot.pods}
-        self.ports: dict[str, int] = {}
 
     def add(self, want: Want) -> None:
         if self.real.satisfied(want):
@@ -533,14 +532,12 @@ class _Builder:
         return dataclasses.replace(pod, ports=(*pod.ports, *extra)) if extra else pod
 
     def _port_number(self, name: str) -> int:
-        number = self.ports.get(name)
-        if number is None:
-            number = WELL_KNOWN_PORTS.get(name) or FIRST_ASSUMED_PORT + sum(
-                1 for k in self.ports if k not in WELL_KNOWN_PORTS
-            )
-            self.ports[name] = number
-            self.result.assumed_ports[name] = number
-        return number
+        """The same number for a name on every inferred pod."""
+        assumed = self.result.assumed_ports
+        if name not in assumed:
+            others = sum(1 for k in assumed if k not in WELL_KNOWN_PORTS)
+            assumed[name] = WELL_KNOWN_PORTS.get(name) or FIRST_ASSUMED_PORT + others
+        return assumed[name]
 
     def snapshot(self) -> Snapshot:
         pods = list(self.pods.values())
