@@ -22,7 +22,7 @@ from netreach.analyses.describe import (
 )
 from netreach.analyses.inferred import outside_input
 from netreach.cluster import Cluster
-from netreach.engine.compile import CompiledRule, PeerMatcher
+from netreach.engine.compile import NPPeer, NPRule
 from netreach.engine.conns import ConnectionSet
 from netreach.model import Direction, Pod
 
@@ -112,7 +112,7 @@ class ExposureReport:
         }
 
 
-def _block_scope(pm: PeerMatcher, limits: Thresholds) -> Scope | None:
+def _block_scope(pm: NPPeer, limits: Thresholds) -> Scope | None:
     assert pm.peer.ip_block is not None
     net = ipaddress.ip_network(pm.peer.ip_block.cidr)
     if net.prefixlen == 0:
@@ -122,7 +122,7 @@ def _block_scope(pm: PeerMatcher, limits: Thresholds) -> Scope | None:
 
 
 def classify(
-    cluster: Cluster, rule: CompiledRule, pm: PeerMatcher, limits: Thresholds
+    cluster: Cluster, rule: NPRule, pm: NPPeer, limits: Thresholds
 ) -> tuple[Scope, str, tuple[str, ...]] | None:
     """The exposure one peer of a rule creates: scope, words, namespaces matched now; None
     for a named peer."""
@@ -154,7 +154,7 @@ def classify(
 
 
 def _rule_exposures(
-    cluster: Cluster, workload: str, pod: Pod, rule: CompiledRule, limits: Thresholds
+    cluster: Cluster, workload: str, pod: Pod, rule: NPRule, limits: Thresholds
 ) -> list[Exposure]:
     d = rule.direction
     named: tuple[str, ...] = ()
