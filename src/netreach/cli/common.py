@@ -3,23 +3,30 @@
 from __future__ import annotations
 
 import gc
+import re
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import click
-from rich.console import Console
 
+from netreach.cli.streams import (
+    OutputClosed,
+    OutputError,
+    guarded_streams,
+    silence,
+)
 from netreach.cluster import Cluster
-from netreach.errors import InputError, NetreachError, QueryError
+from netreach.errors import InputError, NetreachError
 from netreach.load.infer import INFER_MODES, InferMode, infer_workloads
 from netreach.load.inputs import read_sources
 from netreach.load.kube import DEFAULT_TIMEOUT
 from netreach.load.limits import Limits
 from netreach.load.sources import Source
 from netreach.model import Options, Snapshot
-from netreach.render.escape import terminal
+from netreach.render.escape import one_line
+from netreach.render.text import make_console
 
 _DEFAULTS = Limits()
 
@@ -30,7 +37,7 @@ class NothingToAnalyse(NetreachError):
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+err_console = make_console(stderr=True)
 
 
 @dataclass(frozen=True)
@@ -86,7 +93,12 @@ SOURCE_OPTIONS = [
         show_default=True,
         help="Seconds to wait for each API server answer.",
     ),
-    click.option("--helm", metavar="CHART", help="Render a Helm chart with `helm template`."),
+    click.option(
+        "--helm",
+        metavar="CHART",
+        type=click.Path(),
+        help="Render a Helm chart with `helm template`.",
+    ),
     click.option(
         "--values", multiple=True, type=click.Path(allow_dash=True), help="Helm values file."
     ),
@@ -95,6 +107,7 @@ SOURCE_OPTIONS = [
         "--kustomize",
         multiple=True,
         metavar="DIR",
+        type=click.Path(),
         help="Render a kustomization with `kustomize build` (or `kubectl kustomize`).",
     ),
 ]
@@ -208,22 +221,83 @@ def read_input_sources(inputs: InputOptions) -> list[Source]:
     )
 
 
+def say(text: str) -> None:
+    """One line on stderr. Every message goes through here: user text in it (file names,
+    field names, kinds, API-server messages) can neither start a line of its own, nor move
+    the cursor, nor be read as Rich markup or emoji."""
+    err_console.print(one_line(text), markup=False, emoji=False, highlight=False)
+
+
+def say_lines(text: str) -> None:
+    """A block we composed one line per item (each item escaped where it was put in)."""
+    for line in text.splitlines():
+        say(line)
+
+
 def print_note(message: str) -> None:
-    err_console.print(f"netreach: note: {message}", markup=False)
+    say(f"netreach: note: {message}")
 
 
 def request_log(verbose: int) -> Callable[[str], None] | None:
     if verbose < 1:
         return None
-    return lambda message: err_console.print(f"netreach: {message}", markup=False)
+    return lambda message: say(f"netreach: {message}")
+
+
+class Command(click.Command):
+    """A command whose text arguments must be UTF-8: only file paths may hold other bytes
+    (they name files; messages show such bytes as `\\xff`)."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        rest = super().parse_args(ctx, args)
+        for param in self.get_params(ctx):
+            if isinstance(param.type, click.Path) or param.name is None:
+                continue
+            value = ctx.params.get(param.name)
+            values = value if isinstance(value, tuple | list) else (value,)
+            if any(isinstance(v, str) and _SURROGATE.search(v) for v in values):
+                raise click.BadParameter(
+                    f"{one_line(str(values[0]))!s} is not valid UTF-8 text", ctx, param
+                )
+        return rest
+
+
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+class Group(click.Group):
+    command_class = Command
 
 
 def run_guarded(command: click.Command, args: list[str] | None = None) -> int:
-    """Run the CLI; turn netreach's own errors into messages and exit codes, never tracebacks."""
+    """Run the CLI; turn netreach's own errors into messages and exit codes, never tracebacks.
+
+    Every output goes through one guard (cli/streams.py). A reader that closes the pipe early
+    (`| head`) ends the run as it ends kubectl's: silently, exit 141 (128 + SIGPIPE), which a
+    shell reports as a broken pipe and `set -o pipefail` as a failure. Exit 0 would claim a
+    verdict (`test`, `audit --fail-on`) that nobody read. Any other write error on stdout (a
+    full disk) is one message and exit 2. stderr is best effort: if it cannot be written, the
+    run goes on and ends with its own exit code."""
+    with guarded_streams() as (out, err):
+        try:
+            code = _run(command, args)
+            out.flush()
+        except OutputClosed:
+            silence(out)
+            code = 141
+        except OutputError as exc:
+            silence(out)
+            say(f"netreach: {exc}")
+            code = 2
+        err.flush()
+        return code
+
+
+def _run(command: click.Command, args: list[str] | None) -> int:
     try:
         result = command.main(args=args, prog_name="netreach", standalone_mode=False)
     except click.exceptions.Abort:
-        err_console.print("Aborted.")
+        say("Aborted.")
         return 130
     except click.ClickException as exc:
         exc.show()
@@ -232,22 +306,28 @@ def run_guarded(command: click.Command, args: list[str] | None = None) -> int:
         return int(exc.exit_code)
     except InputError as exc:
         for problem in exc.problems:
-            err_console.print(terminal(str(problem)), markup=False)
+            say(str(problem))
         n = len(exc.problems)
-        err_console.print(
-            f"netreach: {n} problem{'s' if n != 1 else ''} in the input", markup=False
-        )
+        say(f"netreach: {n} problem{'s' if n != 1 else ''} in the input")
         return 2
-    except QueryError as exc:
-        err_console.print(terminal(f"netreach: {exc}"), markup=False)
-        return 2
+    except (OutputError, OutputClosed):
+        raise
     except NetreachError as exc:
-        err_console.print(terminal(f"netreach: {exc}"), markup=False)
+        say(f"netreach: {exc}")
         return 2
     except KeyboardInterrupt:
         return 130
-    except BrokenPipeError:
-        return 0
+    except MemoryError:
+        # Whatever held the memory is unreachable now; free it before printing.
+        gc.collect()
+        say(
+            "netreach: out of memory: the input is too large for this machine (lower "
+            "--max-input-bytes to refuse it early; docs/limits.md)"
+        )
+        return 2
+    except RecursionError:
+        say("netreach: the input is nested too deeply to process (see --max-depth)")
+        return 2
     return int(result) if isinstance(result, int) else 0
 
 
@@ -295,7 +375,7 @@ def cluster_from_snapshot(
     snapshots whose policies count, as both sides of a diff), then model the cluster."""
     inference = infer_workloads(snapshot, inputs.infer_workloads, also)
     for problem in inference.problems:
-        err_console.print(terminal(f"warning: {problem}"), markup=False)
+        say(f"warning: {problem}")
     notes = inference.notes(inputs.verbose)
     if inference.nothing_to_analyse and gate:
         raise NothingToAnalyse(notes[-1])
@@ -316,18 +396,17 @@ def report_load(snapshot: Snapshot, verbose: int) -> None:
     """Warnings, dropped objects and a count of objects not modelled on stderr; `-v` lists
     each object not modelled with its location."""
     for problem in snapshot.invalid:
-        err_console.print(terminal(f"skipped invalid: {problem}"), markup=False)
+        say(f"skipped invalid: {problem}")
     if snapshot.invalid:
         n = len(snapshot.invalid)
-        err_console.print(
+        say(
             f"netreach: {n} problem{'s' if n != 1 else ''} skipped (--skip-invalid): "
-            "the objects listed above are left out of every result",
-            markup=False,
+            "the objects listed above are left out of every result"
         )
     for warning in snapshot.warnings:
-        err_console.print(terminal(f"warning: {warning}"), markup=False)
+        say(f"warning: {warning}")
     for line in skipped_lines(snapshot, verbose):
-        err_console.print(terminal(line), markup=False)
+        say(line)
 
 
 def skipped_lines(snapshot: Snapshot, verbose: int) -> list[str]:

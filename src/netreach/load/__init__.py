@@ -10,8 +10,9 @@ import gc
 from collections.abc import Iterable
 
 from netreach.load.build import Builder
+from netreach.load.files import read_paths
 from netreach.load.limits import Limits
-from netreach.load.sources import Source, read_paths
+from netreach.load.sources import Source
 from netreach.model import Snapshot
 
 __all__ = ["Limits", "Source", "load_snapshot", "load_sources", "read_paths"]

@@ -16,11 +16,12 @@ import orjson
 
 from netreach.errors import NetreachError
 from netreach.load.decode import parse_source
+from netreach.load.files import read_paths
 from netreach.load.kube import DEFAULT_TIMEOUT, read_cluster_lists
 from netreach.load.limits import Limits
 from netreach.load.recognize import nested_roots, nested_roots_message, root_kind
 from netreach.load.render import render_helm, render_kustomize, require_tool
-from netreach.load.sources import Source, read_paths
+from netreach.load.sources import Source
 
 CLUSTER_SCOPED_KINDS = frozenset(
     {
@@ -100,6 +101,7 @@ def read_sources(
         request_timeout=inputs.request_timeout or DEFAULT_TIMEOUT,
         on_note=on_note,
         log=log,
+        max_bytes=limits.max_input_bytes,
     )
     if proposed:
         replaced = defined_keys(proposed, inputs.namespace or "default", limits)
