@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gc
-import re
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -11,14 +10,12 @@ from typing import Any, TypeVar
 
 import click
 
-from netreach.cli.streams import (
-    OutputClosed,
-    OutputError,
-    guarded_streams,
-    silence,
-)
+# the frame (cli/guard.py), re-exported: command modules and tests import it from here
+from netreach.cli.guard import Command as Command
+from netreach.cli.guard import Group as Group
+from netreach.cli.guard import run_guarded as run_guarded
 from netreach.cluster import Cluster
-from netreach.errors import InputError, NetreachError
+from netreach.errors import NetreachError
 from netreach.load.infer import INFER_MODES, InferMode, infer_workloads
 from netreach.load.inputs import read_sources
 from netreach.load.kube import DEFAULT_TIMEOUT
@@ -242,93 +239,6 @@ def request_log(verbose: int) -> Callable[[str], None] | None:
     if verbose < 1:
         return None
     return lambda message: say(f"netreach: {message}")
-
-
-class Command(click.Command):
-    """A command whose text arguments must be UTF-8: only file paths may hold other bytes
-    (they name files; messages show such bytes as `\\xff`)."""
-
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        rest = super().parse_args(ctx, args)
-        for param in self.get_params(ctx):
-            if isinstance(param.type, click.Path) or param.name is None:
-                continue
-            value = ctx.params.get(param.name)
-            values = value if isinstance(value, tuple | list) else (value,)
-            if any(isinstance(v, str) and _SURROGATE.search(v) for v in values):
-                raise click.BadParameter(
-                    f"{one_line(str(values[0]))!s} is not valid UTF-8 text", ctx, param
-                )
-        return rest
-
-
-_SURROGATE = re.compile(r"[\ud800-\udfff]")
-
-
-class Group(click.Group):
-    command_class = Command
-
-
-def run_guarded(command: click.Command, args: list[str] | None = None) -> int:
-    """Run the CLI; turn netreach's own errors into messages and exit codes, never tracebacks.
-
-    Every output goes through one guard (cli/streams.py). A reader that closes the pipe early
-    (`| head`) ends the run as it ends kubectl's: silently, exit 141 (128 + SIGPIPE), which a
-    shell reports as a broken pipe and `set -o pipefail` as a failure. Exit 0 would claim a
-    verdict (`test`, `audit --fail-on`) that nobody read. Any other write error on stdout (a
-    full disk) is one message and exit 2. stderr is best effort: if it cannot be written, the
-    run goes on and ends with its own exit code."""
-    with guarded_streams() as (out, err):
-        try:
-            code = _run(command, args)
-            out.flush()
-        except OutputClosed:
-            silence(out)
-            code = 141
-        except OutputError as exc:
-            silence(out)
-            say(f"netreach: {exc}")
-            code = 2
-        err.flush()
-        return code
-
-
-def _run(command: click.Command, args: list[str] | None) -> int:
-    try:
-        result = command.main(args=args, prog_name="netreach", standalone_mode=False)
-    except click.exceptions.Abort:
-        say("Aborted.")
-        return 130
-    except click.ClickException as exc:
-        exc.show()
-        return 2 if exc.exit_code == 2 else exc.exit_code
-    except click.exceptions.Exit as exc:
-        return int(exc.exit_code)
-    except InputError as exc:
-        for problem in exc.problems:
-            say(str(problem))
-        n = len(exc.problems)
-        say(f"netreach: {n} problem{'s' if n != 1 else ''} in the input")
-        return 2
-    except (OutputError, OutputClosed):
-        raise
-    except NetreachError as exc:
-        say(f"netreach: {exc}")
-        return 2
-    except KeyboardInterrupt:
-        return 130
-    except MemoryError:
-        # Whatever held the memory is unreachable now; free it before printing.
-        gc.collect()
-        say(
-            "netreach: out of memory: the input is too large for this machine (lower "
-            "--max-input-bytes to refuse it early; docs/limits.md)"
-        )
-        return 2
-    except RecursionError:
-        say("netreach: the input is nested too deeply to process (see --max-depth)")
-        return 2
-    return int(result) if isinstance(result, int) else 0
 
 
 def echo_to_stdout(text: str) -> None:
