@@ -125,6 +125,7 @@ class Namespace:
     labels: Mapping[str, str]
     location: Location | None = None
     implied: bool = False  # referenced but not defined in the input
+    inferred: bool = False  # labels assumed from a namespaceSelector (load/infer.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +146,7 @@ class Pod:
     host_network: bool = False
     location: Location | None = None
     from_template: bool = False  # a representative pod made from a workload template
+    inferred: bool = False  # not in the input: made from the policies' selectors (load/infer.py)
 
     @property
     def id(self) -> str:

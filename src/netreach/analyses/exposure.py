@@ -36,6 +36,7 @@ from netreach.analyses.words import (
     namespace_words,
     selector_words,
 )
+from netreach.analyses.inferred import outside_input
 from netreach.cluster import Cluster
 from netreach.engine import ipset
 from netreach.engine.compile import admin_peer_selectors
@@ -336,6 +337,8 @@ def exposure(
     for wl in sorted(cluster.workloads, key=lambda w: w.id):
         if namespaces is not None and wl.namespace not in namespaces:
             continue
+        if outside_input(cluster, wl.namespace):
+            continue  # an inferred peer's own exposure is nobody's finding
         pods = cluster.workloads[wl]
         # One pod per class: pods of a class are indistinguishable to every policy.
         reps: dict[int, Pod] = {}

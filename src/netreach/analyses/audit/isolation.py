@@ -16,6 +16,7 @@ from netreach.analyses.audit.context import AuditContext
 from netreach.analyses.audit.findings import Finding, ObjectRef
 from netreach.analyses.audit.registry import CheckInfo, register
 from netreach.analyses.guards import Guard, guards, tier_label
+from netreach.analyses.inferred import outside_input
 from netreach.analyses.words import addresses_words
 from netreach.model import Direction, LabelSelector, Pod
 
@@ -107,7 +108,7 @@ def default_deny(ctx: AuditContext) -> Iterator[Finding]:
         if not p.host_network:
             by_ns.setdefault(p.namespace, []).append(p)
     for namespace, pods in sorted(by_ns.items()):
-        if not ctx.in_scope(namespace):
+        if not _examined(ctx, namespace):
             continue
         ref = ObjectRef.namespace_of(namespace, ctx.cluster.namespaces.get(namespace))
         for d in DIRECTIONS:
@@ -195,7 +196,7 @@ def _tier_guard(
 @register(POD_NOT_ISOLATED)
 def pods_not_isolated(ctx: AuditContext) -> Iterator[Finding]:
     for pod in ctx.workload_pods:
-        if pod.host_network or not ctx.in_scope(pod.namespace):
+        if pod.host_network or not _examined(ctx, pod.namespace):
             continue
         for d in DIRECTIONS:
             guard = _guard(ctx, pod, d)
@@ -257,6 +258,10 @@ def missing_policy_types(ctx: AuditContext) -> Iterator[Finding]:
             + snippets.to_yaml({"policyTypes": chosen}),
             defaulted_to=chosen,
         )
+
+
+def _examined(ctx: AuditContext, namespace: str) -> bool:
+    return ctx.in_scope(namespace) and not outside_input(ctx.cluster, namespace)
 
 
 def _labels(pod: Pod) -> str:
