@@ -29,6 +29,7 @@ from netreach.analyses.guards import (
     peer_pods,
     tier_label,
 )
+from netreach.analyses.inferred import outside_input
 from netreach.analyses.words import (
     addresses_words,
     block_words,
@@ -36,7 +37,6 @@ from netreach.analyses.words import (
     namespace_words,
     selector_words,
 )
-from netreach.analyses.inferred import outside_input
 from netreach.cluster import Cluster
 from netreach.engine import ipset
 from netreach.engine.compile import admin_peer_selectors
