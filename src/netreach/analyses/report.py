@@ -17,6 +17,7 @@ from typing import Literal
 from netreach.analyses.audit import SEVERITIES, ObjectRef, Severity, audit
 from netreach.analyses.caveats import snapshot_caveats
 from netreach.analyses.connectivity import Node
+from netreach.analyses.guards import DIRECTIONS, guards
 from netreach.analyses.posture import NamespacePosture, posture
 from netreach.cluster import Cluster
 from netreach.engine.compile import AnyRule
@@ -53,6 +54,10 @@ class ReportNode:
     labels: dict[str, str]
     pods: int
     isolated_by: dict[Direction, tuple[str, ...]]  # policy ids; empty: not isolated
+    # not isolated, yet a default deny from an admin tier: the ids of the guarding policies
+    guarded_by: dict[Direction, tuple[str, ...]] = field(
+        default_factory=lambda: {"ingress": (), "egress": ()}
+    )
     inferred: bool = False  # made from the policies' selectors, not in the input
 
     @property
@@ -237,12 +242,19 @@ def _node(cluster: Cluster, node: Node, pods: list[Pod]) -> ReportNode:
     by_pod = node.id == first.id
     name = first.name if by_pod else first.workload.name
     isolated: dict[Direction, tuple[str, ...]] = {}
-    for direction in ("ingress", "egress"):
+    guarded: dict[Direction, tuple[str, ...]] = {}
+    g = guards(cluster)
+    for direction in DIRECTIONS:
         ids: dict[str, None] = {}
+        tier_ids: dict[str, None] = {}
         for p in pods:
             for pol in cluster.isolated(p, direction):
                 ids[pol.id] = None
+            if not p.host_network:
+                guard = g.of(cluster.compiled.class_of[p.id], direction)
+                tier_ids.update(dict.fromkeys(r.policy.id for r in guard.guard_rules))
         isolated[direction] = tuple(ids)
+        guarded[direction] = tuple(tier_ids)
     # Labels of the first pod stand for the node (a workload's pods share their template).
     count = 1 if by_pod else len(cluster.workloads.get(first.workload, []))
     return ReportNode(
@@ -253,6 +265,7 @@ def _node(cluster: Cluster, node: Node, pods: list[Pod]) -> ReportNode:
         dict(first.labels),
         count,
         isolated,
+        guarded,
         inferred=first.inferred,
     )
 

@@ -38,7 +38,10 @@ def print_text(report: ExposureReport, out: Console, workloads: int | None = Non
     if workloads == 0:
         out.print("no workload in the input: nothing was examined", style="yellow")
     elif not report.unprotected:
-        out.print("every workload is isolated in both directions", style="green")
+        out.print(
+            "every workload is isolated, or restricted by an admin tier, in both directions",
+            style="green",
+        )
     for u in report.unprotected:
         out.print(
             f"{safe(u.workload)} {u.direction}: [red]not protected[/red] "
