@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ipaddress
 import itertools
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 
@@ -54,7 +55,7 @@ def compile_ruleset(snapshot: Snapshot, table: str = TABLE) -> str:
         f"# ({len(pods)} pods, {len(snapshot.policies)} policies).",
         "# A packet passes when the source's egress and the destination's ingress both allow",
         "# it. A pod is isolated in a direction when a policy with that policyType selects it.",
-        *(f"#   pod {p.id} = {pod_ipv4(p)}" for p in pods),
+        *(f"#   pod {safe(p.id)} = {pod_ipv4(p)}" for p in pods),
         f"table inet {table} {{",
     ]
     if snapshot.admin_policies:
@@ -70,8 +71,8 @@ def compile_ruleset(snapshot: Snapshot, table: str = TABLE) -> str:
         prefix = "in" if cr.direction == "ingress" else "eg"
         name = f"{prefix}_{counters[cr.direction]}"
         counters[cr.direction] += 1
-        where = f"{cr.policy.id} {cr.direction}[{cr.index}]"
-        out.append(f"  # {where}: {describe(cr.rule, cr.direction)}")
+        where = safe(f"{cr.policy.id} {cr.direction}[{cr.index}]")
+        out.append(f"  # {where}: {safe(describe(cr.rule, cr.direction))}")
         lines = _elements(cr.entries, bool(cr.rule.ports))
         key, verdict = _MATCH[cr.direction]
         if not lines:
@@ -106,6 +107,18 @@ def compile_ruleset(snapshot: Snapshot, table: str = TABLE) -> str:
         "}",
     ]
     return "\n".join(out) + "\n"
+
+
+# User text (names, labels, CIDRs as written) only ever reaches the ruleset inside a comment,
+# reduced to characters that can neither end the comment nor the quoted string.
+_UNSAFE = re.compile(r"[^A-Za-z0-9 ._/:=,()\[\]+*!<>-]")
+_MAX_COMMENT = 160
+
+
+def safe(text: str) -> str:
+    """`text` as nft comment text: every other character becomes `?`, long text is cut."""
+    cleaned = _UNSAFE.sub("?", text)
+    return cleaned if len(cleaned) <= _MAX_COMMENT else cleaned[: _MAX_COMMENT - 3] + "..."
 
 
 def describe(rule: Rule, direction: str) -> str:
@@ -155,8 +168,8 @@ def _tiered(admin: list[AdminResolvedRule], np_rules: dict[str, list[str]]) -> l
         prefix = "in" if ar.direction == "ingress" else "eg"
         tier = ar.policy.tier
         name = f"{prefix}_{tier.lower()}_{i}"
-        rule_name = f' "{ar.rule.name}"' if ar.rule.name else ""
-        where = f"{ar.policy.kind}/{ar.policy.name} {ar.direction}[{ar.index}]"
+        rule_name = f" ({safe(ar.rule.name)})" if ar.rule.name else ""
+        where = safe(f"{ar.policy.kind}/{ar.policy.name} {ar.direction}[{ar.index}]")
         out.append(f"  # [{tier}] {ar.rule.action} {where}{rule_name}")
         lines = _elements(ar.entries, ar.has_ports)
         if not lines:
