@@ -6,7 +6,16 @@ import random
 
 from dp_random import _CIDRS, _port, _selector, random_snapshot
 
-from netreach.model import AdminAction, AdminPeer, AdminPolicy, AdminRule, AdminSubject, Snapshot
+from netreach.model import (
+    PROTOCOLS,
+    AdminAction,
+    AdminPeer,
+    AdminPolicy,
+    AdminRule,
+    AdminSubject,
+    PolicyPort,
+    Snapshot,
+)
 
 
 def _admin_peer(rng: random.Random) -> AdminPeer:
@@ -25,6 +34,15 @@ def _admin_rule(rng: random.Random, actions: list[AdminAction]) -> AdminRule:
     ports = None
     if rng.random() < 0.6:
         ports = tuple(_port(rng) for _ in range(rng.choice([1, 2])))
+        # A named admin port matches the container port of that name whatever its protocol:
+        # the loader writes one entry per protocol.
+        ports = tuple(
+            q
+            for p in ports
+            for q in (
+                [PolicyPort(x, p.port) for x in PROTOCOLS] if isinstance(p.port, str) else [p]
+            )
+        )
         if any(p.networks for p in peers):
             # the CRD forbids named ports beside networks peers
             ports = tuple(p for p in ports if not isinstance(p.port, str)) or None

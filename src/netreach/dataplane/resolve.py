@@ -152,7 +152,7 @@ def describe_rule(rule: PolicyRule, direction: Direction) -> str:
 def _selector_text(sel: Selector) -> str:
     parts = [f"{k}={v}" for k, v in sel.labels]
     parts += [f"{e.key} {e.operator} ({','.join(e.values)})" for e in sel.expressions]
-    return ",".join(parts) or "{}"
+    return ",".join(parts) or "(all)"
 
 
 def _peer_text(peer: Peer) -> str:
@@ -165,7 +165,7 @@ def _peer_text(peer: Peer) -> str:
         parts.append(f"namespaceSelector {_selector_text(peer.namespaces)}")
     if peer.pods is not None:
         parts.append(f"podSelector {_selector_text(peer.pods)}")
-    return " AND ".join(parts) or "podSelector {}"
+    return " AND ".join(parts) or "podSelector (all)"
 
 
 def _port_text(p: Port) -> str:
