@@ -280,10 +280,10 @@ class Resolver:
         for net, peer in targets:
             for p in ports:
                 if not isinstance(p.port, str):
-                    if p.protocol is None:
-                        continue
                     rng = ALL_PORTS if p.port is None else (p.port, p.end or p.port)
-                    yield Allowance((net,), {p.protocol: (rng,)})
+                    # An inverted or out-of-range entry (the API server refuses it) opens nothing.
+                    if p.protocol is not None and 0 <= rng[0] <= rng[1] <= 65535:
+                        yield Allowance((net,), {p.protocol: (rng,)})
                 elif direction == "ingress":
                     yield from _named(net, subject, p)  # looked up on the destination
                 elif peer is not None:
@@ -366,5 +366,7 @@ class Resolver:
 
 def _named(net: Network, pod: Endpoint, p: Port) -> Iterator[Allowance]:
     for cp in pod.ports:
+        if not 0 <= cp.port <= 65535:
+            continue
         if cp.name == p.port and (p.protocol is None or cp.protocol == p.protocol):
             yield Allowance((net,), {cp.protocol: ((cp.port, cp.port),)})

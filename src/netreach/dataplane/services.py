@@ -80,6 +80,8 @@ def lab_services(
         ]
         ports = []
         for sp in svc.ports:
+            if not 1 <= sp.port <= 65535:
+                continue  # the API server refuses it
             per_family: dict[int, tuple[Backend, ...]] = {}
             for family in sorted(vips[sid]):
                 backends = []
@@ -101,9 +103,9 @@ def lab_services(
 
 
 def _target(e: Endpoint, target: int | str, protocol: Proto) -> int | None:
-    if isinstance(target, int):
-        return target
+    """The pod port a Service port sends to on this pod (None: not an endpoint)."""
+    port = target if isinstance(target, int) else None
     for cp in e.ports:
-        if cp.name == target and cp.protocol == protocol:
-            return cp.port
-    return None
+        if port is None and cp.name == target and cp.protocol == protocol:
+            port = cp.port
+    return port if port is not None and 1 <= port <= 65535 else None
