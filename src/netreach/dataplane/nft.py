@@ -364,9 +364,8 @@ def _services(services: Sequence[LabService]) -> tuple[list[str], list[str]]:
                     continue
                 p = _FAMILY[family][0]
                 name = f"svc{i}_{j}_{family}"
-                entries[family].append(
-                    f"{render_address(vip)} . {proto} . {render_ports((sp.port, sp.port))} : goto {name}"
-                )
+                key = f"{render_address(vip)} . {proto} . {render_ports((sp.port, sp.port))}"
+                entries[family].append(f"{key} : goto {name}")
                 steer = ", ".join(
                     f"{int(b.dscp)} : goto {name}_{k}" for k, b in enumerate(backends)
                 )

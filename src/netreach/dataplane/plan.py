@@ -84,8 +84,13 @@ def _ranges(scenario: Scenario) -> dict[Proto, set[tuple[int, int]]]:
     return out
 
 
+def _outside(port: int, ranges: Sequence[tuple[int, int]]) -> bool:
+    return not any(lo <= port <= hi for lo, hi in ranges)
+
+
 def representative_ports(scenario: Scenario, protocols: Iterable[Proto]) -> dict[Proto, list[int]]:
-    """Per protocol: both ends of every range, the port after each, one port outside all."""
+    """Per protocol: both ends of every range, the port after each, and a port outside all
+    (every port outside all ranges is alike)."""
     out: dict[Proto, list[int]] = {}
     ranges = _ranges(scenario)
     for proto in protocols:
@@ -95,16 +100,12 @@ def representative_ports(scenario: Scenario, protocols: Iterable[Proto]) -> dict
                 continue  # every port alike: no boundary
             points.update((lo, hi, hi + 1))
         inside = sorted(ranges[proto])
-        outside = next(
-            (
-                p
-                for p in (*UNLISTED_PORTS, *range(1, 65536))
-                if not any(lo <= p <= hi for lo, hi in inside)
-            ),
-            None,
-        )
-        if outside is not None:
-            points.add(outside)
+        if not any(_outside(p, inside) for p in points if 1 <= p <= 65535):
+            # one port no range names (a port after a range often is one already)
+            candidates = (*UNLISTED_PORTS, *range(1, 65536))
+            spare = next((p for p in candidates if _outside(p, inside)), None)
+            if spare is not None:
+                points.add(spare)
         out[proto] = sorted(p for p in points if 1 <= p <= 65535)
     return out
 
