@@ -36,8 +36,16 @@ def test_the_snapshot_families_decide_the_lab_addresses() -> None:
     assert _addresses([pod("x/a")], []) == {"x/a": ("10.244.0.2",)}  # no address anywhere: IPv4
 
 
+def test_ipv6_when_policies_name_all_of_ipv4() -> None:
+    """No pod has an address and a policy names 0.0.0.0/0: IPv6 lab addresses, so that block
+    matches none of them (as it matches no pod without an IP)."""
+    got = _addresses([pod("x/a"), pod("x/b")], ["0.0.0.0/0", "10.0.0.0/8"])
+    assert got == {"x/a": ("fd00:10:244::2",), "x/b": ("fd00:10:244::3",)}
+
+
 def test_a_family_covered_by_a_named_cidr_falls_back_with_a_note() -> None:
-    got = assign(snapshot([ns("x")], [pod("x/a")], []), ["0.0.0.0/0"])
+    snap = snapshot([ns("x")], [pod("x/a"), pod("x/b", "10.1.0.1")], [])
+    got = assign(snap, ["0.0.0.0/0"])
     assert [str(a) for a in got.pods[0].addresses] == ["10.244.0.2"]
     assert "every IPv4 lab address is inside a CIDR" in got.notes[0]
 

@@ -124,6 +124,12 @@ class _Free:
             return self.excluded[version][i][1]
         return None
 
+    def full(self, version: int) -> bool:
+        """Whether the named networks cover the whole address space of `version`."""
+        spans = self.excluded[version]
+        top = 2**32 - 1 if version == 4 else 2**128 - 1
+        return bool(spans) and spans[0][0] == 0 and spans[0][1] == top
+
     def take(self, pools: Sequence[str], version: int, outside: bool = True) -> Address | None:
         for text in pools:
             net = ipaddress.ip_network(text)
@@ -162,9 +168,12 @@ def assign(snapshot: Snapshot, named: Iterable[str]) -> Addressing:
         own.append((pod, v4, v6))
     _refuse_shared(own)
     families = frozenset(a.version for _, v4, v6 in own for a in (v4, v6) if a is not None)
-    families = families or frozenset({4})
     used: set[Address] = {a for _, v4, v6 in own for a in (v4, v6) if a is not None}
     free = _Free(excluded, used)
+    if not families:
+        # No pod has an address: IPv4, unless policies name all of it (0.0.0.0/0) and IPv6
+        # still has room outside every named CIDR.
+        families = frozenset({6 if free.full(4) and not free.full(6) else 4})
     gateways: dict[int, Address] = {}
     for version in (4, 6):
         gw = next((a for t in GATEWAYS[version] if (a := parse_address(t)) not in used), None)
