@@ -51,19 +51,21 @@ def test_go_int_bounds() -> None:
     assert _go_int("0x") is None and _go_int("+") is None
 
 
-def test_string_fields_keep_the_text_as_written() -> None:
+def test_only_strings_fill_string_fields() -> None:
+    """kubectl turns YAML into JSON before decoding: `yes` is a boolean and `1.10` a number,
+    which a label (a string) cannot hold; a quoted value is a string."""
     m = _one(
         """
 apiVersion: v1
 kind: Pod
-metadata: {name: p, labels: {app: yes, ver: 1.10, n: 010}}
+metadata: {name: p, labels: {app: yes, ver: 1.10, n: "010", ok: "yes"}}
 spec: {containers: [{name: c, ports: [{containerPort: 0x50, name: web}]}]}
 """
     )
     info = m.pods[("default", "p")]
     # A key is not a string field: go-yaml v2 reads `n` as false, and sigs.k8s.io/yaml
     # writes that key as "false", as kubectl does.
-    assert dict(info.labels) == {"app": "yes", "ver": "1.10", "false": "010"}
+    assert dict(info.labels) == {"false": "010", "ok": "yes"}
     assert [(p.port, p.protocol, p.name) for p in info.ports] == [(80, "TCP", "web")]
 
 
@@ -108,13 +110,13 @@ spec:
 ---
 apiVersion: networking.k8s.io/v1
 kind: NetworkPolicy
-metadata: {name: b, namespace: y}
+metadata: {name: b, namespace: ny}
 spec:
   podSelector: {}
   egress: []
 """
     )
-    a, b = m.policies[("default", "a")], m.policies[("y", "b")]
+    a, b = m.policies[("default", "a")], m.policies[("ny", "b")]
     # policyTypes default: Ingress always, Egress when there is an egress rule
     assert (a.ingress_isolated, a.egress_isolated) == (True, True)
     assert (b.ingress_isolated, b.egress_isolated) == (True, False)

@@ -129,4 +129,7 @@ def test_lesson_example_agrees() -> None:
     report = verify(snap, sources=[(s.name, s.read_bytes()) for s in sources])
     assert report.ok, report.render()
     assert report.services == 2 and any(r.dst.startswith("svc/") for r in report.records)
-    assert report.notes == ("5 workload(s) without Pod objects run as one representative pod each",)
+    assert report.notes == ()
+    assert report.unmodelled == (
+        "5 workload(s) without Pod objects run as one representative pod each",
+    )

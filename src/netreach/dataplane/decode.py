@@ -7,10 +7,11 @@ predicted identically.
 
 Minimal on purpose: it trusts that the loader validated the objects (verify only enforces
 objects the loader also accepted) and reads only the fields enforcement needs, as the API
-server would after decoding and defaulting. YAML is read as kubectl reads it
-(sigs.k8s.io/yaml over go-yaml v2): a plain scalar in a string field keeps its text
-(`app: yes` is "yes"), integers follow Go's base prefixes (`0x50`, `0o17`, `1_000`), and merge
-keys apply. It never raises: what it cannot read is listed in `Manifests.problems`.
+server would after decoding and defaulting. YAML is read as kubectl reads it: turned into
+JSON by sigs.k8s.io/yaml (go-yaml v2 resolution: `yes`/`y`/`on` are booleans, integers take
+Go's base prefixes `0x50`, `0o17`, `1_000`, merge keys apply), then decoded into the API
+types, so a boolean or a number where a string belongs (`app: yes`) is not a string. It
+never raises: what it cannot read is listed in `Manifests.problems`.
 """
 
 from __future__ import annotations
@@ -206,8 +207,10 @@ def _text(data: bytes) -> str:
 
 
 def _str(v: Any) -> str | None:
+    """A string field. kubectl turns YAML into JSON first (a plain `yes` is true, `80` a
+    number) and the API types refuse a non-string there: such a value reads as absent."""
     if isinstance(v, Scalar):
-        return None if v.kind == "null" else v.text
+        return v.text if v.kind == "str" else None
     return v if isinstance(v, str) else None
 
 
@@ -227,7 +230,7 @@ def _int_or_str(v: Any) -> int | str | None:
     if isinstance(v, Scalar):
         if v.kind == "int":
             return _int(v)
-        return None if v.kind == "null" else v.text
+        return v.text if v.kind == "str" else None
     if isinstance(v, bool):
         return None
     return v if isinstance(v, int | str) else None

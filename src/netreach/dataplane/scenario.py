@@ -38,7 +38,8 @@ class Scenario:
     services: list[LabService]
     options: Options
     second_reading: bool
-    notes: list[str] = field(default_factory=list)  # what the lab does not model, and why
+    notes: list[str] = field(default_factory=list)  # how the lab ran this snapshot
+    unmodelled: list[str] = field(default_factory=list)  # what the input holds the lab lacks
     differences: list[str] = field(default_factory=list)  # the two readings disagree
 
     def ruleset(self, enforce: bool = True) -> str:
@@ -97,7 +98,7 @@ def prepare(
     services, svc_notes = lab_services(
         list(manifests.services.values()), endpoints, addressing.families, used
     )
-    notes += svc_notes + _unmodelled(snapshot, manifests)
+    unmodelled = svc_notes + _unmodelled(snapshot, manifests)
     return Scenario(
         snapshot=snapshot,
         engine_snapshot=addressing.engine_snapshot(snapshot),
@@ -108,6 +109,7 @@ def prepare(
         options=options,
         second_reading=second,
         notes=notes,
+        unmodelled=unmodelled,
         differences=differences,
     )
 

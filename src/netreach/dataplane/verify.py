@@ -140,7 +140,8 @@ class VerifyReport:
     faults: tuple[ProbeResult, ...] = ()
     # facts the loader and the dataplane decoder read differently
     differences: tuple[str, ...] = ()
-    notes: tuple[str, ...] = ()  # what the input holds that the lab does not model
+    notes: tuple[str, ...] = ()  # how the lab ran the snapshot (addresses, decoder problems)
+    unmodelled: tuple[str, ...] = ()  # what the input holds that the lab does not model
     assigned: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     timings: Mapping[str, float] = field(default_factory=dict)
     probes: int = 0  # connection attempts (a Service record takes one per backend)
@@ -179,7 +180,8 @@ class VerifyReport:
             )
             out += [f"  {r.probe}: {r.outcome} {r.detail}" for r in self.faults[:20]]
         out += [f"reading difference: {d}" for d in self.differences]
-        out += [f"not modelled: {n}" for n in self.notes]
+        out += [f"note: {n}" for n in self.notes]
+        out += [f"not modelled: {n}" for n in self.unmodelled]
         return [one_line(line) for line in out]
 
     def summary(self) -> str:
@@ -367,6 +369,7 @@ def verify(
         services=len(scenario.services),
         differences=tuple(scenario.differences),
         notes=tuple(notes),
+        unmodelled=tuple(scenario.unmodelled),
         assigned=assigned,
     )
     if not probes:
