@@ -28,6 +28,7 @@ LESSON = str(ROOT / "examples" / "lesson")
 TIERS = str(ROOT / "examples" / "tiers")
 KEYS = ["src", "dst", "port", "protocol", "dataplane", "engine", "agree"]
 
+# `y` is quoted: unquoted, kubectl (go-yaml v2) reads it as the boolean true.
 SMALL = """
 apiVersion: v1
 kind: Namespace
@@ -41,7 +42,7 @@ status: {podIP: 10.1.0.1}
 ---
 apiVersion: v1
 kind: Pod
-metadata: {name: y, namespace: a, labels: {app: y}}
+metadata: {name: "y", namespace: a, labels: {app: "y"}}
 spec: {containers: [{name: c, image: i}]}
 status: {podIP: 10.1.0.2}
 ---
@@ -55,7 +56,7 @@ apiVersion: networking.k8s.io/v1
 kind: NetworkPolicy
 metadata: {name: y-in, namespace: a}
 spec:
-  podSelector: {matchLabels: {app: y}}
+  podSelector: {matchLabels: {app: "y"}}
   ingress:
   - from: [{ipBlock: {cidr: 10.1.0.0/24}}]
     ports: [{port: 80}]

@@ -8,9 +8,10 @@ from dp_helpers import block, ns, pod, pods_peer, policy, port, rule, sel, snaps
 from netreach.dataplane import prepare
 from netreach.dataplane.addresses import assign
 from netreach.dataplane.plan import (
+    PortPlan,
     listen_ports,
     pod_probes,
-    representative_ports,
+    representative,
     sanity_probes,
     service_probes,
 )
@@ -69,21 +70,46 @@ def test_the_engine_judges_the_lab_addresses() -> None:
 
 
 def test_representative_ports_cover_every_segment() -> None:
-    """[0,100], [0,20] and [30,100] make ports 21-29 a case of their own: probed at 21."""
-    rules = (rule(ports=(port(1, end=100), port(1, end=20), port(30, end=100), port(53, "UDP"))),)
+    """[1,100], [1,20] and [30,100] make ports 21-29 a case of their own: probed at 21."""
+    assert representative([(1, 100), (1, 20), (30, 100)]) == [1, 20, 21, 30, 100, 101]
+    assert representative([(53, 53)]) == [53, 54]  # 54 is outside: no spare port needed
+    assert representative([(1, 65535)]) == [1, 65535]
+    assert representative([(0, 65535)]) == [81]  # every port alike
+    assert representative([]) == [81]
+
+
+def test_ports_are_those_of_the_rules_that_apply_to_the_pair() -> None:
     snap = snapshot(
-        [ns("x")], [pod("x/a", "10.0.0.1")], [policy("x/p", sel(), ("ingress",), ingress=rules)]
-    )
-    got = representative_ports(prepare(snap), ["TCP", "UDP", "SCTP"])
-    assert got["TCP"] == [1, 20, 21, 30, 100, 101]  # 101 is also the port outside every range
-    assert got["UDP"] == [53, 54]
-    assert got["SCTP"] == [81]
+        [ns("x")],
+        [
+            pod("x/a", "10.0.0.1", app="a"),
+            pod("x/b", "10.0.0.2", (ContainerPort(8080, "TCP", "web"), ContainerPort(9, "UDP", "web")), app="b"),
+            pod("x/c", "10.0.0.3", app="c"),
+        ],
+        [
+            policy("x/b-in", sel(app="b"), ("ingress",), ingress=(rule(ports=(port("web"), port(53, "UDP"))),)),
+            policy("x/a-out", sel(app="a"), ("egress",), egress=(rule(ports=(port(5000, end=5010),)),)),
+        ],
+    )  # fmt: skip
+    plan = PortPlan(prepare(snap), ["TCP", "UDP", "SCTP"])
+    # a -> b: a's egress range and b's ingress rules, the name resolved on b
+    assert plan.for_pair("x/a", "x/b") == {
+        "TCP": [5000, 5010, 5011, 8080, 8081],
+        "UDP": [53, 54],  # the UDP port named web is not `web` with protocol TCP
+        "SCTP": [81],
+    }
+    assert plan.for_pair("x/c", "x/a") == {"TCP": [81], "UDP": [81], "SCTP": [81]}
+    assert plan.for_pair("x/c", "x/b")["TCP"] == [8080, 8081]
+    fixed = PortPlan(prepare(snap), ["TCP"], [80, 80, 443])
+    assert fixed.for_pair("x/c", "x/a") == {"TCP": [80, 443]}
 
 
-def test_container_ports_and_both_readings_count() -> None:
-    snap = snapshot([ns("x")], [pod("x/a", "10.0.0.1", (ContainerPort(8080, "TCP", "web"),))], [])
-    got = representative_ports(prepare(snap), ["TCP"])
-    assert got["TCP"] == [8080, 8081]
+def test_a_boundary_only_the_loader_sees_is_probed() -> None:
+    """Both readings count: a range in the model (the engine's side) alone is probed."""
+    snap = snapshot([ns("x")], [pod("x/a", "10.0.0.1", app="a")], [])
+    scenario = prepare(snap)
+    snap.policies.append(policy("x/p", sel(), ("ingress",), ingress=(rule(ports=(port(7000),)),)))
+    assert PortPlan(scenario, ["TCP"]).for_pair("x/a", "x/a") == {"TCP": [7000, 7001]}
 
 
 def test_probes_cover_self_traffic_and_skip_pairs_without_a_common_family() -> None:
@@ -91,7 +117,9 @@ def test_probes_cover_self_traffic_and_skip_pairs_without_a_common_family() -> N
         [ns("x")], [pod("x/a", "10.0.0.1"), pod("x/b", "fd00::2"), pod("x/c", ("10.0.0.3", "fd00::3"))], []
     )  # fmt: skip
     scenario = prepare(snap)
-    probes, apart = pod_probes(scenario, {"TCP": [80]}, {e.id for e in scenario.endpoints})
+    probes, apart = pod_probes(
+        scenario, PortPlan(scenario, ["TCP"], [80]), {e.id for e in scenario.endpoints}
+    )
     pairs = {(p.src, p.target, p.family) for p in probes}
     assert apart == 2  # a <-> b
     assert ("x/a", "x/a", 4) in pairs and ("x/b", "x/b", 6) in pairs
@@ -107,7 +135,7 @@ def test_namespace_scope_keeps_probes_with_an_end_in_it() -> None:
         [],
     )
     scenario = prepare(snap)
-    probes, _ = pod_probes(scenario, {"TCP": [80]}, {"x/a"})
+    probes, _ = pod_probes(scenario, PortPlan(scenario, ["TCP"], [80]), {"x/a"})
     assert {(p.src, p.dst) for p in probes} == {
         ("x/a", "x/a"), ("x/a", "y/b"), ("x/a", "y/c"), ("y/b", "x/a"), ("y/c", "x/a"),
     }  # fmt: skip
@@ -131,7 +159,8 @@ def test_service_probes_one_per_backend_at_the_target_port() -> None:
     assert {(p.dst, p.port, p.backend) for p in probes} == {
         ("svc/x/web", 80, "x/a"), ("svc/x/web", 80, "x/b"),
     }  # fmt: skip
-    assert listen_ports(scenario, {"TCP": [81]}) == {"TCP": [81, 8080]}
+    pods, _ = pod_probes(scenario, PortPlan(scenario, ["TCP"], [81]), {"x/a"})
+    assert listen_ports(scenario, [*pods, *probes], ["TCP"]) == {"TCP": [81, 8080]}
 
 
 def test_sanity_phase_is_linear_in_pods() -> None:

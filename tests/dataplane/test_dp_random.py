@@ -13,7 +13,7 @@ from dp_random import PROBE_PORTS, random_snapshot
 from dp_random_tiers import random_tiered_snapshot
 
 from netreach.dataplane import EnginePrediction, Probe, Session, judge, prepare, run_isolated
-from netreach.dataplane.plan import pod_probes, sanity_probes
+from netreach.dataplane.plan import PortPlan, pod_probes, sanity_probes
 from netreach.model import PROTOCOLS, Options, Snapshot
 
 pytestmark = pytest.mark.dataplane
@@ -35,7 +35,9 @@ def _run(make: Callable[[int], Snapshot], snapshots: int) -> tuple[int, list[str
     failures: list[str] = []
     ports = {proto: PROBE_PORTS for proto in PROTOCOLS}
     first = prepare(make(0))
-    everything, _ = pod_probes(first, ports, {e.id for e in first.endpoints})
+    everything, _ = pod_probes(
+        first, PortPlan(first, PROTOCOLS, PROBE_PORTS), {e.id for e in first.endpoints}
+    )
     with Session(first.addressing, [], ports) as session:
         sanity = session.sanity(first.ruleset(enforce=False), sanity_probes(first, ports))
         failures += [f"sanity: {r.probe} {r.outcome}" for r in sanity]

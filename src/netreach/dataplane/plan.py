@@ -8,14 +8,15 @@ routes it through the node), and every Service port through its DNAT, once per b
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from netreach.dataplane.nft import render_address
-from netreach.dataplane.objects import PROTOS, Proto
-from netreach.dataplane.resolve import Endpoint
+from netreach.dataplane.objects import NAMESPACE_NAME_LABEL, PROTOS, Port, Proto
+from netreach.dataplane.resolve import Endpoint, Resolver
 from netreach.dataplane.scenario import Scenario
-from netreach.model import PolicyPort
+from netreach.model import PolicyPort, Snapshot
 
 # Candidates for "a port no range names", in order of preference.
 UNLISTED_PORTS = (81, 1234, 4321, 12345, 23456, 34567, 45678)
@@ -44,70 +45,135 @@ class Probe:
         return f"{self.src} -> {self.target} {self.protocol}/{self.port}{via}"
 
 
-def _ranges(scenario: Scenario) -> dict[Proto, set[tuple[int, int]]]:
-    """Every port range either reading names, per protocol; container ports count as
-    one-port ranges (named ports resolve to them)."""
-    out: dict[Proto, set[tuple[int, int]]] = {p: set() for p in PROTOS}
-
-    def add(protocol: Proto | None, port: object, end: int | None) -> None:
-        if isinstance(port, int) and not isinstance(port, bool):
-            for proto in (protocol,) if protocol else PROTOS:
-                out[proto].add((port, end if end is not None else port))
-
-    snap = scenario.snapshot
-    model_ports: list[PolicyPort] = [
-        pp for pol in snap.policies for r in (*pol.ingress, *pol.egress) for pp in r.ports
-    ]
-    model_ports += [
-        pp
-        for ap in snap.admin_policies
-        for ar in (*ap.ingress, *ap.egress)
-        for pp in ar.ports or ()
-    ]
-    for pp in model_ports:
-        add(pp.protocol, pp.port, pp.end_port)
-    m = scenario.manifests
-    for pol in m.policies.values():
-        for rule in (*pol.ingress, *pol.egress):
-            for p in rule.ports:
-                add(p.protocol, p.port, p.end)
-    for ap in m.admin.values():
-        for arule in (*ap.ingress, *ap.egress):
-            for p in arule.ports or ():
-                add(p.protocol, p.port, p.end)
-    for pod in snap.pods:
-        for cp in pod.ports:
-            add(cp.protocol, cp.port, None)
-    for e in scenario.endpoints:
-        for dcp in e.ports:
-            add(dcp.protocol, dcp.port, None)
-    return out
+PortSet = dict[Proto, set[tuple[int, int]]]
 
 
-def _outside(port: int, ranges: Sequence[tuple[int, int]]) -> bool:
+def _add(into: PortSet, protocol: Proto | None, port: object, end: int | None) -> None:
+    if isinstance(port, int) and not isinstance(port, bool):
+        for proto in (protocol,) if protocol else PROTOS:
+            into[proto].add((port, end if end is not None else port))
+
+
+def _outside(port: int, ranges: Iterable[tuple[int, int]]) -> bool:
     return not any(lo <= port <= hi for lo, hi in ranges)
 
 
-def representative_ports(scenario: Scenario, protocols: Iterable[Proto]) -> dict[Proto, list[int]]:
-    """Per protocol: both ends of every range, the port after each, and a port outside all
-    (every port outside all ranges is alike)."""
-    out: dict[Proto, list[int]] = {}
-    ranges = _ranges(scenario)
-    for proto in protocols:
-        points: set[int] = set()
-        for lo, hi in ranges[proto]:
-            if (lo, hi) == (0, 65535):
-                continue  # every port alike: no boundary
+def representative(ranges: Iterable[tuple[int, int]]) -> list[int]:
+    """Both ends of every range, the port after each, and a port outside all of them (every
+    port outside all ranges is alike; a port after a range often is one already)."""
+    listed = sorted(set(ranges))
+    points: set[int] = set()
+    for lo, hi in listed:
+        if (lo, hi) != (0, 65535):  # every port alike: no boundary
             points.update((lo, hi, hi + 1))
-        inside = sorted(ranges[proto])
-        if not any(_outside(p, inside) for p in points if 1 <= p <= 65535):
-            # one port no range names (a port after a range often is one already)
-            candidates = (*UNLISTED_PORTS, *range(1, 65536))
-            spare = next((p for p in candidates if _outside(p, inside)), None)
-            if spare is not None:
-                points.add(spare)
-        out[proto] = sorted(p for p in points if 1 <= p <= 65535)
-    return out
+    points = {p for p in points if 1 <= p <= 65535}
+    if not any(_outside(p, listed) for p in points):
+        candidates = (*UNLISTED_PORTS, *range(1, 65536))
+        spare = next((p for p in candidates if _outside(p, listed)), None)
+        if spare is not None:
+            points.add(spare)
+        elif not points:
+            points.add(UNLISTED_PORTS[0])  # every port is alike: any one will do
+    return sorted(points)
+
+
+@dataclass
+class _Side:
+    """The port ranges and port names of the rules that apply to a pod in one direction."""
+
+    ranges: PortSet = field(default_factory=lambda: {p: set() for p in PROTOS})
+    names: set[tuple[str, Proto | None]] = field(default_factory=set)  # None: any protocol
+
+    def add(self, protocol: Proto | None, port: object, end: int | None) -> None:
+        if isinstance(port, str):
+            self.names.add((port, protocol))
+        else:
+            _add(self.ranges, protocol, port, end)
+
+    def add_rules(self, rules: Iterable[Iterable[Port] | Iterable[PolicyPort] | None]) -> None:
+        for ports in rules:
+            for p in ports or ():
+                if isinstance(p, PolicyPort):
+                    self.add(p.protocol, p.port, p.end_port)
+                else:
+                    self.add(p.protocol, p.port, p.end)
+
+
+class PortPlan:
+    """The ports worth probing between two pods: the boundaries of the port ranges of the
+    rules that apply to the pair (the source's egress rules and the destination's ingress
+    rules, in both readings, admin tiers included), named ports resolved on the
+    destination, and one port outside them. Between those points no verdict can change.
+    `fixed` (the --ports option) replaces them for every pair."""
+
+    def __init__(
+        self, scenario: Scenario, protocols: Iterable[Proto], fixed: Sequence[int] | None = None
+    ) -> None:
+        self.protocols = list(protocols)
+        self.fixed = sorted(set(fixed)) if fixed is not None else None
+        self.egress: dict[str, _Side] = defaultdict(_Side)
+        self.ingress: dict[str, _Side] = defaultdict(_Side)
+        self.named: dict[str, list[tuple[str, Proto, int]]] = defaultdict(list)
+        self._cache: dict[tuple[object, ...], dict[Proto, list[int]]] = {}
+        if self.fixed is None:
+            self._model_side(scenario.snapshot)
+            self._decoded_side(scenario)
+
+    def _model_side(self, snap: Snapshot) -> None:
+        """The loader's reading, so that a boundary only the engine sees is probed too."""
+        pods = [p for p in snap.pods if not p.host_network]
+        for pol in snap.policies:
+            for p in pods:
+                if p.namespace == pol.namespace and pol.pod_selector.matches(p.labels):
+                    self.ingress[p.id].add_rules(r.ports for r in pol.ingress)
+                    self.egress[p.id].add_rules(r.ports for r in pol.egress)
+        for ap in snap.admin_policies:
+            sub = ap.subject
+            for p in pods:
+                ns = snap.namespaces.get(p.namespace)
+                labels = ns.labels if ns is not None else {NAMESPACE_NAME_LABEL: p.namespace}
+                if sub.namespaces.matches(labels) and (
+                    sub.pods is None or sub.pods.matches(p.labels)
+                ):
+                    self.ingress[p.id].add_rules(r.ports for r in ap.ingress)
+                    self.egress[p.id].add_rules(r.ports for r in ap.egress)
+        for pod in snap.pods:
+            self.named[pod.id] += [(cp.name, cp.protocol, cp.port) for cp in pod.ports if cp.name]
+
+    def _decoded_side(self, scenario: Scenario) -> None:
+        resolver = Resolver(scenario.manifests, scenario.endpoints)
+        for pol in scenario.manifests.policies.values():
+            for e in resolver.selected(pol):
+                self.ingress[e.id].add_rules(r.ports for r in pol.ingress)
+                self.egress[e.id].add_rules(r.ports for r in pol.egress)
+        for ap in scenario.manifests.admin.values():
+            for e in resolver.subjects(ap):
+                self.ingress[e.id].add_rules(r.ports for r in ap.ingress)
+                self.egress[e.id].add_rules(r.ports for r in ap.egress)
+        for e in scenario.endpoints:
+            self.named[e.id] += [(cp.name, cp.protocol, cp.port) for cp in e.ports if cp.name]
+
+    def for_pair(self, src: str, dst: str) -> dict[Proto, list[int]]:
+        if self.fixed is not None:
+            return {proto: self.fixed for proto in self.protocols}
+        out, into = self.egress[src], self.ingress[dst]
+        names = out.names | into.names
+        # a named port is looked up on the destination, for egress and ingress rules alike
+        resolved = frozenset(
+            (pr, port)
+            for name, pr, port in self.named[dst]
+            if (name, pr) in names or (name, None) in names
+        )
+        key = (id(out), id(into), resolved)
+        got = self._cache.get(key)
+        if got is None:
+            got = {}
+            for proto in self.protocols:
+                ranges = out.ranges[proto] | into.ranges[proto]
+                ranges |= {(port, port) for pr, port in resolved if pr == proto}
+                got[proto] = representative(ranges)
+            self._cache[key] = got
+        return got
 
 
 def _name(src: Endpoint, dst: Endpoint, family: int, both: bool) -> str:
@@ -115,9 +181,7 @@ def _name(src: Endpoint, dst: Endpoint, family: int, both: bool) -> str:
     return render_address(address) if both and address is not None else ""
 
 
-def pod_probes(
-    scenario: Scenario, ports: Mapping[Proto, Sequence[int]], scope: set[str]
-) -> tuple[list[Probe], int]:
+def pod_probes(scenario: Scenario, ports: PortPlan, scope: set[str]) -> tuple[list[Probe], int]:
     """Every ordered pair of pods (a pod and itself included) in every address family both
     have, on every port; and the number of pairs with no family in common (not probed)."""
     out: list[Probe] = []
@@ -131,9 +195,10 @@ def pod_probes(
             if not families:
                 apart += 1
                 continue
+            pair_ports = ports.for_pair(s.id, d.id)
             for family in families:
                 name = _name(s, d, family, len(families) > 1)
-                for proto, plist in ports.items():
+                for proto, plist in pair_ports.items():
                     out += [Probe(s.id, d.id, proto, port, family, "", name) for port in plist]
     return out, apart
 
@@ -165,10 +230,14 @@ def service_probes(
 
 
 def listen_ports(
-    scenario: Scenario, ports: Mapping[Proto, Sequence[int]]
+    scenario: Scenario, probes: Iterable[Probe], protocols: Iterable[Proto]
 ) -> dict[Proto, list[int]]:
-    """Ports every pod listens on: the probed ones and every Service backend's pod port."""
-    out = {proto: set(plist) for proto, plist in ports.items()}
+    """Ports every pod listens on: every port a pod is probed on, and every Service
+    backend's pod port."""
+    out: dict[Proto, set[int]] = {proto: set() for proto in protocols}
+    for p in probes:
+        if not p.backend:
+            out[p.protocol].add(p.port)
     for svc in scenario.services:
         for sp in svc.ports:
             if sp.protocol in out:

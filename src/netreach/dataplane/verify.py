@@ -18,10 +18,10 @@ from netreach.dataplane.lab import Lab
 from netreach.dataplane.nft import render_address
 from netreach.dataplane.objects import Proto
 from netreach.dataplane.plan import (
+    PortPlan,
     Probe,
     listen_ports,
     pod_probes,
-    representative_ports,
     sanity_probes,
     service_probes,
 )
@@ -348,13 +348,8 @@ def verify(
         snapshot, sources=sources, options=options, default_namespace=default_namespace
     )
     protos: list[Proto] = list(dict.fromkeys(protocols))
-    port_map = (
-        {p: sorted(set(ports)) for p in protos}
-        if ports is not None
-        else representative_ports(scenario, protos)
-    )
     scope = scope_endpoints(scenario.endpoints, namespaces)
-    probes, apart = pod_probes(scenario, port_map, scope)
+    probes, apart = pod_probes(scenario, PortPlan(scenario, protos, ports), scope)
     probes += service_probes(scenario, protos, scope, set(namespaces) if namespaces else None)
     notes = list(scenario.notes)
     if apart:
@@ -379,7 +374,7 @@ def verify(
     for p in probes:
         predictor.allowed(p)  # warm the engine before the lab starts
     engine_time = time.perf_counter() - start
-    listened = listen_ports(scenario, port_map)
+    listened = listen_ports(scenario, probes, protos)
     listeners_needed = _fds(scenario, listened)
     if listeners_needed > fd_limit() - 2 * parallel - 64:
         raise NetreachError(
