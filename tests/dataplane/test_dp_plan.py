@@ -91,17 +91,38 @@ def test_ports_are_those_of_the_rules_that_apply_to_the_pair() -> None:
             policy("x/a-out", sel(app="a"), ("egress",), egress=(rule(ports=(port(5000, end=5010),)),)),
         ],
     )  # fmt: skip
-    plan = PortPlan(prepare(snap), ["TCP", "UDP", "SCTP"])
+    scenario = prepare(snap)
+    ep = {e.id: e for e in scenario.endpoints}
+    plan = PortPlan(scenario, ["TCP", "UDP", "SCTP"])
     # a -> b: a's egress range and b's ingress rules, the name resolved on b
-    assert plan.for_pair("x/a", "x/b") == {
+    assert plan.for_pair(ep["x/a"], ep["x/b"]) == {
         "TCP": [5000, 5010, 5011, 8080, 8081],
         "UDP": [53, 54],  # the UDP port named web is not `web` with protocol TCP
         "SCTP": [81],
     }
-    assert plan.for_pair("x/c", "x/a") == {"TCP": [81], "UDP": [81], "SCTP": [81]}
-    assert plan.for_pair("x/c", "x/b")["TCP"] == [8080, 8081]
-    fixed = PortPlan(prepare(snap), ["TCP"], [80, 80, 443])
-    assert fixed.for_pair("x/c", "x/a") == {"TCP": [80, 443]}
+    assert plan.for_pair(ep["x/c"], ep["x/a"]) == {"TCP": [81], "UDP": [81], "SCTP": [81]}
+    assert plan.for_pair(ep["x/c"], ep["x/b"])["TCP"] == [8080, 8081]
+    fixed = PortPlan(scenario, ["TCP"], [80, 80, 443])
+    assert fixed.for_pair(ep["x/c"], ep["x/a"]) == {"TCP": [80, 443]}
+
+
+def test_only_rules_whose_peers_include_the_other_end_count() -> None:
+    snap = snapshot(
+        [ns("x")],
+        [pod("x/a", "10.0.0.1", app="a"), pod("x/b", "10.0.0.2", app="b"), pod("x/c", "10.0.0.3", app="c")],
+        [
+            policy("x/b-in", sel(app="b"), ("ingress",), ingress=(
+                rule(pods_peer(app="a"), ports=(port(80),)),
+                rule(block("10.0.0.3/32"), ports=(port(443),)),
+            )),
+        ],
+    )  # fmt: skip
+    scenario = prepare(snap)
+    ep = {e.id: e for e in scenario.endpoints}
+    plan = PortPlan(scenario, ["TCP"])
+    assert plan.for_pair(ep["x/a"], ep["x/b"]) == {"TCP": [80, 81]}
+    assert plan.for_pair(ep["x/c"], ep["x/b"]) == {"TCP": [443, 444]}
+    assert plan.for_pair(ep["x/b"], ep["x/a"]) == {"TCP": [81]}
 
 
 def test_a_boundary_only_the_loader_sees_is_probed() -> None:
@@ -109,7 +130,8 @@ def test_a_boundary_only_the_loader_sees_is_probed() -> None:
     snap = snapshot([ns("x")], [pod("x/a", "10.0.0.1", app="a")], [])
     scenario = prepare(snap)
     snap.policies.append(policy("x/p", sel(), ("ingress",), ingress=(rule(ports=(port(7000),)),)))
-    assert PortPlan(scenario, ["TCP"]).for_pair("x/a", "x/a") == {"TCP": [7000, 7001]}
+    (a,) = scenario.endpoints
+    assert PortPlan(scenario, ["TCP"]).for_pair(a, a) == {"TCP": [7000, 7001]}
 
 
 def test_probes_cover_self_traffic_and_skip_pairs_without_a_common_family() -> None:

@@ -8,13 +8,15 @@ routes it through the node), and every Service port through its DNAT, once per b
 
 from __future__ import annotations
 
+import itertools
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
+from netreach.dataplane.addresses import Network
 from netreach.dataplane.nft import render_address
-from netreach.dataplane.objects import NAMESPACE_NAME_LABEL, PROTOS, Port, Proto
-from netreach.dataplane.resolve import Endpoint, Resolver
+from netreach.dataplane.objects import PROTOS, Manifests, Port, Proto
+from netreach.dataplane.resolve import Direction, Endpoint
 from netreach.dataplane.scenario import Scenario
 from netreach.model import PolicyPort, Snapshot
 
@@ -45,15 +47,6 @@ class Probe:
         return f"{self.src} -> {self.target} {self.protocol}/{self.port}{via}"
 
 
-PortSet = dict[Proto, set[tuple[int, int]]]
-
-
-def _add(into: PortSet, protocol: Proto | None, port: object, end: int | None) -> None:
-    if isinstance(port, int) and not isinstance(port, bool):
-        for proto in (protocol,) if protocol else PROTOS:
-            into[proto].add((port, end if end is not None else port))
-
-
 def _outside(port: int, ranges: Iterable[tuple[int, int]]) -> bool:
     return not any(lo <= port <= hi for lo, hi in ranges)
 
@@ -68,7 +61,7 @@ def representative(ranges: Iterable[tuple[int, int]]) -> list[int]:
             points.update((lo, hi, hi + 1))
     points = {p for p in points if 1 <= p <= 65535}
     if not any(_outside(p, listed) for p in points):
-        candidates = (*UNLISTED_PORTS, *range(1, 65536))
+        candidates = itertools.chain(UNLISTED_PORTS, range(1, 65536))
         spare = next((p for p in candidates if _outside(p, listed)), None)
         if spare is not None:
             points.add(spare)
@@ -77,101 +70,134 @@ def representative(ranges: Iterable[tuple[int, int]]) -> list[int]:
     return sorted(points)
 
 
-@dataclass
-class _Side:
-    """The port ranges and port names of the rules that apply to a pod in one direction."""
+PortRange3 = tuple[Proto, int, int]  # protocol, first and last port
 
-    ranges: PortSet = field(default_factory=lambda: {p: set() for p in PROTOS})
-    names: set[tuple[str, Proto | None]] = field(default_factory=set)  # None: any protocol
 
-    def add(self, protocol: Proto | None, port: object, end: int | None) -> None:
-        if isinstance(port, str):
-            self.names.add((port, protocol))
+def _model_ranges(snap: Snapshot) -> tuple[set[PortRange3], set[tuple[str, Proto]]]:
+    """Every numeric range and every port name the loader's reading holds."""
+    ranges: set[PortRange3] = set()
+    names: set[tuple[str, Proto]] = set()
+    ports: list[PolicyPort] = [
+        pp for pol in snap.policies for r in (*pol.ingress, *pol.egress) for pp in r.ports
+    ]
+    ports += [
+        pp for ap in snap.admin_policies for r in (*ap.ingress, *ap.egress) for pp in r.ports or ()
+    ]
+    for pp in ports:
+        if isinstance(pp.port, str):
+            names.add((pp.port, pp.protocol))
+        elif pp.port is not None:
+            ranges.add((pp.protocol, pp.port, pp.end_port or pp.port))
+    return ranges, names
+
+
+def _decoded_ranges(manifests: Manifests) -> tuple[set[PortRange3], set[tuple[str, Proto]]]:
+    ranges: set[PortRange3] = set()
+    names: set[tuple[str, Proto]] = set()
+    ports: list[Port] = [
+        p
+        for pol in manifests.policies.values()
+        for r in (*pol.ingress, *pol.egress)
+        for p in r.ports
+    ]
+    ports += [
+        p
+        for ap in manifests.admin.values()
+        for r in (*ap.ingress, *ap.egress)
+        for p in r.ports or ()
+    ]
+    for p in ports:
+        for proto in (p.protocol,) if p.protocol else PROTOS:
+            if isinstance(p.port, str):
+                names.add((p.port, proto))
+            elif p.port is not None:
+                ranges.add((proto, p.port, p.end or p.port))
+    return ranges, names
+
+
+class _Reach:
+    """What one pod's rules of one direction open, by peer: exact peer addresses, and the
+    address blocks (ipBlocks, networks) checked by membership."""
+
+    def __init__(self) -> None:
+        self.exact: dict[int, set[PortRange3]] = defaultdict(set)
+        self.blocks: list[tuple[Network, frozenset[PortRange3]]] = []
+
+    def add(self, net: Network, ranges: frozenset[PortRange3]) -> None:
+        if net.prefixlen == net.max_prefixlen:
+            self.exact[int(net.network_address) | (net.version << 128)] |= ranges
         else:
-            _add(self.ranges, protocol, port, end)
+            self.blocks.append((net, ranges))
 
-    def add_rules(self, rules: Iterable[Iterable[Port] | Iterable[PolicyPort] | None]) -> None:
-        for ports in rules:
-            for p in ports or ():
-                if isinstance(p, PolicyPort):
-                    self.add(p.protocol, p.port, p.end_port)
-                else:
-                    self.add(p.protocol, p.port, p.end)
+    def ranges_for(self, peer: Endpoint) -> set[PortRange3]:
+        out: set[PortRange3] = set()
+        for a in peer.pod.addresses:
+            out |= self.exact.get(int(a) | (a.version << 128), set())
+            for net, ranges in self.blocks:
+                if net.version == a.version and a in net:
+                    out |= ranges
+        return out
 
 
 class PortPlan:
     """The ports worth probing between two pods: the boundaries of the port ranges of the
-    rules that apply to the pair (the source's egress rules and the destination's ingress
-    rules, in both readings, admin tiers included), named ports resolved on the
-    destination, and one port outside them. Between those points no verdict can change.
-    `fixed` (the --ports option) replaces them for every pair."""
+    rules that can decide the pair (the source's egress rules whose peers include the
+    destination, the destination's ingress rules whose peers include the source, admin
+    tiers included, named ports resolved on the destination), and one port outside them.
+    Between those points no verdict can change. The rules are the dataplane decoder's; a
+    range or port name only the loader's reading holds (a loader bug) is probed for every
+    pair. `fixed` (the --ports option) replaces all this for every pair."""
 
     def __init__(
         self, scenario: Scenario, protocols: Iterable[Proto], fixed: Sequence[int] | None = None
     ) -> None:
         self.protocols = list(protocols)
         self.fixed = sorted(set(fixed)) if fixed is not None else None
-        self.egress: dict[str, _Side] = defaultdict(_Side)
-        self.ingress: dict[str, _Side] = defaultdict(_Side)
+        self.reach: dict[tuple[Direction, str], _Reach] = defaultdict(_Reach)
         self.named: dict[str, list[tuple[str, Proto, int]]] = defaultdict(list)
-        self._cache: dict[tuple[object, ...], dict[Proto, list[int]]] = {}
-        if self.fixed is None:
-            self._model_side(scenario.snapshot)
-            self._decoded_side(scenario)
-
-    def _model_side(self, snap: Snapshot) -> None:
-        """The loader's reading, so that a boundary only the engine sees is probed too."""
-        pods = [p for p in snap.pods if not p.host_network]
-        for pol in snap.policies:
-            for p in pods:
-                if p.namespace == pol.namespace and pol.pod_selector.matches(p.labels):
-                    self.ingress[p.id].add_rules(r.ports for r in pol.ingress)
-                    self.egress[p.id].add_rules(r.ports for r in pol.egress)
-        for ap in snap.admin_policies:
-            sub = ap.subject
-            for p in pods:
-                ns = snap.namespaces.get(p.namespace)
-                labels = ns.labels if ns is not None else {NAMESPACE_NAME_LABEL: p.namespace}
-                if sub.namespaces.matches(labels) and (
-                    sub.pods is None or sub.pods.matches(p.labels)
-                ):
-                    self.ingress[p.id].add_rules(r.ports for r in ap.ingress)
-                    self.egress[p.id].add_rules(r.ports for r in ap.egress)
-        for pod in snap.pods:
+        self.extra: set[PortRange3] = set()
+        self.extra_names: set[tuple[str, Proto]] = set()
+        self._cache: dict[frozenset[PortRange3], dict[Proto, list[int]]] = {}
+        if self.fixed is not None:
+            return
+        resolved = scenario.resolved
+        for rule in (*resolved.rules, *resolved.admin):
+            for subject, allowance in rule.entries:
+                if allowance.ports is None:
+                    continue  # every port alike: no boundary
+                ranges = frozenset(
+                    (proto, lo, hi) for proto, rs in allowance.ports.items() for lo, hi in rs
+                )
+                reach = self.reach[(rule.direction, subject.id)]
+                for net in allowance.nets:
+                    reach.add(net, ranges)
+        model, model_names = _model_ranges(scenario.snapshot)
+        decoded, decoded_names = _decoded_ranges(scenario.manifests)
+        self.extra = model - decoded
+        self.extra_names = model_names - decoded_names
+        for pod in scenario.snapshot.pods:
             self.named[pod.id] += [(cp.name, cp.protocol, cp.port) for cp in pod.ports if cp.name]
-
-    def _decoded_side(self, scenario: Scenario) -> None:
-        resolver = Resolver(scenario.manifests, scenario.endpoints)
-        for pol in scenario.manifests.policies.values():
-            for e in resolver.selected(pol):
-                self.ingress[e.id].add_rules(r.ports for r in pol.ingress)
-                self.egress[e.id].add_rules(r.ports for r in pol.egress)
-        for ap in scenario.manifests.admin.values():
-            for e in resolver.subjects(ap):
-                self.ingress[e.id].add_rules(r.ports for r in ap.ingress)
-                self.egress[e.id].add_rules(r.ports for r in ap.egress)
         for e in scenario.endpoints:
             self.named[e.id] += [(cp.name, cp.protocol, cp.port) for cp in e.ports if cp.name]
 
-    def for_pair(self, src: str, dst: str) -> dict[Proto, list[int]]:
+    def for_pair(self, src: Endpoint, dst: Endpoint) -> dict[Proto, list[int]]:
         if self.fixed is not None:
             return {proto: self.fixed for proto in self.protocols}
-        out, into = self.egress[src], self.ingress[dst]
-        names = out.names | into.names
-        # a named port is looked up on the destination, for egress and ingress rules alike
-        resolved = frozenset(
-            (pr, port)
-            for name, pr, port in self.named[dst]
-            if (name, pr) in names or (name, None) in names
-        )
-        key = (id(out), id(into), resolved)
+        ranges = self.reach[("egress", src.id)].ranges_for(dst)
+        ranges |= self.reach[("ingress", dst.id)].ranges_for(src)
+        ranges |= self.extra
+        ranges |= {
+            (proto, port, port)
+            for name, proto, port in self.named[dst.id]
+            if (name, proto) in self.extra_names
+        }
+        key = frozenset(ranges)
         got = self._cache.get(key)
         if got is None:
-            got = {}
-            for proto in self.protocols:
-                ranges = out.ranges[proto] | into.ranges[proto]
-                ranges |= {(port, port) for pr, port in resolved if pr == proto}
-                got[proto] = representative(ranges)
+            got = {
+                proto: representative((lo, hi) for p, lo, hi in key if p == proto)
+                for proto in self.protocols
+            }
             self._cache[key] = got
         return got
 
@@ -187,15 +213,16 @@ def pod_probes(scenario: Scenario, ports: PortPlan, scope: set[str]) -> tuple[li
     out: list[Probe] = []
     apart = 0
     eps = scenario.endpoints
+    families_of = {e.id: e.pod.families for e in eps}
     for s in eps:
         for d in eps:
             if s.id not in scope and d.id not in scope:
                 continue
-            families = sorted(s.pod.families & d.pod.families)
+            families = sorted(families_of[s.id] & families_of[d.id])
             if not families:
                 apart += 1
                 continue
-            pair_ports = ports.for_pair(s.id, d.id)
+            pair_ports = ports.for_pair(s, d)
             for family in families:
                 name = _name(s, d, family, len(families) > 1)
                 for proto, plist in pair_ports.items():

@@ -191,6 +191,9 @@ class Prober:
             for job in jobs:
                 for probe in job:
                     results.append(await self.one(probe))
+                    # A rejected UDP probe can finish without ever waiting (the ICMP error is
+                    # back before send() returns): yield, or the listeners starve.
+                    await asyncio.sleep(0)
                 if advance is not None:
                     advance(len(job))
 
@@ -250,14 +253,17 @@ class Prober:
 def _interleaved(probes: Sequence[Probe]) -> Iterator[list[Probe]]:
     """Jobs of probes that must run one after another (same source, destination and family:
     a raw SCTP socket gets every ICMP error for its address pair), taken from the sources in
-    turn so that concurrent jobs come from different pods."""
+    turn, each source starting at another destination: concurrent jobs go between different
+    pods (many flows to one pod at once were delayed by seconds on a loaded machine)."""
     groups: dict[tuple[str, str, int], list[Probe]] = {}
     for p in probes:
         groups.setdefault((p.src, p.dst, p.family), []).append(p)
     by_src: dict[str, list[list[Probe]]] = {}
     for (src, _, _), job in groups.items():
         by_src.setdefault(src, []).append(job)
-    queues = list(by_src.values())
+    queues = [
+        jobs[i % len(jobs) :] + jobs[: i % len(jobs)] for i, jobs in enumerate(by_src.values())
+    ]
     for turn in range(max((len(q) for q in queues), default=0)):
         for jobs in queues:
             if turn < len(jobs):

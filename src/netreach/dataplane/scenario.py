@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TypeVar
 
 from netreach.dataplane import emit
@@ -19,13 +20,20 @@ from netreach.dataplane.addresses import Addressing, assign, parse_address
 from netreach.dataplane.decode import decode
 from netreach.dataplane.nft import RulesetInput, render
 from netreach.dataplane.objects import Manifests, PodInfo
-from netreach.dataplane.resolve import Endpoint, Resolver
+from netreach.dataplane.resolve import Direction, Endpoint, ResolvedRule, Resolver
 from netreach.dataplane.services import LabService, lab_services
 from netreach.errors import NetreachError
 from netreach.model import Options, Pod, Snapshot
 
 # Kinds the loader skips that change what traffic is allowed or where it goes.
 _TRAFFIC_KINDS = re.compile(r"Policy|Endpoint|Ingress|Gateway|Route|Mesh", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Resolved:
+    rules: list[ResolvedRule]  # NetworkPolicy rules
+    admin: list[ResolvedRule]  # Admin and Baseline rules in evaluation order
+    isolated: dict[Direction, list[Endpoint]]
 
 
 @dataclass
@@ -42,13 +50,25 @@ class Scenario:
     unmodelled: list[str] = field(default_factory=list)  # what the input holds the lab lacks
     differences: list[str] = field(default_factory=list)  # the two readings disagree
 
-    def ruleset(self, enforce: bool = True) -> str:
+    @cached_property
+    def resolved(self) -> Resolved:
+        """The dataplane's reading resolved against the lab's pods (computed once)."""
         resolver = Resolver(self.manifests, self.endpoints, self.options.ipblock_matches_pods)
-        spec = RulesetInput(
-            endpoints=self.endpoints,
+        return Resolved(
             rules=resolver.network_policy_rules(),
             admin=resolver.admin_rules(),
             isolated={d: resolver.isolated(d) for d in ("ingress", "egress")},
+        )
+
+    def ruleset(self, enforce: bool = True) -> str:
+        """The node's nft script; with `enforce` False the Services alone (nothing is
+        filtered: the lab's check of itself)."""
+        resolved = self.resolved if enforce else Resolved([], [], {})
+        spec = RulesetInput(
+            endpoints=self.endpoints,
+            rules=resolved.rules,
+            admin=resolved.admin,
+            isolated=resolved.isolated,
             services=self.services,
             self_allowed=self.options.self_traffic == "allowed",
             policies=len(self.manifests.policies),

@@ -8,6 +8,7 @@ the prediction and what the packets did is a disagreement to look at.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -25,7 +26,7 @@ from netreach.dataplane.plan import (
     sanity_probes,
     service_probes,
 )
-from netreach.dataplane.probe import Listeners, Prober, ProbeResult, fd_limit
+from netreach.dataplane.probe import Listeners, Outcome, Prober, ProbeResult, fd_limit
 from netreach.dataplane.sandbox import require_dataplane, run_isolated
 from netreach.dataplane.scenario import Scenario, prepare, scope_endpoints
 from netreach.dataplane.services import LabService
@@ -258,19 +259,18 @@ class Session:
         return [r for r in self.probe(probes, "checking the lab") if r.outcome != "ok"]
 
     def run(self, ruleset: str, probes: Sequence[Probe]) -> list[ProbeResult]:
-        """Load `ruleset`, probe; probes that neither passed nor were rejected are tried once
-        more, slower (a lost packet is not a verdict)."""
+        """Load `ruleset`, probe; the results in the order of `probes`. Probes that neither
+        passed nor were rejected are tried once more, slower (a lost packet is no verdict)."""
         start = time.perf_counter()
         self.lab.load(ruleset)
         loaded = time.perf_counter()
-        results = self.probe(probes)
-        faulty = [r.probe for r in results if r.outcome not in ("ok", "blocked")]
+        by_probe = {r.probe: r for r in self.probe(probes)}
+        faulty = [p for p, r in by_probe.items() if r.outcome not in ("ok", "blocked")]
         if faulty:
-            again = {r.probe: r for r in self.runner.run(self.retry.run(faulty))}
-            results = [again.get(r.probe, r) for r in results]
+            by_probe.update((r.probe, r) for r in self.runner.run(self.retry.run(faulty)))
         self.timings["load"] = loaded - start
         self.timings["probe"] = time.perf_counter() - loaded
-        return results
+        return [by_probe[p] for p in probes]
 
 
 async def _close(listeners: Listeners) -> None:
@@ -280,11 +280,11 @@ async def _close(listeners: Listeners) -> None:
 def judge(
     probes: Sequence[Probe], results: Iterable[ProbeResult], prediction: Prediction
 ) -> tuple[list[ProbeRecord], list[ProbeResult]]:
-    """Records (one per connection; a Service's backends together) and the lab faults."""
-    by_probe = {r.probe: r for r in results}
+    """Records (one per connection; a Service's backends together) and the lab faults.
+    `results` are in the order of `probes`."""
     groups: dict[tuple[str, str, str, int], list[ProbeResult]] = {}
-    for p in probes:
-        groups.setdefault((p.src, p.target, p.protocol, p.port), []).append(by_probe[p])
+    for p, r in zip(probes, results, strict=True):
+        groups.setdefault((p.src, p.name or p.dst, p.protocol, p.port), []).append(r)
     records: list[ProbeRecord] = []
     faults: list[ProbeResult] = []
     for (src, dst, proto, port), rs in groups.items():
@@ -359,7 +359,8 @@ def verify(
         for p in scenario.addressing.pods
         if p.assigned
     }
-    base = dict(
+    empty = VerifyReport(
+        records=(),
         pods=len(scenario.endpoints),
         services=len(scenario.services),
         differences=tuple(scenario.differences),
@@ -368,7 +369,7 @@ def verify(
         assigned=assigned,
     )
     if not probes:
-        return VerifyReport(records=(), **base)  # type: ignore[arg-type]
+        return empty
     start = time.perf_counter()
     predictor = (prediction or EnginePrediction)(scenario.engine_snapshot, options)
     for p in probes:
@@ -385,7 +386,7 @@ def verify(
     enforced, open_ruleset = scenario.ruleset(True), scenario.ruleset(False)
     require_dataplane()
 
-    def inside() -> tuple[list[ProbeResult], list[ProbeResult], dict[str, float]]:
+    def inside() -> tuple[list[ProbeResult], list[tuple[Outcome, str]], dict[str, float]]:
         with Session(
             scenario.addressing, scenario.services, listened, parallel, timeout, progress
         ) as s:
@@ -394,19 +395,24 @@ def verify(
             s.timings["sanity"] = time.perf_counter() - t0
             if failures:
                 return failures, [], s.timings
-            return [], s.run(enforced, probes), s.timings
+            # outcomes in probe order: far cheaper to pickle than the results themselves
+            return [], [(r.outcome, r.detail) for r in s.run(enforced, probes)], s.timings
 
-    failures, results, timings = run_isolated(inside)
+    failures, outcomes, timings = run_isolated(inside)
     timings = {"engine": engine_time, **timings}
     if failures:
-        return VerifyReport(records=(), sanity_failures=tuple(failures), timings=timings, **base)  # type: ignore[arg-type]
+        return dataclasses.replace(empty, sanity_failures=tuple(failures), timings=timings)
+    results = [
+        ProbeResult(p, outcome, detail)
+        for p, (outcome, detail) in zip(probes, outcomes, strict=True)
+    ]
     records, faults = judge(probes, results, predictor)
-    return VerifyReport(
+    return dataclasses.replace(
+        empty,
         records=tuple(records),
         faults=tuple(faults),
         timings=timings,
         probes=len(probes),
-        **base,  # type: ignore[arg-type]
     )
 
 
