@@ -127,3 +127,27 @@ def test_host_is_left_untouched() -> None:
     before = _host_state()
     verify(SNAP, ports=[5432], protocols=["TCP"], prediction=_by_hand())
     assert _host_state() == before
+
+
+def test_prober_processes_give_the_results_of_one() -> None:
+    """Above 2000 probes the work is split over prober processes (one per core); the
+    results, in probe order, are those one process finds."""
+    need_dataplane()
+    from netreach.dataplane import Session, prepare, run_isolated
+    from netreach.dataplane.plan import PortPlan, listen_ports, pod_probes
+
+    scenario = prepare(SNAP)
+    ids = {e.id for e in scenario.endpoints}
+    probes, _ = pod_probes(
+        scenario, PortPlan(scenario, ["TCP", "UDP", "SCTP"], range(5400, 5480)), ids
+    )
+    assert len(probes) > 2000
+    listened = listen_ports(scenario, probes, ["TCP", "UDP", "SCTP"])
+
+    def run(processes: int) -> list[tuple[str, str]]:
+        with Session(scenario.addressing, [], listened, processes=processes) as s:
+            return [(str(r.probe), r.outcome) for r in s.run(scenario.ruleset(), probes)]
+
+    one, three = run_isolated(lambda: (run(1), run(3)))
+    assert one == three and [p for p, _ in one] == [str(p) for p in probes]
+    assert {o for _, o in one} == {"ok", "blocked"}

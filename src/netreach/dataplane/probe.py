@@ -19,9 +19,13 @@ import contextlib
 import errno
 import functools
 import itertools
+import os
+import pickle
 import random
 import resource
+import signal
 import socket
+import struct
 import typing
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -30,15 +34,18 @@ from typing import Literal
 from netreach.dataplane import sctp
 from netreach.dataplane.addresses import Address
 from netreach.dataplane.lab import Lab
+from netreach.dataplane.netns import libc_call
 from netreach.dataplane.nft import render_address
 from netreach.dataplane.objects import Proto
 from netreach.dataplane.plan import Probe
+from netreach.errors import NetreachError
 
 Outcome = Literal["ok", "blocked", "refused", "timeout", "wrong-peer", "error"]
 _BLOCKED = {errno.EHOSTUNREACH, errno.ENETUNREACH, errno.EPERM, errno.EACCES}
 _REFUSED = {errno.ECONNREFUSED, errno.ECONNRESET}
 _IP_RECVERR, _IPV6_RECVERR = 11, 25
 _SOURCE_PORTS = range(20000, 61000)
+_PR_SET_PDEATHSIG = 1
 Advance = Callable[[int], None]
 
 
@@ -171,20 +178,34 @@ class Prober:
     """Runs probes with a fixed pool of workers (one task per probe stalls a big matrix)."""
 
     def __init__(
-        self, lab: Lab, parallel: int = 32, timeout: float = 3.0, avoid: Sequence[int] = ()
+        self,
+        lab: Lab,
+        parallel: int = 32,
+        timeout: float = 3.0,
+        avoid: Sequence[int] = (),
+        share: tuple[int, int] = (0, 1),
     ) -> None:
         self.lab = lab
         self.parallel = parallel
         self.timeout = timeout
         # UDP and SCTP source ports are handed out in sequence, never at random: a flow that
         # reused the 5-tuple of an earlier allowed probe would ride its conntrack entry through.
+        # Prober processes running side by side take every n-th port (`share` = k, n).
+        k, n = share
         avoided = set(avoid)
-        self._sports = itertools.cycle([p for p in _SOURCE_PORTS if p not in avoided])
+        self._sports = itertools.cycle(
+            [p for p in _SOURCE_PORTS if p not in avoided and p % n == k]
+        )
 
     async def run(
         self, probes: Sequence[Probe], advance: Advance | None = None
     ) -> list[ProbeResult]:
-        jobs = iter(_interleaved(probes))
+        return await self.run_jobs(list(interleaved(probes)), advance)
+
+    async def run_jobs(
+        self, job_list: Sequence[list[Probe]], advance: Advance | None = None
+    ) -> list[ProbeResult]:
+        jobs = iter(job_list)
         results: list[ProbeResult] = []
 
         async def worker() -> None:
@@ -220,7 +241,7 @@ class Prober:
         with self.lab.switcher.inside(src.netns):
             sock = socket.socket(_af(probe.family), kind[probe.protocol], proto)
         sock.setblocking(False)
-        src_ip, dst_ip = render_address(source), render_address(target)
+        src_ip, dst_ip = _text(source), _text(target)
         try:
             if dscp:
                 if probe.family == 4:
@@ -250,7 +271,12 @@ class Prober:
             sock.close()
 
 
-def _interleaved(probes: Sequence[Probe]) -> Iterator[list[Probe]]:
+@functools.lru_cache(maxsize=65536)
+def _text(address: Address) -> str:
+    return render_address(address)
+
+
+def interleaved(probes: Sequence[Probe]) -> Iterator[list[Probe]]:
     """Jobs of probes that must run one after another (same source, destination and family:
     a raw SCTP socket gets every ICMP error for its address pair), taken from the sources in
     turn, each source starting at another destination: concurrent jobs go between different
@@ -276,9 +302,25 @@ def _judge(probe: Probe, reply: bytes, expect: bytes) -> ProbeResult:
     return ProbeResult(probe, "wrong-peer", f"reply {reply[:64]!r}, expected {expect!r}")
 
 
+def _resolve(future: asyncio.Future[None]) -> None:
+    if not future.done():  # it may have timed out meanwhile
+        future.set_result(None)
+
+
 async def _tcp(sock: socket.socket, ip: str, port: int) -> bytes:
     loop = asyncio.get_running_loop()
-    await loop.sock_connect(sock, (ip, port))
+    # loop.sock_connect, without its address parsing: most probes end here, rejected
+    code = sock.connect_ex((ip, port))
+    if code == errno.EINPROGRESS:
+        writable: asyncio.Future[None] = loop.create_future()
+        loop.add_writer(sock.fileno(), _resolve, writable)
+        try:
+            await writable
+        finally:
+            loop.remove_writer(sock.fileno())
+        code = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+    if code:
+        raise OSError(code, os.strerror(code))
     reply = b""
     while chunk := await loop.sock_recv(sock, 512):
         reply += chunk
@@ -318,6 +360,128 @@ async def _sctp(
             )
         if p.chunk_type == sctp.ABORT:
             return ProbeResult(probe, "refused", "SCTP ABORT")
+
+
+# --- prober processes: one per core, the listeners stay in the sandbox's main process -------
+
+_PROGRESS, _RESULTS = b"P", b"R"
+
+
+def fork_probers(
+    lab: Lab,
+    probes: Sequence[Probe],
+    processes: int,
+    parallel: int,
+    timeout: float,
+    avoid: Sequence[int],
+) -> list[tuple[int, int]]:
+    """Start `processes` prober processes, each with every n-th job; (pid, pipe) of each.
+    Call with no event loop running; collect with `collect_probers` in the listeners' loop."""
+    jobs = list(interleaved(probes))
+    index = {p: i for i, p in enumerate(probes)}
+    children = []
+    for k in range(processes):
+        read_fd, write_fd = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the prober process
+            os.close(read_fd)
+            code = 1
+            try:
+                code = _prober_process(
+                    lab,
+                    jobs[k::processes],
+                    index,
+                    (k, processes),
+                    parallel,
+                    timeout,
+                    avoid,
+                    write_fd,
+                )
+            finally:
+                os._exit(code)
+        os.close(write_fd)
+        children.append((pid, read_fd))
+    return children
+
+
+def _prober_process(  # pragma: no cover - runs in the prober process
+    lab: Lab,
+    jobs: Sequence[list[Probe]],
+    index: dict[Probe, int],
+    share: tuple[int, int],
+    parallel: int,
+    timeout: float,
+    avoid: Sequence[int],
+    write_fd: int,
+) -> int:
+    libc_call("prctl", _PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    out = os.fdopen(write_fd, "wb", buffering=0)
+
+    def frame(kind: bytes, payload: bytes) -> None:
+        out.write(kind + struct.pack("!I", len(payload)) + payload)
+
+    pending = 0
+
+    def advance(n: int) -> None:
+        nonlocal pending
+        pending += n
+        if pending >= 50:
+            frame(_PROGRESS, struct.pack("!I", pending))
+            pending = 0
+
+    loop = asyncio.new_event_loop()
+    prober = Prober(lab, max(1, parallel // share[1]), timeout, avoid, share)
+    results = loop.run_until_complete(prober.run_jobs(jobs, advance))
+    if pending:
+        frame(_PROGRESS, struct.pack("!I", pending))
+    frame(_RESULTS, pickle.dumps([(index[r.probe], r.outcome, r.detail) for r in results]))
+    out.close()
+    return 0
+
+
+async def collect_probers(
+    children: Sequence[tuple[int, int]], probes: Sequence[Probe], advance: Advance | None
+) -> list[ProbeResult]:
+    """Read every prober process's progress and results (this loop serves the listeners
+    meanwhile); the results in the order of `probes`."""
+    loop = asyncio.get_running_loop()
+    got: list[ProbeResult | None] = [None] * len(probes)
+
+    async def one(pid: int, fd: int) -> None:
+        done: asyncio.Future[None] = loop.create_future()
+        buffer = bytearray()
+
+        def readable() -> None:
+            chunk = os.read(fd, 1 << 16)
+            buffer.extend(chunk)
+            while len(buffer) >= 5:
+                size = struct.unpack("!I", buffer[1:5])[0]
+                if len(buffer) < 5 + size:
+                    break
+                kind, payload = bytes(buffer[:1]), bytes(buffer[5 : 5 + size])
+                del buffer[: 5 + size]
+                if kind == _PROGRESS and advance is not None:
+                    advance(struct.unpack("!I", payload)[0])
+                elif kind == _RESULTS:
+                    for i, outcome, detail in pickle.loads(payload):
+                        got[i] = ProbeResult(probes[i], outcome, detail)
+            if not chunk and not done.done():
+                done.set_result(None)
+
+        os.set_blocking(fd, False)
+        loop.add_reader(fd, readable)
+        try:
+            await done
+        finally:
+            loop.remove_reader(fd)
+            os.close(fd)
+            os.waitpid(pid, 0)
+
+    await asyncio.gather(*(one(pid, fd) for pid, fd in children))
+    missing = sum(1 for r in got if r is None)
+    if missing:
+        raise NetreachError(f"a prober process failed: {missing} probes without a result")
+    return [r for r in got if r is not None]
 
 
 def _raise_fd_limit() -> None:

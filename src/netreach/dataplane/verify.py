@@ -9,6 +9,7 @@ the prediction and what the packets did is a disagreement to look at.
 from __future__ import annotations
 
 import dataclasses
+import os
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -26,7 +27,15 @@ from netreach.dataplane.plan import (
     sanity_probes,
     service_probes,
 )
-from netreach.dataplane.probe import Listeners, Outcome, Prober, ProbeResult, fd_limit
+from netreach.dataplane.probe import (
+    Listeners,
+    Outcome,
+    Prober,
+    ProbeResult,
+    collect_probers,
+    fd_limit,
+    fork_probers,
+)
 from netreach.dataplane.sandbox import require_dataplane, run_isolated
 from netreach.dataplane.scenario import Scenario, prepare, scope_endpoints
 from netreach.dataplane.services import LabService
@@ -199,6 +208,9 @@ class VerifyReport:
         return "\n".join(out) + "\n"
 
 
+_FORK_ABOVE = 2000  # fewer probes run in this process: forking costs more than it saves
+
+
 class Session:
     """A lab with listeners running, reusable for many rulesets over the same pods.
 
@@ -213,10 +225,16 @@ class Session:
         parallel: int = 32,
         timeout: float = 3.0,
         progress: Progress | None = None,
+        processes: int | None = None,
     ) -> None:
         self.lab = Lab(addressing, services)
         self.listeners = Listeners(self.lab, listened)
         avoid = sorted({p for plist in listened.values() for p in plist})
+        self.avoid = avoid
+        self.parallel, self.timeout = parallel, timeout
+        # Probing is CPU-bound Python: one prober process per core (at most 4), while the
+        # listeners keep answering in this one.
+        self.processes = processes or min(4, os.cpu_count() or 1)
         self.prober = Prober(self.lab, parallel, timeout, avoid)
         self.retry = Prober(self.lab, max(1, parallel // 4), timeout * 2, avoid)
         self.progress = progress
@@ -245,13 +263,21 @@ class Session:
         self.lab.close()
 
     def probe(self, probes: Sequence[Probe], phase: str = "probing") -> list[ProbeResult]:
-        if self.progress is None:
-            return self.runner.run(self.prober.run(probes))
-        self.progress.start(phase, len(probes))
+        """Run `probes`; the results in their order."""
+        advance = self.progress.advance if self.progress is not None else None
+        if self.progress is not None:
+            self.progress.start(phase, len(probes))
         try:
-            return self.runner.run(self.prober.run(probes, self.progress.advance))
+            if self.processes > 1 and len(probes) >= _FORK_ABOVE:
+                children = fork_probers(
+                    self.lab, probes, self.processes, self.parallel, self.timeout, self.avoid
+                )
+                return self.runner.run(collect_probers(children, probes, advance))
+            by_probe = {r.probe: r for r in self.runner.run(self.prober.run(probes, advance))}
+            return [by_probe[p] for p in probes]
         finally:
-            self.progress.stop()
+            if self.progress is not None:
+                self.progress.stop()
 
     def sanity(self, open_ruleset: str, probes: Sequence[Probe]) -> list[ProbeResult]:
         """With no policy (Services only) every probe must get through; those that did not."""
@@ -264,13 +290,14 @@ class Session:
         start = time.perf_counter()
         self.lab.load(ruleset)
         loaded = time.perf_counter()
-        by_probe = {r.probe: r for r in self.probe(probes)}
-        faulty = [p for p, r in by_probe.items() if r.outcome not in ("ok", "blocked")]
+        results = self.probe(probes)
+        faulty = [r.probe for r in results if r.outcome not in ("ok", "blocked")]
         if faulty:
-            by_probe.update((r.probe, r) for r in self.runner.run(self.retry.run(faulty)))
+            again = {r.probe: r for r in self.runner.run(self.retry.run(faulty))}
+            results = [again.get(r.probe, r) for r in results]
         self.timings["load"] = loaded - start
         self.timings["probe"] = time.perf_counter() - loaded
-        return [by_probe[p] for p in probes]
+        return results
 
 
 async def _close(listeners: Listeners) -> None:
