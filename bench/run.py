@@ -1,10 +1,19 @@
-"""`make bench`: load, compile and full-map timings and peak RSS on synthetic clusters.
+"""`make bench`: load, compile and map timings with peak RSS, on two shapes of cluster.
 
-Seconds are wall clock; "CPU s" is the process's user+system time for load + compile + map,
-which stays meaningful on a busy machine. The map is written as text to /dev/null.
+- realistic (the default, first): pods labelled as Kubernetes labels them, a
+  `pod-template-hash` per ReplicaSet, StatefulSet pod names, DaemonSets, Jobs
+  (`bench/generate.py --realistic`);
+- uniform: every replica labelled alike, today's policy mix (kind to a class-based engine);
+- standalone: 5,002 pods without owners and 1,200 policies as YAML files, the workload map
+  as JSON, end to end through the command line (each pod is a workload: a dense map).
 
-Each size runs in its own process so peak RSS is that size's alone. Figures go to stdout as
-a table; `--sizes 1k,5k` picks sizes. Generated inputs are cached under bench/out/.
+Each case runs in its own process so peak RSS is its own. "CPU s" is user+system time of
+that process, which stays meaningful on a busy machine; seconds are wall clock. The maps
+are written as JSON to /dev/null (the workload map) and built at namespace level; "orjson s"
+is a bare `orjson.loads` of the same file (the floor for JSON input).
+
+    python bench/run.py                     # every case
+    python bench/run.py --sizes r15k,5k     # some
 """
 
 from __future__ import annotations
@@ -18,21 +27,42 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from generate import Size, generate, write  # noqa: E402
+from generate import RealSize, Size, generate, generate_realistic, write  # noqa: E402
 
-SIZES: dict[str, Size] = {
+REALISTIC: dict[str, RealSize] = {
+    "r6k": RealSize(20, 100),
+    "r15k": RealSize(50, 130),  # 15,118 pods, 1,000 policies: the audit target
+    "r30k": RealSize(100, 130),
+    "r150k": RealSize(500, 130),  # ~150,000 pods, 78,000 ReplicaSets, 10,000 policies
+}
+UNIFORM: dict[str, Size] = {
     "1k": Size(10, 10, 10, 1),
-    "5k": Size(52, 11, 9, 1),  # 5,148 pods, 1,248 policies: the "under 1 s" target
+    "5k": Size(52, 11, 9, 1),
     "10k": Size(50, 20, 10, 1),
     "50k": Size(100, 25, 20, 1),
-    "150k": Size(250, 20, 30, 1),  # 150,000 pods, 5,000 workloads, 10,500 policies
-    # the same cluster with egress open everywhere: about 2.5 million allowed pairs
+    "150k": Size(250, 20, 30, 1),
+    # the same cluster with egress open everywhere: millions of allowed pairs
     "150k-dense": Size(250, 20, 30, 1, dense=True),
 }
+STANDALONE: dict[str, Size] = {"s5k-yaml": Size(52, 11, 9, 1, standalone=True)}
+DEFAULT = [
+    "r6k",
+    "r15k",
+    "r30k",
+    "r150k",
+    "1k",
+    "5k",
+    "10k",
+    "50k",
+    "150k",
+    "150k-dense",
+    "s5k-yaml",
+]
 
 
 def _cpu() -> float:
@@ -40,93 +70,155 @@ def _cpu() -> float:
     return r.ru_utime + r.ru_stime
 
 
-def measure(path: str) -> dict[str, float | int]:
-    """Runs in the child: load (JSON), compile, full workload map, pod checks."""
+def measure(path: str) -> dict[str, Any]:
+    """Runs in the child: load (JSON), compile, rows, workload map as JSON, namespace map,
+    checks, audit (when asked)."""
     import gc
 
     import netreach
+    from netreach.render.matrix import write_json
 
-    t0 = time.perf_counter()
-    c0 = _cpu()
+    t0, c0 = time.perf_counter(), _cpu()
     cluster = netreach.load(path)
     gc.freeze()  # as the CLI does after loading
-    t1 = time.perf_counter()
-    c1 = _cpu()
+    t1, c1 = time.perf_counter(), _cpu()
     compiled = cluster.compiled
-    t2 = time.perf_counter()
-    c2 = _cpu()
-    _ = cluster.matrix
-    n = 0
+    matrix = cluster.matrix
+    t2, c2 = time.perf_counter(), _cpu()
     with open(os.devnull, "w") as sink:
-        for c in cluster.connectivity("workload"):
-            sink.write(f"{c.src} => {c.dst} : {c.conns}\n")
-            n += 1
-    t3 = time.perf_counter()
-    c3 = _cpu()
+        n = write_json(cluster.connectivity("workload"), sink)
+    t3, c3 = time.perf_counter(), _cpu()
+    ns = sum(len(js) for _, js, _ in cluster.connectivity("namespace").rows())
+    t4, c4 = time.perf_counter(), _cpu()
     rnd = random.Random(1)
     pods = cluster.pods
     checks = 200
-    t4 = time.perf_counter()
-    for _ in range(checks):
-        a, b = rnd.choice(pods), rnd.choice(pods)
-        cluster.check(a, b, 8080)
     t5 = time.perf_counter()
-    return {
+    for _ in range(checks):
+        cluster.check(rnd.choice(pods), rnd.choice(pods), 8080)
+    t6 = time.perf_counter()
+    out: dict[str, Any] = {
         "pods": len(pods),
         "workloads": len(cluster.workloads),
         "policies": len(cluster.policies),
         "classes": len(compiled.classes),
+        "rows": len(matrix.egress.keys) + len(matrix.ingress.keys),
         "connections": n,
+        "ns_connections": ns,
         "load_s": t1 - t0,
         "compile_s": t2 - t1,
         "map_s": t3 - t2,
-        "check_ms": (t5 - t4) / checks * 1000,
-        "cpu_s": c3 - c0,
+        "ns_s": t4 - t3,
+        "check_ms": (t6 - t5) / checks * 1000,
+        "cpu_s": c4 - c0,
         "load_cpu_s": c1 - c0,
-        "compile_cpu_s": c2 - c1,
         "map_cpu_s": c3 - c2,
         "rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+    if os.environ.get("NETREACH_BENCH_AUDIT"):
+        a0 = _cpu()
+        cluster.audit()
+        out["audit_cpu_s"] = _cpu() - a0
+    return out
+
+
+def orjson_floor(path: str) -> float:
+    c0 = _cpu()
+    import orjson
+
+    orjson.loads(Path(path).read_bytes())
+    return _cpu() - c0
+
+
+def _child(args: list[str]) -> dict[str, Any] | None:
+    env = {**os.environ, "PYTHONHASHSEED": "0"}
+    res = subprocess.run(
+        [sys.executable, __file__, *args], capture_output=True, text=True, env=env, check=False
+    )
+    if res.returncode != 0:
+        print(f"{args}: failed\n{res.stderr[-2000:]}")
+        return None
+    got: dict[str, Any] = json.loads(res.stdout.strip().splitlines()[-1])
+    return got
+
+
+def _input(name: str) -> Path:
+    out = HERE / "out" / name
+    path = out / "cluster.json"
+    if not path.exists():
+        if name in REALISTIC:
+            write(generate_realistic(REALISTIC[name]), out)
+        elif name in STANDALONE:
+            write(generate(STANDALONE[name]), out, yaml_too=True)
+        else:
+            write(generate(UNIFORM[name]), out)
+    return path
+
+
+def standalone(path: Path) -> dict[str, Any]:
+    """The command line end to end on the YAML folder: workload map as JSON."""
+    cmd = [str(Path(sys.executable).with_name("netreach")), "matrix", str(path.parent / "yaml")]
+    cmd += ["--by", "workload", "-o", "json"]
+    t0 = time.perf_counter()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    with open(os.devnull, "wb") as sink:
+        subprocess.run(cmd, stdout=sink, check=True)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    t1 = time.perf_counter()
+    yaml_bytes = sum(f.stat().st_size for f in (path.parent / "yaml").glob("*.yaml"))
+    return {
+        "wall_s": t1 - t0,
+        "cpu_s": cpu,
+        "rss_mib": after.ru_maxrss / 1024,
+        "mb": yaml_bytes / 1e6,
     }
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--sizes", default="1k,5k,10k,50k,150k,150k-dense")
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("--sizes", default=",".join(DEFAULT))
+    ap.add_argument("--audit", action="store_true", help="also time the audit")
     ap.add_argument("--child", help=argparse.SUPPRESS)
+    ap.add_argument("--orjson", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
         print(json.dumps(measure(args.child)))
         return
-    out = HERE / "out"
-    rows = []
-    print(
-        f"{'size':>10} {'pods':>7} {'wl':>5} {'policies':>8} {'classes':>7} {'conns':>9} "
-        f"{'load s':>7} {'compile s':>9} {'map s':>7} {'total s':>7} {'CPU s':>7} "
-        f"{'check ms':>8} {'RSS MiB':>8}"
+    if args.orjson:
+        print(json.dumps({"cpu_s": orjson_floor(args.orjson)}))
+        return
+    if args.audit:
+        os.environ["NETREACH_BENCH_AUDIT"] = "1"
+    head = (
+        f"{'case':>10} {'pods':>7} {'wl':>6} {'pol':>6} {'classes':>7} {'conns':>9} "
+        f"{'load s':>7} {'comp s':>6} {'map s':>6} {'ns s':>5} {'total s':>7} {'CPU s':>6} "
+        f"{'orjson':>6} {'check ms':>8} {'RSS MiB':>7}" + (f" {'audit s':>7}" if args.audit else "")
     )
+    print(head)
     for name in args.sizes.split(","):
-        size = SIZES[name]
-        path = out / name / "cluster.json"
-        if not path.exists():
-            write(generate(size), path.parent)
-        env = {**os.environ, "PYTHONHASHSEED": "0"}
-        res = subprocess.run(
-            [sys.executable, __file__, "--child", str(path)],
-            capture_output=True,
-            text=True,
-            env=env,
-            check=False,
-        )
-        if res.returncode != 0:
-            print(f"{name}: failed\n{res.stderr[-2000:]}")
+        path = _input(name)
+        if name in STANDALONE:
+            r = standalone(path)
+            print(
+                f"{name:>10}  CLI end to end (YAML, {r['mb']:.1f} MB): {r['wall_s']:.2f} s wall, "
+                f"{r['cpu_s']:.2f} s CPU, {r['rss_mib']:.0f} MiB",
+                flush=True,
+            )
             continue
-        r = json.loads(res.stdout.strip().splitlines()[-1])
-        rows.append(r)
-        total = r["load_s"] + r["compile_s"] + r["map_s"]
+        r = _child(["--child", str(path)])
+        floor = _child(["--orjson", str(path)])
+        if r is None or floor is None:
+            continue
+        total = r["load_s"] + r["compile_s"] + r["map_s"] + r["ns_s"]
+        audit = f" {r['audit_cpu_s']:>7.2f}" if "audit_cpu_s" in r else ""
         print(
-            f"{name:>10} {r['pods']:>7} {r['workloads']:>5} {r['policies']:>8} {r['classes']:>7} "
-            f"{r['connections']:>9} {r['load_s']:>7.2f} {r['compile_s']:>9.2f} {r['map_s']:>7.2f} "
-            f"{total:>7.2f} {r['cpu_s']:>7.2f} {r['check_ms']:>8.3f} {r['rss_mib']:>8.0f}",
+            f"{name:>10} {r['pods']:>7} {r['workloads']:>6} {r['policies']:>6} {r['classes']:>7} "
+            f"{r['connections']:>9} {r['load_s']:>7.2f} {r['compile_s']:>6.2f} {r['map_s']:>6.2f} "
+            f"{r['ns_s']:>5.2f} {total:>7.2f} {r['cpu_s']:>6.2f} {floor['cpu_s']:>6.2f} "
+            f"{r['check_ms']:>8.3f} {r['rss_mib']:>7.0f}{audit}",
             flush=True,
         )
 

@@ -182,14 +182,15 @@ def test_docs_list_every_check_with_why_and_fix():
     assert docs.count("**Why it matters.**") >= len(CHECKS) - 2  # the paired checks share
 
 
-def test_redundancy_checks_skipped_with_a_note_beyond_the_budget():
+def test_redundancy_checks_always_run_and_an_old_budget_key_is_reported_obsolete():
     a = policy("default/a", {"app": "x"}, ingress=[])
     b = policy("default/b", {"app": "x"}, ingress=[])
     c = cluster(NSS, [pod("default/x", {"app": "x"})], [a, b])
     assert {f.check for f in c.audit().findings} >= {"redundant-policy"}
-    report = c.audit(AuditConfig(redundancy_budget=1))
-    assert "redundant-policy" not in {f.check for f in report.findings}
-    assert "redundancy-budget 1" in report.notes[0]
+    config = config_from_mapping({"redundancy-budget": 1})
+    report = c.audit(config)
+    assert "redundant-policy" in {f.check for f in report.findings}
+    assert "redundancy-budget" in report.notes[0] and "obsolete" in report.notes[0]
     assert report.to_dict()["notes"] == report.notes
 
 

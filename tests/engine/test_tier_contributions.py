@@ -7,7 +7,7 @@ from pathlib import Path
 
 import netreach
 from netreach.analyses.diff import diff
-from netreach.engine.verdict import tier_contributions
+from netreach.engine.verdict import contributions
 from netreach.model import Pod
 from paths import ROOT
 
@@ -15,12 +15,16 @@ LESSON = ROOT / "examples" / "lesson"
 TIERS = ROOT / "examples" / "tiers"
 
 
-def test_tier_contributions_name_the_deciding_admin_rule_with_its_action() -> None:
+def test_contributions_name_the_deciding_admin_rule_with_its_action() -> None:
     c = netreach.load(str(LESSON), str(TIERS))
     agent = c.resolve("monitoring/agent")
     db = c.resolve("default/db")
     assert isinstance(agent, Pod) and isinstance(db, Pod)
-    found = tier_contributions(c.compiled, "ingress", db, agent)
+    found = [
+        (rule, part)
+        for rule, part in contributions(c.compiled, "ingress", db, agent)
+        if rule.tier != "NetworkPolicy"
+    ]
     assert found, "the lesson's db is a subject of the example's admin policy"
     assert all(rule.action in ("Allow", "Deny", "Pass") for rule, _ in found)
     # parts decided within one tier never overlap (first match wins)
@@ -30,12 +34,13 @@ def test_tier_contributions_name_the_deciding_admin_rule_with_its_action() -> No
             assert (a & b).is_empty
 
 
-def test_tier_contributions_empty_without_admin_policies() -> None:
+def test_contributions_empty_without_admin_policies() -> None:
     c = netreach.load(str(LESSON))
     db = c.resolve("default/db")
     agent = c.resolve("monitoring/agent")
     assert isinstance(db, Pod)
-    assert tier_contributions(c.compiled, "ingress", db, agent) == []
+    found = contributions(c.compiled, "ingress", db, agent)
+    assert found and all(rule.tier == "NetworkPolicy" for rule, _ in found)
 
 
 def test_diff_names_the_baseline_deny_that_removes_a_connection(tmp_path: Path) -> None:

@@ -234,3 +234,25 @@ def test_explanation_of_an_admin_decision_names_the_rule():
     assert v.ingress.decided_by == "Admin" and not v.allowed
     assert v.ingress.reason == '[Admin] Deny (AdminNetworkPolicy/guard ingress[0] "no-db")'
     assert v.to_dict()["ingress"]["tier_rules"][0]["priority"] == 3
+
+
+# --- ClusterNetworkPolicy and a pod's own traffic --------------------------------------------
+
+
+def test_cluster_network_policy_leaves_a_pods_traffic_to_its_own_ip_alone():
+    """network-policy-api: "A Pod connecting to its own Pod IP is not subject to CNP"."""
+    deny = admin(
+        "deny-all",
+        egress=[arule("Deny", [apeer(namespaces={})])],
+        ingress=[arule("Deny", [apeer(namespaces={})])],
+        kind="ClusterNetworkPolicy",
+    )
+    replicas = [pod("default/db-0", {"app": "db"}, ip="10.1.0.5"), *_pods()]
+    c = cluster(NSS, replicas, admin=[deny])
+    assert allowed(c, "default/db", "default/db")  # itself: CNP stays out
+    assert not allowed(c, "default/db-0", "default/db")  # another pod of the same class
+    assert not pair(c, "default/db", "default/db").is_empty
+    assert pair(c, "default/db-0", "default/db").is_empty
+    # an AdminNetworkPolicy (v1alpha1) still applies to it
+    anp = admin("deny-all", egress=[arule("Deny", [apeer(namespaces={})])])
+    assert not allowed(cluster(NSS, replicas, admin=[anp]), "default/db", "default/db")

@@ -195,8 +195,10 @@ def test_pairs_the_engine_treats_alike_are_reported_once_with_a_count():
 
 
 def test_every_offending_pair_is_counted_but_only_the_first_groups_reported():
-    many = [pod(f"other/w{i}", {"app": "web", "n": str(i)}) for i in range(MAX_REPORTED + 5)]
-    c = cluster(NSS, [*_pods(), *many], [DB_FROM_API])
+    # one namespace each: pods the engine tells apart (a label no selector reads would not)
+    spread = [ns(f"o{i}") for i in range(MAX_REPORTED + 5)]
+    many = [pod(f"o{i}/w{i}", {"app": "web"}) for i in range(MAX_REPORTED + 5)]
+    c = cluster([*NSS, *spread], [*_pods(), *many], [DB_FROM_API])
     r = one(c, Expectation("web", (Selector(labels={"app": "web"}),), (DB,), None, "allow"))
     assert r.failures == MAX_REPORTED + 6 and len(r.offences) == MAX_REPORTED
 

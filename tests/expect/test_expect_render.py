@@ -8,8 +8,14 @@ from netreach.render.expect import failure_text, summary
 
 
 def test_failure_text_counts_similar_and_unshown_pairs():
-    pods = [pod(f"a/p{i}", {"n": str(i % (MAX_REPORTED + 2))}) for i in range(30)]
-    c = cluster([ns("a"), ns("b")], [*pods, pod("b/db", {"app": "db"})], [policy("b/deny", {})])
+    groups = MAX_REPORTED + 2
+    pods = [pod(f"a/p{i}", {"n": str(i % groups)}) for i in range(30)]
+    # ingress policies in `a` read label n, so the engine tells the groups apart (a→b egress
+    # stays open)
+    readers = [policy(f"a/n{k}", {"n": str(k)}) for k in range(groups)]
+    c = cluster(
+        [ns("a"), ns("b")], [*pods, pod("b/db", {"app": "db"})], [policy("b/deny", {}), *readers]
+    )
     (r,) = check_expectations(
         c, [Expectation("x", (Selector(namespace="a"),), (Selector(namespace="b"),), None, "allow")]
     )

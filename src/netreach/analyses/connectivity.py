@@ -16,9 +16,9 @@ import numpy as np
 
 from netreach.engine import ipset
 from netreach.engine.compile import Compiled
-from netreach.engine.conns import ALL, EMPTY, ConnectionSet
+from netreach.engine.conns import EMPTY, ConnectionSet
 from netreach.engine.matrix import ClassMatrix
-from netreach.model import LabelSelector, Pod, Protocol, Requirement
+from netreach.model import Direction, LabelSelector, Pod, Protocol, Requirement
 
 Level = Literal["pod", "workload", "namespace"]
 
@@ -106,7 +106,13 @@ class NodeFilter:
 
 
 class Connectivity:
-    """The allowed connections of a cluster at one level of detail."""
+    """The allowed connections of a cluster at one level of detail.
+
+    Nodes (`nodes`) are the level's endpoints in id order, then external address ranges. The
+    map is produced row by row (`rows()`): a source node, the destination nodes it reaches
+    (node indexes, in id order) and the connection ids (into `sets`); rows of sources with
+    the same pod classes are computed once. Iterating yields `Connection` objects.
+    """
 
     def __init__(
         self,
@@ -126,6 +132,7 @@ class Connectivity:
         self.matrix = matrix
         self.by = by
         self.include_self = include_self
+        self.sets = matrix.table.sets
         self._port = port.conns if port is not None else None
         groups: dict[str, tuple[Node, list[Pod]]] = {}
         for pod in compiled.snapshot.pods:
@@ -140,7 +147,7 @@ class Connectivity:
         self._nodes = [groups[i][0] for i in ids]
         self._pods = [groups[i][1] for i in ids]
         cls_of = compiled.class_of
-        self._classes = [sorted({cls_of[p.id] for p in pods}) for pods in self._pods]
+        self._classes = [tuple(sorted({cls_of[p.id] for p in pods})) for pods in self._pods]
         in_scope = set(namespaces) if namespaces else None
 
         def keep(i: int, f: NodeFilter | None) -> bool:
@@ -153,11 +160,17 @@ class Connectivity:
         self._dst_idx = [i for i in range(len(ids)) if keep(i, dst)]
         self._ext_src_ok = src is None or _external_filter(src)
         self._ext_dst_ok = dst is None or _external_filter(dst)
-        self._external: list[Connection] = []
+        # external connections per internal node: (range text, connection id)
+        self._ext_out: dict[int, list[tuple[str, int]]] = {}
+        self._ext_in: dict[int, list[tuple[str, int]]] = {}
         self._external_nodes: list[Node] = []
         self._merge_atoms = merge_external
         if external:
-            self._build_external(src, dst)
+            self._build_external()
+        # every node id's rank in one sorted order: rows merge internal and external nodes
+        everything = sorted([n.id for n in self._nodes] + [n.id for n in self._external_nodes])
+        rank = {node_id: r for r, node_id in enumerate(everything)}
+        self._rank = np.array([rank[n.id] for n in self.nodes], dtype=np.intp)
 
     # --- public ---------------------------------------------------------------------------------
     @property
@@ -167,23 +180,38 @@ class Connectivity:
 
     def __iter__(self) -> Iterator[Connection]:
         """Connections sorted by source then destination id; pairs with nothing omitted."""
-        ext_by_src: dict[str, list[Connection]] = {}
-        for c in self._external:
-            ext_by_src.setdefault(c.src, []).append(c)
-        streams = self._internal_rows()
-        internal_ids = {src_id for src_id, _ in streams}
-        streams += [
-            (s, lambda: [])
-            for s in ext_by_src
-            if s not in internal_ids  # external sources
-        ]
-        streams.sort(key=lambda item: item[0])
-        for src_id, make in streams:
-            conns = make()
-            ext = ext_by_src.get(src_id)
-            if ext:  # internal rows come sorted already; external ones must be merged in
-                conns = sorted(conns + ext, key=lambda c: c.dst)
-            yield from conns
+        nodes = self.nodes
+        sets = self.sets
+        for i, dsts, conn_ids in self.rows():
+            src_id = nodes[i].id
+            for j, v in zip(dsts, conn_ids, strict=True):
+                yield Connection(src_id, nodes[j].id, sets[v])
+
+    def rows(self) -> Iterator[tuple[int, list[int], list[int]]]:
+        """(source node, destination nodes, connection ids) per source with any connection,
+        sources and destinations in id order."""
+        n_internal = len(self._nodes)
+        ext_in: dict[int, list[tuple[int, int]]] = {}  # external source -> (node, id)
+        ext_index = {node.id: n_internal + k for k, node in enumerate(self._external_nodes)}
+        for i, found in self._ext_in.items():
+            for rng, v in found:
+                ext_in.setdefault(ext_index[rng], []).append((i, v))
+        sources = [*self._src_idx, *ext_in]
+        sources.sort(key=lambda i: int(self._rank[i]))
+        internal = self._internal()
+        for i in sources:
+            if i >= n_internal:
+                dsts, vals = zip(*ext_in[i], strict=True)
+                js, ids = self._ordered(list(dsts), list(vals))
+            else:
+                js, ids = internal(i)
+                out = self._ext_out.get(i)
+                if out:
+                    js, ids = self._ordered(
+                        js + [ext_index[rng] for rng, _ in out], ids + [v for _, v in out]
+                    )
+            if js:
+                yield i, js, ids
 
     def get(self, src: str, dst: str) -> ConnectionSet:
         for c in self:
@@ -200,73 +228,132 @@ class Connectivity:
         }
 
     # --- internals --------------------------------------------------------------------------
-    def _internal_rows(self) -> list[tuple[str, Callable[[], list[Connection]]]]:
+    def _ordered(self, js: list[int], ids: list[int]) -> tuple[list[int], list[int]]:
+        order = np.argsort(self._rank[np.asarray(js, dtype=np.intp)], kind="stable")
+        return [js[k] for k in order.tolist()], [ids[k] for k in order.tolist()]
+
+    def _internal(self) -> Callable[[int], tuple[list[int], list[int]]]:
+        """A function giving a source node's internal row: (destination nodes, ids).
+
+        A row over classes becomes a row over nodes through the classes' nodes: nodes of one
+        class take its value directly (an index, found from the non-empty classes only), nodes
+        of several classes take the union of theirs. The work is the classes plus the output.
+        """
         matrix = self.matrix
-        ids = self.matrix.ids
-        sets = matrix.table.sets
-        dst_idx = self._dst_idx
-        self_allowed = self.compiled.options.self_traffic == "allowed"
-        single = all(len(c) == 1 for c in self._classes)
-        port = self._port
-        nodes = self._nodes
-
-        if single:
-            dst_classes = np.array([self._classes[j][0] for j in dst_idx], dtype=np.intp)
-        else:
-            dst_classes = np.zeros(0, dtype=np.intp)
-        dst_arr = np.array(dst_idx, dtype=np.intp)
-
-        def row_for(i: int) -> list[Connection]:
-            out: list[Connection] = []
-            if single:
-                row = ids[self._classes[i][0]][dst_classes]
-                hits = np.nonzero(row)[0]
-                values = row[hits].tolist()
-                targets = dst_arr[hits].tolist()
-                pairs = list(zip(targets, values, strict=True))
-                if self_allowed and i in dst_idx and i not in targets:
-                    pairs.append((i, 1))
+        table = matrix.table
+        n = matrix.n
+        single: dict[int, list[int]] = {}
+        multi: list[int] = []
+        for j in self._dst_idx:
+            classes = self._classes[j]
+            if len(classes) == 1:
+                single.setdefault(classes[0], []).append(j)
             else:
-                pairs = []
-                rows = ids[self._classes[i]]
-                for j in dst_idx:
-                    sub = np.unique(rows[:, self._classes[j]])
-                    acc = EMPTY
-                    for v in sub.tolist():
-                        acc = acc | sets[v]
-                    pairs.append((j, matrix.table.id(acc)) if not acc.is_empty else (j, 0))
-                pairs = [(j, v) for j, v in pairs if v or (self_allowed and j == i)]
-            src_id = nodes[i].id
-            if port is None and not self_allowed and (self.include_self or i not in dst_idx):
-                # the common case, kept tight: millions of pairs at cluster scale
-                return [Connection(src_id, nodes[j].id, sets[v]) for j, v in pairs]
-            for j, v in pairs:
-                conns = sets[v]
-                if j == i:
-                    if not self.include_self:
-                        continue
-                    if self_allowed:
-                        conns = ALL
-                if port is not None:
-                    conns = conns & port
-                if conns.is_empty:
-                    continue
-                out.append(Connection(src_id, nodes[j].id, conns))
-            return out
+                multi.append(j)
+        # destinations of one class, grouped by class (CSR), nodes in id order in each group
+        counts = np.zeros(n, dtype=np.intp)
+        for c, js in single.items():
+            counts[c] = len(js)
+        starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.intp)
+        flat = np.zeros(int(counts.sum()), dtype=np.intp)
+        for c, js in single.items():
+            flat[starts[c] : starts[c] + len(js)] = js
+        width = max((len(self._classes[j]) for j in multi), default=0)
+        multi_nodes = np.asarray(multi, dtype=np.intp)
+        multi_cls = np.full((len(multi), width), n, dtype=np.intp)  # padding: an EMPTY column
+        for k, j in enumerate(multi):
+            multi_cls[k, : len(self._classes[j])] = self._classes[j]
+        dst_set = set(self._dst_idx)
+        self_mode = self.compiled.options.self_traffic == "allowed"
+        port_id = table.id(self._port) if self._port is not None else None
+        cache: dict[tuple[int, ...], tuple[Any, Any]] = {}
 
-        return [(nodes[i].id, lambda i=i: row_for(i)) for i in self._src_idx]  # type: ignore[misc]
+        def values(classes: tuple[int, ...]) -> tuple[Any, Any]:
+            """(destination nodes in id order, their non-empty connection ids)."""
+            got = cache.get(classes)
+            if got is not None:
+                return got
+            rows = matrix.rows_ids(classes)
+            row = rows[0] if len(classes) == 1 else table.reduce_join(rows)
+            if port_id is not None:
+                row = table.meet(row, np.full_like(row, port_id))
+            hit = np.nonzero(row)[0]
+            hit = hit[counts[hit] > 0]
+            reps = counts[hit]
+            total = int(reps.sum())
+            # the index of every destination node of every hit class, without a Python loop
+            offsets = np.repeat(starts[hit] - np.concatenate([[0], np.cumsum(reps)[:-1]]), reps)
+            nodes = flat[np.arange(total, dtype=np.intp) + offsets]
+            vals = np.repeat(row[hit], reps)
+            if len(multi):
+                padded = np.append(row, 0)
+                mvals = table.reduce_join(padded[multi_cls], axis=1)
+                keep = np.nonzero(mvals)[0]
+                nodes = np.concatenate([nodes, multi_nodes[keep]])
+                vals = np.concatenate([vals, mvals[keep]])
+            order = np.argsort(nodes, kind="stable")
+            got = (nodes[order], vals[order])
+            if len(cache) < 4096:  # rows repeat within a namespace; memory stays bounded
+                cache[classes] = got
+            return got
 
-    def _build_external(self, src: NodeFilter | None, dst: NodeFilter | None) -> None:
+        exempt = matrix.self_exempt and not self_mode
+
+        def diagonal(i: int) -> int:
+            """A node to itself when some rule leaves a pod's own traffic alone: pairs of
+            distinct pods of the node, and each pod to itself."""
+            per_class: dict[int, int] = {}
+            for p in self._pods[i]:
+                c = self.compiled.class_of[p.id]
+                per_class[c] = per_class.get(c, 0) + 1
+            ids = [matrix.self_id(c) for c in per_class]
+            ids += [
+                matrix.id(c, d) for c in per_class for d in per_class if c != d or per_class[c] > 1
+            ]
+            got = table.reduce_join(np.asarray(ids, dtype=np.intp)[:, None])[0]
+            return int(got) if port_id is None else int(table.meet([got], [port_id])[0])
+
+        def row_for(i: int) -> tuple[list[int], list[int]]:
+            nodes, vals = values(self._classes[i])
+            if exempt and self.include_self and i in dst_set:
+                here = int(np.searchsorted(nodes, i))
+                present = here < len(nodes) and nodes[here] == i
+                v = diagonal(i)
+                if present and v:
+                    vals = vals.copy()
+                    vals[here] = v
+                elif present:
+                    nodes, vals = np.delete(nodes, here), np.delete(vals, here)
+                elif v:
+                    nodes, vals = np.insert(nodes, here, i), np.insert(vals, here, v)
+            if i in dst_set and (not self.include_self or self_mode):
+                here = int(np.searchsorted(nodes, i))
+                present = here < len(nodes) and nodes[here] == i
+                if not self.include_self:
+                    if present:
+                        nodes = np.delete(nodes, here)
+                        vals = np.delete(vals, here)
+                else:  # --self-traffic allowed: a node always reaches itself
+                    v = 1 if port_id is None else port_id
+                    if present:
+                        vals = vals.copy()
+                        vals[here] = v
+                    else:
+                        nodes = np.insert(nodes, here, i)
+                        vals = np.insert(vals, here, v)
+            return nodes.tolist(), vals.tolist()
+
+        return row_for
+
+    def _build_external(self) -> None:
         atoms = self.compiled.atoms
-        sets = self.matrix.table.sets
-        out_ids = self.matrix.external("egress") if self._ext_dst_ok else None
-        in_ids = self.matrix.external("ingress") if self._ext_src_ok else None
+        table = self.matrix.table
         ext_nodes: dict[str, Node] = {}
         port = self._port
 
-        def ranges(row: Any) -> list[tuple[str, ConnectionSet]]:
-            """Atom ids along the address line -> merged (range text, conns), nothing omitted."""
-            res: list[tuple[str, ConnectionSet]] = []
+        def ranges(row: Any) -> list[tuple[str, int]]:
+            """Atom ids along the address line -> merged (range text, id), nothing omitted."""
+            res: list[tuple[str, int]] = []
             run_lo = -1
             run_v = -1
             run_hi = -1
@@ -278,49 +365,36 @@ class Connectivity:
                     run_hi = hi
                     continue
                 if run_v > 0:
-                    res.append((ipset.range_text(run_lo, run_hi), sets[run_v]))
+                    res.append((ipset.range_text(run_lo, run_hi), run_v))
                 run_lo, run_hi, run_v = lo, hi, v
             return res
 
-        def node_rows(ids: Any, i: int) -> list[tuple[str, ConnectionSet]]:
+        def node_rows(direction: Direction, i: int) -> list[tuple[str, int]]:
             classes = self._classes[i]
-            if len(classes) == 1:
-                row = ids[classes[0]]
-            else:
-                merged = [matrix_union(sets, ids[classes, a]) for a in range(ids.shape[1])]
-                row = np.array([self.matrix.table.id(c) for c in merged], dtype=np.int32)
+            rows = np.stack([self.matrix.external_row(c, direction) for c in classes])
+            row = rows[0] if len(classes) == 1 else table.reduce_join(rows)
             if not self._merge_atoms:
                 return [
-                    (ipset.range_text(*atoms.bounds(a)), sets[v])
-                    for a, v in enumerate(row.tolist())
-                    if v
+                    (ipset.range_text(*atoms.bounds(a)), v) for a, v in enumerate(row.tolist()) if v
                 ]
             return ranges(row)
 
-        # egress: node -> range (rows of out_ids); ingress: range -> node (rows of in_ids)
-        for ids, indexes, outbound in (
-            (out_ids, self._src_idx, True),
-            (in_ids, self._dst_idx, False),
+        # egress: node -> range; ingress: range -> node
+        for direction, indexes, ok, found in (
+            ("egress", self._src_idx, self._ext_dst_ok, self._ext_out),
+            ("ingress", self._dst_idx, self._ext_src_ok, self._ext_in),
         ):
-            if ids is None:
+            if not ok:
                 continue
             for i in indexes:
-                node_id = self._nodes[i].id
-                for rng, conns in node_rows(ids, i):
-                    c = conns & port if port is not None else conns
-                    if c.is_empty:
+                for rng, v in node_rows(direction, i):  # type: ignore[arg-type]
+                    if port is not None:
+                        v = table.id(table.sets[v] & port)
+                    if v == 0:
                         continue
                     ext_nodes[rng] = Node(rng, "External", None)
-                    pair = (node_id, rng) if outbound else (rng, node_id)
-                    self._external.append(Connection(*pair, c))
+                    found.setdefault(i, []).append((rng, v))
         self._external_nodes = [ext_nodes[k] for k in sorted(ext_nodes)]
-
-
-def matrix_union(sets: Sequence[ConnectionSet], values: Any) -> ConnectionSet:
-    acc = EMPTY
-    for v in np.unique(values).tolist():
-        acc = acc | sets[v]
-    return acc
 
 
 def _external_filter(f: NodeFilter) -> bool:

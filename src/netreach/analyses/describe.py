@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from netreach.cluster import Cluster
-from netreach.engine.compile import CompiledRule, PeerMatcher
+from netreach.engine.compile import NPPeer, NPRule
 from netreach.engine.conns import EMPTY, ConnectionSet
 from netreach.engine.selectors import indexes_of
 from netreach.engine.verdict import contributions
@@ -112,7 +112,7 @@ def ports_words(ports: tuple[PolicyPort, ...]) -> str:
     return ", ".join(port_words(p) for p in ports) if ports else "every port and protocol"
 
 
-def _rule_location(rule: CompiledRule) -> str:
+def _rule_location(rule: NPRule) -> str:
     loc = rule.policy.location
     return str(loc.at("spec", rule.direction, rule.index)) if loc is not None else ""
 
@@ -233,7 +233,7 @@ def _pods_of(cluster: Cluster, classes: int) -> tuple[str, ...]:
     return tuple(sorted(p.id for ci in indexes_of(classes) for p in compiled.classes[ci].pods))
 
 
-def _peer_reading(cluster: Cluster, pol: NetworkPolicy, pm: PeerMatcher) -> PeerReading:
+def _peer_reading(cluster: Cluster, pol: NetworkPolicy, pm: NPPeer) -> PeerReading:
     nss: tuple[str, ...] = ()
     if pm.peer.namespace_selector is not None:
         nss = tuple(sorted(cluster.compiled.ns_index.select(pm.peer.namespace_selector)))
@@ -242,7 +242,7 @@ def _peer_reading(cluster: Cluster, pol: NetworkPolicy, pm: PeerMatcher) -> Peer
     )
 
 
-def _named_now(cluster: Cluster, rule: CompiledRule, targets: int) -> str:
+def _named_now(cluster: Cluster, rule: NPRule, targets: int) -> str:
     """The numbers a rule's named ports stand for on the pods they resolve on, now."""
     names = [pm for pm in rule.ports if pm.name is not None]
     if not names:
@@ -439,6 +439,8 @@ def _pod_direction(
             acc = EMPTY
             rules: list[str] = []
             for rule, conns in contributions(compiled, d, pod, reps[wid]):
+                if rule.tier != "NetworkPolicy":
+                    continue
                 acc = acc | conns
                 rules.append(rule.label)
             if not acc.is_empty:

@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from netreach.analyses.connectivity import Connectivity, Level
 from netreach.engine import ipset
-from netreach.engine.compile import CompiledRule
+from netreach.engine.compile import NPRule
 from netreach.engine.conns import EMPTY, ConnectionSet
-from netreach.engine.verdict import Endpoint, contributions, tier_contributions
+from netreach.engine.verdict import Endpoint, contributions
 from netreach.errors import QueryError
 from netreach.model import Direction, Pod
 
@@ -414,17 +414,18 @@ class _Side:
     ) -> tuple[bool, tuple[RuleRef, ...], tuple[str, ...]]:
         compiled = self.cluster.compiled
         isolating = compiled.isolating[direction][ci]
+        found = contributions(compiled, direction, pod, peer)
         tiers = [
             (rule, part)
-            for rule, part in tier_contributions(compiled, direction, pod, peer)
-            if not (part & delta).is_empty
+            for rule, part in found
+            if rule.tier != "NetworkPolicy" and not (part & delta).is_empty
         ]
         if not isolating and not tiers:
             return False, (), ()
         rules = tuple(
             self._rule_ref(rule)
-            for rule, conns in contributions(compiled, direction, pod, peer)
-            if not (conns & delta).is_empty
+            for rule, conns in found
+            if rule.tier == "NetworkPolicy" and not (conns & delta).is_empty
         )
         # Admin and Baseline rules that decide part of the difference (Allow, Deny or Pass)
         rules += tuple(
@@ -438,7 +439,7 @@ class _Side:
         )
         return True, rules, tuple(self._policy_text(i) for i in isolating)
 
-    def _rule_ref(self, rule: CompiledRule) -> RuleRef:
+    def _rule_ref(self, rule: NPRule) -> RuleRef:
         got = self._rules.get(rule.id)
         if got is None:
             loc = rule.policy.location

@@ -21,7 +21,7 @@ from netreach.analyses.describe import (
     selector_words,
 )
 from netreach.cluster import Cluster
-from netreach.engine.compile import CompiledRule, PeerMatcher
+from netreach.engine.compile import NPPeer, NPRule
 from netreach.engine.conns import ConnectionSet
 from netreach.model import Direction, Pod
 
@@ -111,7 +111,7 @@ class ExposureReport:
         }
 
 
-def _block_scope(pm: PeerMatcher, limits: Thresholds) -> Scope | None:
+def _block_scope(pm: NPPeer, limits: Thresholds) -> Scope | None:
     assert pm.peer.ip_block is not None
     net = ipaddress.ip_network(pm.peer.ip_block.cidr)
     if net.prefixlen == 0:
@@ -121,7 +121,7 @@ def _block_scope(pm: PeerMatcher, limits: Thresholds) -> Scope | None:
 
 
 def classify(
-    cluster: Cluster, rule: CompiledRule, pm: PeerMatcher, limits: Thresholds
+    cluster: Cluster, rule: NPRule, pm: NPPeer, limits: Thresholds
 ) -> tuple[Scope, str, tuple[str, ...]] | None:
     """The exposure one peer of a rule creates: scope, words, namespaces matched now; None
     for a named peer."""
@@ -153,7 +153,7 @@ def classify(
 
 
 def _rule_exposures(
-    cluster: Cluster, workload: str, pod: Pod, rule: CompiledRule, limits: Thresholds
+    cluster: Cluster, workload: str, pod: Pod, rule: NPRule, limits: Thresholds
 ) -> list[Exposure]:
     d = rule.direction
     named: tuple[str, ...] = ()

@@ -87,6 +87,7 @@ def isolated_reach(cluster: Cluster, direction: Direction) -> list[WorkloadReach
             rules = [
                 f"{rule.policy.name} {rule.direction}[{rule.index}]"
                 for rule, _ in contributions(cluster.compiled, direction, pod, reps[other_id])
+                if rule.tier == "NetworkPolicy"
             ]
             access.append(Access(other_id, conns, rules))
         reached = {a.peer for a in access} | {wl.id}

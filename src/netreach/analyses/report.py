@@ -18,10 +18,9 @@ from netreach.analyses.audit import SEVERITIES, ObjectRef, Severity, audit
 from netreach.analyses.connectivity import Node
 from netreach.analyses.posture import NamespacePosture, posture
 from netreach.cluster import Cluster
-from netreach.engine.admin import AdminCompiledRule
-from netreach.engine.compile import CompiledRule
+from netreach.engine.compile import AnyRule
 from netreach.engine.conns import ConnectionSet
-from netreach.engine.verdict import Endpoint, contributions, tier_contributions
+from netreach.engine.verdict import Endpoint, contributions
 from netreach.errors import QueryError
 from netreach.model import Direction, Pod
 
@@ -264,8 +263,7 @@ class _Explainer:
         isolated = False
         for pod in side:
             ci = compiled.class_of[pod.id]
-            admin, baseline = compiled.tier_rules(ci, direction)
-            if pod.host_network or not (compiled.isolating[direction][ci] or admin or baseline):
+            if pod.host_network or compiled.program(ci, direction).is_open:
                 continue
             isolated = True
             for other in peers:
@@ -274,16 +272,19 @@ class _Explainer:
                 got = self._cache.get(key)
                 if got is None:
                     found = contributions(compiled, direction, pod, other)
-                    got = tuple(self._number(rule) for rule, _ in found)
+                    got = tuple(
+                        self._number(rule)
+                        for rule, _ in found
+                        if rule.tier == "NetworkPolicy"
+                    )
                     got += tuple(
-                        self._tier_number(rule)
-                        for rule, _ in tier_contributions(compiled, direction, pod, other)
+                        self._tier_number(rule) for rule, _ in found if rule.tier != "NetworkPolicy"
                     )
                     self._cache[key] = got
                 out.update(dict.fromkeys(got))
         return tuple(sorted(out)) if isolated else None
 
-    def _tier_number(self, rule: AdminCompiledRule) -> int:
+    def _tier_number(self, rule: AnyRule) -> int:
         """An Admin- or Baseline-tier rule deciding part of the edge, with its action."""
         key = ("tier", rule.policy.id, rule.direction, rule.index)
         got = self._index.get(key)
@@ -294,7 +295,7 @@ class _Explainer:
             self.table.append(RuleRef(label, rule.direction, rule.index, rule.location))
         return got
 
-    def _number(self, rule: CompiledRule) -> int:
+    def _number(self, rule: AnyRule) -> int:
         got = self._index.get(rule.id)
         if got is None:
             got = len(self.table)

@@ -37,7 +37,7 @@ def audit_config(config: str | None, disable: str, namespaces: list[str] | None)
         dns_namespace=base.dns_namespace,
         dns_selector=base.dns_selector,
         sensitive_ports=base.sensitive_ports,
-        redundancy_budget=base.redundancy_budget,
+        obsolete=base.obsolete,
     )
 
 

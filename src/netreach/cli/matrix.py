@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import dataclasses
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from netreach.analyses.connectivity import Connection, Connectivity
+from netreach.analyses.connectivity import Connectivity
 from netreach.analyses.services import is_service_ref, route
 from netreach.cli.app import cli
 from netreach.cli.common import (
@@ -27,12 +28,12 @@ from netreach.render.matrix import FORMATS, render
 COMPAT_MODES = ("netpol-analyzer",)
 
 
-def with_progress(cmap: Connectivity, enabled: bool) -> Iterator[Connection]:
-    """Yield the map's connections; a progress bar on stderr when it is a terminal."""
+@contextmanager
+def progress_bar(cmap: Connectivity, enabled: bool) -> Iterator[Callable[[], None] | None]:
+    """A progress bar on stderr (one step per source row) when it is a terminal."""
     if not enabled:
-        yield from cmap
+        yield None
         return
-    total = len(cmap.nodes)
     with Progress(
         TextColumn("computing map"),
         BarColumn(),
@@ -41,13 +42,8 @@ def with_progress(cmap: Connectivity, enabled: bool) -> Iterator[Connection]:
         console=Console(stderr=True),
         transient=True,
     ) as bar:
-        task = bar.add_task("map", total=total)
-        last = None
-        for c in cmap:
-            if c.src != last:
-                bar.advance(task)
-                last = c.src
-            yield c
+        task = bar.add_task("map", total=len(cmap.nodes))
+        yield lambda: bar.advance(task)
 
 
 def compat_cluster(cluster: Cluster) -> Cluster:
@@ -136,6 +132,6 @@ def matrix(
         merge_external=compat is None,
     )
     console = Console(highlight=False)
-    stream = with_progress(cmap, sys.stderr.isatty() and output != "table")
-    render(cmap, output, sys.stdout, console, stream, compat=compat is not None)
+    with progress_bar(cmap, sys.stderr.isatty() and output != "table") as progress:
+        render(cmap, output, sys.stdout, console, progress, compat=compat is not None)
     return 0

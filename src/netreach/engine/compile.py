@@ -1,6 +1,7 @@
 """The compiled form: pods collapsed into classes, selectors into class bitsets, ports into
-connection sets, ipBlocks into address ranges. Every query (check, matrix, audit, diff,
-generate) reads this; none re-reads the policies' YAML meaning.
+connection sets, ipBlocks into address ranges, and every rule of every tier into one
+`CompiledRule`; per class and direction, a `Program` (engine/tiers.py) lists the rules that
+decide it, in precedence order. Every query (check, matrix, audit, diff, generate) reads this.
 
 Kubernetes rules implemented here, each pinned by a test in tests/engine/:
 - a policy selects pods in its own namespace by podSelector; host-network pods are never
@@ -13,126 +14,98 @@ Kubernetes rules implemented here, each pinned by a test in tests/engine/:
   endPort is inclusive; a named port resolves on the destination pod, protocol included;
 - ipBlock: cidr minus except, and (switch) pod IPs inside it.
 
-Admin-tier rules are compiled by engine/admin.py into the same classes and atoms.
+network-policy-api rules (tests/engine/test_tiers.py):
+- an admin subject selects pods by namespace selector, or namespace AND pod selector, in
+  every namespace; host-network pods are never selected nor matched by namespaces/pods peers;
+- Admin tier policies apply by priority (lower first), rules in written order; the Baseline
+  tier after NetworkPolicy; equal priorities are ordered by kind then name (the spec leaves
+  that order to the plugin; the loader warns);
+- peers: namespaces, pods (namespace AND pod selector), networks (CIDRs: external addresses,
+  and pod IPs inside them under --ipblock-matches-pods), nodes (the addresses of matching
+  Node objects); unsupported peers (domainNames) match nothing;
+- ports: absent = every connection; numbers, ranges, named ports (resolved on the
+  destination pod).
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
 
 from netreach.engine import ipset
-from netreach.engine.admin import AdminCompiledRule, admin_blocks, admin_order, compile_admin
-from netreach.engine.conns import ALL, EMPTY, ConnectionSet
-from netreach.engine.intervals import Ranges, normalize
-from netreach.engine.ports import rule_conns
-from netreach.engine.selectors import LabelIndex, NamespaceIndex, indexes_of
+from netreach.engine.classes import ClassTable, PodClass, PortsKey, SelectorUse
+from netreach.engine.conns import ALL, EMPTY
+from netreach.engine.intervals import normalize
+from netreach.engine.rules import (
+    AnyRule,
+    CompiledRule,
+    NPPeer,
+    NPRule,
+    PeerMatcher,
+    PolicyObject,
+    TierName,
+    TierRule,
+    port_matcher,
+)
+from netreach.engine.selectors import NamespaceIndex, indexes_of
+from netreach.engine.tiers import OPEN, Program, Stage
 from netreach.model import (
-    ContainerPort,
+    AdminPeer,
+    AdminPolicy,
+    AdminRule,
     Direction,
     IPBlock,
+    LabelSelector,
     Namespace,
     NetworkPolicy,
     Options,
     Peer,
     Pod,
-    PolicyPort,
     Rule,
     Snapshot,
 )
 
 DIRECTIONS: tuple[Direction, Direction] = ("ingress", "egress")
-PortsKey = tuple[ContainerPort, ...]
+
+__all__ = [
+    "DIRECTIONS",
+    "AnyRule",
+    "Compiled",
+    "CompiledRule",
+    "NPPeer",
+    "NPRule",
+    "PeerMatcher",
+    "PodClass",
+    "PortsKey",
+]
 
 
-@dataclass(eq=False)
-class PodClass:
-    """Pods no policy can tell apart: same namespace, labels, named ports, ipBlock matches."""
-
-    index: int
-    namespace: str
-    labels: Mapping[str, str]
-    ports: PortsKey
-    host_network: bool
-    pods: list[Pod] = field(default_factory=list)
+def admin_order(policies: Iterable[AdminPolicy]) -> list[AdminPolicy]:
+    """Evaluation order within each tier: priority, then kind and name for ties."""
+    return sorted(policies, key=lambda p: (p.tier != "Admin", p.priority, p.kind, p.name))
 
 
-@dataclass(frozen=True, eq=False)
-class PortMatcher:
-    """One compiled `ports[]` entry."""
-
-    index: int
-    port: PolicyPort
-    numeric: ConnectionSet  # what it opens regardless of the destination (EMPTY if named)
-
-    @property
-    def name(self) -> str | None:
-        return self.port.port if isinstance(self.port.port, str) else None
-
-    def conns_for(self, dst_ports: PortsKey | None) -> ConnectionSet:
-        """What this entry opens towards a destination with these container ports.
-
-        A named port opens the numbers that the destination's containers give that name with
-        the same protocol; with no pod destination (an IP address) it opens nothing.
-        """
-        name = self.name
-        if name is None:
-            return self.numeric
-        out = EMPTY
-        for cp in dst_ports or ():
-            if cp.name == name and cp.protocol == self.port.protocol:
-                out = out | ConnectionSet.ports(cp.protocol, cp.port)
-        return out
+def node_block(address: str) -> IPBlock:
+    return IPBlock(f"{address}/{128 if ':' in address else 32}")
 
 
-@dataclass(frozen=True, eq=False)
-class PeerMatcher:
-    """One compiled `from[]`/`to[]` entry: the pod classes and external addresses it admits."""
-
-    index: int
-    peer: Peer
-    classes: int
-    ips: Ranges
-
-
-@dataclass(eq=False)
-class CompiledRule:
-    id: int
-    policy: NetworkPolicy
-    policy_index: int
-    direction: Direction
-    index: int
-    rule: Rule
-    peers: tuple[PeerMatcher, ...]  # empty: every peer
-    ports: tuple[PortMatcher, ...]  # empty: every connection
-    classes: int  # union of the peers' classes
-    ips: Ranges  # union of the peers' addresses
-    numeric: ConnectionSet  # union of the numeric ports
-    has_named: bool
-    _by_ports: dict[PortsKey | None, ConnectionSet] = field(default_factory=dict)
-
-    @property
-    def all_peers(self) -> bool:
-        return not self.peers
-
-    def conns_for(self, dst_ports: PortsKey | None) -> ConnectionSet:
-        """Connections this rule opens towards a destination with these container ports."""
-        return rule_conns(self.numeric, self.ports, self.has_named, self._by_ports, dst_ports)
-
-    @property
-    def label(self) -> str:
-        return f"{self.policy.id} {self.direction}[{self.index}]"
+def admin_peer_selectors(peer: AdminPeer) -> tuple[LabelSelector, LabelSelector | None] | None:
+    """(namespace selector, pod selector or None) of a namespaces/pods peer, else None."""
+    if peer.namespaces is not None:
+        return peer.namespaces, None
+    if peer.pods is not None:
+        return peer.pods
+    return None
 
 
-def port_matcher(index: int, port: PolicyPort) -> PortMatcher:
-    if isinstance(port.port, str):
-        numeric = EMPTY
-    elif port.port is None:
-        numeric = ConnectionSet.ports(port.protocol)
-    else:
-        numeric = ConnectionSet.ports(port.protocol, port.port, port.end_port or port.port)
-    return PortMatcher(index, port, numeric)
+@dataclass(frozen=True)
+class _Sources:
+    """What the policies name, gathered before the pods are classed."""
+
+    blocks: list[IPBlock]
+    uses: list[SelectorUse]
+    port_names: frozenset[str]
 
 
 class Compiled:
@@ -143,149 +116,220 @@ class Compiled:
         self.options = options
         self.namespaces: Mapping[str, Namespace] = snapshot.namespaces
         self.policies: list[NetworkPolicy] = list(snapshot.policies)
+        self.admin_policies: list[AdminPolicy] = admin_order(snapshot.admin_policies)
+        self.ns_index = NamespaceIndex(self.namespaces)
 
-        self.admin_policies = admin_order(snapshot.admin_policies)
-        blocks = sorted(
-            {
-                peer.ip_block
-                for pol in self.policies
-                for rule in (*pol.ingress, *pol.egress)
-                for peer in rule.peers
-                if peer.ip_block is not None
-            }
-            | admin_blocks(self.admin_policies, snapshot.nodes),
-            key=lambda b: (b.cidr, b.except_),
-        )
-        self.blocks: list[IPBlock] = blocks
-        self.block_id: dict[IPBlock, int] = {b: i for i, b in enumerate(blocks)}
-        block_ranges = [ipset.block_ranges(b) for b in blocks]
+        sources = self._sources()
+        self.blocks: list[IPBlock] = sources.blocks
+        self.block_id: dict[IPBlock, int] = {b: i for i, b in enumerate(self.blocks)}
+        block_ranges = [ipset.block_ranges(b) for b in self.blocks]
         # External addresses are cut at every cidr/except boundary: each atom is admitted by
         # exactly the same peers, so it is one external endpoint for every query.
         self.atoms = ipset.Atoms(block_ranges)
 
-        self._build_classes(block_ranges)
-        self._build_rules()
-        # Admin tiers, per direction and class, in evaluation order (engine/admin.py).
-        self.admin_rules: dict[Direction, list[list[AdminCompiledRule]]] = {}
-        self.baseline_rules: dict[Direction, list[list[AdminCompiledRule]]] = {}
-        self.admin_compiled: list[AdminCompiledRule] = []
-        compile_admin(self)
-
-    @property
-    def has_tiers(self) -> bool:
-        """Whether any admin-tier rule applies (else the NetworkPolicy-only fast paths hold)."""
-        return bool(self.admin_compiled)
-
-    def tier_rules(
-        self, class_index: int, direction: Direction
-    ) -> tuple[list[AdminCompiledRule], list[AdminCompiledRule]]:
-        """The Admin-tier and Baseline-tier rules whose subject selects the class, in order."""
-        if not self.admin_compiled:
-            return [], []
-        return (
-            self.admin_rules[direction][class_index],
-            self.baseline_rules[direction][class_index],
+        table = ClassTable(
+            snapshot.pods,
+            sources.uses,
+            sources.port_names,
+            block_ranges,
+            options.ipblock_matches_pods,
+            options.host_network == "exempt",
         )
+        self.classes: list[PodClass] = table.classes
+        self.class_of: dict[str, int] = table.class_of
+        self.all_classes = table.all
+        self.ns_bits = table.ns_bits
+        self.host_network_bits = table.host_network_bits
+        self.label_index = table.label_index
+        self.block_bits: dict[int, int] = {i: b for i, b in enumerate(table.block_bits) if b}
 
-    # --- pod classes ----------------------------------------------------------------------
-    def _build_classes(self, block_ranges: Sequence[Ranges]) -> None:
-        ip_sig_of_atom: list[frozenset[int]] = []
-        if self.options.ipblock_matches_pods and block_ranges:
-            per_atom: list[set[int]] = [set() for _ in range(len(self.atoms))]
-            for bid, ranges in enumerate(block_ranges):
-                for a in self.atoms.covered(ranges):
-                    per_atom[a].add(bid)
-            ip_sig_of_atom = [frozenset(s) for s in per_atom]
+        self.rules: list[AnyRule] = []
+        self._detached = 0
+        self._build_network_policies()
+        self._build_admin()
+        self.programs: dict[Direction, list[Program]] = {}
+        self._build_programs()
 
-        classes: list[PodClass] = []
-        by_key: dict[tuple[object, ...], PodClass] = {}
-        class_of: dict[str, int] = {}
-        self.pod_ip_sig: dict[int, frozenset[int]] = {}
-        exempt_host = self.options.host_network == "exempt"
-        for pod in self.snapshot.pods:
-            host = pod.host_network and exempt_host
-            sig: frozenset[int] = frozenset()
-            if ip_sig_of_atom:
-                s: set[int] = set()
-                for ip in pod.ips:
-                    s |= ip_sig_of_atom[self.atoms.index(ipset.ip_key(ip))]
-                sig = frozenset(s)
-            key = (
-                pod.namespace,
-                tuple(sorted(pod.labels.items())),
-                pod.ports,
-                host,
-                sig,
-            )
-            pc = by_key.get(key)
-            if pc is None:
-                pc = PodClass(len(classes), pod.namespace, pod.labels, pod.ports, host)
-                classes.append(pc)
-                by_key[key] = pc
-                self.pod_ip_sig[pc.index] = sig
-            pc.pods.append(pod)
-            class_of[pod.id] = pc.index
-        self.classes = classes
-        self.class_of = class_of
-        self.all_classes = (1 << len(classes)) - 1
-        self.label_index = LabelIndex([c.labels for c in classes])
-        self.ns_index = NamespaceIndex(self.namespaces)
-        ns_bits: dict[str, int] = defaultdict(int)
-        host_bits = 0
-        for c in classes:
-            ns_bits[c.namespace] |= 1 << c.index
-            if c.host_network:
-                host_bits |= 1 << c.index
-        self.ns_bits: dict[str, int] = dict(ns_bits)
-        self.host_network_bits = host_bits
-        block_bits: dict[int, int] = defaultdict(int)
-        for idx, sig in self.pod_ip_sig.items():
-            for bid in sig:
-                block_bits[bid] |= 1 << idx
-        self.block_bits: dict[int, int] = dict(block_bits)
+    # --- what the policies name ---------------------------------------------------------------
+    def _sources(self) -> _Sources:
+        blocks: set[IPBlock] = set()
+        uses: list[SelectorUse] = []
+        names: set[str] = set()
+        for pol in self.policies:
+            own = frozenset((pol.namespace,))
+            uses.append(SelectorUse(pol.pod_selector, own))
+            for rule in (*pol.ingress, *pol.egress):
+                names.update(p.port for p in rule.ports if isinstance(p.port, str))
+                for peer in rule.peers:
+                    if peer.ip_block is not None:
+                        blocks.add(peer.ip_block)
+                    elif peer.pod_selector is not None:
+                        scope = (
+                            own
+                            if peer.namespace_selector is None
+                            else frozenset(self.ns_index.select(peer.namespace_selector))
+                        )
+                        uses.append(SelectorUse(peer.pod_selector, scope))
+        any_nodes = False
+        for apol in self.admin_policies:
+            if apol.subject.pods is not None:
+                scope = frozenset(self.ns_index.select(apol.subject.namespaces))
+                uses.append(SelectorUse(apol.subject.pods, scope))
+            for arule in (*apol.ingress, *apol.egress):
+                names.update(p.port for p in arule.ports or () if isinstance(p.port, str))
+                for apeer in arule.peers:
+                    blocks.update(IPBlock(n) for n in apeer.networks)
+                    any_nodes = any_nodes or apeer.nodes is not None
+                    if apeer.pods is not None:
+                        ns_sel, pod_sel = apeer.pods
+                        uses.append(SelectorUse(pod_sel, frozenset(self.ns_index.select(ns_sel))))
+        if any_nodes:
+            blocks.update(node_block(a) for node in self.snapshot.nodes for a in node.addresses)
+        ordered = sorted(blocks, key=lambda b: (b.cidr, b.except_))
+        return _Sources(ordered, uses, frozenset(names))
 
-    # --- selectors --------------------------------------------------------------------------
+    # --- selectors -----------------------------------------------------------------------------
     def namespaces_bits(self, names: Iterable[str]) -> int:
         out = 0
         for n in names:
             out |= self.ns_bits.get(n, 0)
         return out
 
+    def pod_classes(
+        self,
+        namespaces: LabelSelector | None,
+        pods: LabelSelector | None,
+        own_namespace: str | None = None,
+    ) -> int:
+        """Classes of the non-host-network pods in the namespaces `namespaces` selects (or
+        `own_namespace` when it is None) that `pods` selects (all when None)."""
+        if namespaces is not None:
+            bits = self.namespaces_bits(self.ns_index.select(namespaces))
+        else:
+            bits = self.ns_bits.get(own_namespace or "", 0)
+        bits &= ~self.host_network_bits
+        if pods is not None and bits:
+            bits &= self.label_index.select(pods)
+        return bits
+
     def peer_classes(self, policy_namespace: str, peer: Peer) -> int:
-        """Pod classes a peer admits (before ports)."""
+        """Pod classes a NetworkPolicy peer admits (before ports)."""
         if peer.ip_block is not None:
             return self.block_bits.get(self.block_id[peer.ip_block], 0)
         # Host-network pods carry the node's address: pod and namespace selectors never
         # match them (Kubernetes leaves them unspecified; every major plugin behaves so).
-        bits = self.all_classes & ~self.host_network_bits
-        if peer.namespace_selector is not None:
-            bits &= self.namespaces_bits(self.ns_index.select(peer.namespace_selector))
-        else:
-            bits &= self.ns_bits.get(policy_namespace, 0)
-        if peer.pod_selector is not None:
-            bits &= self.label_index.select(peer.pod_selector)
-        return bits
+        return self.pod_classes(peer.namespace_selector, peer.pod_selector, policy_namespace)
 
     def selected_classes(self, policy: NetworkPolicy) -> int:
-        bits = self.ns_bits.get(policy.namespace, 0) & ~self.host_network_bits
-        return bits & self.label_index.select(policy.pod_selector)
+        return self.pod_classes(None, policy.pod_selector, policy.namespace)
 
-    # --- rules ------------------------------------------------------------------------------
-    def _build_rules(self) -> None:
-        self.rules: list[CompiledRule] = []
-        self.policy_rules: list[dict[Direction, tuple[CompiledRule, ...]]] = []
+    def splits_no_class(self, namespaces: LabelSelector, pods: LabelSelector) -> bool:
+        """Whether a pod selector, applied in the namespaces a selector picks, matches every
+        pod of a class or none: then class bitsets express it exactly (a what-if may use it
+        without classing the pods again)."""
+        names = set(self.ns_index.select(namespaces))
+        for c in self.classes:
+            if c.namespace not in names or c.host_network:
+                continue
+            first = pods.matches(c.pods[0].labels)
+            if any(pods.matches(p.labels) != first for p in c.pods[1:]):
+                return False
+        return True
+
+    def admin_subject_classes(self, pol: AdminPolicy) -> int:
+        return self.pod_classes(pol.subject.namespaces, pol.subject.pods)
+
+    def admin_peer_classes(self, peer: AdminPeer) -> int:
+        selectors = admin_peer_selectors(peer)
+        if selectors is not None:
+            return self.pod_classes(*selectors)
+        bits = 0
+        for block in self.admin_peer_blocks(peer):
+            bits |= self.block_bits.get(self.block_id[block], 0)
+        return bits
+
+    def admin_peer_blocks(self, peer: AdminPeer) -> list[IPBlock]:
+        if peer.networks:
+            return [IPBlock(n) for n in peer.networks]
+        if peer.nodes is not None:
+            sel = peer.nodes
+            return [
+                node_block(a)
+                for node in self.snapshot.nodes
+                if sel.matches(node.labels)
+                for a in node.addresses
+            ]
+        return []
+
+    # --- rules ---------------------------------------------------------------------------------
+    def _rule(
+        self,
+        tier: TierName,
+        policy: PolicyObject,
+        policy_index: int,
+        direction: Direction,
+        index: int,
+        rule: Rule | AdminRule,
+        peers: tuple[PeerMatcher[Any], ...],
+        all_peers: bool,
+        detached: bool = False,
+    ) -> AnyRule:
+        if isinstance(rule, AdminRule):
+            action = rule.action
+            ports = tuple(port_matcher(i, p) for i, p in enumerate(rule.ports or ()))
+            every_port = rule.ports is None
+        else:
+            action = "Allow"
+            ports = tuple(port_matcher(i, p) for i, p in enumerate(rule.ports))
+            every_port = not rule.ports
+        if all_peers:
+            classes, ips = self.all_classes, ipset.EVERYTHING
+        else:
+            classes = 0
+            for pm in peers:
+                classes |= pm.classes
+            ips = normalize(r for pm in peers for r in pm.ips)
+        numeric = ALL if every_port else EMPTY
+        for port in ports:
+            numeric = numeric | port.numeric
+        if detached:  # a what-if rule: not part of the snapshot, an id no real rule has
+            self._detached -= 1
+        cr: AnyRule = CompiledRule(
+            id=self._detached if detached else len(self.rules),
+            tier=tier,
+            action=action,
+            policy=policy,
+            policy_index=policy_index,
+            direction=direction,
+            index=index,
+            rule=rule,
+            peers=peers,
+            ports=ports,
+            all_peers=all_peers,
+            classes=classes,
+            ips=ips,
+            numeric=numeric,
+            has_named=any(p.name is not None for p in ports),
+        )
+        if not detached:
+            self.rules.append(cr)
+        return cr
+
+    def _build_network_policies(self) -> None:
+        self.policy_rules: list[dict[Direction, tuple[NPRule, ...]]] = []
         self.policy_targets: list[int] = []
-        # per class and direction: indexes of the policies that select it for that direction
+        # per class and direction: indexes of the policies that isolate it for that direction
+        n = len(self.classes)
         self.isolating: dict[Direction, list[list[int]]] = {
-            d: [[] for _ in self.classes] for d in DIRECTIONS
+            d: [[] for _ in range(n)] for d in DIRECTIONS
         }
         for pi, pol in enumerate(self.policies):
             targets = self.selected_classes(pol)
             self.policy_targets.append(targets)
-            compiled: dict[Direction, tuple[CompiledRule, ...]] = {}
+            compiled: dict[Direction, tuple[NPRule, ...]] = {}
             for direction in DIRECTIONS:
                 compiled[direction] = tuple(
-                    self._compile_rule(pi, pol, direction, ri, rule)
+                    self.network_policy_rule(pi, direction, ri, rule)
                     for ri, rule in enumerate(pol.rules(direction))
                 )
                 if pol.isolates(direction):
@@ -293,9 +337,12 @@ class Compiled:
                         self.isolating[direction][ci].append(pi)
             self.policy_rules.append(compiled)
 
-    def _compile_rule(
-        self, pi: int, pol: NetworkPolicy, direction: Direction, ri: int, rule: Rule
-    ) -> CompiledRule:
+    def network_policy_rule(
+        self, pi: int, direction: Direction, index: int, rule: Rule, detached: bool = False
+    ) -> NPRule:
+        """Rule `index` of policy `pi` in `direction`, compiled (`detached`: a what-if rule,
+        not added to the snapshot's rules)."""
+        pol = self.policies[pi]
         peers = tuple(
             PeerMatcher(
                 i,
@@ -305,39 +352,92 @@ class Compiled:
             )
             for i, peer in enumerate(rule.peers)
         )
-        ports = tuple(port_matcher(i, p) for i, p in enumerate(rule.ports))
-        if peers:
-            classes = 0
-            for pm in peers:
-                classes |= pm.classes
-            ips = normalize(r for pm in peers for r in pm.ips)
-        else:
-            classes = self.all_classes
-            ips = ipset.EVERYTHING
-        if ports:
-            numeric = EMPTY
-            for port in ports:
-                numeric = numeric | port.numeric
-        else:
-            numeric = ALL
-        cr = CompiledRule(
-            id=len(self.rules),
-            policy=pol,
-            policy_index=pi,
-            direction=direction,
-            index=ri,
-            rule=rule,
-            peers=peers,
-            ports=ports,
-            classes=classes,
-            ips=ips,
-            numeric=numeric,
-            has_named=any(p.name is not None for p in ports),
+        return self._rule(
+            "NetworkPolicy", pol, pi, direction, index, rule, peers, not rule.peers, detached
         )
-        self.rules.append(cr)
-        return cr
 
-    # --- per-class views ----------------------------------------------------------------------
+    def _build_admin(self) -> None:
+        self.admin_targets: list[int] = []
+        self.admin_policy_rules: list[dict[Direction, tuple[TierRule, ...]]] = []
+        for ai, pol in enumerate(self.admin_policies):
+            self.admin_targets.append(self.admin_subject_classes(pol))
+            per: dict[Direction, tuple[TierRule, ...]] = {}
+            for direction in DIRECTIONS:
+                per[direction] = tuple(
+                    self._rule(
+                        pol.tier,
+                        pol,
+                        ai,
+                        direction,
+                        ri,
+                        rule,
+                        tuple(
+                            PeerMatcher(
+                                i,
+                                p,
+                                self.admin_peer_classes(p),
+                                normalize(
+                                    r
+                                    for b in self.admin_peer_blocks(p)
+                                    for r in ipset.block_ranges(b)
+                                ),
+                            )
+                            for i, p in enumerate(rule.peers)
+                        ),
+                        False,
+                    )
+                    for ri, rule in enumerate(pol.rules(direction))
+                )
+            self.admin_policy_rules.append(per)
+
+    # --- programs ------------------------------------------------------------------------------
+    def _build_programs(self) -> None:
+        """Per direction and class: the rules of every tier that decide it, in order. Classes
+        with the same program share every row of the matrix."""
+        n = len(self.classes)
+        for direction in DIRECTIONS:
+            admin: list[list[AnyRule]] = [[] for _ in range(n)]
+            baseline: list[list[AnyRule]] = [[] for _ in range(n)]
+            for ai, pol in enumerate(self.admin_policies):
+                rules = self.admin_policy_rules[ai][direction]
+                if not rules:
+                    continue
+                per = admin if pol.tier == "Admin" else baseline
+                for ci in indexes_of(self.admin_targets[ai]):
+                    per[ci].extend(rules)
+            interned: dict[tuple[object, ...], Program] = {}
+            programs: list[Program] = []
+            for c in self.classes:
+                ci = c.index
+                if c.host_network:
+                    programs.append(OPEN)
+                    continue
+                pols = tuple(self.isolating[direction][ci])
+                base = tuple(baseline[ci])
+                key = (tuple(admin[ci]), pols, base)
+                prog = interned.get(key)
+                if prog is None:
+                    stages: list[Stage] = []
+                    if admin[ci]:
+                        stages.append(Stage("Admin", tuple(admin[ci])))
+                    if pols:
+                        np_rules = tuple(r for pi in pols for r in self.policy_rules[pi][direction])
+                        stages.append(Stage("NetworkPolicy", np_rules, closed=True))
+                    if base:
+                        stages.append(Stage("Baseline", base))
+                    prog = interned[key] = Program(tuple(stages)) if stages else OPEN
+                programs.append(prog)
+            self.programs[direction] = programs
+
+    # --- per-class views -----------------------------------------------------------------------
+    @property
+    def has_tiers(self) -> bool:
+        """Whether any admin-tier rule exists."""
+        return any(r.tier != "NetworkPolicy" for r in self.rules)
+
+    def program(self, class_index: int, direction: Direction) -> Program:
+        return self.programs[direction][class_index]
+
     def exempt(self, pod: Pod) -> bool:
         """Whether NetworkPolicy leaves this pod alone (a host-network pod, by default)."""
         return self.classes[self.class_of[pod.id]].host_network
@@ -345,9 +445,19 @@ class Compiled:
     def is_isolated(self, class_index: int, direction: Direction) -> bool:
         return bool(self.isolating[direction][class_index])
 
-    def class_rules(self, class_index: int, direction: Direction) -> list[CompiledRule]:
+    def class_rules(self, class_index: int, direction: Direction) -> list[NPRule]:
+        """The NetworkPolicy rules of the policies isolating the class, in policy order."""
         return [
             r
             for pi in self.isolating[direction][class_index]
             for r in self.policy_rules[pi][direction]
         ]
+
+    def tier_rules(self, class_index: int, direction: Direction) -> Iterator[AnyRule]:
+        """The Admin- and Baseline-tier rules that decide the class, in evaluation order."""
+        for stage in self.program(class_index, direction).stages:
+            if stage.tier != "NetworkPolicy":
+                yield from stage.rules
+
+    def pods_of(self, bits: int) -> list[Pod]:
+        return [p for ci in indexes_of(bits) for p in self.classes[ci].pods]

@@ -1,34 +1,42 @@
-"""The full connectivity map, computed on pod classes with numpy.
+"""The full connectivity map on pod classes, factored so that memory stays linear in classes
+times row groups, never classes squared.
 
-Classes selected by the same policies share one egress row (or one ingress column, plus
-their named ports), so each distinct row is computed once by partition refinement over class
-bitsets, then broadcast. A pair's connections are egress(src -> dst) AND ingress(dst <- src):
-an elementwise intersection of two interned-id matrices through a lookup table.
+A pair's connections are egress(src -> dst) AND ingress(dst <- src). Classes with the same
+program (engine/tiers.py) for a direction share one row of that direction: the egress row of
+a group is what its members may send to every class, the ingress row what its members accept
+from every class. Each distinct row is computed once, by walking the other side's classes as
+a partition (`walk_parts`), and stored as interned connection-set ids. A pair is then one
+lookup in each row and one entry of an intersection table; a whole source row is a numpy
+gather over the destinations.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-from netreach.engine.admin import AdminCompiledRule
-from netreach.engine.compile import Compiled, CompiledRule, PortsKey
+from netreach.engine.classes import PortsKey, bits_to_mask
+from netreach.engine.compile import Compiled
 from netreach.engine.conns import ALL, EMPTY, ConnectionSet
-from netreach.engine.tiers import NO_RULES, TierWalk, resolve
+from netreach.engine.intervals import Ranges
+from netreach.engine.rules import AnyRule
+from netreach.engine.tiers import Program, walk_parts
 from netreach.model import Direction
-
-Part = tuple[int, ConnectionSet]  # (class bitset, connections)
-WalkPart = tuple[int, TierWalk]  # (class bitset, a tier's outcome so far)
 
 
 class ConnTable:
-    """Interned connection sets: id 0 is the empty set, id 1 is everything."""
+    """Interned connection sets: id 0 is the empty set, id 1 is everything.
+
+    Unions and intersections of ids work on whole numpy arrays through tables filled
+    lazily: a pair of ids is computed once, then every later pair is a lookup.
+    """
 
     def __init__(self) -> None:
         self.sets: list[ConnectionSet] = [EMPTY, ALL]
         self._ids: dict[ConnectionSet, int] = {EMPTY: 0, ALL: 1}
+        self._tables: dict[str, Any] = {}
 
     def id(self, conns: ConnectionSet) -> int:
         got = self._ids.get(conns)
@@ -41,48 +49,103 @@ class ConnTable:
     def __len__(self) -> int:
         return len(self.sets)
 
+    def join(self, a: Any, b: Any) -> Any:
+        """Elementwise union of two id arrays."""
+        return self._apply("or", a, b)
 
-def bits_to_mask(bits: int, size: int) -> Any:
-    """A Python-int bitset as a numpy bool array of `size` entries."""
-    nbytes = (size + 7) // 8
-    raw = np.frombuffer(bits.to_bytes(nbytes, "little"), dtype=np.uint8)
-    return np.unpackbits(raw, bitorder="little")[:size].astype(bool)
+    def meet(self, a: Any, b: Any) -> Any:
+        """Elementwise intersection of two id arrays."""
+        return self._apply("and", a, b)
+
+    def _apply(self, op: str, a: Any, b: Any) -> Any:
+        a = np.asarray(a, dtype=np.intp)
+        b = np.asarray(b, dtype=np.intp)
+        size = len(self.sets)
+        if size > _DENSE_LIMIT:
+            return self._apply_sparse(op, a, b)
+        table = self._tables.get(op)
+        if table is None or table.shape[0] < size:
+            grown = np.full((size, size), -1, dtype=np.int32)
+            if table is not None:
+                grown[: table.shape[0], : table.shape[1]] = table
+            table = self._tables[op] = grown
+        got = table[a, b]
+        missing = got < 0
+        if missing.any():
+            pairs = np.unique(np.stack([a[missing], b[missing]]), axis=1)
+            sets = self.sets
+            for x, y in pairs.T.tolist():
+                res = sets[x] | sets[y] if op == "or" else sets[x] & sets[y]
+                table[x, y] = self.id(res)
+            if len(self.sets) > table.shape[0]:  # new sets: make room for later pairs
+                self._tables[op] = table = np.pad(
+                    table, (0, len(self.sets) - table.shape[0]), constant_values=-1
+                )
+            got = table[a, b]
+        return got
+
+    def _apply_sparse(self, op: str, a: Any, b: Any) -> Any:
+        """Many distinct sets (a hostile input): pairs through a dict, no square table."""
+        cache: dict[tuple[int, int], int] = self._tables.setdefault(op + "-pairs", {})
+        pairs, inverse = np.unique(np.stack([a.ravel(), b.ravel()]), axis=1, return_inverse=True)
+        sets = self.sets
+        out = []
+        for x, y in pairs.T.tolist():
+            got = cache.get((x, y))
+            if got is None:
+                res = sets[x] | sets[y] if op == "or" else sets[x] & sets[y]
+                got = cache[(x, y)] = self.id(res)
+            out.append(got)
+        return np.asarray(out, dtype=np.int32)[inverse.reshape(-1)].reshape(a.shape)
+
+    def reduce_join(self, rows: Any, axis: int = 0) -> Any:
+        """The union along one axis of a 2-D id array."""
+        rows = np.asarray(rows)
+        if rows.shape[axis] == 0:
+            shape = list(rows.shape)
+            del shape[axis]
+            return np.zeros(shape, dtype=np.int32)
+        rows = np.moveaxis(rows, axis, 0)
+        acc = rows[0]
+        for more in rows[1:]:
+            if not np.array_equal(acc, more):
+                acc = self.join(acc, more)
+        return acc
 
 
-def refine(parts: list[Part], bits: int, conns: ConnectionSet) -> list[Part]:
-    """Add `conns` on the classes in `bits` to a partition of classes."""
-    if not bits or conns.is_empty:
-        return parts
-    out: list[Part] = []
-    for pbits, pconns in parts:
-        inside = pbits & bits
-        if inside:
-            out.append((inside, pconns | conns))
-            rest = pbits & ~bits
-            if rest:
-                out.append((rest, pconns))
-        else:
-            out.append((pbits, pconns))
-    return out
+RowKey = tuple[Program, PortsKey | None]
+# Past this many distinct connection sets, pair tables would be too big to keep square.
+_DENSE_LIMIT = 2048
 
 
-def refine_walk(
-    parts: list[WalkPart], bits: int, rule: AdminCompiledRule, conns: ConnectionSet
-) -> list[WalkPart]:
-    """Apply one admin rule (opening `conns` to the classes in `bits`) to a partition."""
-    if not bits or conns.is_empty:
-        return parts
-    out: list[WalkPart] = []
-    for pbits, state in parts:
-        inside = pbits & bits
-        if inside:
-            out.append((inside, state.step(rule.action, conns)))
-            rest = pbits & ~bits
-            if rest:
-                out.append((rest, state))
-        else:
-            out.append((pbits, state))
-    return out
+class Side:
+    """One direction's rows: per row group, connection ids towards every class of the other
+    side (egress: destinations; ingress: sources)."""
+
+    def __init__(self, matrix: ClassMatrix, direction: Direction) -> None:
+        compiled = matrix.compiled
+        self.direction = direction
+        self.matrix = matrix
+        n = len(compiled.classes)
+        keys: dict[RowKey, int] = {}
+        self.group_of = np.zeros(n, dtype=np.intp)
+        self.keys: list[RowKey] = []
+        self.members: list[list[int]] = []
+        for c in compiled.classes:
+            key = matrix.row_key(c.index, direction)
+            g = keys.get(key)
+            if g is None:
+                g = keys[key] = len(self.keys)
+                self.keys.append(key)
+                self.members.append([])
+            self.group_of[c.index] = g
+            self.members[g].append(c.index)
+        self.rows = np.empty((len(self.keys), n), dtype=np.int32)
+        for g, (program, own_ports) in enumerate(self.keys):
+            self.rows[g] = matrix.row(program, direction, own_ports)
+
+    def row_of(self, ci: int) -> Any:
+        return self.rows[self.group_of[ci]]
 
 
 class ClassMatrix:
@@ -91,229 +154,220 @@ class ClassMatrix:
     def __init__(self, compiled: Compiled) -> None:
         self.compiled = compiled
         self.table = ConnTable()
-        n = len(compiled.classes)
-        self.n = n
-        self._named_groups: dict[PortsKey, int] | None = None
-        egress = np.empty((n, n), dtype=np.int32)
-        ingress = np.empty((n, n), dtype=np.int32)  # ingress[d, s]
-        for rows, row in self._rows("egress"):
-            egress[rows] = row
-        for rows, row in self._rows("ingress"):
-            ingress[rows] = row
-        self.ids = self._intersect(egress, ingress.T)
+        self.n = len(compiled.classes)
+        self._port_groups: list[tuple[PortsKey, int]] | None = None
+        self._rule_atoms: dict[int, int] = {}
+        self._self_ids: dict[int, int] = {}
+        self._external_cache: dict[Direction, Any] = {}
+        self.egress = Side(self, "egress")
+        self.ingress = Side(self, "ingress")
+        # ingress ids laid out by source class, so a source's view of every destination
+        # group is one contiguous row
+        self._ingress_by_src = np.ascontiguousarray(self.ingress.rows.T)
 
     # --- rows ----------------------------------------------------------------------------------
-    def _ports_groups(self) -> dict[PortsKey, int]:
-        if self._named_groups is None:
+    def row_key(self, ci: int, direction: Direction) -> RowKey:
+        """What a class's row depends on: its program and, for ingress rules with named ports,
+        its own container ports (named ports resolve on the destination)."""
+        program = self.compiled.program(ci, direction).effective
+        if direction == "ingress" and program.has_named:
+            return program, self.compiled.classes[ci].ports
+        return program, None
+
+    def port_groups(self) -> list[tuple[PortsKey, int]]:
+        """Destination classes grouped by container ports (egress named ports resolve there)."""
+        if self._port_groups is None:
             groups: dict[PortsKey, int] = {}
             for c in self.compiled.classes:
                 groups[c.ports] = groups.get(c.ports, 0) | (1 << c.index)
-            self._named_groups = groups
-        return self._named_groups
+            self._port_groups = list(groups.items())
+        return self._port_groups
 
-    def _signature(self, ci: int, direction: Direction) -> tuple[object, ...]:
-        pols = tuple(self.compiled.isolating[direction][ci])
-        admin, baseline = self.compiled.tier_rules(ci, direction)
-        if admin or baseline:
-            if pols:
-                baseline = []  # never consulted for a pod NetworkPolicy isolates
-            named = direction == "ingress" and (
-                any(r.has_named for r in (*admin, *baseline))
-                or any(
-                    r.has_named for pi in pols for r in self.compiled.policy_rules[pi]["ingress"]
-                )
-            )
-            tiers = (tuple(id(r) for r in admin), tuple(id(r) for r in baseline))
-            return ("tiers", pols, tiers, self.compiled.classes[ci].ports if named else None)
-        if not pols:
-            return ()
-        if direction == "ingress" and any(
-            r.has_named for pi in pols for r in self.compiled.policy_rules[pi]["ingress"]
-        ):
-            return (pols, self.compiled.classes[ci].ports)
-        return (pols,)
+    def pieces(
+        self, rule: AnyRule, direction: Direction, own_ports: PortsKey | None
+    ) -> list[tuple[int, ConnectionSet]]:
+        """The other side's classes a rule admits, with what it opens towards them."""
+        if direction == "ingress" or not rule.has_named:
+            # ingress: named ports resolve on this (destination) class
+            dst = own_ports if direction == "ingress" else None
+            return [(rule.classes, rule.conns_for(dst))]
+        return [(rule.classes & bits, rule.conns_for(ports)) for ports, bits in self.port_groups()]
 
-    def _rows(self, direction: Direction) -> Iterable[tuple[Any, Any]]:
-        groups: dict[tuple[object, ...], list[int]] = {}
-        for c in self.compiled.classes:
-            groups.setdefault(self._signature(c.index, direction), []).append(c.index)
-        for sig, members in groups.items():
-            rows = np.array(members, dtype=np.intp)
-            if not sig:
-                yield rows, np.full(self.n, 1, dtype=np.int32)
-                continue
-            ci = members[0]
-            if sig[0] == "tiers":
-                yield rows, self._tier_row(ci, direction)
-                continue
-            parts = self.parts(ci, direction)
-            row = np.zeros(self.n, dtype=np.int32)
-            for bits, conns in parts:
-                if not conns.is_empty:
-                    row[bits_to_mask(bits, self.n)] = self.table.id(conns)
-            yield rows, row
-
-    def parts(self, ci: int, direction: Direction) -> list[Part]:
-        """For an isolated class: the other side's classes partitioned by allowed connections."""
-        compiled = self.compiled
-        parts: list[Part] = [(compiled.all_classes, EMPTY)]
-        own_ports = compiled.classes[ci].ports
-        for rule in compiled.class_rules(ci, direction):
-            if direction == "ingress" or not rule.has_named:
-                # ingress: named ports resolve on this (destination) class
-                parts = refine(parts, rule.classes, rule.conns_for(own_ports))
-            else:
-                # egress: named ports resolve on each destination, grouped by port map
-                for ports, gbits in self._ports_groups().items():
-                    parts = refine(parts, rule.classes & gbits, rule.conns_for(ports))
-        return parts
-
-    def walk_parts(
-        self, ci: int, direction: Direction, rules: Sequence[AdminCompiledRule]
-    ) -> list[WalkPart]:
-        """The other side's classes partitioned by one tier's outcome for class `ci`."""
-        parts: list[WalkPart] = [(self.compiled.all_classes, NO_RULES)]
-        own_ports = self.compiled.classes[ci].ports
-        for rule in rules:
-            if direction == "ingress" or not rule.has_named:
-                parts = refine_walk(parts, rule.classes, rule, rule.conns_for(own_ports))
-            else:
-                for ports, gbits in self._ports_groups().items():
-                    parts = refine_walk(parts, rule.classes & gbits, rule, rule.conns_for(ports))
-        return parts
-
-    def _tier_row(self, ci: int, direction: Direction) -> Any:
-        """A row of class `ci` with admin tiers: each tier's partition labelled per class,
-        the distinct label triples resolved once (engine/tiers.py), then broadcast."""
-        compiled = self.compiled
-        admin, baseline = compiled.tier_rules(ci, direction)
-        isolated = compiled.is_isolated(ci, direction)
-        walks: list[TierWalk] = []
-        walk_ids: dict[TierWalk, int] = {}
-
-        def wid_of(state: TierWalk) -> int:
-            wid = walk_ids.get(state)
-            if wid is None:
-                wid = walk_ids[state] = len(walks)
-                walks.append(state)
-            return wid
-
-        def label_walks(parts: list[WalkPart]) -> Any:
-            out = np.zeros(self.n, dtype=np.int32)
-            for bits, state in parts:
-                out[bits_to_mask(bits, self.n)] = wid_of(state)
-            return out
-
-        a_ids = label_walks(self.walk_parts(ci, direction, admin))
-        if isolated:
-            np_ids = np.zeros(self.n, dtype=np.int32)
-            for bits, conns in self.parts(ci, direction):
-                if not conns.is_empty:
-                    np_ids[bits_to_mask(bits, self.n)] = self.table.id(conns)
-            b_ids = np.full(self.n, wid_of(NO_RULES), dtype=np.int32)
-        else:
-            np_ids = np.ones(self.n, dtype=np.int32)
-            b_ids = label_walks(self.walk_parts(ci, direction, baseline))
-        keys = np.stack([a_ids, np_ids, b_ids], axis=1)
-        uniq, inverse = np.unique(keys, axis=0, return_inverse=True)
-        results = np.array(
-            [
-                self.table.id(
-                    resolve(walks[int(a)], isolated, self.table.sets[int(n)], walks[int(b)])
-                )
-                for a, n, b in uniq.tolist()
-            ],
-            dtype=np.int32,
+    def parts(
+        self, program: Program, direction: Direction, own_ports: PortsKey | None
+    ) -> list[tuple[int, ConnectionSet]]:
+        """The other side's classes partitioned by what the program allows them."""
+        if program.is_open:
+            return [(self.compiled.all_classes, ALL)]
+        walked = walk_parts(
+            program,
+            self.compiled.all_classes,
+            lambda r: self.pieces(r, direction, own_ports),
         )
-        return results[inverse.reshape(-1)]
+        merged: dict[ConnectionSet, int] = {}
+        for bits, state in walked:
+            res = state.result
+            merged[res] = merged.get(res, 0) | bits
+        return [(bits, conns) for conns, bits in merged.items()]
 
-    def _intersect(self, egress: Any, ingress_t: Any) -> Any:
-        t = self.table
-        e_ids = np.unique(egress)
-        i_ids = np.unique(ingress_t)
-        lut = np.zeros(
-            (int(e_ids.max(initial=0)) + 1, int(i_ids.max(initial=0)) + 1), dtype=np.int32
-        )
-        for a in e_ids.tolist():
-            for b in i_ids.tolist():
-                lut[a, b] = t.id(t.sets[a] & t.sets[b])
-        return lut[egress, ingress_t]
-
-    def conns(self, src_class: int, dst_class: int) -> ConnectionSet:
-        return self.table.sets[int(self.ids[src_class, dst_class])]
-
-    # --- external addresses ----------------------------------------------------------------------
-    def external(self, direction: Direction) -> Any:
-        """Per class and IP atom: egress to the atom, or ingress from it (only the pod's side)."""
-        compiled = self.compiled
-        atoms = compiled.atoms
-        out = np.ones((self.n, len(atoms)), dtype=np.int32)
-        cache: dict[tuple[object, ...], Any] = {}
-        for c in compiled.classes:
-            sig = self._signature(c.index, direction)
-            if not sig:
-                continue
-            if c.host_network:
-                continue
-            row = cache.get(sig)
-            if row is None:
-                row = self._external_row(
-                    compiled.class_rules(c.index, direction), c.ports, direction
-                )
-                if sig[0] == "tiers":
-                    row = self._external_tier_row(c.index, direction, row)
-                cache[sig] = row
-            out[c.index] = row
-        for c in compiled.classes:
-            if c.host_network:
-                out[c.index] = 1
+    def row(self, program: Program, direction: Direction, own_ports: PortsKey | None) -> Any:
+        """Connection ids towards every class of the other side."""
+        if program.is_open:
+            return np.ones(self.n, dtype=np.int32)
+        out = np.zeros(self.n, dtype=np.int32)
+        for bits, conns in self.parts(program, direction, own_ports):
+            if not conns.is_empty:
+                out[bits_to_mask(bits, self.n)] = self.table.id(conns)
         return out
 
-    def _external_row(
-        self, rules: Sequence[CompiledRule], own_ports: PortsKey, direction: Direction
+    # --- pairs -----------------------------------------------------------------------------
+    def row_ids(self, src_class: int) -> Any:
+        """Connection ids from one source class to every destination class."""
+        egress = self.egress.row_of(src_class)
+        ingress = self._ingress_by_src[src_class][self.ingress.group_of]
+        return self.table.meet(egress, ingress)
+
+    def rows_ids(self, src_classes: Sequence[int] | Any) -> Any:
+        """`row_ids` for several sources at once (a 2-D array, one row per source)."""
+        src = np.asarray(src_classes, dtype=np.intp)
+        egress = self.egress.rows[self.egress.group_of[src]]
+        ingress = self._ingress_by_src[src][:, self.ingress.group_of]
+        return self.table.meet(egress, ingress)
+
+    def ingress_towards(self, src_class: int, dst_classes: Any) -> Any:
+        """The ingress side only: what each destination class accepts from `src_class`."""
+        return self._ingress_by_src[src_class][self.ingress.group_of[dst_classes]].copy()
+
+    def block_ids(self, src_classes: Any, dst_classes: Any) -> Any:
+        """Connection ids for every (source, destination) of two lists of classes."""
+        return self.rows_ids(src_classes)[:, np.asarray(dst_classes, dtype=np.intp)]
+
+    def id(self, src_class: int, dst_class: int) -> int:
+        e = self.egress.rows[self.egress.group_of[src_class], dst_class]
+        i = self.ingress.rows[self.ingress.group_of[dst_class], src_class]
+        return int(self.table.meet(np.array([e]), np.array([i]))[0])
+
+    def conns(self, src_class: int, dst_class: int) -> ConnectionSet:
+        return self.table.sets[self.id(src_class, dst_class)]
+
+    # --- a pod's traffic to itself ---------------------------------------------------------
+    @property
+    def self_exempt(self) -> bool:
+        """Whether some rule leaves a pod's traffic to itself alone (ClusterNetworkPolicy),
+        so a pod's connection to itself may differ from its class's pairs."""
+        return any(r.self_exempt for r in self.compiled.rules)
+
+    def self_id(self, ci: int) -> int:
+        """What a pod of class `ci` may send to itself: its class pair, walked without the
+        rules that leave self traffic alone."""
+        got = self._self_ids.get(ci)
+        if got is None:
+            if not self.self_exempt:
+                got = self.id(ci, ci)
+            else:
+                got = self.table.id(self._self_side(ci, "egress") & self._self_side(ci, "ingress"))
+            self._self_ids[ci] = got
+        return got
+
+    def _self_side(self, ci: int, direction: Direction) -> ConnectionSet:
+        program = self.compiled.program(ci, direction).without(lambda r: r.self_exempt).effective
+        own = self.compiled.classes[ci].ports if direction == "ingress" else None
+        walked = walk_parts(program, 1 << ci, lambda r: self.pieces(r, direction, own))
+        return walked[0][1].result
+
+    # --- what earlier rules leave ------------------------------------------------------------
+    def left_after(
+        self,
+        earlier: Program,
+        direction: Direction,
+        own_ports: PortsKey | None,
+        rule: AnyRule,
+        include_passed: bool,
+    ) -> bool:
+        """Whether `rule` still has something to decide after the rules of `earlier` (the
+        stages before it, its own tier last and left open): for some peer it names, some of
+        what it opens is still open to it (`include_passed`: or was passed on by a Pass)."""
+        pieces = self.pieces(rule, direction, own_ports)
+        for bits, state in walk_parts(
+            earlier,
+            rule.classes,
+            lambda r: self.pieces(r, direction, own_ports),
+            close_last=False,
+        ):
+            left = state.undecided if include_passed else state.remaining
+            for pbits, conns in pieces:
+                if pbits & bits and not (left & conns).is_empty:
+                    return True
+        atoms = self._atom_bits(rule)
+        if not atoms:
+            return False
+        dst = own_ports if direction == "ingress" else None
+        opens = rule.conns_for(dst)
+        for _, state in walk_parts(
+            earlier, atoms, lambda r: [(self._atom_bits(r), r.conns_for(dst))], close_last=False
+        ):
+            left = state.undecided if include_passed else state.remaining
+            if not (left & opens).is_empty:
+                return True
+        return False
+
+    # --- external addresses ------------------------------------------------------------------
+    def _atom_bits(self, rule: AnyRule) -> int:
+        """The IP atoms a rule's peers admit, as a bitset over atoms."""
+        got = self._rule_atoms.get(rule.id)
+        if got is None:
+            got = _ranges_atoms(self.compiled, rule.ips)
+            self._rule_atoms[rule.id] = got
+        return got
+
+    def external_row(self, class_index: int, direction: Direction) -> Any:
+        """Per IP atom: the class's egress to it, or ingress from it (only the pod's side)."""
+        side = self.egress if direction == "egress" else self.ingress
+        return self._external_rows(direction)[side.group_of[class_index]]
+
+    def external(self, direction: Direction) -> Any:
+        """Per class and IP atom (a 2-D array of connection ids)."""
+        side = self.egress if direction == "egress" else self.ingress
+        return self._external_rows(direction)[side.group_of]
+
+    def _external_rows(self, direction: Direction) -> Any:
+        got = self._external_cache.get(direction)
+        if got is not None:
+            return got
+        side = self.egress if direction == "egress" else self.ingress
+        rows = np.ones((len(side.keys), len(self.compiled.atoms)), dtype=np.int32)
+        for g, (program, own_ports) in enumerate(side.keys):
+            if not program.is_open:
+                rows[g] = self.external_row_for(program, direction, own_ports)
+        self._external_cache[direction] = rows
+        return rows
+
+    def external_row_for(
+        self, program: Program, direction: Direction, own_ports: PortsKey | None
     ) -> Any:
-        atoms = self.compiled.atoms
-        per_atom: list[ConnectionSet] = [EMPTY] * len(atoms)
-        for rule in rules:
-            # an IP destination has no named ports; an ingress rule resolves on this pod
-            conns = rule.conns_for(own_ports if direction == "ingress" else None)
-            if conns.is_empty:
-                continue
-            for a in atoms.covered(rule.ips):
-                per_atom[a] = per_atom[a] | conns
-        return np.array([self.table.id(c) for c in per_atom], dtype=np.int32)
-
-    def _external_tier_row(self, ci: int, direction: Direction, np_row: Any) -> Any:
-        """Per IP atom: the tiers resolved, with `np_row` the NetworkPolicy ids per atom."""
-        compiled = self.compiled
-        atoms = compiled.atoms
-        admin, baseline = compiled.tier_rules(ci, direction)
-        isolated = compiled.is_isolated(ci, direction)
-        own_ports = compiled.classes[ci].ports if direction == "ingress" else None
-
-        def walks(rules: Sequence[AdminCompiledRule]) -> list[TierWalk]:
-            per_atom = [NO_RULES] * len(atoms)
-            for rule in rules:
-                conns = rule.conns_for(own_ports)
-                if conns.is_empty or not rule.ips:
-                    continue
-                for a in atoms.covered(rule.ips):
-                    per_atom[a] = per_atom[a].step(rule.action, conns)
-            return per_atom
-
-        a_walks = walks(admin)
-        b_walks = walks(baseline) if not isolated else [NO_RULES] * len(atoms)
-        return np.array(
-            [
-                self.table.id(
-                    resolve(
-                        a_walks[i],
-                        isolated,
-                        self.table.sets[int(np_row[i])] if isolated else ALL,
-                        b_walks[i],
-                    )
-                )
-                for i in range(len(atoms))
-            ],
-            dtype=np.int32,
+        """Per IP atom: what the program allows towards (egress) or from (ingress) it."""
+        n_atoms = len(self.compiled.atoms)
+        if program.is_open:
+            return np.ones(n_atoms, dtype=np.int32)
+        # an address has no named ports; an ingress rule resolves on this pod
+        dst = own_ports if direction == "ingress" else None
+        walked = walk_parts(
+            program, (1 << n_atoms) - 1, lambda r: [(self._atom_bits(r), r.conns_for(dst))]
         )
+        row = np.zeros(n_atoms, dtype=np.int32)
+        for bits, state in walked:
+            res = state.result
+            if not res.is_empty:
+                row[bits_to_mask(bits, n_atoms)] = self.table.id(res)
+        return row
+
+
+def _ranges_atoms(compiled: Compiled, ranges: Ranges) -> int:
+    """Atoms inside `ranges` (a union of whole atoms) as a bitset."""
+    atoms = compiled.atoms
+    bits = 0
+    for lo, hi in ranges:
+        i = atoms.index(lo)
+        j = atoms.index(hi)
+        bits |= ((1 << (j - i + 1)) - 1) << i
+    return bits

@@ -1,30 +1,38 @@
-"""Tier precedence on connection sets: Admin tier -> NetworkPolicy -> Baseline tier -> allow.
+"""The one tier walk: how a pod's rules of every tier decide a direction, on connection sets.
 
+Tiers apply in precedence order: the Admin tier (AdminNetworkPolicy and ClusterNetworkPolicy
+admin rules, by priority), NetworkPolicy, the Baseline tier, then the default (allowed).
 Within a tier the first matching rule decides a connection: Allow and Deny are final, Pass
-hands it to the next tier. A pod isolated by NetworkPolicy for the direction is decided by
-NetworkPolicy for what the Admin tier left undecided (Baseline is never consulted for it);
-otherwise the Baseline tier decides, and what it leaves is allowed.
+hands it to the next tier. NetworkPolicy rules all allow, so first match and union agree;
+a pod that NetworkPolicy isolates for the direction (a policy selects it with that policy
+type) has the tier *closed*: what its rules leave undecided is denied at the end of the tier,
+so the Baseline tier never sees it. What no tier decides is allowed.
+
+Every query goes through here: a verdict walks one connection (engine/verdict.py), the matrix
+walks the other side's classes as a partition (engine/matrix.py), and the audit and diff read
+the same walk.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from netreach.engine.conns import ALL, EMPTY, ConnectionSet
-from netreach.model import AdminAction
+from netreach.engine.rules import Action, AnyRule, TierName
 
 
 @dataclass(frozen=True, slots=True)
 class TierWalk:
-    """What one tier's rules decided so far, walking them in order."""
+    """What the walk decided so far. Within a tier: `passed` waits for the next tier and
+    `remaining` is still open to this tier's later rules."""
 
     allowed: ConnectionSet = EMPTY
     denied: ConnectionSet = EMPTY
     passed: ConnectionSet = EMPTY
     remaining: ConnectionSet = ALL
 
-    def step(self, action: AdminAction, conns: ConnectionSet) -> TierWalk:
+    def step(self, action: Action, conns: ConnectionSet) -> TierWalk:
         """Apply one matching rule opening `conns`: it decides only what is still open."""
         part = self.remaining & conns
         if part.is_empty:
@@ -36,27 +44,162 @@ class TierWalk:
             return TierWalk(self.allowed, self.denied | part, self.passed, rest)
         return TierWalk(self.allowed, self.denied, self.passed | part, rest)
 
+    def close(self, closed: bool) -> TierWalk:
+        """The end of a tier: a closed tier denies what its rules left open; passed and
+        (in an open tier) unmatched connections go on to the next tier."""
+        if closed:
+            return TierWalk(self.allowed, self.denied | self.remaining, EMPTY, self.passed)
+        if self.passed.is_empty:
+            return self
+        return TierWalk(self.allowed, self.denied, EMPTY, self.remaining | self.passed)
+
     @property
     def undecided(self) -> ConnectionSet:
-        """What the next tier decides: passed, or matched by no rule."""
-        return ALL - self.allowed - self.denied
+        """What later tiers decide: passed, or matched by no rule yet."""
+        return self.remaining | self.passed
+
+    @property
+    def result(self) -> ConnectionSet:
+        """Allowed once no tier is left: what no tier decided is allowed."""
+        return self.allowed | self.remaining | self.passed
 
 
-NO_RULES = TierWalk()
+START = TierWalk()
 
 
-def walk(steps: Iterable[tuple[AdminAction, ConnectionSet]]) -> TierWalk:
-    state = NO_RULES
-    for action, conns in steps:
-        state = state.step(action, conns)
+@dataclass(frozen=True)
+class Stage:
+    """One tier's rules that apply to a class in one direction, in evaluation order."""
+
+    tier: TierName
+    rules: tuple[AnyRule, ...]
+    closed: bool = False  # NetworkPolicy isolates the class: undecided means denied
+
+
+@dataclass(frozen=True)
+class Program:
+    """How one class decides one direction: its stages in precedence order. No stage at all
+    (nothing selects the class): everything is allowed."""
+
+    stages: tuple[Stage, ...] = ()
+
+    @property
+    def is_open(self) -> bool:
+        return not self.stages
+
+    @property
+    def rules(self) -> Iterable[AnyRule]:
+        for stage in self.stages:
+            yield from stage.rules
+
+    @property
+    def isolated(self) -> bool:
+        """NetworkPolicy isolates the class in this direction."""
+        return any(s.closed for s in self.stages)
+
+    @property
+    def has_named(self) -> bool:
+        return any(r.has_named for r in self.rules)
+
+    @property
+    def effective(self) -> Program:
+        """The stages that can decide anything: none after a closed stage (a class NetworkPolicy
+        isolates is never decided by the Baseline tier)."""
+        for i, stage in enumerate(self.stages):
+            if stage.closed and i + 1 < len(self.stages):
+                return Program(self.stages[: i + 1])
+        return self
+
+    def without(self, skip: Callable[[AnyRule], bool], keep_closed: bool = True) -> Program:
+        """The same program with some rules left out (the audit's what-if): stages stay, so
+        isolation is unchanged unless `keep_closed` is False."""
+        return Program(
+            tuple(
+                Stage(s.tier, tuple(r for r in s.rules if not skip(r)), s.closed and keep_closed)
+                for s in self.stages
+            )
+        )
+
+
+OPEN = Program()
+
+
+def walk(
+    program: Program,
+    matches: Callable[[AnyRule], ConnectionSet],
+    on_match: Callable[[AnyRule, ConnectionSet], None] | None = None,
+) -> TierWalk:
+    """Walk one peer through `program`. `matches(rule)` is what the rule opens towards that
+    peer (EMPTY when it does not admit it); `on_match(rule, part)` hears each rule that
+    decided (or passed on) part of the traffic, with that part."""
+    state = START
+    for stage in program.stages:
+        for rule in stage.rules:
+            conns = matches(rule)
+            if conns.is_empty:
+                continue
+            before = state.remaining
+            state = state.step(rule.action, conns)
+            if on_match is not None:
+                part = before & conns
+                if not part.is_empty:
+                    on_match(rule, part)
+        state = state.close(stage.closed)
     return state
 
 
-def resolve(
-    admin: TierWalk, isolated: bool, np_allowed: ConnectionSet, baseline: TierWalk
-) -> ConnectionSet:
-    """The connections one direction allows, from the three tiers' outcomes."""
-    undecided = admin.undecided
-    if isolated:
-        return admin.allowed | (undecided & np_allowed)
-    return admin.allowed | (undecided - baseline.denied)
+Part = tuple[int, TierWalk]  # (bitset of the other side's classes, their walk so far)
+Pieces = Callable[[AnyRule], Sequence[tuple[int, ConnectionSet]]]
+
+
+def walk_parts(
+    program: Program, everyone: int, pieces: Pieces, close_last: bool = True
+) -> list[Part]:
+    """Walk every class of the other side at once: a partition of `everyone` by outcome.
+
+    `pieces(rule)` gives the classes the rule admits with what it opens towards them (one
+    piece, or one per destination port map for an egress rule with named ports). With
+    `close_last` False the last stage stays open (its passed connections stay apart).
+    """
+    parts: list[Part] = [(everyone, START)]
+    steps: dict[tuple[TierWalk, Action, ConnectionSet], TierWalk] = {}
+    for i, stage in enumerate(program.stages):
+        for rule in stage.rules:
+            for bits, conns in pieces(rule):
+                if bits and not conns.is_empty:
+                    parts = _refine(parts, bits, rule.action, conns, steps)
+        if not close_last and i + 1 == len(program.stages):
+            break
+        merged: dict[TierWalk, int] = {}
+        for bits, state in parts:
+            end = state.close(stage.closed)
+            merged[end] = merged.get(end, 0) | bits
+        parts = [(bits, state) for state, bits in merged.items()]
+    return parts
+
+
+def _refine(
+    parts: list[Part],
+    bits: int,
+    action: Action,
+    conns: ConnectionSet,
+    steps: dict[tuple[TierWalk, Action, ConnectionSet], TierWalk],
+) -> list[Part]:
+    out: list[Part] = []
+    for pbits, state in parts:
+        inside = pbits & bits
+        if not inside:
+            out.append((pbits, state))
+            continue
+        key = (state, action, conns)
+        new = steps.get(key)
+        if new is None:
+            new = steps[key] = state.step(action, conns)
+        if new is state or new == state:
+            out.append((pbits, state))
+            continue
+        out.append((inside, new))
+        rest = pbits & ~bits
+        if rest:
+            out.append((rest, state))
+    return out

@@ -12,9 +12,11 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from netreach.engine import ipset
-from netreach.engine.admin import AdminCompiledRule
-from netreach.engine.compile import Compiled, CompiledRule
-from netreach.engine.conns import ALL, ConnectionSet
+from netreach.engine.classes import PortsKey
+from netreach.engine.compile import Compiled
+from netreach.engine.conns import EMPTY, ConnectionSet
+from netreach.engine.rules import AnyRule, PolicyObject
+from netreach.engine.tiers import walk
 from netreach.model import Direction, NetworkPolicy, Pod, Protocol
 
 Endpoint = Pod | str  # a pod, or an IP address outside the cluster
@@ -26,74 +28,61 @@ def endpoint_id(ep: Endpoint) -> str:
 
 @dataclass(frozen=True)
 class RuleMatch:
-    """A rule that allows the connection: policy, direction, rule index, peer and port index."""
+    """A rule that spoke for the connection: a NetworkPolicy rule that allows it, or an
+    admin-tier rule that decided it (or passed it on); with the peer and port it matched."""
 
-    rule: CompiledRule
+    rule: AnyRule
     peer_index: int | None  # None: the rule has no peers (admits everyone)
-    port_index: int | None  # None: the rule has no ports (every connection)
+    port_index: int | None = None  # None: the rule has no ports (every connection)
 
     @property
-    def policy(self) -> NetworkPolicy:
-        return self.rule.policy
-
-    @property
-    def location(self) -> str:
-        loc = self.policy.location
-        if loc is None:
-            return ""
-        return str(loc.at("spec", self.rule.direction, self.rule.index))
-
-    def describe(self) -> str:
-        key = "from" if self.rule.direction == "ingress" else "to"
-        parts = [f"{self.policy.id} {self.rule.direction}[{self.rule.index}]"]
-        parts.append(f"{key}[{self.peer_index}]" if self.peer_index is not None else f"(any {key})")
-        parts.append(f"ports[{self.port_index}]" if self.port_index is not None else "(any port)")
-        return " ".join(parts)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "policy": self.policy.id,
-            "tier": "NetworkPolicy",
-            "direction": self.rule.direction,
-            "rule": self.rule.index,
-            "peer": self.peer_index,
-            "port": self.port_index,
-            "location": self.location or None,
-        }
-
-
-Outcome = Literal["allowed", "denied", "not-evaluated"]
-DecidedBy = Literal["Admin", "NetworkPolicy", "Baseline", "default"]
-
-
-@dataclass(frozen=True)
-class TierMatch:
-    """An admin-tier rule that matched the connection (it decided it, or passed it on)."""
-
-    rule: AdminCompiledRule
-    peer_index: int
+    def policy(self) -> PolicyObject:
+        policy: PolicyObject = self.rule.policy
+        return policy
 
     @property
     def location(self) -> str:
         return self.rule.location
 
     def describe(self) -> str:
-        return f"[{self.rule.tier}] {self.rule.action} ({self.rule.label})"
+        rule = self.rule
+        if rule.tier != "NetworkPolicy":
+            return f"[{rule.tier}] {rule.action} ({rule.label})"
+        key = "from" if rule.direction == "ingress" else "to"
+        parts = [f"{self.policy.id} {rule.direction}[{rule.index}]"]
+        parts.append(f"{key}[{self.peer_index}]" if self.peer_index is not None else f"(any {key})")
+        parts.append(f"ports[{self.port_index}]" if self.port_index is not None else "(any port)")
+        return " ".join(parts)
 
     def to_dict(self) -> dict[str, Any]:
-        pol = self.rule.policy
+        rule = self.rule
+        pol = rule.policy
+        if isinstance(pol, NetworkPolicy):
+            return {
+                "policy": pol.id,
+                "tier": "NetworkPolicy",
+                "direction": rule.direction,
+                "rule": rule.index,
+                "peer": self.peer_index,
+                "port": self.port_index,
+                "location": self.location or None,
+            }
         return {
             "policy": pol.name,
             "kind": pol.kind,
             "tier": pol.tier,
             "priority": pol.priority if pol.tier == "Admin" else None,
-            "direction": self.rule.direction,
-            "rule": self.rule.index,
-            "rule_name": self.rule.rule.name or None,
-            "action": self.rule.action,
+            "direction": rule.direction,
+            "rule": rule.index,
+            "rule_name": rule.name or None,
+            "action": rule.action,
             "peer": self.peer_index,
             "location": self.location or None,
         }
+
+
+Outcome = Literal["allowed", "denied", "not-evaluated"]
+DecidedBy = Literal["Admin", "NetworkPolicy", "Baseline", "default"]
 
 
 @dataclass(frozen=True)
@@ -110,7 +99,7 @@ class DirectionVerdict:
     chain: tuple[str, ...] = field(default=())  # one entry per tier that spoke
     near_misses: tuple[str, ...] = ()  # rules that matched the peer or the port, not both
     decided_by: DecidedBy = "NetworkPolicy"
-    tier_matches: tuple[TierMatch, ...] = ()  # admin-tier rules that spoke, in order
+    tier_matches: tuple[RuleMatch, ...] = ()  # admin-tier rules that spoke, in order
 
     @property
     def reason(self) -> str:
@@ -261,203 +250,144 @@ def decide_direction(
     port: int,
     dst_pod: Pod | None,
 ) -> DirectionVerdict:
-    """Egress at `pod` towards `peer`, or ingress at `pod` from `peer`, for one port."""
+    """Egress at `pod` towards `peer`, or ingress at `pod` from `peer`, for one port: the
+    tier walk (engine/tiers.py) on that one connection, with the reasons."""
     if compiled.exempt(pod):
         return DirectionVerdict(
             direction, pod, True, note="host-network pod: NetworkPolicy does not select it"
         )
-    np_verdict = _decide_network_policy(compiled, direction, pod, peer, protocol, port, dst_pod)
-    admin, baseline = compiled.tier_rules(compiled.class_of[pod.id], direction)
-    if not admin and not baseline:
-        return np_verdict
-    return _decide_tiers(np_verdict, admin, baseline, peer, protocol, port, dst_pod, compiled)
-
-
-def _decide_tiers(
-    np_verdict: DirectionVerdict,
-    admin: list[AdminCompiledRule],
-    baseline: list[AdminCompiledRule],
-    peer: Endpoint,
-    protocol: Protocol,
-    port: int,
-    dst_pod: Pod | None,
-    compiled: Compiled,
-) -> DirectionVerdict:
-    """Admin tier (first matching rule; Pass goes on) -> NetworkPolicy -> Baseline -> allow."""
-    peer_class, peer_key = peer_keys(compiled, peer)
-    dst_ports = dst_pod.ports if dst_pod is not None else None
-    spoke: list[TierMatch] = []
-
-    def first(rules: list[AdminCompiledRule]) -> TierMatch | None:
-        for rule in rules:
-            pi = rule.matches_peer(peer_class, peer_key)
-            if pi is not None and rule.conns_for(dst_ports).contains(protocol, port):
-                return TierMatch(rule, pi)
-        return None
-
-    hit = first(admin)
-    if hit is not None:
-        spoke.append(hit)
-        if hit.rule.action != "Pass":
-            return replace(
-                np_verdict,
-                allowed=hit.rule.action == "Allow",
-                matches=(),
-                near_misses=(),
-                chain=(hit.describe(),),
-                decided_by="Admin",
-                tier_matches=tuple(spoke),
-            )
-    chain = [m.describe() for m in spoke]
-    if np_verdict.isolated:
-        word = "allowed" if np_verdict.allowed else "denied"
-        by = "; ".join(m.describe() for m in np_verdict.matches)
-        chain.append(f"[NetworkPolicy] {word}" + (f" by {by}" if by else ": no rule admits it"))
-        return replace(np_verdict, chain=tuple(chain), tier_matches=tuple(spoke))
-    if spoke:
-        chain.append("[NetworkPolicy] not isolated: no policy selects the pod")
-    hit = first(baseline)
-    if hit is not None:
-        spoke.append(hit)
-        chain.append(hit.describe())
-        return replace(
-            np_verdict,
-            allowed=hit.rule.action != "Deny",
-            chain=tuple(chain),
-            decided_by="Baseline",
-            tier_matches=tuple(spoke),
-        )
-    chain.append("[default] allowed: no tier decided it")
-    return replace(np_verdict, chain=tuple(chain), decided_by="default", tier_matches=tuple(spoke))
-
-
-def _decide_network_policy(
-    compiled: Compiled,
-    direction: Direction,
-    pod: Pod,
-    peer: Endpoint,
-    protocol: Protocol,
-    port: int,
-    dst_pod: Pod | None,
-) -> DirectionVerdict:
     ci = compiled.class_of[pod.id]
-    isolating = tuple(compiled.policies[pi] for pi in compiled.isolating[direction][ci])
-    if not isolating:
-        return DirectionVerdict(direction, pod, True)
+    program = compiled.program(ci, direction)
+    if isinstance(peer, Pod) and peer.id == pod.id:
+        program = program.without(lambda r: r.self_exempt)  # its own IP: CNP stays out
     peer_class, peer_key = peer_keys(compiled, peer)
     dst_ports = dst_pod.ports if dst_pod is not None else None
-    matches: list[RuleMatch] = []
-    near: list[str] = []
-    other = "source" if direction == "ingress" else "destination"
-    for rule in compiled.class_rules(ci, direction):
-        peer_index = _matching_peer(rule, peer_class, peer_key)
-        port_index = _matching_port(rule, protocol, port, dst_ports)
-        if peer_index is not False and port_index is not False:
-            matches.append(RuleMatch(rule, peer_index, port_index))
-        elif peer_index is not False:
-            opens = rule.conns_for(dst_ports)
-            near.append(f"{rule.label} admits this {other} but only on {opens}")
-        elif port_index is not False and rule.peers:
-            peers = " OR ".join(str(pm.peer) for pm in rule.peers)
-            near.append(f"{rule.label} opens this port but only for {peers}")
-    return DirectionVerdict(
+    conn = ConnectionSet.ports(protocol, port)
+    hits: dict[int, RuleMatch] = {}
+
+    def matches(rule: AnyRule) -> ConnectionSet:
+        ok, peer_index = rule.admits(peer_class, peer_key)
+        if not ok:
+            return EMPTY
+        opens, port_index = rule.port_index(protocol, port, dst_ports)
+        if not opens:
+            return EMPTY
+        hits[rule.id] = RuleMatch(rule, peer_index, port_index)
+        return conn
+
+    spoke: list[RuleMatch] = []
+    state = walk(program, matches, lambda rule, _part: spoke.append(hits[rule.id]))
+    allowed = state.result.contains(protocol, port)
+
+    isolating = tuple(compiled.policies[pi] for pi in compiled.isolating[direction][ci])
+    np_rules = [r for s in program.stages if s.tier == "NetworkPolicy" for r in s.rules]
+    # NetworkPolicy rules add up: every one that admits the connection is a reason.
+    np_matches = tuple(hits[r.id] for r in np_rules if r.id in hits)
+    near = (
+        _near_misses(np_rules, direction, peer_class, peer_key, dst_ports)
+        if isolating and not np_matches
+        else ()
+    )
+    base = DirectionVerdict(
         direction,
         pod,
-        bool(matches),
-        isolated=True,
+        bool(np_matches) if isolating else True,
+        isolated=bool(isolating),
         isolating=isolating,
-        matches=tuple(matches),
-        near_misses=tuple(near) if not matches else (),
+        matches=np_matches,
+        near_misses=near,
     )
+    if not any(s.tier != "NetworkPolicy" for s in program.stages):
+        return base
+    return _with_tiers(base, allowed, spoke)
 
 
-def _matching_peer(
-    rule: CompiledRule, peer_class: int | None, peer_key: int | None
-) -> int | bool | None:
-    """Index of the first peer admitting the other side; None if the rule admits everyone;
-    False if no peer does."""
-    if rule.all_peers:
-        return None
-    for pm in rule.peers:
-        if peer_class is not None and pm.classes >> peer_class & 1:
-            return pm.index
-        if peer_key is not None and pm.ips and ipset.contains(pm.ips, peer_key):
-            return pm.index
-    return False
+def _with_tiers(base: DirectionVerdict, allowed: bool, spoke: list[RuleMatch]) -> DirectionVerdict:
+    """The verdict of a pod that admin-tier rules select: the chain of tiers that spoke."""
+    admin = [m for m in spoke if m.rule.tier == "Admin"]
+    chain = [m.describe() for m in admin]
+    if admin and admin[-1].rule.action != "Pass":
+        return replace(
+            base,
+            allowed=allowed,
+            matches=(),
+            near_misses=(),
+            chain=(admin[-1].describe(),),
+            decided_by="Admin",
+            tier_matches=tuple(admin),
+        )
+    if base.isolated:
+        word = "allowed" if base.allowed else "denied"
+        by = "; ".join(m.describe() for m in base.matches)
+        chain.append(f"[NetworkPolicy] {word}" + (f" by {by}" if by else ": no rule admits it"))
+        return replace(base, chain=tuple(chain), tier_matches=tuple(admin))
+    if admin:
+        chain.append("[NetworkPolicy] not isolated: no policy selects the pod")
+    baseline = [m for m in spoke if m.rule.tier == "Baseline"]
+    if baseline:
+        chain.append(baseline[0].describe())
+        return replace(
+            base,
+            allowed=allowed,
+            chain=tuple(chain),
+            decided_by="Baseline",
+            tier_matches=(*admin, baseline[0]),
+        )
+    chain.append("[default] allowed: no tier decided it")
+    return replace(base, chain=tuple(chain), decided_by="default", tier_matches=tuple(admin))
 
 
-def _matching_port(
-    rule: CompiledRule, protocol: Protocol, port: int, dst_ports: tuple[Any, ...] | None
-) -> int | bool | None:
-    if not rule.ports:
-        return None
-    for pm in rule.ports:
-        if pm.conns_for(dst_ports).contains(protocol, port):
-            return pm.index
-    return False
+def _near_misses(
+    rules: list[AnyRule],
+    direction: Direction,
+    peer_class: int | None,
+    peer_key: int | None,
+    dst_ports: PortsKey | None,
+) -> tuple[str, ...]:
+    """Rules that matched the peer or the port, not both."""
+    other = "source" if direction == "ingress" else "destination"
+    out: list[str] = []
+    for rule in rules:
+        if rule.admits(peer_class, peer_key)[0]:
+            out.append(f"{rule.label} admits this {other} but only on {rule.conns_for(dst_ports)}")
+        elif rule.peers:
+            out.append(
+                f"{rule.label} opens this port but only for "
+                + " OR ".join(str(pm.peer) for pm in rule.peers)
+            )
+    return tuple(out)
 
 
 def contributions(
     compiled: Compiled, direction: Direction, pod: Pod, peer: Endpoint
-) -> list[tuple[CompiledRule, ConnectionSet]]:
-    """The rules of `pod`'s isolating policies that admit `peer`, each with what it opens.
+) -> list[tuple[AnyRule, ConnectionSet]]:
+    """The rules of every tier that speak for `pod`'s traffic with `peer`, each with the part
+    it decides, in walk order: NetworkPolicy rules with all they open (they add up), admin-tier
+    rules with the part they decide first (Allow, Deny or Pass: `rule.action`).
 
     Egress rules resolve named ports on the peer (the destination); ingress rules on `pod`.
     """
     if compiled.exempt(pod):
         return []
-    ci = compiled.class_of[pod.id]
+    program = compiled.program(compiled.class_of[pod.id], direction)
     peer_class, peer_key = peer_keys(compiled, peer)
     if direction == "ingress":
-        dst_ports: tuple[Any, ...] | None = pod.ports
+        dst_ports: PortsKey | None = pod.ports
     else:
         dst_ports = peer.ports if isinstance(peer, Pod) else None
-    out: list[tuple[CompiledRule, ConnectionSet]] = []
-    for rule in compiled.class_rules(ci, direction):
-        if _matching_peer(rule, peer_class, peer_key) is False:
-            continue
+    out: list[tuple[AnyRule, ConnectionSet]] = []
+
+    def matches(rule: AnyRule) -> ConnectionSet:
+        if not rule.admits(peer_class, peer_key)[0]:
+            return EMPTY
         conns = rule.conns_for(dst_ports)
-        if not conns.is_empty:
+        if rule.tier == "NetworkPolicy" and not conns.is_empty:
             out.append((rule, conns))
-    return out
+        return conns
 
-
-def tier_contributions(
-    compiled: Compiled, direction: Direction, pod: Pod, peer: Endpoint
-) -> list[tuple[AdminCompiledRule, ConnectionSet]]:
-    """The Admin- and Baseline-tier rules that decide part of `pod`'s traffic with `peer`,
-    each with the part it decides (first match wins within a tier; Baseline only decides for
-    pods NetworkPolicy does not isolate, and only what the Admin tier left undecided).
-    Actions are on the rule (`rule.action`): Allow, Deny or Pass."""
-    if compiled.exempt(pod):
-        return []
-    ci = compiled.class_of[pod.id]
-    admin, baseline = compiled.tier_rules(ci, direction)
-    if not admin and not baseline:
-        return []
-    peer_class, peer_key = peer_keys(compiled, peer)
-    if direction == "ingress":
-        dst_ports: tuple[Any, ...] | None = pod.ports
-    else:
-        dst_ports = peer.ports if isinstance(peer, Pod) else None
-    out: list[tuple[AdminCompiledRule, ConnectionSet]] = []
-
-    def walk(rules: list[AdminCompiledRule], remaining: ConnectionSet) -> ConnectionSet:
-        """Record each matching rule's part; return what stays undecided (passed or unmatched)."""
-        undecided = remaining
-        for rule in rules:
-            if rule.matches_peer(peer_class, peer_key) is None:
-                continue
-            part = remaining & rule.conns_for(dst_ports)
-            if part.is_empty:
-                continue
+    def decided(rule: AnyRule, part: ConnectionSet) -> None:
+        if rule.tier != "NetworkPolicy":
             out.append((rule, part))
-            remaining = remaining - part
-            if rule.action != "Pass":
-                undecided = undecided - part
-        return undecided
 
-    undecided = walk(admin, ALL)
-    if not compiled.isolating[direction][ci]:
-        walk(baseline, undecided)
+    walk(program, matches, decided)
     return out

@@ -45,6 +45,7 @@ class Source:
         self.marks: list[DocMarks] = []  # set by the YAML decoder
         self._json_items: list[tuple[int, int]] | None = None  # (offset, end) of List items
         self._text: str | None = None
+        self._single_line: bool | None = None
 
     @classmethod
     def from_path(cls, path: str) -> Source:
@@ -96,8 +97,10 @@ class Source:
         return line + 1
 
     def _one_line(self) -> bool:
-        text = self._decoded()
-        return text is not None and "\n" not in text.rstrip("\r\n")
+        if self._single_line is None:  # asked once per message: a scan of the whole text
+            text = self._decoded()
+            self._single_line = text is not None and "\n" not in text.rstrip("\r\n")
+        return self._single_line
 
     def _decoded(self) -> str | None:
         if self._text is None:

@@ -1,17 +1,24 @@
-"""Connectivity maps in every format, written as a stream (never the whole text in memory)."""
+"""Connectivity maps in every format, written as a stream (never the whole text in memory).
+
+The machine formats (txt, json, csv) are written a source row at a time from the map's rows
+(node indexes and connection ids): each node and each connection set is encoded once, and a
+row is joined as bytes, so a map of millions of connections costs no object per connection.
+"""
 
 from __future__ import annotations
 
 import csv
+import io
 from collections.abc import Callable, Iterable, Iterator
-from typing import IO
+from typing import IO, Any
 
 import orjson
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from netreach.analyses.connectivity import Connection, Connectivity, connection_json, node_json
+from netreach.analyses.connectivity import Connection, Connectivity, node_json
+from netreach.engine.conns import ConnectionSet
 from netreach.render.escape import csv_cell, dot_string, markdown, one_line
 
 FORMATS = ("table", "txt", "json", "csv", "md", "dot")
@@ -26,36 +33,121 @@ def _compat_id(node_id: str) -> str:
     return node_id if "/" in node_id else f"{node_id}[External]"
 
 
-def write_txt(conns: Iterable[Connection], out: IO[str], compat: bool = False) -> int:
+Progress = Callable[[], None]  # called once per source row
+
+
+class _Encoded:
+    """Node ids and connection sets encoded once, by index and by id."""
+
+    def __init__(
+        self,
+        cmap: Connectivity,
+        node: Callable[[str], bytes],
+        conns: Callable[[ConnectionSet], bytes],
+    ) -> None:
+        self._node = node
+        self._conns = conns
+        self.nodes = [node(n.id) for n in cmap.nodes]
+        self.sets = cmap.sets
+        self._by_id: list[bytes] = []
+
+    def conn(self, v: int) -> bytes:
+        by_id = self._by_id
+        while len(by_id) <= v:  # the table grows while rows are computed
+            by_id.append(self._conns(self.sets[len(by_id)]))
+        return by_id[v]
+
+
+def _rows(
+    cmap: Connectivity, progress: Progress | None
+) -> Iterator[tuple[int, list[int], list[int]]]:
+    for row in cmap.rows():
+        if progress is not None:
+            progress()
+        yield row
+
+
+def _binary(out: IO[str]) -> tuple[Callable[[bytes], Any], Callable[[], None]]:
+    """Write bytes to a text stream's buffer when it has one (stdout, files)."""
+    buffer = getattr(out, "buffer", None)
+    if buffer is not None:
+        out.flush()
+        return buffer.write, buffer.flush
+    return (lambda b: out.write(b.decode())), out.flush
+
+
+def write_txt(
+    cmap: Connectivity, out: IO[str], compat: bool = False, progress: Progress | None = None
+) -> int:
+    """`SRC => DST : CONNECTIONS`, one line per connection."""
+    enc = _Encoded(
+        cmap,
+        lambda i: one_line(_compat_id(i) if compat else i).encode(),
+        lambda c: (c.compat_text() if compat else str(c)).encode(),
+    )
+    write, flush = _binary(out)
     n = 0
-    for c in conns:
-        src, dst = (_compat_id(c.src), _compat_id(c.dst)) if compat else (c.src, c.dst)
-        out.write(f"{one_line(src)} => {one_line(dst)} : {conns_text(c, compat)}\n")
-        n += 1
+    for i, js, ids in _rows(cmap, progress):
+        head = enc.nodes[i] + b" => "
+        write(
+            b"".join(
+                [
+                    head + enc.nodes[j] + b" : " + enc.conn(v) + b"\n"
+                    for j, v in zip(js, ids, strict=True)
+                ]
+            )
+        )
+        n += len(js)
+    flush()
     return n
 
 
-def write_json(cmap: Connectivity, out: IO[str], conns: Iterable[Connection]) -> int:
+def write_json(cmap: Connectivity, out: IO[str], progress: Progress | None = None) -> int:
     """`{"version": 1, "nodes": [...], "connections": [...]}`, one item per line."""
-    out.write('{"version": 1,\n "nodes": [')
-    for i, node in enumerate(cmap.nodes):
-        out.write(("\n  " if i == 0 else ",\n  ") + orjson.dumps(node_json(node)).decode())
-    out.write('\n ],\n "connections": [')
+    write, flush = _binary(out)
+    write(b'{"version": 1,\n "nodes": [')
+    write(b",".join(b"\n  " + orjson.dumps(node_json(node)) for node in cmap.nodes))
+    write(b'\n ],\n "connections": [')
+    enc = _Encoded(cmap, orjson.dumps, lambda c: orjson.dumps(c.to_json()))
+    sep = b',\n  {"src":'
     n = 0
-    for c in conns:
-        out.write(("\n  " if n == 0 else ",\n  ") + orjson.dumps(connection_json(c)).decode())
-        n += 1
-    out.write("\n ]\n}\n")
+    for i, js, ids in _rows(cmap, progress):
+        src = enc.nodes[i] + b',"dst":'
+        items = [
+            src + enc.nodes[j] + b',"allowed":' + enc.conn(v) + b"}"
+            for j, v in zip(js, ids, strict=True)
+        ]
+        write((b'\n  {"src":' if n == 0 else sep) + sep.join(items))
+        n += len(js)
+    write(b"\n ]\n}\n")
+    flush()
     return n
 
 
-def write_csv(conns: Iterable[Connection], out: IO[str]) -> int:
-    w = csv.writer(out, lineterminator="\n")
-    w.writerow(["src", "dst", "connections"])
+def _csv_cell(text: str) -> bytes:
+    """One CSV field as csv.writer writes it (quoted when it must be)."""
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="").writerow([text])
+    return buf.getvalue().encode()
+
+
+def write_csv(cmap: Connectivity, out: IO[str], progress: Progress | None = None) -> int:
+    write, flush = _binary(out)
+    write(b"src,dst,connections\n")
+    enc = _Encoded(cmap, lambda i: _csv_cell(csv_cell(one_line(i))), lambda c: _csv_cell(str(c)))
     n = 0
-    for c in conns:
-        w.writerow([csv_cell(one_line(c.src)), csv_cell(one_line(c.dst)), str(c.conns)])
-        n += 1
+    for i, js, ids in _rows(cmap, progress):
+        head = enc.nodes[i] + b","
+        write(
+            b"".join(
+                [
+                    head + enc.nodes[j] + b"," + enc.conn(v) + b"\n"
+                    for j, v in zip(js, ids, strict=True)
+                ]
+            )
+        )
+        n += len(js)
+    flush()
     return n
 
 
@@ -117,17 +209,24 @@ def render(
     fmt: str,
     out: IO[str],
     console: Console,
-    conns: Iterator[Connection] | None = None,
+    progress: Progress | None = None,
     compat: bool = False,
 ) -> int:
-    """Write the map in `fmt`; returns the number of connections written."""
-    stream = conns if conns is not None else iter(cmap)
+    """Write the map in `fmt`; returns the number of connections written. `progress` is
+    called once per source row."""
+
+    def stream() -> Iterator[Connection]:
+        nodes, sets = cmap.nodes, cmap.sets
+        for i, js, ids in _rows(cmap, progress):
+            for j, v in zip(js, ids, strict=True):
+                yield Connection(nodes[i].id, nodes[j].id, sets[v])
+
     writers: dict[str, Callable[[], int]] = {
-        "txt": lambda: write_txt(stream, out, compat),
-        "json": lambda: write_json(cmap, out, stream),
-        "csv": lambda: write_csv(stream, out),
-        "md": lambda: write_md(stream, out),
-        "dot": lambda: write_dot(cmap, out, stream),
-        "table": lambda: print_table(stream, console),
+        "txt": lambda: write_txt(cmap, out, compat, progress),
+        "json": lambda: write_json(cmap, out, progress),
+        "csv": lambda: write_csv(cmap, out, progress),
+        "md": lambda: write_md(stream(), out),
+        "dot": lambda: write_dot(cmap, out, stream()),
+        "table": lambda: print_table(stream(), console),
     }
     return writers[fmt]()

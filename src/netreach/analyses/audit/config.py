@@ -24,8 +24,6 @@ DEFAULT_SENSITIVE_PORTS: tuple[int, ...] = (
 )  # fmt: skip
 
 
-DEFAULT_REDUNDANCY_BUDGET = 1_000_000
-
 
 @dataclass(frozen=True)
 class AuditConfig:
@@ -35,15 +33,17 @@ class AuditConfig:
     dns_namespace: str = DEFAULT_DNS_NAMESPACE
     dns_selector: LabelSelector = DEFAULT_DNS_SELECTOR
     sensitive_ports: tuple[int, ...] = DEFAULT_SENSITIVE_PORTS
-    # The redundancy checks recompile once per policy and rule: skip them (with a note) when
-    # policies x pods exceeds this (None: no limit). 1e6 is about a minute.
-    redundancy_budget: int | None = DEFAULT_REDUNDANCY_BUDGET
+    # Keys of older config files that no longer do anything (said in the report's notes).
+    obsolete: tuple[str, ...] = ()
 
     def in_scope(self, namespace: str | None) -> bool:
         return self.namespaces is None or namespace is None or namespace in self.namespaces
 
 
 _KEYS = {"disable", "severity", "dns", "sensitive-ports", "redundancy-budget"}
+# redundancy-budget capped the redundancy checks when they recompiled the snapshot; they now
+# ask the engine in place and always run, so the key is accepted and reported as obsolete.
+_OBSOLETE = ("redundancy-budget",)
 
 
 def config_from_mapping(data: Mapping[str, Any], origin: str = "config") -> AuditConfig:
@@ -87,10 +87,6 @@ def config_from_mapping(data: Mapping[str, Any], origin: str = "config") -> Audi
     ):
         problems.append("sensitive-ports: expected a list of port numbers 1-65535")
         ports = list(DEFAULT_SENSITIVE_PORTS)
-    budget = data.get("redundancy-budget", DEFAULT_REDUNDANCY_BUDGET)
-    if budget is not None and (not isinstance(budget, int) or isinstance(budget, bool)):
-        problems.append("redundancy-budget: expected a number (policies x pods) or null")
-        budget = DEFAULT_REDUNDANCY_BUDGET
     if problems:
         raise InputError(Problem(p, object_ref=origin) for p in problems)
     return AuditConfig(
@@ -99,7 +95,7 @@ def config_from_mapping(data: Mapping[str, Any], origin: str = "config") -> Audi
         dns_namespace=dns_ns,
         dns_selector=dns_sel,
         sensitive_ports=tuple(ports),
-        redundancy_budget=budget,
+        obsolete=tuple(k for k in _OBSOLETE if k in data),
     )
 
 

@@ -8,14 +8,16 @@ from dataclasses import replace
 from functools import cached_property
 from typing import Any
 
-from netreach.analyses.audit import whatif
+from netreach.analyses.audit import whatif as recompiled
 from netreach.analyses.audit.config import AuditConfig
 from netreach.analyses.audit.findings import Finding, ObjectRef, Severity
 from netreach.analyses.audit.registry import CHECKS
 from netreach.analyses.audit.whatif import ConnMap, Side
 from netreach.cluster import Cluster
-from netreach.engine.compile import Compiled, CompiledRule
-from netreach.engine.conns import EMPTY
+from netreach.engine import ipset, whatif
+from netreach.engine.compile import Compiled, NPRule
+from netreach.engine.conns import EMPTY, ConnectionSet
+from netreach.engine.whatif import Change
 from netreach.model import Direction, NetworkPolicy, Pod, Rule
 
 
@@ -56,7 +58,7 @@ class AuditContext:
             if self.in_scope(pol.namespace):
                 yield pi, pol
 
-    def rules(self, pi: int) -> Iterator[CompiledRule]:
+    def rules(self, pi: int) -> Iterator[NPRule]:
         """The rules of policy `pi` in the directions it isolates (the others do nothing)."""
         pol = self.cluster.compiled.policies[pi]
         for direction in pol.policy_types:
@@ -75,11 +77,51 @@ class AuditContext:
     def _now(self) -> Side:
         return Side(self.cluster.compiled, self.cluster.matrix)
 
+    def _pod_pairs(self, change: Change) -> Iterator[tuple[str, str, ConnectionSet, ConnectionSet]]:
+        """The changed class pairs as pod pairs (src, dst, old, new); a pod's traffic to
+        itself is left out when it is always allowed."""
+        compiled = self.cluster.compiled
+        atoms = compiled.atoms
+        self_free = compiled.options.self_traffic == "allowed"
+        for pc in whatif.differences(self.cluster.matrix, change):
+            if pc.atom is not None:
+                rng = ipset.range_text(*atoms.bounds(pc.atom))
+                if pc.src is not None:
+                    for p in compiled.classes[pc.src].pods:
+                        yield p.id, rng, pc.old, pc.new
+                else:
+                    assert pc.dst is not None
+                    for p in compiled.classes[pc.dst].pods:
+                        yield rng, p.id, pc.old, pc.new
+                continue
+            assert pc.src is not None and pc.dst is not None
+            for ps in compiled.classes[pc.src].pods:
+                for pd in compiled.classes[pc.dst].pods:
+                    if ps is pd and self_free:
+                        continue  # always allowed, both sides
+                    yield ps.id, pd.id, pc.old, pc.new
+
+    def changes_nothing(self, change: Change) -> bool:
+        """Whether the change leaves every connection as it is."""
+        return next(self._pod_pairs(change), None) is None
+
+    def what_if(self, change: Change) -> tuple[ConnMap, ConnMap]:
+        """(lost, gained): per pair, what the current policies allow that the change would
+        not, and the reverse."""
+        lost: ConnMap = {}
+        gained: ConnMap = {}
+        for src, dst, old, new in self._pod_pairs(change):
+            if not (old - new).is_empty:
+                lost[(src, dst)] = old - new
+            if not (new - old).is_empty:
+                gained[(src, dst)] = new - old
+        return lost, gained
+
     def compare(
         self, changed: Sequence[NetworkPolicy], namespace: str, *directions: Direction
     ) -> tuple[ConnMap, ConnMap]:
-        """(lost, gained): per pair, the connections the current policies allow that
-        `changed` would not, and those `changed` would allow that the current ones do not.
+        """(lost, gained) against a recompiled snapshot with the policies `changed`: for a
+        change the engine's classes cannot express in place (a selector that splits a class).
 
         Only pairs a policy of `namespace` can affect in `directions` are compared: from its
         pods (egress) and to its pods (ingress)."""
@@ -88,7 +130,7 @@ class AuditContext:
         lost: ConnMap = {}
         gained: ConnMap = {}
         for d in directions:
-            lo, ga = whatif.compare(self._now, then, namespace, d)
+            lo, ga = recompiled.compare(self._now, then, namespace, d)
             lost |= lo
             gained |= ga
         return lost, gained

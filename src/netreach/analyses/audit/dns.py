@@ -11,7 +11,7 @@ from netreach.analyses.audit.findings import Finding, ObjectRef
 from netreach.analyses.audit.registry import CheckInfo, register
 from netreach.cluster import Cluster
 from netreach.engine.verdict import Verdict
-from netreach.model import ContainerPort, LabelSelector, Namespace, Pod, WorkloadRef
+from netreach.model import ContainerPort, LabelSelector, Namespace, Pod, Protocol, WorkloadRef
 
 DNS_BLOCKED = CheckInfo(
     "dns-blocked",
@@ -59,10 +59,12 @@ def dns_endpoints(
     return Cluster(augmented, cluster.options), [assumed], True
 
 
-def _reaches(cluster: Cluster, pod: Pod, dns: list[Pod], protocol: str) -> tuple[bool, Verdict]:
-    verdicts = [cluster.check(pod, d, 53, protocol) for d in dns]
-    ok = next((v for v in verdicts if v.allowed), None)
-    return (True, ok) if ok is not None else (False, verdicts[0])
+def _reaches(cluster: Cluster, pod: Pod, dns: list[Pod], protocol: Protocol) -> bool:
+    """Whether some DNS pod takes `protocol` 53 from `pod`: read from the class matrix, the
+    same for every pod of the class."""
+    class_of = cluster.compiled.class_of
+    src = class_of[pod.id]
+    return any(cluster.matrix.conns(src, class_of[d.id]).contains(protocol, 53) for d in dns)
 
 
 def _blocker(v: Verdict) -> str:
@@ -80,6 +82,7 @@ def dns_blocked(ctx: AuditContext) -> Iterator[Finding]:
     where = f"{cfg.dns_namespace} {cfg.dns_selector}" + (
         " (none in the snapshot: assumed)" if assumed else ""
     )
+    reach: dict[int, tuple[bool, bool]] = {}  # per pod class: (UDP 53, TCP 53)
     for pod in ctx.workload_pods:
         if (
             pod.host_network
@@ -88,8 +91,14 @@ def dns_blocked(ctx: AuditContext) -> Iterator[Finding]:
             or not ctx.cluster.isolated(pod, "egress")
         ):
             continue
-        udp, uv = _reaches(cluster, pod, dns, "UDP")
-        tcp, tv = _reaches(cluster, pod, dns, "TCP")
+        key = cluster.compiled.class_of[pod.id]
+        got = reach.get(key)
+        if got is None:
+            got = reach[key] = (
+                _reaches(cluster, pod, dns, "UDP"),
+                _reaches(cluster, pod, dns, "TCP"),
+            )
+        udp, tcp = got
         if udp and tcp:
             continue
         fix = (
@@ -103,7 +112,8 @@ def dns_blocked(ctx: AuditContext) -> Iterator[Finding]:
             yield ctx.finding(
                 DNS_BLOCKED.id,
                 f"{pod.workload.id} is isolated for egress and cannot reach cluster DNS "
-                f"({where}) on UDP 53: every name lookup fails ({_blocker(uv)}).",
+                f"({where}) on UDP 53: every name lookup fails "
+                f"({_blocker(cluster.check(pod, dns[0], 53, 'UDP'))}).",
                 [ObjectRef.pod(pod)],
                 fix,
                 udp=False,
@@ -114,7 +124,7 @@ def dns_blocked(ctx: AuditContext) -> Iterator[Finding]:
             yield ctx.finding(
                 DNS_BLOCKED.id,
                 f"{pod.workload.id} reaches cluster DNS ({where}) on UDP 53 but not TCP 53: "
-                f"large answers will fail ({_blocker(tv)}).",
+                f"large answers will fail ({_blocker(cluster.check(pod, dns[0], 53, 'TCP'))}).",
                 [ObjectRef.pod(pod)],
                 fix,
                 severity="warning",

@@ -9,7 +9,7 @@ from netreach.analyses.audit.context import AuditContext
 from netreach.analyses.audit.findings import Finding, ObjectRef
 from netreach.analyses.audit.registry import CheckInfo, register
 from netreach.engine import ipset
-from netreach.engine.compile import CompiledRule, PeerMatcher
+from netreach.engine.compile import NPPeer, NPRule
 from netreach.engine.conns import ALL, EMPTY, ConnectionSet
 from netreach.engine.selectors import indexes_of
 from netreach.model import NetworkPolicy
@@ -52,7 +52,7 @@ ALL_NAMESPACES = CheckInfo(
 )
 
 
-def _targets_conns(ctx: AuditContext, pi: int, rule: CompiledRule) -> ConnectionSet:
+def _targets_conns(ctx: AuditContext, pi: int, rule: NPRule) -> ConnectionSet:
     """What the rule opens on the policy's selected pods (ingress named ports resolved)."""
     compiled = ctx.cluster.compiled
     out = EMPTY
@@ -61,7 +61,7 @@ def _targets_conns(ctx: AuditContext, pi: int, rule: CompiledRule) -> Connection
     return out
 
 
-def _opens_all(ctx: AuditContext, rule: CompiledRule) -> bool:
+def _opens_all(ctx: AuditContext, rule: NPRule) -> bool:
     compiled = ctx.cluster.compiled
     return (
         rule.ips == ipset.EVERYTHING
@@ -70,11 +70,11 @@ def _opens_all(ctx: AuditContext, rule: CompiledRule) -> bool:
     )
 
 
-def _rule_ref(pol: NetworkPolicy, rule: CompiledRule) -> ObjectRef:
+def _rule_ref(pol: NetworkPolicy, rule: NPRule) -> ObjectRef:
     return ObjectRef.policy(pol, "spec", rule.direction, rule.index)
 
 
-def _all_namespaces(ctx: AuditContext, pm: PeerMatcher) -> bool:
+def _all_namespaces(ctx: AuditContext, pm: NPPeer) -> bool:
     sel = pm.peer.namespace_selector
     if sel is None or pm.peer.ip_block is not None:
         return False
@@ -151,7 +151,7 @@ def exposure(ctx: AuditContext) -> Iterator[Finding]:
 
 
 def _world(
-    ctx: AuditContext, pol: NetworkPolicy, rule: CompiledRule, what: str, opened: ConnectionSet
+    ctx: AuditContext, pol: NetworkPolicy, rule: NPRule, what: str, opened: ConnectionSet
 ) -> Finding:
     ingress = rule.direction == "ingress"
     effect = (

@@ -1,18 +1,17 @@
-"""Rules and policies whose removal changes no connection, computed by the engine: remove
-one, recompute the connections it could touch, compare."""
+"""Rules and policies whose removal changes no connection, computed by the engine: take one
+out (engine/whatif.py), walk again only the rows it touches, compare."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
-from netreach.analyses.audit.context import AuditContext, with_rules
+from netreach.analyses.audit.context import AuditContext
 from netreach.analyses.audit.findings import Finding, ObjectRef
 from netreach.analyses.audit.registry import CheckInfo, register
-from netreach.engine.compile import CompiledRule
-from netreach.engine.conns import EMPTY
+from netreach.engine.compile import NPRule
 from netreach.engine.intervals import intersect
 from netreach.engine.selectors import indexes_of
-from netreach.engine.verdict import contributions
+from netreach.engine.whatif import Change
 from netreach.model import NetworkPolicy
 
 REDUNDANT_RULE = CheckInfo(
@@ -36,15 +35,15 @@ REDUNDANT_POLICY = CheckInfo(
 )
 
 
-def _overlaps(a: CompiledRule, b: CompiledRule) -> bool:
+def _overlaps(a: NPRule, b: NPRule) -> bool:
     peers = bool(a.classes & b.classes) or bool(intersect(a.ips, b.ips))
     ports = a.has_named or b.has_named or not (a.numeric & b.numeric).is_empty
     return peers and ports
 
 
-def _covering_rules(ctx: AuditContext, pi: int, rule: CompiledRule) -> list[CompiledRule]:
+def _covering_rules(ctx: AuditContext, pi: int, rule: NPRule) -> list[NPRule]:
     compiled = ctx.cluster.compiled
-    seen: dict[int, CompiledRule] = {}
+    seen: dict[int, NPRule] = {}
     for ci in indexes_of(compiled.policy_targets[pi]):
         for other in compiled.class_rules(ci, rule.direction):
             if other is not rule and _overlaps(rule, other):
@@ -52,34 +51,16 @@ def _covering_rules(ctx: AuditContext, pi: int, rule: CompiledRule) -> list[Comp
     return [seen[k] for k in sorted(seen)]
 
 
-def _without_rule(pol: NetworkPolicy, rule: CompiledRule) -> NetworkPolicy:
-    rules = [r for i, r in enumerate(pol.rules(rule.direction)) if i != rule.index]
-    return with_rules(pol, rule.direction, rules)
-
-
 @register(REDUNDANT_POLICY, REDUNDANT_RULE)
 def redundancy(ctx: AuditContext) -> Iterator[Finding]:
+    """Each policy, then each rule, taken out in the engine (engine/whatif.py): only the
+    rows of the pods it selects are walked again."""
     compiled = ctx.cluster.compiled
     policies = compiled.policies
-    work = len(policies) * len(ctx.cluster.pods)
-    budget = ctx.config.redundancy_budget
-    if budget is not None and work > budget:
-        ctx.notes.append(
-            f"redundant-rule and redundant-policy skipped: {len(policies)} policies x "
-            f"{len(ctx.cluster.pods)} pods = {work} exceeds redundancy-budget {budget} "
-            "(raise it in .netreach.yaml, or null for no limit)"
-        )
-        return
     for pi, pol in ctx.policies():
         if not compiled.policy_targets[pi]:
             continue  # policy-selects-nothing says so
-        others = [p for i, p in enumerate(policies) if i != pi]
-        mine = [r for d in pol.policy_types for r in compiled.policy_rules[pi][d]]
-        if (
-            not _is_default_deny(pol)
-            and not _loses_some(ctx, pi, mine, stays_isolated=False)
-            and not any(ctx.compare(others, pol.namespace, "ingress", "egress"))
-        ):
+        if not _is_default_deny(pol) and ctx.changes_nothing(Change(policies=frozenset({pi}))):
             covering = sorted(
                 {
                     policies[j].id
@@ -108,11 +89,7 @@ def redundancy(ctx: AuditContext) -> Iterator[Finding]:
                 continue  # selects nothing: peer-selects-nothing says so
             if rule.numeric.is_empty:
                 continue  # named ports only; named-port-* checks say when they open nothing
-            if _loses_some(ctx, pi, [rule], stays_isolated=True):
-                continue
-            changed = [_without_rule(pol, rule) if i == pi else p for i, p in enumerate(policies)]
-            lost, _ = ctx.compare(changed, pol.namespace, rule.direction)
-            if lost:
+            if not ctx.changes_nothing(Change(rules={rule.id: None})):
                 continue
             rules = _covering_rules(ctx, pi, rule)
             if rules:
@@ -128,7 +105,7 @@ def redundancy(ctx: AuditContext) -> Iterator[Finding]:
             )
 
 
-def _rule_text(rule: CompiledRule) -> str:
+def _rule_text(rule: NPRule) -> str:
     loc = rule.policy.location
     return f"{rule.label} ({loc.at('spec', rule.direction, rule.index)})" if loc else rule.label
 
@@ -137,41 +114,3 @@ def _is_default_deny(pol: NetworkPolicy) -> bool:
     """`podSelector: {}` with no rules: it guards the pods created later, so it is never
     redundant even when today's pods are all covered by other policies."""
     return pol.pod_selector.is_empty and not any(pol.rules(d) for d in pol.policy_types)
-
-
-def _loses_some(
-    ctx: AuditContext, pi: int, rules: list[CompiledRule], *, stays_isolated: bool
-) -> bool:
-    """A quick witness that removing `rules` (of policy `pi`) changes a connection: a pod
-    pair whose allowed connections (the class matrix) include some that only these rules
-    grant (the engine's per-rule contributions), at a pod that stays isolated without them.
-    False means "no witness found", and the full what-if comparison decides."""
-    compiled = ctx.cluster.compiled
-    matrix = ctx.cluster.matrix
-    ids = {r.id for r in rules}
-    self_free = compiled.options.self_traffic == "allowed"
-    for d in ("ingress", "egress"):
-        peers = 0
-        for r in rules:
-            if r.direction == d:
-                peers |= r.classes
-        if not peers:
-            continue
-        for ci in indexes_of(compiled.policy_targets[pi]):
-            if not stays_isolated and set(compiled.isolating[d][ci]) <= {pi}:
-                continue  # isolation ends: only the what-if can tell
-            target = compiled.classes[ci].pods[0]
-            for pj in indexes_of(peers):
-                if self_free and pj == ci and len(compiled.classes[ci].pods) == 1:
-                    continue  # a pod's traffic to itself is always allowed
-                peer = compiled.classes[pj].pods[0]
-                own = other = EMPTY
-                for r, conns in contributions(compiled, d, target, peer):
-                    if r.id in ids:
-                        own = own | conns
-                    else:
-                        other = other | conns
-                now = matrix.conns(ci, pj) if d == "egress" else matrix.conns(pj, ci)
-                if not ((now & own) - other).is_empty:
-                    return True
-    return False

@@ -30,6 +30,10 @@ def audit(cluster: Cluster, config: AuditConfig | None = None) -> AuditReport:
             f"unknown check id(s) {', '.join(unknown)}; known: {', '.join(sorted(CHECKS))}"
         )
     ctx = AuditContext(cluster, config)
+    ctx.notes.extend(
+        f"{key} in the configuration is obsolete and has no effect (every check always runs)"
+        for key in config.obsolete
+    )
     findings: list[Finding] = []
     for family in FAMILIES:
         if all(i in config.disable for i in family.ids):

@@ -11,7 +11,8 @@ from netreach.analyses.audit.context import AuditContext, describe_pairs, with_r
 from netreach.analyses.audit.findings import Finding, ObjectRef
 from netreach.analyses.audit.registry import CheckInfo, register
 from netreach.analyses.audit.typos import near_labels
-from netreach.engine.compile import CompiledRule, PeerMatcher
+from netreach.engine.compile import NPPeer, NPRule
+from netreach.engine.whatif import Change
 from netreach.model import NetworkPolicy, Peer
 
 POLICY_NOTHING = CheckInfo(
@@ -47,11 +48,11 @@ AND_OR = CheckInfo(
 )
 
 
-def _peer_key(rule: CompiledRule) -> str:
+def _peer_key(rule: NPRule) -> str:
     return "from" if rule.direction == "ingress" else "to"
 
 
-def _peer_ref(pol: NetworkPolicy, rule: CompiledRule, index: int) -> ObjectRef:
+def _peer_ref(pol: NetworkPolicy, rule: NPRule, index: int) -> ObjectRef:
     return ObjectRef.policy(pol, "spec", rule.direction, rule.index, _peer_key(rule), index)
 
 
@@ -99,7 +100,7 @@ def peer_selects_nothing(ctx: AuditContext) -> Iterator[Finding]:
 
 
 def _peer_nothing(
-    ctx: AuditContext, pol: NetworkPolicy, pm: PeerMatcher
+    ctx: AuditContext, pol: NetworkPolicy, pm: NPPeer
 ) -> tuple[str, list[str]] | None:
     compiled = ctx.cluster.compiled
     peer = pm.peer
@@ -141,11 +142,20 @@ def and_or_confusion(ctx: AuditContext) -> Iterator[Finding]:
             at = min(a.index, b.index)
             peers = [merged if pm.index == at else pm.peer for pm in rule.peers]
             peers = [p for i, p in enumerate(peers) if i not in (a.index, b.index) or i == at]
-            rules = list(pol.rules(rule.direction))
-            rules[rule.index] = replace(rule.rule, peers=tuple(peers))
-            new_pol = with_rules(pol, rule.direction, rules)
-            changed = [new_pol if i == pi else p for i, p in enumerate(policies)]
-            extra, _ = ctx.compare(changed, pol.namespace, rule.direction)
+            new_rule = replace(rule.rule, peers=tuple(peers))
+            if ctx.cluster.compiled.splits_no_class(ns_sel, pod_sel):
+                # in place: the AND entry selects whole classes (engine/whatif.py)
+                compiled = ctx.cluster.compiled
+                repl = compiled.network_policy_rule(
+                    pi, rule.direction, rule.index, new_rule, detached=True
+                )
+                extra, _ = ctx.what_if(Change(rules={rule.id: repl}))
+            else:  # the AND entry tells apart pods of one class: compile the changed snapshot
+                rules = list(pol.rules(rule.direction))
+                rules[rule.index] = new_rule
+                new_pol = with_rules(pol, rule.direction, rules)
+                changed = [new_pol if i == pi else p for i, p in enumerate(policies)]
+                extra, _ = ctx.compare(changed, pol.namespace, rule.direction)
             if not extra:
                 continue
             key = _peer_key(rule)

@@ -1,19 +1,18 @@
 """Admin-tier checks: rules the tier order makes dead or misleading, computed by the engine's
-tier walk (engine/tiers.py) peer by peer: every pod class a rule names, and every external
-address atom it covers."""
+tier walk (engine/tiers.py) over every pod class a rule names and every external address
+atom it covers, once per distinct program of the subject pods."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 
 from netreach.analyses.audit.context import AuditContext
 from netreach.analyses.audit.findings import Finding, ObjectRef
 from netreach.analyses.audit.registry import CheckInfo, register
-from netreach.engine.admin import AdminCompiledRule
 from netreach.engine.compile import DIRECTIONS, PortsKey
-from netreach.engine.conns import ConnectionSet
+from netreach.engine.rules import AnyRule
 from netreach.engine.selectors import indexes_of
-from netreach.engine.tiers import NO_RULES, TierWalk
+from netreach.engine.tiers import Program, Stage
 from netreach.model import AdminPolicy, Direction
 
 DENY_SHADOWED = CheckInfo(
@@ -54,58 +53,34 @@ def _admin_ref(pol: AdminPolicy, direction: Direction, index: int) -> ObjectRef:
     return ObjectRef(pol.kind, None, pol.name, loc)
 
 
-def _walk(
-    rules: Iterable[AdminCompiledRule],
-    peer_class: int | None,
-    peer_key: int | None,
-    dst_ports: PortsKey | None,
-) -> TierWalk:
-    state = NO_RULES
-    for r in rules:
-        if r.matches_peer(peer_class, peer_key) is not None:
-            state = state.step(r.action, r.conns_for(dst_ports))
-    return state
+def _stages_before(program: Program, rule: AnyRule) -> Program:
+    """The program's rules that come before `rule`: earlier stages, and the rules of its own
+    stage written before it (that stage last)."""
+    out: list[Stage] = []
+    for stage in program.stages:
+        if rule in stage.rules:
+            out.append(Stage(stage.tier, stage.rules[: stage.rules.index(rule)], stage.closed))
+            break
+        out.append(stage)
+    return Program(tuple(out))
 
 
-def _peers(
-    ctx: AuditContext, classes: int, ips: Sequence[tuple[int, int]]
-) -> Iterator[tuple[int | None, int | None]]:
-    """(peer class, None) for every class in `classes`, (None, address) per covered atom."""
-    for pj in indexes_of(classes):
-        yield pj, None
-    atoms = ctx.cluster.compiled.atoms
-    for a in atoms.covered(tuple(ips)) if ips else ():
-        yield None, atoms.bounds(a)[0]
+def _admin_stages(program: Program) -> Program:
+    """The Admin stage alone, as NetworkPolicy finds what it left (passed counts as left)."""
+    return Program(tuple(s for s in program.stages if s.tier == "Admin"))
 
 
-def _dst_ports(
-    ctx: AuditContext, direction: Direction, ci: int, peer_class: int | None
-) -> PortsKey | None:
-    classes = ctx.cluster.compiled.classes
-    if direction == "ingress":
-        return classes[ci].ports
-    return classes[peer_class].ports if peer_class is not None else None
-
-
-def _left_for(
-    ctx: AuditContext,
-    direction: Direction,
-    ci: int,
-    earlier: list[AdminCompiledRule],
-    classes: int,
-    ips: Sequence[tuple[int, int]],
-    conns_of: Callable[[PortsKey | None], ConnectionSet],
-    undecided: bool,
-) -> bool:
-    """Whether some peer still has connections of the rule left after the earlier rules:
-    still open (`undecided=False`: not matched at all) or not Allowed/Denied (`True`)."""
-    for pj, key in _peers(ctx, classes, ips):
-        ports = _dst_ports(ctx, direction, ci, pj)
-        state = _walk(earlier, pj, key, ports)
-        left = state.undecided if undecided else state.remaining
-        if not (left & conns_of(ports)).is_empty:
-            return True
-    return False
+def _by_program(
+    ctx: AuditContext, classes: Iterable[int], d: Direction
+) -> dict[tuple[Program, PortsKey | None], int]:
+    """Subject classes grouped as the matrix groups rows (one walk answers for the group)."""
+    compiled = ctx.cluster.compiled
+    out: dict[tuple[Program, PortsKey | None], int] = {}
+    for ci in classes:
+        program = compiled.program(ci, d)
+        own = compiled.classes[ci].ports if d == "ingress" else None
+        out.setdefault((program, own), ci)
+    return out
 
 
 @register(DENY_SHADOWED, PASS_TO_NOTHING)
@@ -113,43 +88,40 @@ def admin_rules(ctx: AuditContext) -> Iterator[Finding]:
     compiled = ctx.cluster.compiled
     if not compiled.has_tiers:
         return
-    for d in DIRECTIONS:
-        subjects: dict[int, list[int]] = {}  # id(rule) -> subject classes
-        rules: dict[int, AdminCompiledRule] = {}
-        for ci, per_class in enumerate(compiled.admin_rules[d]):
-            for r in per_class:
-                subjects.setdefault(id(r), []).append(ci)
-                rules[id(r)] = r
-        for rid, r in rules.items():
-            cis = subjects[rid]
-            if r.action == "Deny" and (r.classes or r.ips):
-                alive = False
-                for ci in cis:
-                    order = compiled.admin_rules[d][ci]
-                    earlier = order[: order.index(r)]
-                    if _left_for(ctx, d, ci, earlier, r.classes, r.ips, r.conns_for, False):
-                        alive = True
-                        break
-                if not alive:
+    matrix = ctx.cluster.matrix
+    for ai, pol in enumerate(compiled.admin_policies):
+        targets = indexes_of(compiled.admin_targets[ai])
+        for d in DIRECTIONS:
+            groups = _by_program(ctx, targets, d)
+            for r in compiled.admin_policy_rules[ai][d]:
+                if r.action == "Deny" and (r.classes or r.ips) and groups:
+                    alive = any(
+                        matrix.left_after(_stages_before(program, r), d, own, r, False)
+                        for program, own in groups
+                    )
+                    if not alive:
+                        yield ctx.finding(
+                            DENY_SHADOWED.id,
+                            f"{r.label} denies nothing: rules of higher precedence already "
+                            f"allow or pass every {d} connection it names.",
+                            [_admin_ref(pol, d, r.index)],
+                            DENY_SHADOWED.fix,
+                            direction=d,
+                        )
+                if r.action == "Pass" and targets and all(
+                    not program.isolated
+                    and not any(s.tier == "Baseline" and s.rules for s in program.stages)
+                    for program, _ in groups
+                ):
                     yield ctx.finding(
-                        DENY_SHADOWED.id,
-                        f"{r.label} denies nothing: rules of higher precedence already "
-                        f"allow or pass every {d} connection it names.",
-                        [_admin_ref(r.policy, d, r.index)],
-                        DENY_SHADOWED.fix,
+                        PASS_TO_NOTHING.id,
+                        f"{r.label} passes {d} traffic, but no NetworkPolicy isolates its "
+                        "subject pods and no Baseline rule applies to them: the passed traffic "
+                        "is allowed.",
+                        [_admin_ref(pol, d, r.index)],
+                        PASS_TO_NOTHING.fix,
                         direction=d,
                     )
-            if r.action == "Pass" and all(
-                not compiled.is_isolated(ci, d) and not compiled.baseline_rules[d][ci] for ci in cis
-            ):
-                yield ctx.finding(
-                    PASS_TO_NOTHING.id,
-                    f"{r.label} passes {d} traffic, but no NetworkPolicy isolates its subject "
-                    "pods and no Baseline rule applies to them: the passed traffic is allowed.",
-                    [_admin_ref(r.policy, d, r.index)],
-                    PASS_TO_NOTHING.fix,
-                    direction=d,
-                )
 
 
 @register(NP_OVERRIDDEN)
@@ -157,24 +129,17 @@ def overridden(ctx: AuditContext) -> Iterator[Finding]:
     compiled = ctx.cluster.compiled
     if not compiled.has_tiers:
         return
+    matrix = ctx.cluster.matrix
     for pi, pol in ctx.policies():
+        targets = indexes_of(compiled.policy_targets[pi])
         for rule in ctx.rules(pi):
             d = rule.direction
-            targets = indexes_of(compiled.policy_targets[pi])
             if not targets or not (rule.classes or rule.ips):
                 continue
+            groups = _by_program(ctx, targets, d)
             if any(
-                _left_for(
-                    ctx,
-                    d,
-                    ci,
-                    compiled.admin_rules[d][ci],
-                    rule.classes,
-                    rule.ips,
-                    rule.conns_for,
-                    True,
-                )
-                for ci in targets
+                matrix.left_after(_admin_stages(program), d, own, rule, True)
+                for program, own in groups
             ):
                 continue
             yield ctx.finding(

@@ -64,11 +64,11 @@ def compare(now: Side, then: Side, namespace: str, direction: Direction) -> tupl
             gained[(src, dst)] = new - old
 
     if direction == "egress":
-        old = lut[now.matrix.ids[np.ix_(ja[mine], ja)]]
-        new = then.matrix.ids[np.ix_(jb[mine], jb)]
+        old = lut[now.matrix.block_ids(ja[mine], ja)]
+        new = then.matrix.block_ids(jb[mine], jb)
     else:
-        old = lut[now.matrix.ids[np.ix_(ja, ja[mine])]]
-        new = then.matrix.ids[np.ix_(jb, jb[mine])]
+        old = lut[now.matrix.block_ids(ja, ja[mine])]
+        new = then.matrix.block_ids(jb, jb[mine])
     for r, c in zip(*np.nonzero(old != new), strict=True):
         src, dst = (mine[r], c) if direction == "egress" else (r, mine[c])
         for ps in pods[src]:

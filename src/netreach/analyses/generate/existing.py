@@ -48,8 +48,9 @@ class Existing:
                 continue
             for other in peers:
                 opened = EMPTY
-                for _, c in contributions(self.compiled, direction, pod, other):
-                    opened = opened | c
+                for rule, c in contributions(self.compiled, direction, pod, other):
+                    if rule.tier == "NetworkPolicy":
+                        opened = opened | c
                 dst = pod if direction == "ingress" else other
                 wanted = conns | resolve_names(names, dst) if isinstance(dst, Pod) else conns
                 if not wanted.issubset(opened):

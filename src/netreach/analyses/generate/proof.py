@@ -16,7 +16,7 @@ from netreach.cluster import Cluster
 from netreach.engine import ipset
 from netreach.engine.conns import EMPTY, ConnectionSet
 from netreach.engine.verdict import DirectionVerdict
-from netreach.model import Pod
+from netreach.model import Peer, Pod
 
 Span = tuple[int, int, ConnectionSet]  # an address range (ipset keys) and its connections
 
@@ -251,8 +251,8 @@ def _ip_block_notes(side: DirectionVerdict, peer_ref: str) -> list[str]:
     for m in side.matches:
         if m.peer_index is None:
             continue
-        rule = m.policy.rules(m.rule.direction)[m.rule.index]
-        block = rule.peers[m.peer_index].ip_block
+        peer = m.rule.peers[m.peer_index].peer
+        block = peer.ip_block if isinstance(peer, Peer) else None
         if block is not None and "/" in peer_ref:
             out.append(
                 f"ipBlock {block} also matches the IP of pod {peer_ref} (--ipblock-matches-pods)"

@@ -1,0 +1,133 @@
+"""The engine against a brute-force reading of the specification (tests/engine/oracle.py), on
+random snapshots with every tier, every port kind and pods with labels no selector reads.
+
+The engine classes pods, evaluates selectors as bitsets and walks partitions; the oracle
+decides one connection at a time from the model objects. Both must give the same answer for
+every pod pair, every pod and external address, every probe port.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+
+from hypothesis import given
+from hypothesis import strategies as st
+from oracle import Oracle
+from test_properties import PROBE_PORTS, SETTINGS, clusters
+from test_tiers_properties import tiered
+
+from builders import cluster
+from netreach.engine import ipset
+from netreach.model import Pod
+
+# never a pod IP (pods get 10.1.{1..3}.{1..8}): these stay external addresses
+ADDRESSES = ["10.1.2.250", "10.1.1.200", "10.9.0.1", "192.168.1.1", "10.1.3.240"]
+
+
+@st.composite
+def with_unread_labels(draw: st.DrawFn, data):  # type: ignore[no-untyped-def]
+    """Give pods labels no selector reads (a hash per pod, as ReplicaSets and StatefulSets do)."""
+    nss, pods, pols, adm = data
+    if draw(st.booleans()):
+        pods = [
+            dataclasses.replace(p, labels={**p.labels, "pod-template-hash": f"h{i}"})
+            for i, p in enumerate(pods)
+        ]
+    return nss, pods, pols, adm
+
+
+def assert_agrees(c, oracle: Oracle) -> None:  # type: ignore[no-untyped-def]
+    pairs = {(x.src, x.dst): x.conns for x in c.connectivity(by="pod")}
+    compiled, matrix = c.compiled, c.matrix
+    for a, b in itertools.product(c.pods, repeat=2):
+        got = pairs.get((a.id, b.id))
+        for proto, n in PROBE_PORTS:
+            want = oracle.allowed(a, b, proto, n)
+            assert (got is not None and got.contains(proto, n)) == want, (a.id, b.id, proto, n)
+    for p, ip in itertools.product(c.pods, ADDRESSES):
+        atom = compiled.atoms.index(ipset.ip_key(ip))
+        ci = compiled.class_of[p.id]
+        out = matrix.table.sets[int(matrix.external_row(ci, "egress")[atom])]
+        into = matrix.table.sets[int(matrix.external_row(ci, "ingress")[atom])]
+        for proto, n in PROBE_PORTS:
+            want_out = oracle.allowed(p, ip, proto, n)
+            want_in = oracle.allowed(ip, p, proto, n)
+            assert c.check(p, ip, n, proto).allowed == want_out, (p.id, ip, proto, n)
+            assert c.check(ip, p, n, proto).allowed == want_in, (ip, p.id, proto, n)
+            # the matrix's external rows hold only the pod's side
+            assert out.contains(proto, n) == want_out, (p.id, ip, proto, n)
+            assert into.contains(proto, n) == want_in, (ip, p.id, proto, n)
+
+
+@SETTINGS
+@given(clusters().flatmap(lambda d: with_unread_labels((*d, []))), st.booleans())
+def test_engine_agrees_with_the_oracle_on_network_policies(data, ipb: bool) -> None:  # type: ignore[no-untyped-def]
+    nss, pods, pols, _ = data
+    c = cluster(nss, pods, pols, ipblock_matches_pods=ipb)
+    assert_agrees(c, Oracle(c.namespaces, pols, [], [], c.options))
+
+
+@st.composite
+def as_cluster_network_policies(draw: st.DrawFn, data):  # type: ignore[no-untyped-def]
+    """Some admin-tier policies as ClusterNetworkPolicy (which never applies to self traffic)."""
+    nss, pods, pols, adm = data
+    adm = [
+        dataclasses.replace(a, kind="ClusterNetworkPolicy") if draw(st.booleans()) else a
+        for a in adm
+    ]
+    return nss, pods, pols, adm
+
+
+@SETTINGS
+@given(
+    tiered().flatmap(with_unread_labels).flatmap(as_cluster_network_policies),
+    st.booleans(),
+    st.sampled_from(["policy", "allowed"]),
+)
+def test_engine_agrees_with_the_oracle_with_admin_tiers(data, ipb: bool, self_traffic) -> None:  # type: ignore[no-untyped-def]
+    nss, pods, pols, adm = data
+    c = cluster(nss, pods, pols, admin=adm, ipblock_matches_pods=ipb, self_traffic=self_traffic)
+    assert_agrees(c, Oracle(c.namespaces, pols, adm, [], c.options))
+
+
+@SETTINGS
+@given(tiered(), st.data())
+def test_a_label_no_selector_reads_changes_no_class_count_and_no_verdict(data, more) -> None:  # type: ignore[no-untyped-def]
+    nss, pods, pols, adm = data
+    before = cluster(nss, pods, pols, admin=adm)
+    # a new key, read by no selector, with values that differ pod by pod (or not at all)
+    values = more.draw(
+        st.lists(st.sampled_from(["1", "2", "3"]), min_size=len(pods), max_size=len(pods))
+    )
+    relabelled = [
+        dataclasses.replace(p, labels={**p.labels, "controller-revision-hash": v})
+        for p, v in zip(pods, values, strict=True)
+    ]
+    after = cluster(nss, relabelled, pols, admin=adm)
+    assert len(after.compiled.classes) == len(before.compiled.classes)
+    assert [(x.src, x.dst, x.conns) for x in after.connectivity(by="pod", external=True)] == [
+        (x.src, x.dst, x.conns) for x in before.connectivity(by="pod", external=True)
+    ]
+
+
+def test_pods_no_policy_tells_apart_are_one_class() -> None:
+    """Real clusters: a pod-template-hash per ReplicaSet, a name per StatefulSet pod. Pods
+    that no selector can tell apart collapse into one class whatever those labels say."""
+    from builders import ns, pod, policy
+
+    pods = [
+        pod(
+            f"a/web-{i}",
+            {
+                "app": "web",
+                "pod-template-hash": f"h{i % 7}",
+                "statefulset.kubernetes.io/pod-name": f"web-{i}",
+            },
+        )
+        for i in range(40)
+    ] + [pod(f"a/db-{i}", {"app": "db", "pod-template-hash": f"d{i}"}) for i in range(10)]
+    c = cluster([ns("a")], pods, [policy("a/db", {"app": "db"})])
+    assert len(c.compiled.classes) == 2
+    assert {len(k.pods) for k in c.compiled.classes} == {40, 10}
+    assert isinstance(c.compiled.classes[0].pods[0], Pod)
