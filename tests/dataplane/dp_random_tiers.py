@@ -49,14 +49,17 @@ def _admin_rule(rng: random.Random, actions: list[AdminAction]) -> AdminRule:
     return AdminRule("", rng.choice(actions), peers, ports)
 
 
-def _admin_policy(rng: random.Random, name: str, baseline: bool) -> AdminPolicy:
-    actions: list[AdminAction] = ["Allow", "Deny"] if baseline else ["Allow", "Deny", "Pass"]
+def _admin_policy(rng: random.Random, name: str, baseline: bool, cnp: bool = False) -> AdminPolicy:
+    actions: list[AdminAction] = (
+        ["Allow", "Deny"] if baseline and not cnp else ["Allow", "Deny", "Pass"]
+    )
     pods = _selector(rng, ("app", "tier"), "xy12") if rng.random() < 0.4 else None
+    kind = "BaselineAdminNetworkPolicy" if baseline else "AdminNetworkPolicy"
     return AdminPolicy(
-        kind="BaselineAdminNetworkPolicy" if baseline else "AdminNetworkPolicy",
+        kind="ClusterNetworkPolicy" if cnp else kind,  # type: ignore[arg-type]
         tier="Baseline" if baseline else "Admin",
         name=name,
-        priority=0 if baseline else rng.randint(0, 20),
+        priority=0 if baseline and not cnp else rng.randint(0, 20),
         subject=AdminSubject(_selector(rng, ("team",), "ab"), pods),
         ingress=tuple(_admin_rule(rng, actions) for _ in range(rng.choice([0, 1, 2]))),
         egress=tuple(_admin_rule(rng, actions) for _ in range(rng.choice([0, 1, 2]))),
@@ -69,5 +72,10 @@ def random_tiered_snapshot(seed: int) -> Snapshot:
     admin = [_admin_policy(rng, f"anp{i}", False) for i in range(rng.randint(0, 2))]
     if rng.random() < 0.6:
         admin.append(_admin_policy(rng, "default", True))
+    # ClusterNetworkPolicy in either tier (its own generator: the others stay as they were);
+    # it never applies to a pod's traffic to itself.
+    cnp_rng = random.Random(20_000 + seed)
+    if cnp_rng.random() < 0.5:
+        admin.append(_admin_policy(cnp_rng, "cnp", cnp_rng.random() < 0.5, cnp=True))
     snap.admin_policies = admin
     return snap

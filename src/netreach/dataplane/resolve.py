@@ -10,7 +10,8 @@ Kubernetes rules as applied here (docs/verify.md lists them):
 - no ports: every port of every protocol; a protocol without a port: all its ports; endPort
   is inclusive; a named port is looked up on the destination (the selected pod for ingress,
   the peer for egress, every pod inside the block for egress to an ipBlock);
-- ipBlocks (and admin networks/nodes) match pod addresses only with `ipblock_matches_pods`.
+- ipBlocks (and admin networks/nodes) match pod addresses only with `ipblock_matches_pods`;
+- a ClusterNetworkPolicy rule never applies to a pod's traffic to its own address.
 """
 
 from __future__ import annotations
@@ -338,6 +339,9 @@ class Resolver:
         out: list[ResolvedRule] = []
         for policy in order:
             subjects = self.subjects(policy)
+            # "A Pod connecting to its own Pod IP is not subject to CNP" (network-policy-api):
+            # a CNP rule never matches the subject's own addresses.
+            cnp = policy.kind == "ClusterNetworkPolicy"
             for d, rules in (("egress", policy.egress), ("ingress", policy.ingress)):
                 direction: Direction = "egress" if d == "egress" else "ingress"
                 for index, rule in enumerate(rules):
@@ -345,7 +349,7 @@ class Resolver:
                     entries: tuple[tuple[Endpoint, Allowance], ...] = ()
                     if targets and rule.ports != ():
                         entries = tuple(
-                            (e, a)
+                            (e, _not_itself(e, a) if cnp else a)
                             for e in subjects
                             for a in self._allowances(targets, direction, rule.ports, e)
                         )
@@ -362,6 +366,13 @@ class Resolver:
                         )
                     )
         return out
+
+
+def _not_itself(subject: Endpoint, allowance: Allowance) -> Allowance:
+    own = subject.pod.addresses
+    if not any(a in n for n in allowance.nets for a in own if a.version == n.version):
+        return allowance
+    return Allowance(tuple(subtract(allowance.nets, own)), allowance.ports)
 
 
 def _named(net: Network, pod: Endpoint, p: Port) -> Iterator[Allowance]:
