@@ -40,7 +40,8 @@ def run(pods: int, parallel: int, workdir: Path) -> str:
     path = workdir / f"cluster-{pods}.json"
     doc = {"apiVersion": "v1", "kind": "List", "items": generate(SIZES[pods])}
     path.write_text(json.dumps(doc))
-    command = [sys.executable, "-c", "from netreach.cli import main; main()", "verify", str(path), "-v",
+    cli = "from netreach.cli import main; main()"
+    command = [sys.executable, "-c", cli, "verify", str(path), "-v",
                "--parallel", str(parallel), "-o", "json"]  # fmt: skip
     load = os.getloadavg()[0]
     cpu0, t0 = _children_cpu(), time.perf_counter()

@@ -416,3 +416,17 @@ def test_render_never_takes_text() -> None:
     assert render_address(ipaddress.IPv6Address("fd00::1%a\nb")) == "fd00::1"
     with pytest.raises(ValueError, match="out of bounds"):
         render_ports((0, 70000))
+
+
+def test_a_service_port_twice_is_compiled_once() -> None:
+    """Found by the property test: the API server refuses it, the compiler must not choke."""
+    from netreach.model import Service, ServicePort
+
+    snap = snapshot([ns("default")], [pod("default/web", "10.244.0.2", app="web")], [])
+    twice = (ServicePort(1, 80, "TCP", "a"), ServicePort(1, 81, "TCP", "b"))
+    snap.services = [Service("default", "web", {"app": "web"}, twice)]
+    text = compile_ruleset(snap)
+    assert text.count(". tcp . 1 : goto") == 1
+    assert_safe(text)
+    if _can_run_nft():
+        nft_accepts(text)

@@ -79,9 +79,11 @@ def lab_services(
             and all(e.labels.get(k) == v for k, v in selector.items())
         ]
         ports = []
+        seen: set[tuple[int, Proto]] = set()
         for sp in svc.ports:
-            if not 1 <= sp.port <= 65535:
-                continue  # the API server refuses it
+            if not 1 <= sp.port <= 65535 or (sp.port, sp.protocol) in seen:
+                continue  # the API server refuses both
+            seen.add((sp.port, sp.protocol))
             per_family: dict[int, tuple[Backend, ...]] = {}
             for family in sorted(vips[sid]):
                 backends = []
