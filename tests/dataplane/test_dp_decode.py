@@ -39,6 +39,10 @@ def _one(text: str, default_namespace: str = "default"):  # type: ignore[no-unty
         ("1.5", "float", None),
         ("http", "str", None),
         ("08", "float", None),  # not an int for Go's base 0, but ParseFloat takes it
+        ("_0", "str", None),  # underscores are dropped only after a digit or sign
+        (".5", "float", 0.5),
+        ("-.inf", "float", float("-inf")),
+        ("2024-1-2", "timestamp", None),
     ],
 )
 def test_plain_scalars_resolve_as_go_yaml_v2(text: str, kind: str, value: object) -> None:
@@ -46,9 +50,12 @@ def test_plain_scalars_resolve_as_go_yaml_v2(text: str, kind: str, value: object
     assert got.kind == kind and (value is None or got.value == value)
 
 
-def test_go_int_bounds() -> None:
-    assert _go_int(str(2**63)) is None and _go_int(str(2**63 - 1)) == 2**63 - 1
+def test_go_int_bounds_and_timestamps() -> None:
+    assert _go_int(str(2**64)) is None and _go_int(str(2**64 - 1)) == 2**64 - 1  # ParseUint
     assert _go_int("0x") is None and _go_int("+") is None
+    assert resolve_plain("2024-1-2").text == "2024-01-02T00:00:00Z"
+    assert resolve_plain("2001-12-14t21:59:43.10-05:00").text == "2001-12-14T21:59:43.1-05:00"
+    assert resolve_plain("2001-02-30").kind == "str"  # no such day: not a timestamp
 
 
 def test_only_strings_fill_string_fields() -> None:

@@ -16,12 +16,14 @@ never raises: what it cannot read is listed in `Manifests.problems`.
 
 from __future__ import annotations
 
+import datetime
 import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import numpy
 import yaml
 
 from netreach.dataplane.objects import (
@@ -58,20 +60,31 @@ class Scalar:
     """A YAML scalar: its text as written and the kind go-yaml v2 resolves it to."""
 
     text: str
-    kind: str  # null, bool, int, float, str
+    kind: str  # null, bool, int, float, timestamp (its RFC 3339 text), str
     value: object = None
 
 
 _NULLS = frozenset({"", "~", "null", "Null", "NULL"})
 _TRUE = frozenset(["y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON"])
 _FALSE = frozenset(["n", "N", "no", "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF"])
-_FLOAT = re.compile(r"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$|^[-+]?\.(inf|Inf|INF)$")
+_INFINITE = {
+    **dict.fromkeys([".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF"], float("inf")),
+    **dict.fromkeys(["-.inf", "-.Inf", "-.INF"], float("-inf")),
+    **dict.fromkeys([".nan", ".NaN", ".NAN"], float("nan")),
+}
+_FLOAT = re.compile(r"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$")
 _DIGITS = {"0x": (16, "0123456789abcdefABCDEF"), "0b": (2, "01"), "0o": (8, "01234567")}
+_DATE = r"(\d{4})-(\d{1,2})-(\d{1,2})"
+_TIMESTAMPS = (
+    re.compile(_DATE + r"$"),
+    re.compile(_DATE + r"[Tt](\d{1,2}):(\d{1,2}):(\d{1,2})(\.\d{1,9})?(Z|[-+]\d{2}:\d{2})$"),
+    re.compile(_DATE + r" (\d{1,2}):(\d{1,2}):(\d{1,2})(\.\d{1,9})?$"),
+)
 
 
-def _go_int(text: str) -> int | None:
-    """strconv.ParseInt(text, 0, 64) after go-yaml v2 drops underscores."""
-    s = text.replace("_", "")
+def _go_int(plain: str) -> int | None:
+    """strconv.ParseInt(plain, 0, 64), or ParseUint when it does not fit."""
+    s = plain
     sign = -1 if s[:1] == "-" else 1
     if s[:1] in "+-":
         s = s[1:]
@@ -86,21 +99,57 @@ def _go_int(text: str) -> int | None:
     if not s or any(ch not in allowed for ch in s):
         return None
     value = sign * int(s, base)
-    return value if -(2**63) <= value < 2**63 else None
+    return value if -(2**63) <= value < 2**64 else None
+
+
+def _timestamp(text: str) -> str | None:
+    """A go-yaml v2 timestamp, as Go's time.Time writes itself in JSON (RFC 3339)."""
+    for pattern in _TIMESTAMPS:
+        m = pattern.match(text)
+        if m is None:
+            continue
+        parts = m.groups()
+        try:
+            date = datetime.date(int(parts[0]), int(parts[1]), int(parts[2]))
+        except ValueError:
+            return None
+        if len(parts) == 3:
+            return f"{date.isoformat()}T00:00:00Z"
+        hour, minute, second = (int(x) for x in parts[3:6])
+        if hour > 23 or minute > 59 or second > 59:
+            return None
+        fraction = (parts[6] or "").rstrip("0").rstrip(".")
+        zone = parts[7] if len(parts) > 7 and parts[7] not in (None, "Z", "+00:00") else "Z"
+        return f"{date.isoformat()}T{hour:02d}:{minute:02d}:{second:02d}{fraction}{zone}"
+    return None
 
 
 def resolve_plain(text: str) -> Scalar:
+    """A plain scalar as go-yaml v2 resolves it: the first character decides what it may be
+    (a digit or sign: a timestamp, an integer or a float; a dot: a float; a few letters: a
+    boolean or null); anything else is a string."""
     if text in _NULLS:
         return Scalar(text, "null")
-    if text in _TRUE:
-        return Scalar(text, "bool", True)
-    if text in _FALSE:
-        return Scalar(text, "bool", False)
-    number = _go_int(text)
-    if number is not None:
-        return Scalar(text, "int", number)
-    if _FLOAT.match(text):
-        return Scalar(text, "float")
+    if text in _TRUE or text in _FALSE:
+        return Scalar(text, "bool", text in _TRUE)
+    if text in _INFINITE:
+        return Scalar(text, "float", _INFINITE[text])
+    first = text[:1]
+    if first == ".":
+        try:
+            return Scalar(text, "float", float(text))
+        except ValueError:
+            return Scalar(text, "str")
+    if first and first in "+-0123456789":
+        stamp = _timestamp(text)
+        if stamp is not None:
+            return Scalar(stamp, "timestamp")
+        plain = text.replace("_", "")
+        number = _go_int(plain)
+        if number is not None:
+            return Scalar(text, "int", number)
+        if _FLOAT.match(plain):
+            return Scalar(text, "float", float(plain))
     return Scalar(text, "str")
 
 
@@ -124,10 +173,7 @@ class _Builder:
             return known
         self._spend(1)
         if isinstance(node, yaml.ScalarNode):
-            # Only plain scalars resolve; quoted and block scalars are strings.
-            value: Any = (
-                resolve_plain(node.value) if node.style is None else Scalar(node.value, "str")
-            )
+            value: Any = _scalar(node)
         elif isinstance(node, yaml.SequenceNode):
             value = [self.build(item, depth + 1) for item in node.value]
         else:
@@ -139,7 +185,7 @@ class _Builder:
         out: dict[str, Any] = {}
         merged: dict[str, Any] = {}
         for key_node, value_node in node.value:
-            plain = isinstance(key_node, yaml.ScalarNode) and key_node.style is None
+            plain = isinstance(key_node, yaml.ScalarNode) and key_node.tag == _PLAIN
             if plain and key_node.value == "<<":
                 self._merge(merged, self.build(value_node, depth + 1))
                 continue
@@ -159,14 +205,64 @@ class _Builder:
                     into.setdefault(k, v)
 
 
+_PLAIN = "tag:netreach,plain"  # a plain scalar without a tag: resolved like go-yaml v2
+_YAML = "tag:yaml.org,2002:"
+
+
+class _Loader(yaml.BaseLoader):
+    """PyYAML's syntax only: plain scalars keep a mark of their own, resolved here."""
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+        if kind is yaml.ScalarNode and implicit[0]:
+            return _PLAIN
+        return super().resolve(kind, value, implicit)  # type: ignore[no-untyped-call]
+
+
+def _scalar(node: yaml.ScalarNode) -> Scalar:
+    """Plain scalars resolve; quoted and block ones are strings; an explicit tag decides."""
+    text, tag = node.value, node.tag
+    if tag == _PLAIN:
+        return resolve_plain(text)
+    if tag == _YAML + "int":
+        number = _go_int(text.replace("_", ""))
+        return Scalar(text, "int", number) if number is not None else Scalar(text, "str")
+    if tag == _YAML + "bool" and (text in _TRUE or text in _FALSE):
+        return Scalar(text, "bool", text in _TRUE)
+    if tag == _YAML + "null":
+        return Scalar(text, "null")
+    if tag == _YAML + "float":
+        return Scalar(text, "float")
+    if tag == _YAML + "str" or node.style is not None:
+        return Scalar(text, "str")
+    return resolve_plain(text)  # another tag: go-yaml v2 resolves the text
+
+
 def _key_text(key: Any) -> str:
+    """A map key as sigs.k8s.io/yaml writes it into JSON."""
     if isinstance(key, Scalar):
         if key.kind == "bool":
             return "true" if key.value else "false"
         if key.kind == "int":
             return str(key.value)
+        if key.kind == "float" and isinstance(key.value, float):
+            return _go_float32(key.value)
         return key.text
     return json.dumps(key, default=str)  # a complex key: never a field name
+
+
+def _go_float32(x: float) -> str:
+    """strconv.FormatFloat(x, 'g', -1, 32), with YAML's names for the infinities."""
+    with numpy.errstate(over="ignore"):
+        f = numpy.float32(x)
+    if numpy.isinf(f):
+        return ".inf" if f > 0 else "-.inf"
+    if numpy.isnan(f):
+        return ".nan"
+    scientific = numpy.format_float_scientific(f, unique=True, trim="-", exp_digits=2)
+    exponent = int(scientific.split("e")[1])
+    if exponent < -4 or exponent >= 6:  # %e when shortest, as Go decides it
+        return scientific
+    return numpy.format_float_positional(f, unique=True, trim="-")
 
 
 def documents(name: str, data: bytes, problems: list[str]) -> Iterator[Any]:
@@ -184,7 +280,7 @@ def documents(name: str, data: bytes, problems: list[str]) -> Iterator[Any]:
         except (ValueError, RecursionError):
             pass  # YAML flow style, read below
     try:
-        nodes = list(yaml.compose_all(text, Loader=yaml.BaseLoader))
+        nodes = list(yaml.compose_all(text, Loader=_Loader))
     except (yaml.YAMLError, RecursionError) as exc:
         problems.append(f"{name}: YAML the dataplane decoder cannot read ({type(exc).__name__})")
         return
@@ -208,16 +304,30 @@ def _text(data: bytes) -> str:
 
 def _str(v: Any) -> str | None:
     """A string field. kubectl turns YAML into JSON first (a plain `yes` is true, `80` a
-    number) and the API types refuse a non-string there: such a value reads as absent."""
+    number, a date a time) and the API types refuse a non-string there: such a value reads
+    as absent; a timestamp becomes the string Go writes for it."""
     if isinstance(v, Scalar):
-        return v.text if v.kind == "str" else None
+        return v.text if v.kind in ("str", "timestamp") else None
     return v if isinstance(v, str) else None
 
 
 def _int(v: Any) -> int | None:
+    """An integer field. A float with an integral value (`08`, `1e3`) becomes a JSON number
+    like 8 or 1000 on its way through kubectl, which an integer field takes."""
     if isinstance(v, Scalar):
-        return v.value if v.kind == "int" and isinstance(v.value, int) else None
+        if v.kind == "int" and isinstance(v.value, int):
+            return v.value
+        if v.kind == "float" and isinstance(v.value, float):
+            return _integral(v.value)
+        return None
+    if isinstance(v, float):
+        return _integral(v)
     return v if isinstance(v, int) and not isinstance(v, bool) else None
+
+
+def _integral(number: float) -> int | None:
+    # Go prints floats below 1e21 without an exponent: an integer field decodes those
+    return int(number) if number.is_integer() and abs(number) < 1e21 else None
 
 
 def _bool(v: Any) -> bool:
@@ -228,9 +338,9 @@ def _bool(v: Any) -> bool:
 
 def _int_or_str(v: Any) -> int | str | None:
     if isinstance(v, Scalar):
-        if v.kind == "int":
+        if v.kind in ("int", "float"):
             return _int(v)
-        return v.text if v.kind == "str" else None
+        return v.text if v.kind in ("str", "timestamp") else None
     if isinstance(v, bool):
         return None
     return v if isinstance(v, int | str) else None
