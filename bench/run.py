@@ -175,6 +175,27 @@ def standalone(path: Path) -> dict[str, Any]:
     }
 
 
+def startup(runs: int = 10) -> dict[str, float]:
+    """CPU seconds of `netreach --version` against a bare `python -c pass` (children's
+    rusage, best of `runs`)."""
+
+    def cpu(cmd: list[str]) -> float:
+        best = float("inf")
+        for _ in range(runs):
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            subprocess.run(cmd, stdout=subprocess.DEVNULL, check=True)
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            used = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+            best = min(best, used)
+        return best
+
+    netreach_bin = str(Path(sys.executable).with_name("netreach"))
+    return {
+        "python": cpu([sys.executable, "-c", "pass"]),
+        "netreach": cpu([netreach_bin, "--version"]),
+    }
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -199,6 +220,14 @@ def main() -> None:
     )
     print(head)
     for name in args.sizes.split(","):
+        if name == "startup":
+            r = startup()
+            print(
+                f"{name:>10}  netreach --version: {r['netreach']:.3f} s CPU; python -c pass: "
+                f"{r['python']:.3f} s ({r['netreach'] / max(r['python'], 1e-3):.1f}x)",
+                flush=True,
+            )
+            continue
         path = _input(name)
         if name in STANDALONE:
             r = standalone(path)

@@ -1,4 +1,5 @@
-"""Coverage-guided fuzzing (atheris) of the loader, the validator and the engine.
+"""Coverage-guided fuzzing (atheris) of every file a pull request controls: manifests (the
+loader, the validator and the engine), `.netreach.yaml`, expectations, intents and flows.
 
     python fuzz/fuzz_load.py -runs=100000          # what `make fuzz` runs
     python fuzz/fuzz_load.py -max_total_time=600   # or for ten minutes
@@ -14,6 +15,11 @@ import shutil
 import sys
 from pathlib import Path
 
+import netreach
+from netreach.analyses.audit.config import config_from_source
+from netreach.analyses.expect_file import parse_expectations
+from netreach.analyses.generate.flows import read_flows
+from netreach.analyses.generate.intent import read_intent
 from netreach.cluster import Cluster
 from netreach.errors import NetreachError
 from netreach.load import Limits, Source, load_sources
@@ -41,7 +47,43 @@ def check_input(data: bytes, name: str) -> None:
             list(Cluster(snap).connectivity("pod"))
 
 
+_LESSON: Cluster | None = None
+
+
+def lesson() -> Cluster:
+    """The cluster flows are resolved against (loaded once)."""
+    global _LESSON
+    if _LESSON is None:
+        _LESSON = netreach.load(str(ROOT / "examples" / "lesson"))
+    return _LESSON
+
+
+def check_side_file(data: bytes, kind: str) -> None:
+    """Read `data` as a settings, expectations, intent or flows file: only netreach's own
+    errors may come out, and their messages must format."""
+    source = Source({"config": ".netreach.yaml", "flows": "f.jsonl"}.get(kind, "f.yaml"), data)
+    try:
+        if kind == "config":
+            config_from_source(source, LIMITS)
+        elif kind == "expectations":
+            parse_expectations(source, LIMITS)
+        elif kind == "intent":
+            read_intent(source, "default", LIMITS)
+        else:
+            read_flows(source, lesson(), LIMITS)
+    except NetreachError as e:
+        str(e)
+
+
+SIDE_FILES = ("config", "expectations", "intent", "flows")
+
+
 def test_one_input(data: bytes) -> None:
+    # The first byte picks the target: manifests most of the time, each side file else.
+    pick = data[0] % 8 if data else 0
+    if pick < len(SIDE_FILES):
+        check_side_file(data[1:], SIDE_FILES[pick])
+        return
     # JSON-looking input goes to the JSON parser half the time, the YAML parser otherwise.
     looks_json = data.lstrip()[:1] in (b"{", b"[")
     check_input(data, "in.json" if looks_json and len(data) % 2 == 0 else "in.yaml")

@@ -14,18 +14,6 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 import netreach.load as _loader_package  # noqa: F401  (bind the package before `load` shadows it)
-from netreach.analyses.connectivity import Connectivity, Level, NodeFilter, PortFilter
-from netreach.analyses.services import (
-    PodsFilter,
-    backing_pods,
-    check_service,
-    find_service,
-    is_service_ref,
-    route,
-)
-from netreach.engine.compile import Compiled
-from netreach.engine.matrix import ClassMatrix
-from netreach.engine.verdict import DirectionVerdict, Endpoint, Verdict, decide_direction
 from netreach.errors import QueryError
 from netreach.load.limits import Limits
 from netreach.model import (
@@ -43,7 +31,13 @@ from netreach.model import (
 )
 
 if TYPE_CHECKING:
+    # The engine (numpy) and the analyses load when a question needs them: `import netreach`
+    # stays cheap for the command line's start-up.
     from netreach.analyses.audit import AuditConfig, AuditReport
+    from netreach.analyses.connectivity import Connectivity, Level
+    from netreach.engine.compile import Compiled
+    from netreach.engine.matrix import ClassMatrix
+    from netreach.engine.verdict import Endpoint, Verdict
 
 _WORKLOAD_RE = re.compile(r"^(?P<ns>[^/\[\]]+)/(?P<name>[^/\[\]]+)\[(?P<kind>[A-Za-z]+)\]$")
 
@@ -99,16 +93,22 @@ class Cluster:
 
     @cached_property
     def compiled(self) -> Compiled:
+        from netreach.engine.compile import Compiled
+
         return Compiled(self.snapshot, self.options)
 
     @cached_property
     def matrix(self) -> ClassMatrix:
+        from netreach.engine.matrix import ClassMatrix
+
         return ClassMatrix(self.compiled)
 
     # --- names ----------------------------------------------------------------------------------
     def resolve(self, ref: str | Pod) -> Endpoint:
         """A pod (`ns/pod`), a workload (`ns/name[Kind]` or `ns/name`), an IP address, or a
         Service (`svc/ns/name`: its first backing pod; `check` also translates the port)."""
+        from netreach.analyses.services import backing_pods, find_service, is_service_ref
+
         if isinstance(ref, Pod):
             return ref
         ref = ref.strip()
@@ -174,6 +174,9 @@ class Cluster:
         self, src: str | Pod, dst: str | Pod, port: int | str, protocol: str = "TCP"
     ) -> Verdict:
         """May `src` open a connection to `dst` on `port`/`protocol`? With the reasons."""
+        from netreach.analyses.services import check_service, is_service_ref
+        from netreach.engine.verdict import DirectionVerdict, Verdict, decide_direction
+
         if is_service_ref(dst):
             return check_service(self, src, str(dst), port, protocol)
         proto = protocol.upper()
@@ -228,6 +231,9 @@ class Cluster:
         merge_external: bool = True,
     ) -> Connectivity:
         """Every allowed connection `src -> dst : connection set`, sorted, streamed."""
+        from netreach.analyses.connectivity import Connectivity, NodeFilter, PortFilter
+        from netreach.analyses.services import PodsFilter, is_service_ref, route
+
         if by not in ("pod", "workload", "namespace"):
             raise QueryError(f"unknown level {by!r} (expected pod, workload or namespace)")
         dst_filter: NodeFilter | None = NodeFilter(dst) if dst else None

@@ -194,11 +194,25 @@ def test_redundancy_checks_always_run_and_an_old_budget_key_is_reported_obsolete
     assert report.to_dict()["notes"] == report.notes
 
 
-def test_cli_reads_dot_netreach_yaml_from_the_working_directory(monkeypatch, capsys, tmp_path):
+def test_cli_reads_dot_netreach_yaml_from_the_repository_root(monkeypatch, capsys, tmp_path):
+    """From the top of the git work tree, wherever in it netreach runs; never from the
+    working directory itself (docs/audit.md)."""
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".netreach.yaml").write_text("audit:\n  disable: [dns-blocked]\n")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / ".netreach.yaml").write_text("audit:\n  disable: [pod-not-isolated]\n")
+    monkeypatch.chdir(tmp_path / "sub")
+    code, out = _cli(monkeypatch, capsys, "audit", LESSON, "-o", "json")
+    checks = {f["check"] for f in json.loads(out)["findings"]}
+    assert code == 0 and "dns-blocked" not in checks
+    assert "pod-not-isolated" in checks
+
+
+def test_cli_reads_no_dot_netreach_yaml_outside_a_repository(monkeypatch, capsys, tmp_path):
     (tmp_path / ".netreach.yaml").write_text("audit:\n  disable: [dns-blocked]\n")
     monkeypatch.chdir(tmp_path)
     code, out = _cli(monkeypatch, capsys, "audit", LESSON, "-o", "json")
-    assert code == 0 and "dns-blocked" not in {f["check"] for f in json.loads(out)["findings"]}
+    assert code == 1 and "dns-blocked" in {f["check"] for f in json.loads(out)["findings"]}
 
 
 def test_cli_bad_config_file_is_a_message_and_exit_2(monkeypatch, capsys, tmp_path):

@@ -131,3 +131,46 @@ def test_pods_no_policy_tells_apart_are_one_class() -> None:
     assert len(c.compiled.classes) == 2
     assert {len(k.pods) for k in c.compiled.classes} == {40, 10}
     assert isinstance(c.compiled.classes[0].pods[0], Pod)
+
+
+def test_many_rules_per_class_agree_with_the_oracle() -> None:
+    """Per-pod NotIn selectors: every pod is selected by nearly every policy, so the engine
+    takes its wide paths (policies x classes transposed with numpy, unions of many rules'
+    bitsets at once); a sample of pairs must still agree with the oracle."""
+    import random
+
+    from builders import ns, peer, pod, policy, port, rule
+    from netreach.model import LabelSelector, Requirement
+
+    n = 340  # over 100,000 (policy, class) pairs
+    pods = [pod(f"a/p{i}", {"app": f"a{i}", "tier": "x" if i % 3 else "y"}) for i in range(n)]
+
+    def not_app(i: int) -> LabelSelector:
+        return LabelSelector((), (Requirement("app", "NotIn", (f"a{i}",)),))
+
+    pols = [
+        policy(
+            f"a/n{i}",
+            not_app(i),
+            types=("ingress", "egress") if i % 2 else ("ingress",),
+            ingress=[rule([peer({"app": f"a{(i + 1) % n}"})], [port(80 + i % 4)])],
+            egress=[rule([peer({"tier": "x"})])] if i % 5 == 0 else [],
+        )
+        for i in range(n)
+    ]
+    c = cluster([ns("a")], pods, pols)
+    oracle = Oracle(c.namespaces, pols, [], [], c.options)
+    pairs = {(x.src, x.dst): x.conns for x in c.connectivity(by="pod")}
+    rnd = random.Random(5)
+    by_name = {p.name: p for p in c.pods}
+    samples = []
+    for _ in range(60):
+        k = rnd.randrange(n)  # pod k: every policy but its own; a{k+1} is the one left out
+        b = by_name[f"p{k}"]
+        samples += [(by_name[f"p{(k + d) % n}"], b) for d in (1, 2)]
+        samples.append((rnd.choice(c.pods), b))
+    for a, b in samples:
+        got = pairs.get((a.id, b.id))
+        for n_port in (80, 81, 83, 84):
+            want = oracle.allowed(a, b, "TCP", n_port)
+            assert (got is not None and got.contains("TCP", n_port)) == want, (a.id, b.id, n_port)

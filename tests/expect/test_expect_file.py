@@ -114,7 +114,7 @@ def test_malformed_items_are_refused(item, message):
 
 def test_not_yaml_is_refused_with_the_line():
     (got,) = problems("expectations:\n  - name: [x\n")
-    assert got.startswith("exp.yaml:3: not valid YAML")
+    assert got.startswith("exp.yaml:3: invalid YAML")  # the manifests' decoder and message
 
 
 def test_a_file_without_expectations_is_refused():

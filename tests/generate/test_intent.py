@@ -90,7 +90,7 @@ def test_unknown_top_level_key_is_refused() -> None:
 def test_a_file_without_allow_list_is_refused() -> None:
     with pytest.raises(InputError, match="no `allow:` list"):
         parse_intent("{}", "i.yaml")
-    with pytest.raises(InputError, match="not YAML"):
+    with pytest.raises(InputError, match="invalid YAML"):  # the manifests' decoder
         parse_intent("allow: [", "i.yaml")
 
 

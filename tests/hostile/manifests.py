@@ -255,3 +255,96 @@ def broken_text(draw: st.DrawFn) -> tuple[str, bytes]:
         else:
             data[at] = draw(st.integers(0, 255))
     return ("in.json" if as_json else "in.yaml"), bytes(data)
+
+
+# --- files beside the manifests: settings, expectations, intents, flows ----------------------
+
+_endpoint = st.one_of(
+    st.sampled_from(["default/web", "web", "default/*", "*/app=web", "10.0.0.0/8", "api[Job]"]),
+    st.text(max_size=12),
+)
+_port = st.one_of(port_number, st.sampled_from(["53/UDP", "8000-8080", "dns", "0", "99999/TCP"]))
+_selector = st.fixed_dictionaries(
+    {},
+    optional={
+        "namespace": st.one_of(namespace_names, st.integers()),
+        "labels": st.one_of(labels, st.lists(st.integers())),
+        "cidr": st.sampled_from(["10.0.0.0/8", "::/0", "nope"]),
+        "workload": dns_label,
+    },
+)
+side_values = {
+    "config": st.fixed_dictionaries(
+        {},
+        optional={
+            "audit": st.fixed_dictionaries(
+                {},
+                optional={
+                    "disable": st.one_of(st.lists(st.text(max_size=8)), any_value),
+                    "severity": st.one_of(
+                        st.dictionaries(st.text(max_size=8), st.sampled_from(["error", "x"])),
+                        any_value,
+                    ),
+                    "dns": st.one_of(st.fixed_dictionaries({"labels": labels}), any_value),
+                    "sensitive-ports": st.one_of(st.lists(st.integers()), any_value),
+                    "redundancy-budget": st.one_of(st.integers(), any_value),
+                },
+            ),
+            "other": any_value,
+        },
+    ),
+    "expectations": st.fixed_dictionaries(
+        {
+            "expectations": st.lists(
+                st.fixed_dictionaries(
+                    {"name": st.one_of(st.text(max_size=10), any_value)},
+                    optional={
+                        "from": st.one_of(_selector, st.lists(_selector), any_value),
+                        "to": st.one_of(_selector, any_value),
+                        "port": st.one_of(_port, any_value),
+                        "expect": st.sampled_from(["allow", "deny", "maybe"]),
+                        "only-from": _selector,
+                    },
+                ),
+                max_size=3,
+            )
+        }
+    ),
+    "intent": st.fixed_dictionaries(
+        {
+            "allow": st.lists(
+                st.one_of(
+                    st.builds(lambda a, b, p: f"{a} -> {b}:{p}", _endpoint, _endpoint, _port),
+                    any_value,
+                ),
+                max_size=4,
+            )
+        }
+    ),
+}
+
+
+@st.composite
+def side_file(draw: st.DrawFn, kind: str) -> bytes:
+    """A settings, expectations or intent file (any structure, values of any type), or a flows
+    file (CSV rows or Hubble JSON lines), with bytes possibly flipped."""
+    if kind == "flows":
+        rows = draw(
+            st.lists(
+                st.one_of(
+                    st.builds(lambda a, b, p: f"{a},{b},{p},TCP", _endpoint, _endpoint, _port),
+                    st.builds(
+                        lambda v: orjson.dumps({"flow": v}).decode(),
+                        st.one_of(any_value, st.fixed_dictionaries({"l4": any_value})),
+                    ),
+                ),
+                max_size=4,
+            )
+        )
+        data = bytearray("\n".join(rows).encode())
+    else:
+        data = bytearray(yaml.safe_dump(draw(side_values[kind])).encode())
+    for _ in range(draw(st.integers(0, 2))):
+        if data:
+            data[draw(st.integers(0, len(data) - 1))] = draw(st.integers(0, 255))
+    return bytes(data)

@@ -10,7 +10,7 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from manifests import broken_object, broken_text, dump, valid_objects
+from manifests import broken_object, broken_text, dump, side_file, valid_objects
 
 from netreach.cluster import Cluster
 from netreach.errors import InputError
@@ -65,3 +65,17 @@ def test_broken_bytes_only_raise_netreach_errors(case: tuple[str, bytes]) -> Non
 @given(st.binary(max_size=400))
 def test_random_bytes_only_raise_netreach_errors(data: bytes) -> None:
     harness().test_one_input(data)
+
+
+@CI
+@given(st.sampled_from(["config", "expectations", "intent", "flows"]), st.data())
+def test_side_files_only_raise_netreach_errors(kind: str, data: st.DataObject) -> None:
+    """`.netreach.yaml`, expectations, intents and flows: structure-aware inputs through the
+    harness `make fuzz` runs (it re-raises anything but netreach's own errors)."""
+    harness().check_side_file(data.draw(side_file(kind)), kind)
+
+
+@CI
+@given(st.sampled_from(["config", "expectations", "intent", "flows"]), st.binary(max_size=300))
+def test_side_files_random_bytes(kind: str, data: bytes) -> None:
+    harness().check_side_file(data, kind)

@@ -228,12 +228,24 @@ def test_stdin_read_only_up_to_the_limit(capsys: Cap, monkeypatch: pytest.Monkey
     assert stream.tell() <= 8192  # one buffered read, not the whole stream
 
 
-def test_link_to_an_endless_device_is_read_capped(capsys: Cap, tmp_path: Path) -> None:
-    """A checkout may hold `evil.yaml -> /dev/zero`: read it only up to the limit."""
+def test_endless_device_named_on_the_command_line_is_read_capped(capsys: Cap) -> None:
+    """A stream named explicitly is read, but only up to the limit plus one byte."""
+    r = run(capsys, "validate", "/dev/zero", "--max-input-bytes", "1000")
+    assert r.code == 2
+    assert r.problems == [
+        "/dev/zero: input is over the size limit of 1,000 bytes "
+        "(1,001 bytes so far); raise it with --max-input-bytes"
+    ]
+
+
+def test_link_to_an_endless_device_in_a_folder_is_not_read(capsys: Cap, tmp_path: Path) -> None:
+    """A checkout may hold `evil.yaml -> /dev/zero`: found in a folder, it is refused unread
+    (tests/hostile/test_files.py has the other special files)."""
     (tmp_path / "evil.yaml").symlink_to("/dev/zero")
     r = run(capsys, "validate", str(tmp_path), "--max-input-bytes", "1000")
     assert r.code == 2
     assert r.problems == [
-        f"{tmp_path}/evil.yaml: input is over the size limit of 1,000 bytes "
-        "(1,001 bytes so far); raise it with --max-input-bytes"
+        f"{tmp_path}/evil.yaml: a symbolic link to /dev/zero, outside {tmp_path}: not read "
+        "(a link found in a folder must stay inside it; name the file on the command line "
+        "to read it)"
     ]

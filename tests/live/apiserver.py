@@ -59,6 +59,11 @@ class Cluster:
     forbidden: set[str] = field(default_factory=set)  # list paths answered 403
     slow: dict[str, float] = field(default_factory=dict)  # path -> seconds before answering
     flaky: dict[str, list[int]] = field(default_factory=dict)  # path -> statuses to send first
+    # Hostile servers (tests/live/test_hostile_api.py):
+    trickle: dict[str, float] = field(default_factory=dict)  # path -> seconds between bytes
+    raw: dict[str, tuple[int, dict[str, str], bytes]] = field(default_factory=dict)  # path ->
+    # (status, headers, body) sent as is; no Content-Length unless given
+    endless: dict[str, str] = field(default_factory=dict)  # path -> "new" or "same" token
     requests: list[tuple[str, dict[str, str]]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -90,6 +95,47 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
+    def _hostile(self, path: str, query: dict[str, str]) -> bool:
+        """Misbehave as the state says for `path`; True when the request is answered."""
+        state = self.server.state
+        if path in state.trickle:
+            # Status line, headers and body, one byte at a time: each read succeeds quickly,
+            # the whole never ends within the client's timeout.
+            data = json.dumps({"kind": "PodList", "items": []}).encode()
+            head = (
+                b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                + f"Content-Length: {len(data)}\r\n\r\n".encode()
+            )
+            try:
+                for byte in head + data:
+                    self.wfile.write(bytes([byte]))
+                    self.wfile.flush()
+                    time.sleep(state.trickle[path])
+            except OSError:
+                pass  # the client gave up, as it should
+            self.close_connection = True
+            return True
+        if path in state.raw:
+            code, headers, body = state.raw[path]
+            self.send_response(code)
+            for k, v in headers.items():
+                self.send_header(k, v)
+            self.end_headers()
+            try:
+                for i in range(0, len(body), 1 << 16):
+                    self.wfile.write(body[i : i + (1 << 16)])
+            except OSError:
+                pass
+            self.close_connection = True
+            return True
+        if path in state.endless:
+            given = query.get("continue") or "0"
+            n = int(given) if given.isdigit() else 0
+            token = "again" if state.endless[path] == "same" else str(n + 1)
+            self._send(200, {"kind": "PodList", "metadata": {"continue": token}, "items": []})
+            return True
+        return False
+
     def do_GET(self) -> None:
         state = self.server.state
         url = urlsplit(self.path)
@@ -106,6 +152,8 @@ class Handler(BaseHTTPRequestHandler):
             return
         if flaky is not None:
             self._send(flaky, status(flaky, "TooManyRequests", "please retry"))
+            return
+        if self._hostile(url.path, query):
             return
         collection, namespace = _split(url.path)
         if url.path.startswith("/api/v1/namespaces/") and url.path.count("/") == 4:

@@ -8,11 +8,11 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-import yaml
-
 from netreach.analyses.expect import Expectation, PortSpec, Selector
 from netreach.errors import InputError, Problem
-from netreach.load.sources import Source, decode_text
+from netreach.load.files import read_document, read_named
+from netreach.load.limits import Limits
+from netreach.load.sources import Source
 from netreach.model import Location, PathPart
 
 SELECTOR_KEYS = ("namespace", "pod", "workload", "labels", "namespace-labels", "cidr")
@@ -20,26 +20,14 @@ _PORT_NAME = re.compile(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?")  # IANA_SVC_NAME
 ITEM_KEYS = ("name", "from", "to", "port", "expect", "only-from", "only-to")
 
 
-def load_expectations(path: str) -> list[Expectation]:
-    """Read and check an expectations file."""
-    try:
-        with open(path, "rb") as f:
-            raw = f.read()
-    except OSError as exc:
-        raise InputError([Problem(f"{path}: {exc.strerror or exc}")]) from exc
-    return parse_expectations(Source(path, raw))
+def load_expectations(path: str, limits: Limits | None = None) -> list[Expectation]:
+    """Read and check an expectations file (`-`: stdin), decoded as manifests are, within
+    the same limits."""
+    return parse_expectations(read_named(path, limits), limits)
 
 
-def parse_expectations(source: Source) -> list[Expectation]:
-    text = decode_text(source.read_bytes())
-    if not isinstance(text, str):
-        raise InputError([Problem(text.message, source.at_line(text.line or 1))])
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else 1
-        raise InputError([Problem(f"not valid YAML: {exc}", source.at_line(line))]) from exc
+def parse_expectations(source: Source, limits: Limits | None = None) -> list[Expectation]:
+    data = read_document(source, limits)
     reader = _Reader(source)
     out = reader.document(data)
     if reader.problems:

@@ -1,4 +1,8 @@
-"""The command line: thin wrappers over the library. No Kubernetes rule lives here."""
+"""The command line: thin wrappers over the library. No Kubernetes rule lives here.
+
+Command modules are imported when their command runs (cli/app.py), not here: start-up
+stays at click's cost.
+"""
 
 from __future__ import annotations
 
@@ -6,25 +10,8 @@ import sys
 
 import click
 
-from netreach.cli import analyze as _analyze  # noqa: F401
-from netreach.cli import audit as _audit  # noqa: F401
-from netreach.cli import check as _check  # noqa: F401
-from netreach.cli import compile as _compile  # noqa: F401
-from netreach.cli import completion as _completion  # noqa: F401
-from netreach.cli import describe as _describe  # noqa: F401
-from netreach.cli import diff as _diff  # noqa: F401
-from netreach.cli import exposure as _exposure  # noqa: F401
-from netreach.cli import generate as _generate  # noqa: F401
-from netreach.cli import matrix as _matrix  # noqa: F401
-from netreach.cli import report as _report  # noqa: F401
-from netreach.cli import snapshot as _snapshot  # noqa: F401
-from netreach.cli import test as _test  # noqa: F401
-from netreach.cli import validate as _validate  # noqa: F401
-from netreach.cli import verify as _verify  # noqa: F401
-
-# Command modules register themselves on `cli` when imported.
 from netreach.cli.app import cli
-from netreach.cli.common import run_guarded
+from netreach.cli.guard import run_guarded
 
 
 def main() -> None:

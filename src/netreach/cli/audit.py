@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+import os
 from typing import Any
 
 import click
 import orjson
 
 from netreach.analyses.audit import AuditConfig, load_config
+from netreach.analyses.audit.config import config_from_source
 from netreach.cli.app import cli
 from netreach.cli.common import (
     cluster_from_inputs,
@@ -16,7 +17,11 @@ from netreach.cli.common import (
     echo_to_stdout,
     input_options,
     namespaces_in_scope,
+    print_note,
 )
+from netreach.errors import InputError, Problem
+from netreach.load.files import FileSource, display_path, found_file, repository_root
+from netreach.load.limits import Limits
 from netreach.render.audit_md import render_audit_md
 from netreach.render.audit_text import print_audit
 from netreach.render.sarif import to_sarif
@@ -25,10 +30,18 @@ from netreach.render.text import console
 DEFAULT_CONFIG = ".netreach.yaml"
 
 
-def audit_config(config: str | None, disable: str, namespaces: list[str] | None) -> AuditConfig:
-    """--config (or ./.netreach.yaml when present), then --disable and -n on top."""
-    path = config or (DEFAULT_CONFIG if Path(DEFAULT_CONFIG).is_file() else None)
-    base = load_config(path) if path else AuditConfig()
+def audit_config(
+    config: str | None,
+    disable: str,
+    namespaces: list[str] | None,
+    limits: Limits | None = None,
+) -> AuditConfig:
+    """--config FILE, else `.netreach.yaml` at the top of the git work tree when present;
+    then --disable and -n on top."""
+    if config is not None:
+        base = load_config(config, limits)
+    else:
+        base = default_config(limits) or AuditConfig()
     extra = {x.strip() for x in disable.split(",") if x.strip()}
     return AuditConfig(
         disable=base.disable | extra,
@@ -39,6 +52,25 @@ def audit_config(config: str | None, disable: str, namespaces: list[str] | None)
         sensitive_ports=base.sensitive_ports,
         obsolete=base.obsolete,
     )
+
+
+def default_config(limits: Limits | None = None, start: str = ".") -> AuditConfig | None:
+    """`.netreach.yaml` at the top of the git work tree holding `start`, if there is one.
+    A pull request controls that file: it must be a regular file inside the work tree (no
+    link out of it, no FIFO), and a note on stderr says it is used."""
+    root = repository_root(start)
+    if root is None:
+        return None
+    path = os.path.join(root, DEFAULT_CONFIG)
+    if not os.path.lexists(path):
+        return None
+    why, target = found_file(path, os.path.realpath(root), root)
+    if why is not None:
+        raise InputError([Problem(f"{display_path(path)}: {why}")])
+    limit = (limits or Limits()).max_input_bytes
+    source = FileSource(target, name=display_path(path), limit=limit)
+    print_note(f"audit settings from {source.name}")
+    return config_from_source(source, limits)
 
 
 @cli.command()
@@ -62,7 +94,8 @@ def audit_config(config: str | None, disable: str, namespaces: list[str] | None)
     "--config",
     type=click.Path(dir_okay=False),
     default=None,
-    help=f"Settings file (key `audit:`); default ./{DEFAULT_CONFIG} when present.",
+    help=f"Settings file (key `audit:`); default: {DEFAULT_CONFIG} at the top of the git "
+    "work tree, when present.",
 )
 @click.option("--no-fix", is_flag=True, help="Text output: leave out the suggested fixes.")
 def audit(
@@ -77,7 +110,7 @@ def audit(
     Exit codes: 0 clean, 1 findings at --fail-on or above, 2 unusable input.
     """
     inputs = collect_inputs(kwargs)
-    cfg = audit_config(config, disable, namespaces_in_scope(inputs))
+    cfg = audit_config(config, disable, namespaces_in_scope(inputs), inputs.limits)
     cluster = cluster_from_inputs(inputs)
     report = cluster.audit(cfg)
     if output == "json":

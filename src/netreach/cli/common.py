@@ -9,21 +9,24 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import click
-from rich.console import Console
 
+# the frame (cli/guard.py), re-exported: command modules and tests import it from here
+from netreach.cli.guard import Command as Command
+from netreach.cli.guard import Group as Group
+from netreach.cli.guard import run_guarded as run_guarded
 from netreach.cluster import Cluster
-from netreach.errors import InputError, NetreachError, QueryError
 from netreach.load.inputs import read_sources
 from netreach.load.kube import DEFAULT_TIMEOUT
 from netreach.load.limits import Limits
 from netreach.load.sources import Source
 from netreach.model import Options, Snapshot
-from netreach.render.escape import terminal
+from netreach.render.escape import one_line
+from netreach.render.text import make_console
 
 _DEFAULTS = Limits()
 F = TypeVar("F", bound=Callable[..., Any])
 
-err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+err_console = make_console(stderr=True)
 
 
 @dataclass(frozen=True)
@@ -78,7 +81,12 @@ SOURCE_OPTIONS = [
         show_default=True,
         help="Seconds to wait for each API server answer.",
     ),
-    click.option("--helm", metavar="CHART", help="Render a Helm chart with `helm template`."),
+    click.option(
+        "--helm",
+        metavar="CHART",
+        type=click.Path(),
+        help="Render a Helm chart with `helm template`.",
+    ),
     click.option(
         "--values", multiple=True, type=click.Path(allow_dash=True), help="Helm values file."
     ),
@@ -87,6 +95,7 @@ SOURCE_OPTIONS = [
         "--kustomize",
         multiple=True,
         metavar="DIR",
+        type=click.Path(),
         help="Render a kustomization with `kustomize build` (or `kubectl kustomize`).",
     ),
 ]
@@ -190,47 +199,27 @@ def read_input_sources(inputs: InputOptions) -> list[Source]:
     )
 
 
+def say(text: str) -> None:
+    """One line on stderr. Every message goes through here: user text in it (file names,
+    field names, kinds, API-server messages) can neither start a line of its own, nor move
+    the cursor, nor be read as Rich markup or emoji."""
+    err_console.print(one_line(text), markup=False, emoji=False, highlight=False)
+
+
+def say_lines(text: str) -> None:
+    """A block we composed one line per item (each item escaped where it was put in)."""
+    for line in text.splitlines():
+        say(line)
+
+
 def print_note(message: str) -> None:
-    err_console.print(f"netreach: note: {message}", markup=False)
+    say(f"netreach: note: {message}")
 
 
 def request_log(verbose: int) -> Callable[[str], None] | None:
     if verbose < 1:
         return None
-    return lambda message: err_console.print(f"netreach: {message}", markup=False)
-
-
-def run_guarded(command: click.Command, args: list[str] | None = None) -> int:
-    """Run the CLI; turn netreach's own errors into messages and exit codes, never tracebacks."""
-    try:
-        result = command.main(args=args, prog_name="netreach", standalone_mode=False)
-    except click.exceptions.Abort:
-        err_console.print("Aborted.")
-        return 130
-    except click.ClickException as exc:
-        exc.show()
-        return 2 if exc.exit_code == 2 else exc.exit_code
-    except click.exceptions.Exit as exc:
-        return int(exc.exit_code)
-    except InputError as exc:
-        for problem in exc.problems:
-            err_console.print(terminal(str(problem)), markup=False)
-        n = len(exc.problems)
-        err_console.print(
-            f"netreach: {n} problem{'s' if n != 1 else ''} in the input", markup=False
-        )
-        return 2
-    except QueryError as exc:
-        err_console.print(terminal(f"netreach: {exc}"), markup=False)
-        return 2
-    except NetreachError as exc:
-        err_console.print(terminal(f"netreach: {exc}"), markup=False)
-        return 2
-    except KeyboardInterrupt:
-        return 130
-    except BrokenPipeError:
-        return 0
-    return int(result) if isinstance(result, int) else 0
+    return lambda message: say(f"netreach: {message}")
 
 
 def echo_to_stdout(text: str) -> None:
@@ -268,18 +257,17 @@ def report_load(snapshot: Snapshot, verbose: int) -> None:
     """Warnings, dropped objects and a count of objects not modelled on stderr; `-v` lists
     each object not modelled with its location."""
     for problem in snapshot.invalid:
-        err_console.print(terminal(f"skipped invalid: {problem}"), markup=False)
+        say(f"skipped invalid: {problem}")
     if snapshot.invalid:
         n = len(snapshot.invalid)
-        err_console.print(
+        say(
             f"netreach: {n} problem{'s' if n != 1 else ''} skipped (--skip-invalid): "
-            "the objects listed above are left out of every result",
-            markup=False,
+            "the objects listed above are left out of every result"
         )
     for warning in snapshot.warnings:
-        err_console.print(terminal(f"warning: {warning}"), markup=False)
+        say(f"warning: {warning}")
     for line in skipped_lines(snapshot, verbose):
-        err_console.print(terminal(line), markup=False)
+        say(line)
 
 
 def skipped_lines(snapshot: Snapshot, verbose: int) -> list[str]:

@@ -7,7 +7,6 @@ import sys
 from typing import Any
 
 import click
-from rich.console import Console
 
 from netreach.analyses.diff import CHANGE_KINDS, diff
 from netreach.cli.app import cli
@@ -24,14 +23,15 @@ from netreach.cluster import Cluster
 from netreach.errors import NetreachError
 from netreach.load.git import git_sources, split_range
 from netreach.render.diff import FORMATS, render
+from netreach.render.text import make_console
 
 
 def load_pair(inputs: InputOptions, git: str | None) -> tuple[Cluster, Cluster]:
     """OLD and NEW: two paths, or one git range over the given paths (default: everything)."""
     if git is not None:
         old_rev, new_rev = split_range(git)
-        old_sources = git_sources(old_rev, inputs.paths)
-        new_sources = git_sources(new_rev, inputs.paths)
+        old_sources = git_sources(old_rev, inputs.paths, limits=inputs.limits)
+        new_sources = git_sources(new_rev, inputs.paths, limits=inputs.limits)
         if not old_sources and not new_sources:
             where = " ".join(inputs.paths) or "the repository"
             raise NetreachError(f"no YAML or JSON file under {where} at {old_rev} nor at {new_rev}")
@@ -116,7 +116,7 @@ def diff_command(
         report,
         output,
         sys.stdout,
-        Console(highlight=False, soft_wrap=True),
+        make_console(),
         compat=compat is not None,
     )
     return 1 if any(report.has(kind) for kind in CHANGE_KINDS if kind in fail_on) else 0

@@ -2,37 +2,36 @@
 
 from __future__ import annotations
 
-import os
 import sys
+from pathlib import Path
 from typing import Any
 
 import click
 import orjson
 
-from netreach.analyses.generate import Flows, Intent, generate, parse_flows, parse_intent
+from netreach.analyses.generate import Flows, Intent, generate
+from netreach.analyses.generate.flows import read_flows
+from netreach.analyses.generate.intent import read_intent
 from netreach.cli.app import cli
-from netreach.cli.common import cluster_from_inputs, collect_inputs, err_console, input_options
-from netreach.errors import NetreachError
-from netreach.render.escape import terminal
-
-
-def _read(path: str) -> str:
-    try:
-        if path == "-":
-            return sys.stdin.read()
-        with open(path, encoding="utf-8") as f:
-            return f.read()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise NetreachError(f"cannot read {path}: {exc}") from exc
+from netreach.cli.common import cluster_from_inputs, collect_inputs, input_options, say, say_lines
+from netreach.load.files import display_path, read_named
+from netreach.render.files import output_dir, write_files
 
 
 @cli.command(name="generate")
 @input_options
-@click.option("--intent", "intent_path", metavar="FILE", help="Intent file (YAML `allow:` list).")
+@click.option(
+    "--intent",
+    "intent_path",
+    metavar="FILE",
+    type=click.Path(allow_dash=True, dir_okay=False),
+    help="Intent file (YAML `allow:` list).",
+)
 @click.option(
     "--flows",
     "flows_path",
     metavar="FILE",
+    type=click.Path(allow_dash=True, dir_okay=False),
     help="Observed flows: `hubble observe -o json` lines, or CSV src,dst,port,protocol.",
 )
 @click.option(
@@ -41,6 +40,7 @@ def _read(path: str) -> str:
     default="-",
     show_default=True,
     metavar="DIR|-",
+    type=click.Path(allow_dash=True),
     help="Directory for one NAMESPACE.yaml per namespace, or - for stdout.",
 )
 @click.option(
@@ -71,6 +71,7 @@ def _read(path: str) -> str:
 @click.option(
     "--proof-json",
     metavar="FILE",
+    type=click.Path(dir_okay=False),
     default=None,
     help="Also write the proof as JSON (exact, differences with reasons) to FILE.",
 )
@@ -102,13 +103,14 @@ def generate_command(
     if (intent_path is None) == (flows_path is None):
         raise click.UsageError("give exactly one of --intent FILE or --flows FILE")
     inputs = collect_inputs(kwargs)
-    cluster = cluster_from_inputs(inputs)
-    source: Intent | Flows
+    # The intent (or flows) file first: a bad one fails before the snapshot is loaded.
+    wanted = read_named(intent_path or flows_path or "", inputs.limits)
+    source: Intent | Flows | None = None
     if intent_path is not None:
-        source = parse_intent(_read(intent_path), intent_path, inputs.namespace or "default")
-    else:
-        assert flows_path is not None
-        source = parse_flows(_read(flows_path), cluster, flows_path)
+        source = read_intent(wanted, inputs.namespace or "default", inputs.limits)
+    cluster = cluster_from_inputs(inputs)
+    if source is None:
+        source = read_flows(wanted, cluster, inputs.limits)
     result = generate(
         cluster,
         source,
@@ -118,23 +120,20 @@ def generate_command(
         namespaces=list(scope) or None,
     )
     for note in result.notes:
-        err_console.print(f"note: {terminal(note)}", markup=False)
+        say(f"note: {note}")
+    outputs: list[tuple[Path, str | bytes]] = []
+    if output != "-":
+        folder = output_dir(output)
+        outputs += [(folder / f"{ns}.yaml", result.yaml(ns)) for ns in result.namespaces]
+    if proof_json is not None:
+        proof = orjson.dumps(result.proof.to_dict(), option=orjson.OPT_INDENT_2)
+        outputs.append((Path(proof_json), proof))
+    write_files(outputs)  # every path checked before any is written
     if output == "-":
         sys.stdout.write(result.yaml())
-    else:
-        os.makedirs(output, exist_ok=True)
-        for ns in result.namespaces:
-            path = os.path.join(output, f"{ns}.yaml")
-            with open(path, "w", encoding="utf-8") as f:
-                f.write(result.yaml(ns))
-            err_console.print(f"wrote {terminal(path)}", markup=False)
-    err_console.print(terminal(result.proof.text()), markup=False)
-    if proof_json is not None:
-        try:
-            with open(proof_json, "wb") as f:
-                f.write(orjson.dumps(result.proof.to_dict(), option=orjson.OPT_INDENT_2))
-        except OSError as exc:
-            raise NetreachError(f"cannot write {proof_json}: {exc}") from exc
+    for path, _ in outputs[: len(outputs) - (proof_json is not None)]:
+        say(f"wrote {display_path(str(path))}")
+    say_lines(result.proof.text())
     if result.proof.exact or (allow_broader and result.proof.broader_only):
         return 0
     return 1

@@ -9,7 +9,6 @@ from contextlib import contextmanager
 from typing import Any
 
 import click
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from netreach.analyses.connectivity import Connectivity
@@ -18,12 +17,13 @@ from netreach.cli.app import cli
 from netreach.cli.common import (
     cluster_from_inputs,
     collect_inputs,
-    err_console,
     input_options,
     namespaces_in_scope,
+    say,
 )
 from netreach.cluster import Cluster
 from netreach.render.matrix import FORMATS, render
+from netreach.render.text import make_console
 
 COMPAT_MODES = ("netpol-analyzer",)
 
@@ -39,7 +39,7 @@ def progress_bar(cmap: Connectivity, enabled: bool) -> Iterator[Callable[[], Non
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
-        console=Console(stderr=True),
+        console=make_console(stderr=True, soft_wrap=False),
         transient=True,
     ) as bar:
         task = bar.add_task("map", total=len(cmap.nodes))
@@ -120,7 +120,7 @@ def matrix(
     if dst is not None and is_service_ref(dst):
         number = (port or "").partition("/")[0] or None
         proto = (port or "").partition("/")[2] or None
-        err_console.print(route(cluster, dst, number, proto).explain(), markup=False)
+        say(route(cluster, dst, number, proto).explain())
     cmap = cluster.connectivity(
         by,  # type: ignore[arg-type]
         external,
@@ -131,7 +131,7 @@ def matrix(
         include_self=not no_self,
         merge_external=compat is None,
     )
-    console = Console(highlight=False)
+    console = make_console(soft_wrap=False)
     with progress_bar(cmap, sys.stderr.isatty() and output != "table") as progress:
         render(cmap, output, sys.stdout, console, progress, compat=compat is not None)
     return 0

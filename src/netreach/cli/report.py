@@ -11,9 +11,9 @@ from netreach.cli.app import cli
 from netreach.cli.common import (
     cluster_from_inputs,
     collect_inputs,
-    err_console,
     input_options,
     namespaces_in_scope,
+    say,
 )
 from netreach.render.html import ReportResult, write_report
 
@@ -21,12 +21,9 @@ from netreach.render.html import ReportResult, write_report
 def tell(result: ReportResult) -> None:
     """One line on stderr saying what was written, then any note (left out, no graph)."""
     size = f"{result.bytes / 1_000_000:.1f} MB" if result.bytes >= 100_000 else f"{result.bytes} B"
-    err_console.print(
-        f"wrote {result.path} ({size}, {result.nodes} nodes, {result.edges} connections)",
-        markup=False,
-    )
+    say(f"wrote {result.path} ({size}, {result.nodes} nodes, {result.edges} connections)")
     for note in result.notes:
-        err_console.print(f"note: {note}", markup=False)
+        say(f"note: {note}")
 
 
 @cli.command()

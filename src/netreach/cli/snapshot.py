@@ -7,7 +7,7 @@ from typing import Any
 import click
 
 from netreach.cli.app import cli
-from netreach.cli.common import collect_inputs, err_console, input_options, print_note, request_log
+from netreach.cli.common import collect_inputs, input_options, print_note, request_log, say
 from netreach.load.snapshot import write_snapshot
 
 
@@ -29,5 +29,11 @@ def snapshot(output: str, **kwargs: Any) -> None:
     netreach check -f prod-2024-05-01/ frontend/web backend/api 8080
     """
     inputs = collect_inputs(kwargs)
-    written = write_snapshot(inputs, output, on_note=print_note, log=request_log(inputs.verbose))
-    err_console.print(f"netreach: wrote {len(written)} files to {output}", markup=False)
+    written = write_snapshot(
+        inputs,
+        output,
+        on_note=print_note,
+        log=request_log(inputs.verbose),
+        limits=inputs.limits,
+    )
+    say(f"netreach: wrote {len(written)} files to {output}")

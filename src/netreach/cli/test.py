@@ -6,13 +6,14 @@ import sys
 from typing import Any
 
 import click
-from rich.console import Console
 
 from netreach.analyses.expect import check_expectations
 from netreach.analyses.expect_file import load_expectations
 from netreach.cli.app import cli
 from netreach.cli.common import cluster_from_inputs, collect_inputs, input_options
 from netreach.render.expect import FORMATS, junit_xml, print_text, write_json
+from netreach.render.files import write_file
+from netreach.render.text import make_console
 
 
 @cli.command("test")
@@ -42,7 +43,7 @@ def test_command(expect_file: str, output: str, junit_path: str | None, **kwargs
       netreach test deploy/ --expect netpol-expectations.yaml -o junit > report.xml
     """
     inputs = collect_inputs(kwargs)
-    expectations = load_expectations(expect_file)
+    expectations = load_expectations(expect_file, inputs.limits)
     cluster = cluster_from_inputs(inputs)
     results = check_expectations(cluster, expectations)
     if output == "json":
@@ -50,8 +51,7 @@ def test_command(expect_file: str, output: str, junit_path: str | None, **kwargs
     elif output == "junit":
         sys.stdout.write(junit_xml(results))
     else:
-        print_text(results, Console(highlight=False, soft_wrap=True))
+        print_text(results, make_console())
     if junit_path is not None:
-        with open(junit_path, "w", encoding="utf-8") as f:
-            f.write(junit_xml(results))
+        write_file(junit_path, junit_xml(results))
     return 0 if all(r.passed for r in results) else 1

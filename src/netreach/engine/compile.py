@@ -31,7 +31,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
+
+import numpy as np
 
 from netreach.engine import ipset
 from netreach.engine.classes import ClassTable, PodClass, PortsKey, SelectorUse
@@ -79,6 +82,24 @@ __all__ = [
     "PodClass",
     "PortsKey",
 ]
+
+
+class _RuleRanges:
+    """The rule ids of several policies in one direction, concatenated without a Python loop
+    over the policies (each policy's rules of a direction have consecutive ids)."""
+
+    def __init__(self, per_policy: list[tuple[AnyRule, ...]]) -> None:
+        self._start = np.asarray([r[0].id if r else 0 for r in per_policy], dtype=np.intp)
+        self._count = np.asarray([len(r) for r in per_policy], dtype=np.intp)
+
+    def __call__(self, policies: tuple[int, ...]) -> Any:
+        pols = np.asarray(policies, dtype=np.intp)
+        counts = self._count[pols]
+        starts = self._start[pols]
+        total = int(counts.sum())
+        # position within each run, added to that run's first id
+        offsets = np.repeat(starts - np.concatenate([[0], np.cumsum(counts)[:-1]]), counts)
+        return np.arange(total, dtype=np.intp) + offsets
 
 
 def admin_order(policies: Iterable[AdminPolicy]) -> list[AdminPolicy]:
@@ -319,23 +340,42 @@ class Compiled:
         self.policy_rules: list[dict[Direction, tuple[NPRule, ...]]] = []
         self.policy_targets: list[int] = []
         # per class and direction: indexes of the policies that isolate it for that direction
-        n = len(self.classes)
-        self.isolating: dict[Direction, list[list[int]]] = {
-            d: [[] for _ in range(n)] for d in DIRECTIONS
-        }
         for pi, pol in enumerate(self.policies):
-            targets = self.selected_classes(pol)
-            self.policy_targets.append(targets)
-            compiled: dict[Direction, tuple[NPRule, ...]] = {}
-            for direction in DIRECTIONS:
-                compiled[direction] = tuple(
-                    self.network_policy_rule(pi, direction, ri, rule)
-                    for ri, rule in enumerate(pol.rules(direction))
-                )
-                if pol.isolates(direction):
-                    for ci in indexes_of(targets):
-                        self.isolating[direction][ci].append(pi)
-            self.policy_rules.append(compiled)
+            self.policy_targets.append(self.selected_classes(pol))
+            self.policy_rules.append(
+                {
+                    direction: tuple(
+                        self.network_policy_rule(pi, direction, ri, rule)
+                        for ri, rule in enumerate(pol.rules(direction))
+                    )
+                    for direction in DIRECTIONS
+                }
+            )
+        self.isolating = {d: self._isolating(d) for d in DIRECTIONS}
+
+    def _isolating(self, direction: Direction) -> list[list[int]]:
+        """Per class, the indexes of the policies that isolate it in `direction`: the
+        transpose of the policies' target bitsets (a numpy transpose when it is big)."""
+        n = len(self.classes)
+        pis = [pi for pi, pol in enumerate(self.policies) if pol.isolates(direction)]
+        total = sum(self.policy_targets[pi].bit_count() for pi in pis)
+        if total < 100_000:
+            out: list[list[int]] = [[] for _ in range(n)]
+            for pi in pis:
+                for ci in indexes_of(self.policy_targets[pi]):
+                    out[ci].append(pi)
+            return out
+        nbytes = (n + 7) // 8
+        rows = np.frombuffer(
+            b"".join(self.policy_targets[pi].to_bytes(nbytes, "little") for pi in pis), np.uint8
+        ).reshape(len(pis), nbytes)
+        members = np.unpackbits(rows, axis=1, bitorder="little")[:, :n]
+        # one int object per policy, shared by every list (not one per entry)
+        pool = tuple(pis)
+        return [
+            list(itemgetter(*idx)(pool)) if len(idx) > 1 else [pool[i] for i in idx]
+            for idx in (np.flatnonzero(col).tolist() for col in members.T)
+        ]
 
     def network_policy_rule(
         self, pi: int, direction: Direction, index: int, rule: Rule, detached: bool = False
@@ -395,6 +435,7 @@ class Compiled:
         """Per direction and class: the rules of every tier that decide it, in order. Classes
         with the same program share every row of the matrix."""
         n = len(self.classes)
+        ids_of = {d: _RuleRanges([per[d] for per in self.policy_rules]) for d in DIRECTIONS}
         for direction in DIRECTIONS:
             admin: list[list[AnyRule]] = [[] for _ in range(n)]
             baseline: list[list[AnyRule]] = [[] for _ in range(n)]
@@ -421,13 +462,21 @@ class Compiled:
                     if admin[ci]:
                         stages.append(Stage("Admin", tuple(admin[ci])))
                     if pols:
-                        np_rules = tuple(r for pi in pols for r in self.policy_rules[pi][direction])
-                        stages.append(Stage("NetworkPolicy", np_rules, closed=True))
+                        ids = ids_of[direction](pols)
+                        stages.append(
+                            Stage("NetworkPolicy", self._rules_of(ids.tolist()), True, ids)
+                        )
                     if base:
                         stages.append(Stage("Baseline", base))
                     prog = interned[key] = Program(tuple(stages)) if stages else OPEN
                 programs.append(prog)
             self.programs[direction] = programs
+
+    def _rules_of(self, ids: list[int]) -> tuple[AnyRule, ...]:
+        if len(ids) == 1:
+            return (self.rules[ids[0]],)
+        got: tuple[AnyRule, ...] = itemgetter(*ids)(self.rules) if ids else ()
+        return got
 
     # --- per-class views -----------------------------------------------------------------------
     @property

@@ -22,7 +22,7 @@ from netreach.engine.compile import Compiled
 from netreach.engine.conns import ALL, EMPTY, ConnectionSet
 from netreach.engine.intervals import Ranges
 from netreach.engine.rules import AnyRule
-from netreach.engine.tiers import Program, walk_parts
+from netreach.engine.tiers import Program, Stage, walk_parts
 from netreach.model import Direction
 
 
@@ -72,9 +72,10 @@ class ConnTable:
         got = table[a, b]
         missing = got < 0
         if missing.any():
-            pairs = np.unique(np.stack([a[missing], b[missing]]), axis=1)
+            # the distinct missing pairs, as one integer key each (a 1-D unique is fast)
+            keys = np.unique(a[missing].astype(np.int64) * size + b[missing])
             sets = self.sets
-            for x, y in pairs.T.tolist():
+            for x, y in zip((keys // size).tolist(), (keys % size).tolist(), strict=True):
                 res = sets[x] | sets[y] if op == "or" else sets[x] & sets[y]
                 table[x, y] = self.id(res)
             if len(self.sets) > table.shape[0]:  # new sets: make room for later pairs
@@ -87,10 +88,13 @@ class ConnTable:
     def _apply_sparse(self, op: str, a: Any, b: Any) -> Any:
         """Many distinct sets (a hostile input): pairs through a dict, no square table."""
         cache: dict[tuple[int, int], int] = self._tables.setdefault(op + "-pairs", {})
-        pairs, inverse = np.unique(np.stack([a.ravel(), b.ravel()]), axis=1, return_inverse=True)
+        size = len(self.sets)
+        keys, inverse = np.unique(
+            a.ravel().astype(np.int64) * size + b.ravel(), return_inverse=True
+        )
         sets = self.sets
         out = []
-        for x, y in pairs.T.tolist():
+        for x, y in zip((keys // size).tolist(), (keys % size).tolist(), strict=True):
             got = cache.get((x, y))
             if got is None:
                 res = sets[x] | sets[y] if op == "or" else sets[x] & sets[y]
@@ -157,6 +161,7 @@ class ClassMatrix:
         self.n = len(compiled.classes)
         self._port_groups: list[tuple[PortsKey, int]] | None = None
         self._rule_atoms: dict[int, int] = {}
+        self._rule_bits = _RuleBits(compiled)
         self._self_ids: dict[int, int] = {}
         self._external_cache: dict[Direction, Any] = {}
         self.egress = Side(self, "egress")
@@ -170,9 +175,15 @@ class ClassMatrix:
         """What a class's row depends on: its program and, for ingress rules with named ports,
         its own container ports (named ports resolve on the destination)."""
         program = self.compiled.program(ci, direction).effective
-        if direction == "ingress" and program.has_named:
+        if direction == "ingress" and self._has_named(program):
             return program, self.compiled.classes[ci].ports
         return program, None
+
+    def _has_named(self, program: Program) -> bool:
+        if not all(_snapshot_rules(s) for s in program.stages):
+            return program.has_named
+        named = self._rule_bits.named
+        return any(bool(named[s.ids].any()) for s in program.stages if s.rules)
 
     def port_groups(self) -> list[tuple[PortsKey, int]]:
         """Destination classes grouped by container ports (egress named ports resolve there)."""
@@ -199,6 +210,12 @@ class ClassMatrix:
         """The other side's classes partitioned by what the program allows them."""
         if program.is_open:
             return [(self.compiled.all_classes, ALL)]
+        if (
+            len(program.stages) == 1
+            and program.stages[0].tier == "NetworkPolicy"
+            and _snapshot_rules(program.stages[0])
+        ):
+            return self._union_parts(program.stages[0], direction, own_ports)
         walked = walk_parts(
             program,
             self.compiled.all_classes,
@@ -209,6 +226,45 @@ class ClassMatrix:
             res = state.result
             merged[res] = merged.get(res, 0) | bits
         return [(bits, conns) for conns, bits in merged.items()]
+
+    def _union_parts(
+        self, stage: Stage, direction: Direction, own_ports: PortsKey | None
+    ) -> list[tuple[int, ConnectionSet]]:
+        """NetworkPolicy alone (a closed stage of Allow rules): the walk is the union of what
+        the rules open, so rules opening the same connections merge into one bitset first
+        (one numpy OR over their packed bitsets), and only the distinct connection sets
+        refine the partition."""
+        by_conns: dict[ConnectionSet, int] = {}
+        bits_of = self._rule_bits
+        ids = stage.ids
+        named = bits_of.named[ids]
+        for rid in ids[named].tolist():  # named ports resolve per destination: one by one
+            for bits, conns in self.pieces(self.compiled.rules[rid], direction, own_ports):
+                if bits and not conns.is_empty:
+                    by_conns[conns] = by_conns.get(conns, 0) | bits
+        plain = ids[~named]
+        keys = bits_of.numeric_key[plain]
+        for key in np.unique(keys).tolist():
+            conns = bits_of.numerics[key]
+            if not conns.is_empty:
+                bits = bits_of.union(plain[keys == key])
+                by_conns[conns] = by_conns.get(conns, 0) | bits
+        parts: list[tuple[int, ConnectionSet]] = [(self.compiled.all_classes, EMPTY)]
+        for conns, bits in by_conns.items():
+            if not bits:
+                continue
+            out: list[tuple[int, ConnectionSet]] = []
+            for pbits, pconns in parts:
+                inside = pbits & bits
+                if inside:
+                    out.append((inside, pconns | conns))
+                    rest = pbits & ~bits
+                    if rest:
+                        out.append((rest, pconns))
+                else:
+                    out.append((pbits, pconns))
+            parts = out
+        return parts
 
     def row(self, program: Program, direction: Direction, own_ports: PortsKey | None) -> Any:
         """Connection ids towards every class of the other side."""
@@ -360,6 +416,44 @@ class ClassMatrix:
             if not res.is_empty:
                 row[bits_to_mask(bits, n_atoms)] = self.table.id(res)
         return row
+
+
+def _snapshot_rules(stage: Stage) -> bool:
+    """Whether every rule of the stage is one of the snapshot's (a what-if may add detached
+    rules, whose ids are negative and index nothing)."""
+    return not len(stage.ids) or int(stage.ids.min()) >= 0
+
+
+class _RuleBits:
+    """Every rule's peer classes as packed bits, one row per rule, with its numeric
+    connections interned: the union of many rules' classes is one numpy OR over rows
+    (per-pod NotIn selectors give thousands of rules per class)."""
+
+    def __init__(self, compiled: Compiled) -> None:
+        rules = compiled.rules
+        self._rules = rules
+        self._nbytes = max((len(compiled.classes) + 7) // 8, 1)
+        self._rows: Any = None
+        self.named = np.fromiter((r.has_named for r in rules), dtype=bool, count=len(rules))
+        keys: dict[ConnectionSet, int] = {}
+        self.numeric_key = np.fromiter(
+            (keys.setdefault(r.numeric, len(keys)) for r in rules), dtype=np.intp, count=len(rules)
+        )
+        self.numerics = list(keys)
+
+    def union(self, ids: Any) -> int:
+        if len(ids) < 32:  # a few rules: Python ints are quicker than a gather
+            out = 0
+            for i in ids.tolist():
+                out |= self._rules[i].classes
+            return out
+        if self._rows is None:
+            self._rows = np.frombuffer(
+                b"".join(r.classes.to_bytes(self._nbytes, "little") for r in self._rules),
+                np.uint8,
+            ).reshape(len(self._rules), self._nbytes)
+        got = np.bitwise_or.reduce(self._rows[ids], axis=0)
+        return int.from_bytes(got.tobytes(), "little")
 
 
 def _ranges_atoms(compiled: Compiled, ranges: Ranges) -> int:

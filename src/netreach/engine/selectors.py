@@ -10,11 +10,17 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 
+import numpy as np
+
 from netreach.model import LabelSelector, Namespace, Requirement
 
 
 def indexes_of(bits: int) -> list[int]:
     """Set bit positions, ascending."""
+    if bits.bit_length() > 512:  # wide bitsets: numpy unpacks them in one pass
+        raw = np.frombuffer(bits.to_bytes((bits.bit_length() + 7) // 8, "little"), np.uint8)
+        found: list[int] = np.flatnonzero(np.unpackbits(raw, bitorder="little")).tolist()
+        return found
     out: list[int] = []
     base = 0
     while bits:

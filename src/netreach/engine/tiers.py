@@ -16,7 +16,11 @@ the same walk.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import numpy as np
 
 from netreach.engine.conns import ALL, EMPTY, ConnectionSet
 from netreach.engine.rules import Action, AnyRule, TierName
@@ -75,6 +79,15 @@ class Stage:
     rules: tuple[AnyRule, ...]
     closed: bool = False  # NetworkPolicy isolates the class: undecided means denied
 
+    rule_ids: Any = field(default=None, compare=False, repr=False)  # given when known
+
+    @cached_property
+    def ids(self) -> Any:
+        """The rules' ids as a numpy array (for work over thousands of rules at once)."""
+        if self.rule_ids is not None:
+            return self.rule_ids
+        return np.fromiter((r.id for r in self.rules), dtype=np.intp, count=len(self.rules))
+
 
 @dataclass(frozen=True)
 class Program:
@@ -82,6 +95,14 @@ class Program:
     (nothing selects the class): everything is allowed."""
 
     stages: tuple[Stage, ...] = ()
+    _hash: int = field(default=0, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # programs key the matrix's row groups: hash a long rule list once, not per lookup
+        object.__setattr__(self, "_hash", hash(self.stages))
+
+    def __hash__(self) -> int:
+        return self._hash
 
     @property
     def is_open(self) -> bool:
@@ -97,7 +118,7 @@ class Program:
         """NetworkPolicy isolates the class in this direction."""
         return any(s.closed for s in self.stages)
 
-    @property
+    @cached_property
     def has_named(self) -> bool:
         return any(r.has_named for r in self.rules)
 

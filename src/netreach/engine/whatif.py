@@ -104,6 +104,7 @@ def differences(matrix: ClassMatrix, change: Change, external: bool = True) -> I
         for ci in indexes_of(affected(compiled, change, d)):
             program = program_with(compiled, ci, d, change).effective
             own = compiled.classes[ci].ports if d == "ingress" and program.has_named else None
+            # (the same key as ClassMatrix.row_key: own ports only with named ingress ports)
             key = (program, own)
             got = cache.get(key)
             if got is None:

@@ -8,13 +8,29 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
-from netreach.load.build import Builder
 from netreach.load.limits import Limits
-from netreach.load.sources import Source, read_paths
-from netreach.model import Snapshot
+
+if TYPE_CHECKING:
+    from netreach.load.files import read_paths
+    from netreach.load.sources import Source
+    from netreach.model import Snapshot
 
 __all__ = ["Limits", "Source", "load_snapshot", "load_sources", "read_paths"]
+
+
+def __getattr__(name: str) -> Any:
+    """`Source` and `read_paths` load the parsers (YAML, JSON): only when asked for."""
+    if name == "Source":
+        from netreach.load.sources import Source
+
+        return Source
+    if name == "read_paths":
+        from netreach.load.files import read_paths
+
+        return read_paths
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def load_sources(
@@ -30,6 +46,8 @@ def load_sources(
     `namespace` is the namespace of objects that name none (default "default"); `strict`
     makes unknown fields errors instead of warnings; `limits` bounds the input (an
     InputError names the limit and its flag)."""
+    from netreach.load.build import Builder
+
     limits = limits or Limits()
     builder = Builder(
         namespace or "default", skip_invalid=skip_invalid, strict=strict, limits=limits
@@ -55,6 +73,8 @@ def load_snapshot(
     limits: Limits | None = None,
 ) -> Snapshot:
     """`load_sources` over files, directories (recursive) and "-" (stdin)."""
+    from netreach.load.files import read_paths
+
     limits = limits or Limits()
     return load_sources(
         read_paths(paths, limits.max_input_bytes),

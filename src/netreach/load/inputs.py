@@ -15,10 +15,11 @@ import orjson
 
 from netreach.errors import NetreachError
 from netreach.load.decode import parse_source
+from netreach.load.files import read_paths
 from netreach.load.kube import DEFAULT_TIMEOUT, read_cluster_lists
 from netreach.load.limits import Limits
 from netreach.load.render import render_helm, render_kustomize
-from netreach.load.sources import Source, read_paths
+from netreach.load.sources import Source
 
 CLUSTER_SCOPED_KINDS = frozenset(
     {
@@ -96,6 +97,7 @@ def read_sources(
         request_timeout=inputs.request_timeout or DEFAULT_TIMEOUT,
         on_note=on_note,
         log=log,
+        max_bytes=limits.max_input_bytes,
     )
     if proposed:
         replaced = defined_keys(proposed, inputs.namespace or "default", limits)

@@ -9,12 +9,16 @@ from typing import Any
 import orjson
 
 from netreach.load.kubeapi import ClusterError, KubeApi, ListExpiredError, Log, connect
+from netreach.load.limits import Limits
 from netreach.load.sources import Source
 
 Note = Callable[[str], None]
 
 PAGE_SIZE = 500
 DEFAULT_TIMEOUT = 30.0
+# Pages of one list at most: 5 million objects at 500 a page. A server that keeps sending
+# `continue` tokens (with empty pages, which the byte limit would not stop) is cut off here.
+MAX_PAGES = 10_000
 
 
 @dataclass(frozen=True)
@@ -73,14 +77,23 @@ def read_cluster(
     request_timeout: float = DEFAULT_TIMEOUT,
     on_note: Note | None = None,
     log: Log | None = None,
+    max_bytes: int | None = None,
 ) -> list[Source]:
     """List the resources netreach analyzes, one `Source` (a `kind: List`) per resource.
 
     `namespace` limits namespaced resources to that namespace (the Namespace object itself is
-    read too); None reads all. Cluster-scoped policies are always read whole.
+    read too); None reads all. Cluster-scoped policies are always read whole. Each request
+    must end within `request_timeout` seconds; the answers together may hold `max_bytes`
+    bytes (default: the input size limit).
     """
     lists = read_cluster_lists(
-        kubeconfig, context, namespace, request_timeout=request_timeout, on_note=on_note, log=log
+        kubeconfig,
+        context,
+        namespace,
+        request_timeout=request_timeout,
+        on_note=on_note,
+        log=log,
+        max_bytes=max_bytes,
     )
     return [Source(name, orjson.dumps(doc)) for name, doc in lists]
 
@@ -93,9 +106,12 @@ def read_cluster_lists(
     request_timeout: float = DEFAULT_TIMEOUT,
     on_note: Note | None = None,
     log: Log | None = None,
+    max_bytes: int | None = None,
 ) -> list[tuple[str, dict[str, Any]]]:
     """As `read_cluster`, but each `kind: List` as parsed JSON, with its source name."""
-    api = connect(kubeconfig, context, request_timeout, log or _quiet)
+    if max_bytes is None:
+        max_bytes = Limits().max_input_bytes
+    api = connect(kubeconfig, context, request_timeout, log or _quiet, max_bytes)
     note = on_note or _quiet
     lists: list[tuple[str, dict[str, Any]]] = []
     for resource in RESOURCES:
@@ -140,7 +156,13 @@ def list_resource(
     items: list[dict[str, Any]] = []
     token = ""
     restarted = False
+    seen: set[str] = set()
     while True:
+        if len(seen) >= MAX_PAGES:
+            raise ClusterError(
+                f"the API server at {api.host} sent more than {MAX_PAGES:,} pages to {action}; "
+                "netreach stops there (a misbehaving server?)"
+            )
         query = {"limit": str(page_size)}
         if token:
             query["continue"] = token
@@ -152,6 +174,7 @@ def list_resource(
             if restarted or not token:
                 raise
             restarted, token, items = True, "", []
+            seen.clear()
             continue
         if page is None:
             if resource.required:
@@ -167,6 +190,12 @@ def list_resource(
         token = str(meta.get("continue") or "")
         if not token:
             return items, str(meta.get("resourceVersion") or "")
+        if token in seen:
+            raise ClusterError(
+                f"the API server at {api.host} sent the same continue token twice to {action} "
+                "(the list would never end); netreach stops there"
+            )
+        seen.add(token)
 
 
 def scrub(item: dict[str, Any], resource: Resource) -> dict[str, Any]:

@@ -10,8 +10,12 @@ messages that never contain credentials.
 from __future__ import annotations
 
 import base64
+import contextlib
+import contextvars
 import os
 import re
+import socket
+import threading
 import time
 import urllib.request
 from collections.abc import Callable
@@ -22,6 +26,8 @@ from urllib.parse import urlencode, urlsplit
 import orjson
 import urllib3
 import yaml
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from netreach import __version__
 from netreach.errors import NetreachError
@@ -35,6 +41,8 @@ RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 MAX_TRIES = 4
 BACKOFF_SECONDS = 0.5  # doubled on each retry; tests lower it
 MAX_RETRY_AFTER = 10.0
+CHUNK = 1 << 16
+MAX_MESSAGE = 1024  # characters of a server's message quoted in an error
 
 
 class ClusterError(NetreachError):
@@ -127,17 +135,68 @@ def _jwt_expiry(header: str | None) -> float | None:
     return float(exp) if isinstance(exp, int | float) else None
 
 
+# The sockets a request uses, so that its deadline can end it wherever it blocks (connecting,
+# the TLS handshake, headers, body): urllib3's timeouts bound each socket operation, and a
+# server sending a byte every few seconds would never trip them.
+_SOCKETS: contextvars.ContextVar[list[socket.socket]] = contextvars.ContextVar("netreach_sockets")
+
+
+def _track(sock: socket.socket | None) -> None:
+    held = _SOCKETS.get(None)
+    if held is not None and sock is not None:
+        held.append(sock)
+
+
+class _Conn(HTTPConnection):
+    def _new_conn(self) -> socket.socket:
+        sock = super()._new_conn()
+        _track(sock)
+        return sock
+
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        _track(self.sock)  # a kept-alive connection has no new socket
+        super().request(*args, **kwargs)
+
+
+class _TLSConn(HTTPSConnection):
+    def _new_conn(self) -> socket.socket:
+        sock = super()._new_conn()
+        _track(sock)
+        return sock
+
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        _track(self.sock)
+        super().request(*args, **kwargs)
+
+
+class _Pool(HTTPConnectionPool):
+    ConnectionCls = _Conn
+
+
+class _TLSPool(HTTPSConnectionPool):
+    ConnectionCls = _TLSConn
+
+
 class KubeApi:
     """GET requests against one API server, with retries on 429/5xx and a per-request timeout."""
 
     def __init__(
-        self, config: Configuration, context: str, timeout: float, log: Log = _quiet
+        self,
+        config: Configuration,
+        context: str,
+        timeout: float,
+        log: Log = _quiet,
+        max_bytes: int | None = None,
     ) -> None:
         self.config = config
         self.context = context
         self.host = str(config.host).rstrip("/")
-        self.timeout = timeout
+        self.timeout = timeout  # the deadline of each request, whole: connect to last byte
         self.log = log
+        # Every answer counts against one budget: the input size limit (the loader would
+        # refuse more anyway, after holding it all in memory).
+        self.max_bytes = max_bytes
+        self.received = 0
         self._pool = self._make_pool()
 
     def _make_pool(self) -> urllib3.PoolManager:
@@ -156,11 +215,15 @@ class KubeApi:
         if cfg.assert_hostname is False:
             kwargs["assert_hostname"] = False
         proxy = cfg.proxy or self._env_proxy()
+        manager: urllib3.PoolManager
         if proxy:
             if not proxy.startswith(("http://", "https://")):
                 raise ClusterError(f"proxy {proxy}: only http:// and https:// proxies work")
-            return urllib3.ProxyManager(proxy, **kwargs)
-        return urllib3.PoolManager(**kwargs)
+            manager = urllib3.ProxyManager(proxy, **kwargs)
+        else:
+            manager = urllib3.PoolManager(**kwargs)
+        manager.pool_classes_by_scheme = {"http": _Pool, "https": _TLSPool}
+        return manager
 
     def _env_proxy(self) -> str | None:
         # kubectl honours HTTPS_PROXY/NO_PROXY; so do we.
@@ -189,17 +252,17 @@ class KubeApi:
         url = self.host + path + ("?" + urlencode(query) if query else "")
         delay = BACKOFF_SECONDS
         for attempt in range(1, MAX_TRIES + 1):
-            resp = self._request(url, action)
-            self.log(f"GET {url} -> {resp.status}")
-            if resp.status in RETRY_STATUSES and attempt < MAX_TRIES:
-                wait = _retry_after(resp.headers.get("Retry-After"), delay)
-                self.log(f"  {action}: HTTP {resp.status}, retrying in {wait:g}s")
+            status, headers, data = self._request(url, action)
+            self.log(f"GET {url} -> {status}")
+            if status in RETRY_STATUSES and attempt < MAX_TRIES:
+                wait = _retry_after(headers.get("Retry-After"), delay)
+                self.log(f"  {action}: HTTP {status}, retrying in {wait:g}s")
                 time.sleep(wait)
                 delay *= 2
                 continue
-            if resp.status == 200:
+            if status == 200:
                 try:
-                    body = orjson.loads(resp.data)
+                    body = orjson.loads(data)
                 except orjson.JSONDecodeError:
                     raise ClusterError(
                         f"{self.host}: {action}: the answer is not JSON; is this a Kubernetes "
@@ -208,36 +271,105 @@ class KubeApi:
                 if not isinstance(body, dict):
                     raise ClusterError(f"{self.host}: {action}: unexpected answer")
                 return body
-            if resp.status == 404:
+            if status == 404:
                 return None
-            raise self._status_error(resp.status, resp.data, action)
+            raise self._status_error(status, data, action)
         raise AssertionError("unreachable")
 
-    def _request(self, url: str, action: str) -> urllib3.BaseHTTPResponse:
+    def _request(self, url: str, action: str) -> tuple[int, urllib3.HTTPHeaderDict, bytes]:
+        """One GET, whole within `timeout` seconds: status, headers and the body, at most
+        what is left of the byte budget."""
+        sockets: list[socket.socket] = []
+        expired = threading.Event()
+
+        def expire() -> None:
+            expired.set()
+            for sock in sockets:
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)  # wakes the blocked read with an error
+
+        token = _SOCKETS.set(sockets)
+        timer = threading.Timer(self.timeout, expire)
+        timer.daemon = True
+        timer.start()
         try:
-            return self._pool.request(
+            resp = self._pool.request(
                 "GET",
                 url,
                 headers=self._headers(),
                 timeout=urllib3.Timeout(connect=self.timeout, read=self.timeout),
                 retries=False,
+                preload_content=False,
+                decode_content=False,
             )
-        except urllib3.exceptions.NewConnectionError as exc:  # subclasses ConnectTimeoutError
-            raise self._unreachable(exc) from None
-        except (urllib3.exceptions.ConnectTimeoutError, urllib3.exceptions.ReadTimeoutError):
+            try:
+                data = self._body(resp, action)
+            except BaseException:
+                resp.close()  # half read: never back into the pool
+                raise
+            resp.release_conn()
+            return resp.status, resp.headers, data
+        except urllib3.exceptions.HTTPError as exc:
+            if expired.is_set():
+                raise self._too_slow(action) from None
+            raise self._failed(exc, action) from None
+        except OSError:
+            if expired.is_set():
+                raise self._too_slow(action) from None
+            raise
+        finally:
+            timer.cancel()
+            _SOCKETS.reset(token)
+
+    def _body(self, resp: urllib3.BaseHTTPResponse, action: str) -> bytes:
+        """The body as sent (we ask for no compression, so none is accepted: a small
+        compressed answer could expand without bound), streamed and capped."""
+        encoding = (resp.headers.get("Content-Encoding") or "identity").strip().lower()
+        if encoding != "identity":
             raise ClusterError(
-                f"the API server at {self.host} (context {self.context}) did not answer within "
-                f"{self.timeout:g}s ({action}); check the network or VPN, or raise "
-                "--request-timeout"
-            ) from None
-        except urllib3.exceptions.SSLError as exc:
-            raise ClusterError(
+                f"{self.host}: {action}: the answer is compressed ({encoding[:40]}), "
+                "which netreach did not ask for; is this a Kubernetes API server?"
+            )
+        left = None if self.max_bytes is None else self.max_bytes - self.received
+        length = resp.headers.get("Content-Length") or ""
+        if left is not None and length.isdigit() and int(length) > left:
+            raise self._too_big(action, self.received + int(length))
+        chunks: list[bytes] = []
+        for chunk in resp.stream(CHUNK, decode_content=False):
+            self.received += len(chunk)
+            if self.max_bytes is not None and self.received > self.max_bytes:
+                raise self._too_big(action, self.received)
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def _too_big(self, action: str, size: int) -> ClusterError:
+        return ClusterError(
+            f"the API server at {self.host} (context {self.context}) sent more than the input "
+            f"limit of {self.max_bytes:,} bytes ({size:,} bytes by the time of {action}); "
+            "raise --max-input-bytes, or read less with -n NAMESPACE"
+        )
+
+    def _too_slow(self, action: str) -> ClusterError:
+        return ClusterError(
+            f"the API server at {self.host} (context {self.context}) did not answer within "
+            f"{self.timeout:g}s ({action}); check the network or VPN, or raise "
+            "--request-timeout"
+        )
+
+    def _failed(self, exc: urllib3.exceptions.HTTPError, action: str) -> ClusterError:
+        if isinstance(exc, urllib3.exceptions.NewConnectionError):  # a ConnectTimeoutError too
+            return self._unreachable(exc)
+        if isinstance(
+            exc, urllib3.exceptions.ConnectTimeoutError | urllib3.exceptions.ReadTimeoutError
+        ):
+            return self._too_slow(action)
+        if isinstance(exc, urllib3.exceptions.SSLError):
+            return ClusterError(
                 f"TLS with the API server at {self.host} (context {self.context}) failed: "
                 f"{_reason(exc)}; check certificate-authority and the client certificate in "
                 "the kubeconfig"
-            ) from None
-        except urllib3.exceptions.HTTPError as exc:
-            raise self._unreachable(exc) from None
+            )
+        return self._unreachable(exc)
 
     def _unreachable(self, exc: urllib3.exceptions.HTTPError) -> ClusterError:
         return ClusterError(
@@ -254,6 +386,8 @@ class KubeApi:
                 message = str(body.get("message", ""))
         except orjson.JSONDecodeError:
             pass
+        if len(message) > MAX_MESSAGE:
+            message = f"{message[:MAX_MESSAGE]}... ({len(message):,} characters)"
         said = f" The server said: {redact(message, self.config)}" if message else ""
         where = f"the API server at {self.host} (context {self.context})"
         if status == 401:
@@ -289,11 +423,16 @@ def _reason(exc: urllib3.exceptions.HTTPError) -> str:
     while isinstance(inner, urllib3.exceptions.MaxRetryError) and inner.reason is not None:
         inner = inner.reason
     # Connection errors start with the connection's repr; the address is already said.
-    return re.sub(r"^(<[^>]*>|\S*Connection\([^)]*\)): ", "", str(inner))
+    text = re.sub(r"^(<[^>]*>|\S*Connection\([^)]*\)): ", "", str(inner))
+    return text if len(text) <= MAX_MESSAGE else text[:MAX_MESSAGE] + "..."
 
 
 def connect(
-    kubeconfig: str | None, context: str | None, timeout: float, log: Log = _quiet
+    kubeconfig: str | None,
+    context: str | None,
+    timeout: float,
+    log: Log = _quiet,
+    max_bytes: int | None = None,
 ) -> KubeApi:
     config, name = load_configuration(kubeconfig, context)
-    return KubeApi(config, name, timeout, log)
+    return KubeApi(config, name, timeout, log, max_bytes)

@@ -10,8 +10,12 @@ import orjson
 import yaml
 
 from netreach.errors import NetreachError
+from netreach.load.files import check_total_size
 from netreach.load.inputs import InputSpec, read_sources
+from netreach.load.limits import Limits
 from netreach.load.sources import Source
+from netreach.render.escape import one_line
+from netreach.render.files import check_no_links, output_dir, write_file
 
 Dumper: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
@@ -22,29 +26,32 @@ def write_snapshot(
     *,
     on_note: Callable[[str], None] | None = None,
     log: Callable[[str], None] | None = None,
+    limits: Limits | None = None,
 ) -> list[Path]:
-    """Read the inputs and write one YAML file per source into `directory` (new or empty)."""
+    """Read the inputs and write one YAML file per source into `directory` (new or empty).
+    `limits.max_input_bytes` bounds what is read, as for every other command: over it, the
+    whole snapshot is refused and nothing is written."""
+    limits = limits or Limits()
     out = Path(directory)
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise NetreachError(f"{directory}: exists and is not an empty directory; name a new one")
-    sources = read_sources(inputs, on_note=on_note, log=log)  # all read before any write
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        return [_write(out, i, source) for i, source in enumerate(sources, start=1)]
-    except OSError as exc:
-        raise NetreachError(f"{directory}: cannot write: {exc.strerror}") from None
+    check_no_links(out)
+    sources = read_sources(inputs, on_note=on_note, log=log, limits=limits)
+    check_total_size(sources, limits.max_input_bytes)
+    docs = [(source, source.read_bytes()) for source in sources]  # all read before any write
+    folder = output_dir(out, empty=True)
+    return [_write(folder, i, source, data) for i, (source, data) in enumerate(docs, start=1)]
 
 
-def _write(out: Path, index: int, source: Source) -> Path:
+def _write(out: Path, index: int, source: Source, data: bytes) -> Path:
     path = out / f"{index:02d}-{_slug(source.name)}.yaml"
-    data = source.read_bytes()
     try:
         doc = orjson.loads(data)  # live lists arrive as JSON: save them as YAML
     except orjson.JSONDecodeError:
-        path.write_bytes(data)  # already YAML: keep it verbatim, comments included
+        write_file(path, data)  # already YAML: keep it verbatim, comments included
         return path
     text = yaml.dump(doc, Dumper=Dumper, sort_keys=False, allow_unicode=True)
-    path.write_text(f"# netreach snapshot of {source.name}\n{text}", encoding="utf-8")
+    write_file(path, f"# netreach snapshot of {one_line(source.name)}\n{text}")
     return path
 
 

@@ -8,14 +8,10 @@ from __future__ import annotations
 
 import json
 import os
-import stat
-import sys
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import yaml
 
-from netreach.errors import InputError, Problem
 from netreach.model import Location, PathPart
 
 EXTENSIONS = (".yaml", ".yml", ".json")
@@ -253,47 +249,3 @@ class DecodeFailure:
     def __init__(self, message: str, line: int | None = None) -> None:
         self.message = message
         self.line = line
-
-
-def read_paths(paths: Sequence[str], max_stdin_bytes: int | None = None) -> list[Source]:
-    """Sources for files, directories (recursive, YAML/JSON files, sorted) and "-" (stdin).
-    Streams (stdin, pipes, devices, a link to /dev/zero in a checkout) are read at once, up to
-    `max_stdin_bytes` + 1 bytes, so an endless stream is still refused by the size limit."""
-    cap = -1 if max_stdin_bytes is None else max_stdin_bytes + 1
-    sources: list[Source] = []
-    missing: list[Problem] = []
-    for path in paths:
-        if path == "-":
-            sources.append(Source("<stdin>", sys.stdin.buffer.read(cap)))
-        elif os.path.isdir(path):
-            sources.extend(_file_source(p, cap) for p in _walk(path))
-        elif os.path.exists(path):
-            sources.append(_file_source(path, cap))
-        else:
-            missing.append(Problem(f"{path}: no such file or directory"))
-    if missing:
-        raise InputError(missing)
-    return sources
-
-
-def _file_source(path: str, cap: int) -> Source:
-    """A regular file is read later (its size is known first); anything else now, capped."""
-    if os.path.isfile(path) and stat.S_ISREG(os.stat(path).st_mode):
-        return Source.from_path(path)
-    try:
-        with open(path, "rb") as f:
-            return Source(path, f.read(cap))
-    except OSError:
-        return Source.from_path(path)  # reading it again reports why
-
-
-def _walk(root: str) -> list[str]:
-    found: list[str] = []
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        found.extend(
-            os.path.join(dirpath, f)
-            for f in filenames
-            if f.lower().endswith(EXTENSIONS) and not f.startswith(".")
-        )
-    return sorted(found)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from netreach.analyses.audit import AuditReport
 from netreach.render.escape import markdown as md
+from netreach.render.escape import terminal
 
 
 def _fence(text: str) -> str:
@@ -47,6 +48,8 @@ def render_audit_md(report: AuditReport) -> str:
             out.append(f"**Fix:** {md(head)}")
             if rest:
                 out.append("")
-                out.append(_fence(rest))
+                # A code block shows text as it is, but a terminal or log viewer still
+                # obeys ESC sequences; mentions and links are inert inside it.
+                out.append(_fence(terminal(rest)))
             out.append("")
     return "\n".join(out).rstrip() + "\n"

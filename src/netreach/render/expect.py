@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.text import Text
 
 from netreach.analyses.expect import Result
-from netreach.render.escape import terminal
+from netreach.render.escape import one_line, terminal
 
 FORMATS = ("text", "json", "junit")
 
@@ -26,13 +26,13 @@ def failure_text(r: Result) -> str:
     """The offending pairs and the engine's explanation of each, as plain text."""
     lines: list[str] = []
     if r.note:
-        lines.append(r.note)
+        lines.append(one_line(r.note))
     for o in r.offences:
         what = "has no such port" if o.conns.is_empty else f"{o.conns} {o.problem}"
         alike = (
             f" (and {o.similar} similar pair{'s' if o.similar != 1 else ''})" if o.similar else ""
         )
-        lines.append(f"{o.src} -> {o.dst}: {what}{alike}")
+        lines.append(one_line(f"{o.src} -> {o.dst}: {what}{alike}"))
         lines.extend("    " + line for line in o.explanation.splitlines())
     more = r.failures - sum(1 + o.similar for o in r.offences)
     if more > 0:
@@ -47,7 +47,7 @@ def print_text(results: Sequence[Result], console: Console) -> None:
         head = Text(
             "PASS " if r.passed else "FAIL ", style="bold green" if r.passed else "bold red"
         )
-        head.append(terminal(r.expectation.name) + where)
+        head.append(one_line(f"{r.expectation.name}{where}"))
         console.print(head)
         if not r.passed:
             for line in failure_text(r).splitlines():

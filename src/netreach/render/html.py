@@ -20,8 +20,8 @@ from typing import Any
 from netreach import __version__
 from netreach.analyses.report import DEFAULT_MAX_EDGES, ReportData, ReportLevel, build_report
 from netreach.cluster import Cluster
-from netreach.errors import NetreachError
 from netreach.render.escape import html_text, script_json
+from netreach.render.files import write_file
 from netreach.render.vendor import GraphLibrary, graph_library
 
 _SCRIPT_END = re.compile(r"</(script)", re.IGNORECASE)
@@ -157,10 +157,7 @@ def write_report(
     library = graph_library()
     page = render_html(data, library)
     target = Path(path)
-    try:
-        target.write_text(page, encoding="utf-8")
-    except OSError as exc:
-        raise NetreachError(f"cannot write the report to {target}: {exc.strerror}") from exc
+    write_file(target, page, "the report")  # never through a link; atomic (render/files.py)
     notes = list(data.notes)
     if library is None:
         notes.append(

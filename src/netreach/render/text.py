@@ -9,7 +9,16 @@ from rich.text import Text
 from netreach.engine.verdict import Verdict, endpoint_id
 from netreach.render.escape import one_line, terminal
 
-console = Console(highlight=False, soft_wrap=True)
+
+def make_console(*, stderr: bool = False, soft_wrap: bool = True) -> Console:
+    """A console for netreach's output. Markup is for netreach's own styles only (user text
+    goes through `safe` or `Text`); emoji codes (`:white_check_mark:`) and highlighting never
+    apply, whatever the text says. The stream is looked up at each print (sys.stdout or
+    sys.stderr as the CLI's guard installs them)."""
+    return Console(stderr=stderr, highlight=False, soft_wrap=soft_wrap, emoji=False)
+
+
+console = make_console()
 
 
 def safe(text: str) -> str:

@@ -8,11 +8,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from netreach.analyses.audit.findings import SEVERITIES, Severity
 from netreach.errors import InputError, Problem
-from netreach.model import LabelSelector
+from netreach.load.files import read_document, read_named
+from netreach.load.limits import Limits
+from netreach.load.sources import Source
+from netreach.model import LabelSelector, Location
 
 DEFAULT_DNS_NAMESPACE = "kube-system"
 DEFAULT_DNS_SELECTOR = LabelSelector((("k8s-app", "kube-dns"),))
@@ -99,18 +100,19 @@ def config_from_mapping(data: Mapping[str, Any], origin: str = "config") -> Audi
     )
 
 
-def load_config(path: str | Path) -> AuditConfig:
-    """Read the `audit:` section of a `.netreach.yaml` file."""
-    p = Path(path)
-    try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
-    except OSError as exc:
-        raise InputError([Problem(f"cannot read: {exc.strerror}", object_ref=str(p))]) from exc
-    except yaml.YAMLError as exc:
-        raise InputError([Problem(f"not valid YAML: {exc}", object_ref=str(p))]) from exc
+def load_config(path: str | Path, limits: Limits | None = None) -> AuditConfig:
+    """Read the `audit:` section of a `.netreach.yaml` file (decoded as manifests are)."""
+    return config_from_source(read_named(str(path), limits), limits)
+
+
+def config_from_source(source: Source, limits: Limits | None = None) -> AuditConfig:
+    """The `audit:` section of a settings file already read."""
+    data = read_document(source, limits)
+    if data is None:
+        data = {}
     if not isinstance(data, Mapping):
-        raise InputError([Problem("expected a mapping at the top level", object_ref=str(p))])
+        raise InputError([Problem("expected a mapping at the top level", Location(source))])
     section = data.get("audit", {})
     if not isinstance(section, Mapping):
-        raise InputError([Problem("audit: expected a mapping", object_ref=str(p))])
-    return config_from_mapping(section, str(p))
+        raise InputError([Problem("audit: expected a mapping", Location(source, 0, ("audit",)))])
+    return config_from_mapping(section, source.name)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import ipaddress
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +21,9 @@ from netreach.analyses.generate.intent import Allow, CidrSpec, EndpointSpec, Int
 from netreach.cluster import Cluster
 from netreach.engine.conns import ConnectionSet
 from netreach.errors import InputError, NetreachError, Problem
+from netreach.load.files import read_text
+from netreach.load.limits import Limits, document_problem
+from netreach.load.sources import Source
 from netreach.model import PROTOCOLS, Pod, Protocol
 
 # Hubble verdicts of flows that reached their destination (AUDIT: policy audit mode).
@@ -33,11 +36,19 @@ class Flows:
     notes: tuple[str, ...]  # flows left out, and why
 
 
-def parse_flows(text: str, cluster: Cluster, name: str = "flows") -> Flows:
+def parse_flows(
+    text: str, cluster: Cluster, name: str = "flows", limits: Limits | None = None
+) -> Flows:
     """Hubble JSON lines when the first non-blank character is `{`, CSV otherwise."""
     if text.lstrip().startswith("{"):
-        return _hubble(text, cluster, name)
+        return _hubble(text, cluster, name, limits or Limits())
     return _csv(text, cluster, name)
+
+
+def read_flows(source: Source, cluster: Cluster, limits: Limits | None = None) -> Flows:
+    """A flows file read through the input boundary: decoded as manifests are (UTF-8, the
+    same messages), each JSON line within the same limits."""
+    return parse_flows(read_text(source), cluster, source.name, limits)
 
 
 def _endpoint(cluster: Cluster, ref: str) -> EndpointSpec:
@@ -52,7 +63,7 @@ def _endpoint(cluster: Cluster, ref: str) -> EndpointSpec:
 def _csv(text: str, cluster: Cluster, name: str) -> Flows:
     allows: list[Allow] = []
     problems: list[Problem] = []
-    for lineno, row in enumerate(csv.reader(io.StringIO(text)), start=1):
+    for lineno, row in _csv_rows(text, name, problems):
         cells = [c.strip() for c in row]
         if not any(cells) or cells[0].startswith("#"):
             continue
@@ -77,6 +88,23 @@ def _csv(text: str, cluster: Cluster, name: str) -> Flows:
     return Flows(Intent(tuple(allows)), ())
 
 
+def _csv_rows(text: str, name: str, problems: list[Problem]) -> Iterator[tuple[int, list[str]]]:
+    """Numbered CSV rows; a row the csv module refuses (a bare carriage return in a field)
+    ends the file with a located problem instead of an exception."""
+    reader = csv.reader(io.StringIO(text))
+    lineno = 0
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            problems.append(Problem(f"not CSV: {exc}", object_ref=f"{name}:{lineno + 1}"))
+            return
+        lineno += 1
+        yield lineno, row
+
+
 def _allow(cluster: Cluster, src: str, dst: str, proto: Protocol, port: int, where: str) -> Allow:
     s, d = _endpoint(cluster, src), _endpoint(cluster, dst)
     if isinstance(s, CidrSpec) and isinstance(d, CidrSpec):
@@ -84,7 +112,7 @@ def _allow(cluster: Cluster, src: str, dst: str, proto: Protocol, port: int, whe
     return Allow(s, d, ConnectionSet.ports(proto, port), where)
 
 
-def _hubble(text: str, cluster: Cluster, name: str) -> Flows:
+def _hubble(text: str, cluster: Cluster, name: str, limits: Limits) -> Flows:
     allows: list[Allow] = []
     notes: list[str] = []
     problems: list[Problem] = []
@@ -96,6 +124,10 @@ def _hubble(text: str, cluster: Cluster, name: str) -> Flows:
             record = orjson.loads(line)
         except orjson.JSONDecodeError as exc:
             problems.append(Problem(f"not JSON: {exc}", object_ref=where))
+            continue
+        why = document_problem(record, limits)
+        if why is not None:
+            problems.append(Problem(why, object_ref=where))
             continue
         flow = record.get("flow", record) if isinstance(record, dict) else None
         if not isinstance(flow, dict):

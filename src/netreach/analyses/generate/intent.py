@@ -13,12 +13,13 @@ import ipaddress
 import re
 from dataclasses import dataclass
 
-import yaml
-
 from netreach.analyses.connectivity import parse_label_selector
 from netreach.engine.conns import EMPTY, ConnectionSet
 from netreach.errors import InputError, Problem
-from netreach.model import PROTOCOLS, LabelSelector, Pod, Protocol
+from netreach.load.files import read_document
+from netreach.load.limits import Limits
+from netreach.load.sources import Source
+from netreach.model import PROTOCOLS, LabelSelector, Location, Pod, Protocol
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,37 +172,40 @@ def parse_allow(line: str, default_namespace: str = "default", origin: str = "")
 
 
 def parse_intent(text: str, name: str = "intent", default_namespace: str = "default") -> Intent:
-    """An intent file: YAML with `allow:` a list of `SRC -> DST:PORTS` strings.
+    """An intent file's text: YAML with `allow:` a list of `SRC -> DST:PORTS` strings."""
+    return read_intent(Source(name, text.encode("utf-8", "surrogatepass")), default_namespace)
+
+
+def read_intent(
+    source: Source, default_namespace: str = "default", limits: Limits | None = None
+) -> Intent:
+    """An intent file, decoded as manifests are (same decoder, limits and messages).
 
     Every problem of the file is reported at once (InputError), each with its line.
     """
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError as exc:
-        raise InputError([Problem(f"not YAML: {exc}", object_ref=name)]) from exc
-    if not isinstance(node, yaml.MappingNode):
-        raise InputError([Problem("expected a mapping with an `allow:` list", object_ref=name)])
-    items: list[yaml.Node] | None = None
-    for key, value in node.value:
-        if isinstance(key, yaml.ScalarNode) and key.value == "allow":
-            if not isinstance(value, yaml.SequenceNode):
-                where = f"{name}:{value.start_mark.line + 1}"
-                raise InputError([Problem("`allow:` must be a list", object_ref=where)])
-            items = value.value
-        elif isinstance(key, yaml.ScalarNode):
-            where = f"{name}:{key.start_mark.line + 1}"
-            raise InputError([Problem(f"unknown key {key.value!r} (expected allow)", None, where)])
-    if items is None:
-        raise InputError([Problem("no `allow:` list", object_ref=name)])
-    allows: list[Allow] = []
+    data = read_document(source, limits)
+    if not isinstance(data, dict):
+        raise InputError([Problem("expected a mapping with an `allow:` list", Location(source))])
     problems: list[Problem] = []
-    for item in items:
-        where = f"{name}:{item.start_mark.line + 1}"
-        if not isinstance(item, yaml.ScalarNode):
+    for key in data:
+        if key != "allow":
+            where = str(Location(source, 0, (str(key),)))
+            problems.append(Problem(f"unknown key {key!r} (expected allow)", object_ref=where))
+    items = data.get("allow")
+    if items is None:
+        problems.append(Problem("no `allow:` list", object_ref=source.name))
+    elif not isinstance(items, list):
+        where = str(Location(source, 0, ("allow",)))
+        problems.append(Problem("`allow:` must be a list", object_ref=where))
+        items = None
+    allows: list[Allow] = []
+    for i, item in enumerate(items or ()):
+        where = str(Location(source, 0, ("allow", i)))
+        if not isinstance(item, str):
             problems.append(Problem("expected a string `SRC -> DST:PORT`", object_ref=where))
             continue
         try:
-            allows.append(parse_allow(item.value, default_namespace, where))
+            allows.append(parse_allow(item, default_namespace, where))
         except ValueError as exc:
             problems.append(Problem(str(exc), object_ref=where))
     if problems:

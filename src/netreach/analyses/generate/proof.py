@@ -75,7 +75,8 @@ class Proof:
             return "proof: exactly the intended connections"
         n = len(self.differences)
         lines = [f"proof: {n} {'pair differs' if n == 1 else 'pairs differ'} from the intent"]
-        lines += [f"  {d}" for d in self.differences]
+        # One line per difference: a newline in a name or reason must not forge a line.
+        lines += [f"  {d}".replace("\n", "\\n") for d in self.differences]
         return "\n".join(lines)
 
 

@@ -1,0 +1,142 @@
+"""The command line's frame: commands loaded when first used, text arguments checked, and
+every error turned into a message and an exit code (never a traceback).
+
+Kept light on purpose: `netreach --version`, `--help` and tab completion import this and
+click only; a command's own module (and the engine, numpy, the Kubernetes client) loads
+when that command runs.
+"""
+
+from __future__ import annotations
+
+import gc
+import importlib
+import re
+
+import click
+from click.shell_completion import CompletionItem
+
+from netreach.cli.streams import OutputClosed, OutputError, guarded_streams, silence
+from netreach.errors import InputError, NetreachError
+from netreach.render.escape import one_line
+
+
+def say(text: str) -> None:
+    """One line on stderr (netreach.cli.common.say, imported when there is something to say:
+    it brings Rich)."""
+    from netreach.cli.common import say as _say
+
+    _say(text)
+
+
+class Command(click.Command):
+    """A command whose text arguments must be UTF-8: only file paths may hold other bytes
+    (they name files; messages show such bytes as `\\xff`)."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        rest = super().parse_args(ctx, args)
+        for param in self.get_params(ctx):
+            if isinstance(param.type, click.Path) or param.name is None:
+                continue
+            value = ctx.params.get(param.name)
+            values = value if isinstance(value, tuple | list) else (value,)
+            if any(isinstance(v, str) and _SURROGATE.search(v) for v in values):
+                raise click.BadParameter(
+                    f"{one_line(str(values[0]))!s} is not valid UTF-8 text", ctx, param
+                )
+        return rest
+
+
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+class Group(click.Group):
+    """A group whose commands are modules imported on first use (`lazy`: name -> module;
+    importing the module registers the command on the group)."""
+
+    command_class = Command
+
+    def __init__(self, *args: object, lazy: dict[str, str] | None = None, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.lazy = dict(lazy or {})
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(super().list_commands(ctx)) | set(self.lazy))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in self.lazy:
+            importlib.import_module(self.lazy[cmd_name])
+        return super().get_command(ctx, cmd_name)
+
+    def shell_complete(self, ctx: click.Context, incomplete: str) -> list[CompletionItem]:
+        """Command names without importing every command (tab completion stays fast); the
+        group's own options as click completes them."""
+        names = [n for n in self.list_commands(ctx) if n.startswith(incomplete)]
+        items = [
+            CompletionItem(
+                n, help=self.commands[n].get_short_help_str() if n in self.commands else None
+            )
+            for n in names
+        ]
+        return items + click.Command.shell_complete(self, ctx, incomplete)
+
+
+def run_guarded(command: click.Command, args: list[str] | None = None) -> int:
+    """Run the CLI; turn netreach's own errors into messages and exit codes, never tracebacks.
+
+    Every output goes through one guard (cli/streams.py). A reader that closes the pipe early
+    (`| head`) ends the run as it ends kubectl's: silently, exit 141 (128 + SIGPIPE), which a
+    shell reports as a broken pipe and `set -o pipefail` as a failure. Exit 0 would claim a
+    verdict (`test`, `audit --fail-on`) that nobody read. Any other write error on stdout (a
+    full disk) is one message and exit 2. stderr is best effort: if it cannot be written, the
+    run goes on and ends with its own exit code."""
+    with guarded_streams() as (out, err):
+        try:
+            code = _run(command, args)
+            out.flush()
+        except OutputClosed:
+            silence(out)
+            code = 141
+        except OutputError as exc:
+            silence(out)
+            say(f"netreach: {exc}")
+            code = 2
+        err.flush()
+        return code
+
+
+def _run(command: click.Command, args: list[str] | None) -> int:
+    try:
+        result = command.main(args=args, prog_name="netreach", standalone_mode=False)
+    except click.exceptions.Abort:
+        say("Aborted.")
+        return 130
+    except click.ClickException as exc:
+        exc.show()
+        return 2 if exc.exit_code == 2 else exc.exit_code
+    except click.exceptions.Exit as exc:
+        return int(exc.exit_code)
+    except InputError as exc:
+        for problem in exc.problems:
+            say(str(problem))
+        n = len(exc.problems)
+        say(f"netreach: {n} problem{'s' if n != 1 else ''} in the input")
+        return 2
+    except (OutputError, OutputClosed):
+        raise
+    except NetreachError as exc:
+        say(f"netreach: {exc}")
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except MemoryError:
+        # Whatever held the memory is unreachable now; free it before printing.
+        gc.collect()
+        say(
+            "netreach: out of memory: the input is too large for this machine (lower "
+            "--max-input-bytes to refuse it early; docs/limits.md)"
+        )
+        return 2
+    except RecursionError:
+        say("netreach: the input is nested too deeply to process (see --max-depth)")
+        return 2
+    return int(result) if isinstance(result, int) else 0
