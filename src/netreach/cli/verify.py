@@ -17,9 +17,9 @@ from netreach.cli.common import (
     namespaces_in_scope,
     read_input_sources,
     report_load,
+    say,
 )
 from netreach.model import PROTOCOLS, Options, Protocol
-from netreach.render.escape import terminal
 
 
 def parse_ports(text: str) -> list[int] | None:
@@ -128,9 +128,7 @@ def verify_cmd(
     inputs = collect_inputs(kwargs)
     missing = missing_requirements()
     if missing:
-        err_console.print(
-            f"netreach verify: cannot run here: missing {', '.join(missing)}", markup=False
-        )
+        say(f"netreach verify: cannot run here: missing {', '.join(missing)}")
         return 2
     sources = read_input_sources(inputs)
     snapshot = load_sources(
@@ -160,14 +158,12 @@ def verify_cmd(
     if output == "json":
         echo_to_stdout(orjson.dumps(report.to_json(), option=orjson.OPT_INDENT_2).decode() + "\n")
         for line in [*report.problem_lines(), report.summary()]:
-            err_console.print(f"netreach verify: {line}", markup=False)
+            say(f"netreach verify: {line}")
     else:
         echo_to_stdout(report.render())
     if inputs.verbose:
         for pod_id, addresses in report.assigned.items():
-            err_console.print(
-                terminal(f"lab addresses {', '.join(addresses)} for {pod_id}"), markup=False
-            )
+            say(f"lab addresses {', '.join(addresses)} for {pod_id}")
         figures = ", ".join(f"{k} {v:.2f} s" for k, v in report.timings.items())
-        err_console.print(f"timings: {figures}", markup=False)
+        say(f"timings: {figures}")
     return report.exit_code
