@@ -8,12 +8,13 @@ routes it through the node), and every Service port through its DNAT, once per b
 
 from __future__ import annotations
 
+import bisect
 import itertools
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
-from netreach.dataplane.addresses import Network
+from netreach.dataplane.addresses import Address, Network
 from netreach.dataplane.nft import render_address
 from netreach.dataplane.objects import PROTOS, Manifests, Port, Proto
 from netreach.dataplane.resolve import Direction, Endpoint
@@ -24,11 +25,11 @@ from netreach.model import PolicyPort, Snapshot
 UNLISTED_PORTS = (81, 1234, 4321, 12345, 23456, 34567, 45678)
 
 
-@dataclass(frozen=True, slots=True, order=True)
-class Probe:
+class Probe(NamedTuple):
     """One connection attempt. `dst` is a pod id or `svc/NS/NAME`; a Service probe is steered
     to the backend pod `backend`. `name` names the destination in records when the pair is
-    probed in both address families (the destination's address)."""
+    probed in both address families (the destination's address). A tuple: a large matrix
+    makes hundreds of thousands."""
 
     src: str
     dst: str
@@ -115,27 +116,39 @@ def _decoded_ranges(manifests: Manifests) -> tuple[set[PortRange3], set[tuple[st
     return ranges, names
 
 
+def _key(a: Address) -> int:
+    return int(a) | (a.version << 128)
+
+
+class _Addresses:
+    """The lab's addresses, sorted, to find those inside a prefix at once."""
+
+    def __init__(self, endpoints: Sequence[Endpoint]) -> None:
+        self.sorted = sorted({_key(a) for e in endpoints for a in e.pod.addresses})
+
+    def inside(self, net: Network) -> list[int]:
+        lo = _key(net.network_address)
+        hi = _key(net.broadcast_address)
+        return self.sorted[
+            bisect.bisect_left(self.sorted, lo) : bisect.bisect_right(self.sorted, hi)
+        ]
+
+
 class _Reach:
-    """What one pod's rules of one direction open, by peer: exact peer addresses, and the
-    address blocks (ipBlocks, networks) checked by membership."""
+    """What one pod's rules of one direction open, by the address of the peer (only lab
+    addresses matter: the prefixes are resolved against them once)."""
 
     def __init__(self) -> None:
-        self.exact: dict[int, set[PortRange3]] = defaultdict(set)
-        self.blocks: list[tuple[Network, frozenset[PortRange3]]] = []
+        self.by_peer: dict[int, set[PortRange3]] = defaultdict(set)
 
-    def add(self, net: Network, ranges: frozenset[PortRange3]) -> None:
-        if net.prefixlen == net.max_prefixlen:
-            self.exact[int(net.network_address) | (net.version << 128)] |= ranges
-        else:
-            self.blocks.append((net, ranges))
+    def add(self, keys: Iterable[int], ranges: frozenset[PortRange3]) -> None:
+        for key in keys:
+            self.by_peer[key] |= ranges
 
     def ranges_for(self, peer: Endpoint) -> set[PortRange3]:
         out: set[PortRange3] = set()
         for a in peer.pod.addresses:
-            out |= self.exact.get(int(a) | (a.version << 128), set())
-            for net, ranges in self.blocks:
-                if net.version == a.version and a in net:
-                    out |= ranges
+            out |= self.by_peer.get(_key(a), set())
         return out
 
 
@@ -161,6 +174,7 @@ class PortPlan:
         if self.fixed is not None:
             return
         resolved = scenario.resolved
+        addresses = _Addresses(scenario.endpoints)
         for rule in (*resolved.rules, *resolved.admin):
             for subject, allowance in rule.entries:
                 if allowance.ports is None:
@@ -170,7 +184,7 @@ class PortPlan:
                 )
                 reach = self.reach[(rule.direction, subject.id)]
                 for net in allowance.nets:
-                    reach.add(net, ranges)
+                    reach.add(addresses.inside(net), ranges)
         model, model_names = _model_ranges(scenario.snapshot)
         decoded, decoded_names = _decoded_ranges(scenario.manifests)
         self.extra = model - decoded

@@ -28,8 +28,7 @@ import socket
 import struct
 import typing
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from netreach.dataplane import sctp
 from netreach.dataplane.addresses import Address
@@ -49,8 +48,7 @@ _PR_SET_PDEATHSIG = 1
 Advance = Callable[[int], None]
 
 
-@dataclass(frozen=True, slots=True)
-class ProbeResult:
+class ProbeResult(NamedTuple):
     probe: Probe
     outcome: Outcome
     detail: str = ""

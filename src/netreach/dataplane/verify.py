@@ -13,7 +13,7 @@ import os
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, NamedTuple, Protocol
 
 from netreach.dataplane.addresses import Addressing
 from netreach.dataplane.lab import Lab
@@ -102,8 +102,7 @@ class EnginePrediction:
 PredictionFactory = Callable[[Snapshot, Options], Prediction]
 
 
-@dataclass(frozen=True, slots=True)
-class ProbeRecord:
+class ProbeRecord(NamedTuple):
     """One line of `verify -o json`: a connection, what the kernel did, what the engine said.
     A Service connection is allowed on the dataplane when every backend got it."""
 
@@ -309,43 +308,45 @@ def judge(
 ) -> tuple[list[ProbeRecord], list[ProbeResult]]:
     """Records (one per connection; a Service's backends together) and the lab faults.
     `results` are in the order of `probes`."""
-    groups: dict[tuple[str, str, str, int], list[ProbeResult]] = {}
-    for p, r in zip(probes, results, strict=True):
-        groups.setdefault((p.src, p.name or p.dst, p.protocol, p.port), []).append(r)
     records: list[ProbeRecord] = []
     faults: list[ProbeResult] = []
-    for (src, dst, proto, port), rs in groups.items():
+    services: dict[tuple[str, str, str, int], list[ProbeResult]] = {}
+    for p, r in zip(probes, results, strict=True):
+        if p.backend:
+            services.setdefault((p.src, p.name or p.dst, p.protocol, p.port), []).append(r)
+        elif r.outcome not in ("ok", "blocked"):
+            faults.append(r)
+        else:
+            blocked = r.outcome == "blocked"
+            records.append(_record(p, blocked, r.detail if blocked else "", prediction))
+    for rs in services.values():
         bad = [r for r in rs if r.outcome not in ("ok", "blocked")]
         if bad:
             faults += bad
             continue
-        blocked = [r for r in rs if r.outcome == "blocked"]
-        first = rs[0].probe
-        if first.backend:
-            detail = (
-                f"blocked to {', '.join(r.probe.backend for r in blocked)} of {len(rs)} backends"
-                if blocked
-                else f"{len(rs)} backends"
-            )
-        else:
-            detail = blocked[0].detail if blocked else ""
-        engine = prediction.allowed(first)
-        record = ProbeRecord(
-            src,
-            dst,
-            port,
-            proto,
-            "blocked" if blocked else "allowed",
-            "allowed" if engine else "denied",
-            detail,
+        blocked_to = [r.probe.backend for r in rs if r.outcome == "blocked"]
+        detail = (
+            f"blocked to {', '.join(blocked_to)} of {len(rs)} backends"
+            if blocked_to
+            else f"{len(rs)} backends"
         )
-        if not record.agree:
-            record = ProbeRecord(
-                src, dst, port, proto, record.dataplane, record.engine, detail,
-                prediction.explain(first),
-            )  # fmt: skip
-        records.append(record)
+        records.append(_record(rs[0].probe, bool(blocked_to), detail, prediction))
     return records, faults
+
+
+def _record(p: Probe, blocked: bool, detail: str, prediction: Prediction) -> ProbeRecord:
+    allowed = prediction.allowed(p)
+    explanation = prediction.explain(p) if allowed == blocked else ""  # a disagreement
+    return ProbeRecord(
+        p.src,
+        p.name or p.dst,
+        p.port,
+        p.protocol,
+        "blocked" if blocked else "allowed",
+        "allowed" if allowed else "denied",
+        detail,
+        explanation,
+    )
 
 
 def verify(
