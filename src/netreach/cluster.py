@@ -10,6 +10,7 @@ import difflib
 import ipaddress
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
     from netreach.engine.compile import Compiled
     from netreach.engine.matrix import ClassMatrix
     from netreach.engine.verdict import Endpoint, Verdict
+    from netreach.load.infer import InferMode
 
 _WORKLOAD_RE = re.compile(r"^(?P<ns>[^/\[\]]+)/(?P<name>[^/\[\]]+)\[(?P<kind>[A-Za-z]+)\]$")
 
@@ -173,7 +175,19 @@ class Cluster:
     def check(
         self, src: str | Pod, dst: str | Pod, port: int | str, protocol: str = "TCP"
     ) -> Verdict:
-        """May `src` open a connection to `dst` on `port`/`protocol`? With the reasons."""
+        """May `src` open a connection to `dst` on `port`/`protocol`? With the reasons, and
+        the caveats when something in the input netreach does not model could change it."""
+        from netreach.analyses.caveats import verdict_caveats
+
+        verdict = self._check(src, dst, port, protocol)
+        if verdict.caveats:
+            return verdict
+        caveats = verdict_caveats(self.snapshot, verdict.src, verdict.dst, verdict.allowed)
+        return replace(verdict, caveats=caveats) if caveats else verdict
+
+    def _check(
+        self, src: str | Pod, dst: str | Pod, port: int | str, protocol: str = "TCP"
+    ) -> Verdict:
         from netreach.analyses.services import check_service, is_service_ref
         from netreach.engine.verdict import DirectionVerdict, Verdict, decide_direction
 
@@ -229,6 +243,7 @@ class Cluster:
         port: str | None = None,
         include_self: bool = True,
         merge_external: bool = True,
+        ipv6: bool = True,
     ) -> Connectivity:
         """Every allowed connection `src -> dst : connection set`, sorted, streamed."""
         from netreach.analyses.connectivity import Connectivity, NodeFilter, PortFilter
@@ -257,6 +272,7 @@ class Cluster:
             by=by,
             external=external,
             merge_external=merge_external,
+            ipv6=ipv6,
             include_self=include_self,
             namespaces=namespaces,
             src=NodeFilter(src) if src else None,
@@ -294,17 +310,31 @@ def load(
     *paths: str,
     namespace: str | None = None,
     skip_invalid: bool = False,
-    strict: bool = False,
+    strict: bool = True,
     options: Options | None = None,
     limits: Limits | None = None,
+    lenient: bool = False,
+    infer_workloads: InferMode = "auto",
 ) -> Cluster:
-    """Read files, directories or `-` (stdin), validate as the API server would, and compile.
+    """Read files, directories or `-` (stdin) as kubectl reads them, validate as the API server
+    would (strict field validation, as `kubectl apply`), and compile.
 
+    `infer_workloads`: for policies-only input, representative pods made from the selectors
+    (marked `inferred`; docs/inference.md): "auto" when no pod of the input is selected by
+    any policy, "always" for every selector no pod satisfies, "never".
     Raises `InputError` listing every problem when the input is invalid or over `limits`.
+    `lenient=True` turns unknown fields and duplicate keys into warnings; verdicts that a
+    dropped field could change then say so (`Verdict.caveats`).
     """
     from netreach.load import load_snapshot
+    from netreach.load.infer import infer_workloads as infer
 
     snapshot = load_snapshot(
-        *paths, namespace=namespace, skip_invalid=skip_invalid, strict=strict, limits=limits
+        *paths,
+        namespace=namespace,
+        skip_invalid=skip_invalid,
+        strict=strict,
+        limits=limits,
+        lenient=lenient,
     )
-    return Cluster(snapshot, options)
+    return Cluster(infer(snapshot, infer_workloads).snapshot, options)

@@ -125,6 +125,7 @@ class Namespace:
     labels: Mapping[str, str]
     location: Location | None = None
     implied: bool = False  # referenced but not defined in the input
+    inferred: bool = False  # labels assumed from a namespaceSelector (load/infer.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +146,7 @@ class Pod:
     host_network: bool = False
     location: Location | None = None
     from_template: bool = False  # a representative pod made from a workload template
+    inferred: bool = False  # not in the input: made from the policies' selectors (load/infer.py)
 
     @property
     def id(self) -> str:
@@ -369,6 +371,41 @@ class Options:
     host_network: Literal["exempt", "as-pods"] = "exempt"
 
 
+@dataclass(frozen=True, slots=True)
+class DroppedField:
+    """An unknown field dropped by lenient loading: verdicts it could change say so.
+
+    `scope` is the namespace whose pods' verdicts it may change (for a Namespace object: its
+    own name, since its labels decide which selectors match its pods); None: any verdict
+    (cluster-scoped objects such as admin-tier policies)."""
+
+    object_ref: str  # e.g. "NetworkPolicy default/allow-db"
+    kind: str
+    scope: str | None
+    name: str
+    field: str  # e.g. "spec.podSelector.matchlabels"
+    location: Location | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Unmodelled:
+    """An object of a network-policy kind netreach does not model (Cilium, Calico, Antrea,
+    OVN-Kubernetes, Istio...): verdicts it could change say so. `namespace` None: it applies
+    cluster-wide."""
+
+    kind: str
+    api_version: str
+    name: str
+    namespace: str | None
+    location: Location | None = None
+    layer: str = "L3/L4"  # "L7" for policies that can only refuse what L3/L4 allows
+
+    @property
+    def id(self) -> str:
+        where = f"{self.namespace}/" if self.namespace else ""
+        return f"{self.kind} {where}{self.name} ({self.api_version})"
+
+
 @dataclass(slots=True)
 class Snapshot:
     """Everything read from the input, after validation and defaulting."""
@@ -385,3 +422,7 @@ class Snapshot:
         default_factory=list
     )  # errors of objects dropped by --skip-invalid
     services: list[Service] = field(default_factory=list)
+    # lenient loading: unknown fields that were dropped (verdicts they could change say so)
+    dropped: list[DroppedField] = field(default_factory=list)
+    # network-policy objects of kinds netreach does not model (verdicts they could change say so)
+    unmodelled: list[Unmodelled] = field(default_factory=list)

@@ -10,6 +10,8 @@ import orjson
 import yaml
 from hypothesis import strategies as st
 
+from netreach.load import goyaml
+
 # --- valid building blocks ------------------------------------------------------------------
 
 dns_label = st.from_regex(r"\A[a-z]([a-z0-9-]{0,8}[a-z0-9])?\Z")
@@ -215,10 +217,23 @@ def broken_object(draw: st.DrawFn) -> Any:
     return obj
 
 
+class _KubectlSafeDumper(yaml.SafeDumper):
+    """Quotes every string kubectl would read as something else (`y`, `on`, `0o17`...):
+    PyYAML's own resolver knows only YAML 1.1's words."""
+
+
+def _str(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
+    style = '"' if goyaml.resolve_plain(value)[0] != goyaml.STR else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_KubectlSafeDumper.add_representer(str, _str)
+
+
 def dump(objects: list[Any], as_json: bool) -> bytes:
     if as_json:
         return orjson.dumps({"apiVersion": "v1", "kind": "List", "items": objects})
-    return yaml.safe_dump_all(objects, sort_keys=False).encode()
+    return yaml.dump_all(objects, Dumper=_KubectlSafeDumper, sort_keys=False).encode()
 
 
 @st.composite

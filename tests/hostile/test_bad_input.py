@@ -124,7 +124,7 @@ def test_document_not_a_mapping(capsys: Cap, tmp_path: Path, text: str, what: st
 
 def test_duplicate_yaml_key(capsys: Cap, tmp_path: Path) -> None:
     assert one_problem(capsys, tmp_path, "np.yaml", NP + "  podSelector: {}\n") == (
-        'np.yaml:8: NetworkPolicy default/np: duplicate key "podSelector" (strict decoding error)'
+        'np.yaml:8: NetworkPolicy default/np: duplicate key "podSelector" (strict decoding error; kubectl would silently keep the last one)'
     )
 
 
@@ -134,7 +134,7 @@ def test_duplicate_json_key(capsys: Cap, tmp_path: Path) -> None:
         '  "labels": {"a": "1",\n   "a": "2"}}}\n'
     )
     assert one_problem(capsys, tmp_path, "ns.json", text) == (
-        'ns.json:5: Namespace x: duplicate key "a" (strict decoding error)'
+        'ns.json:5: Namespace x: duplicate key "a" (strict decoding error; kubectl would silently keep the last one)'
     )
 
 
@@ -146,10 +146,10 @@ def test_json_without_duplicates_loads(capsys: Cap, tmp_path: Path) -> None:
     assert r.code == 0 and r.err == ""
 
 
-def test_utf16_file(capsys: Cap, tmp_path: Path) -> None:
-    assert one_problem(capsys, tmp_path, "u.yaml", NS.encode("utf-16")) == (
-        "u.yaml: file is UTF-16 encoded; expected UTF-8 (convert it, e.g. iconv -f UTF-16 -t UTF-8)"
-    )
+def test_utf16_file_with_bom_loads(capsys: Cap, tmp_path: Path) -> None:
+    """kubectl decodes UTF-16 with a byte-order mark; so does netreach."""
+    r = validate(capsys, tmp_path, "u.yaml", NS.encode("utf-16"))
+    assert r.code == 0, r.err
 
 
 def test_latin1_file(capsys: Cap, tmp_path: Path) -> None:
@@ -162,7 +162,7 @@ def test_latin1_file(capsys: Cap, tmp_path: Path) -> None:
 def test_json_trailing_garbage(capsys: Cap, tmp_path: Path) -> None:
     text = '{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "x"}}\n}'
     assert one_problem(capsys, tmp_path, "g.json", text) == (
-        "g.json:2: invalid JSON: unexpected content after document (column 1)"
+        "g.json:2: invalid JSON: unexpected character, expected a JSON value (column 1)"
     )
 
 
@@ -182,15 +182,14 @@ def test_every_problem_of_every_file_reported(capsys: Cap, tmp_path: Path) -> No
         (NS.replace("\n", "\r\n").encode(), 2),
         (b"", 1),
         (b"---\n", 1),
-        (b"---\n---\n...\n", 1),
         (b"# only a comment\n", 1),
     ],
-    ids=["utf8-bom", "crlf", "empty", "dashes", "dashes-and-end", "comment"],
+    ids=["utf8-bom", "crlf", "empty", "dashes", "comment"],
 )
 def test_harmless_oddities_load(
     capsys: Cap, tmp_path: Path, content: bytes, namespaces: int
 ) -> None:
-    other = write(tmp_path, "other.yaml", NS.replace("name: x", "name: y"))
+    other = write(tmp_path, "other.yaml", NS.replace("name: x", "name: z"))
     r = run(capsys, "validate", write(tmp_path, "odd.yaml", content), other)
     assert r.code == 0, r.err
     assert r.err == ""
@@ -225,6 +224,6 @@ def test_container_port_with_integer_key(capsys: Cap, tmp_path: Path) -> None:
         "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n"
         "  - name: c\n    ports:\n    - {containerPort: 80, 1: x}\n"
     )
-    r = validate(capsys, tmp_path, "pod.yaml", pod)
+    r = validate(capsys, tmp_path, "pod.yaml", pod, "--lenient")  # strict: an unknown field
     assert r.code == 0
     assert 'unknown field "spec.containers[0].ports[0].1"' in r.err

@@ -84,6 +84,12 @@ def test_hostile_side_file_is_one_located_problem(
     data = {"utf8": utf8, "deep": deep, "int": big}[shape]
     path = tmp_path / name
     path.write_bytes(data)
+    if shape == "int" and kind != "flows":
+        # YAML: go-yaml (kubectl) reads a 5,000-digit plain integer as text (its float parse
+        # overflows); whatever the file's reader makes of it, never a traceback
+        r = run(capsys, *command(kind, str(path)))
+        assert r.code in (0, 1, 2) and "Traceback" not in r.err, r.err
+        return
     problem = one_problem(run(capsys, *command(kind, str(path))), str(path))
     pattern = EXPECTED[shape].format(line=1 if kind == "flows" else 2)
     assert re.search(pattern, problem), problem
@@ -129,7 +135,10 @@ def test_yaml_side_files_report_duplicate_keys(capsys: Cap, tmp_path: Path, kind
     path = tmp_path / CASES[kind][0]
     path.write_text(f"{top}: []\n{top}: []\n")
     problem = one_problem(run(capsys, *command(kind, str(path))), str(path))
-    assert problem == f'{path}:2: duplicate key "{top}" (strict decoding error)'
+    assert problem == (
+        f'{path}:2: duplicate key "{top}" (strict decoding error; kubectl would silently keep '
+        "the last one)"
+    )
 
 
 def test_stdin_closed_is_one_message(capsys: Cap, monkeypatch: pytest.MonkeyPatch) -> None:

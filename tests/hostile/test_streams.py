@@ -15,13 +15,27 @@ from pathlib import Path
 
 import pytest
 import yaml
-from hostile_cli import Run, run
+from hostile_cli import Run
+from hostile_cli import run as _run
 
 from netreach.cli.streams import GuardedStream
 from netreach.render.audit_md import render_audit_md
 from netreach.render.escape import ci_commands, markdown
 
 Cap = pytest.CaptureFixture[str]
+
+_INPUT_COMMANDS = frozenset(
+    {"validate", "analyze", "check", "matrix", "audit", "exposure", "describe", "report",
+     "diff", "test", "generate", "snapshot"}
+)  # fmt: skip
+
+
+def run(capsys: Cap, *args: str) -> Run:
+    """The corpus holds an unknown field on purpose (its name is hostile text): read it
+    leniently, so that it is a warning printed on stderr rather than an error."""
+    if args and args[0] in _INPUT_COMMANDS:
+        args = (args[0], "--lenient", *args[1:])
+    return _run(capsys, *args)
 
 # What a pull request can put in text netreach prints.
 EVIL = (
@@ -98,7 +112,8 @@ COMMANDS: list[tuple[str, ...]] = [
 @pytest.mark.parametrize("args", COMMANDS, ids=lambda a: "-".join(a))
 def test_every_command_and_format(capsys: Cap, corpus: Path, args: tuple[str, ...]) -> None:
     r = run(capsys, args[0], str(corpus), *args[1:])
-    assert r.code in (0, 1), r.err
+    # 3: check's answer may be incomplete (the dropped field is in the pod's namespace)
+    assert r.code in ((0, 1, 3) if args[0] == "check" else (0, 1)), r.err
     assert_clean(r.out + r.err)
     if "json" in args or "sarif" in args:
         json.loads(r.out)

@@ -148,12 +148,16 @@ def test_pods_peer_needs_both_selectors(errors_of: ErrorsOf) -> None:
 
 
 def test_ingress_peers_cannot_be_networks(errors_of: ErrorsOf) -> None:
-    # The CRD prunes the unknown field; the peer is then empty, which it rejects.
+    # Strict: the unknown field is an error; the CRD would also prune it and find the peer
+    # empty, which it rejects.
     body = (
         "priority: 1\nsubject: {namespaces: {}}\ningress:\n- action: Deny\n  from:\n"
         "  - networks: [10.0.0.0/8]"
     )
-    (error,) = errors_of(spec(ANP, body))
+    unknown, error = errors_of(spec(ANP, body))
+    assert unknown.startswith(
+        't.yaml:11: AdminNetworkPolicy guard: unknown field "spec.ingress[0].from[0].networks"'
+    )
     assert error == (
         "t.yaml:11: AdminNetworkPolicy guard: spec.ingress[0].from[0]: Required value: "
         "exactly one of namespaces, pods must be set"

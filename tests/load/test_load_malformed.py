@@ -32,13 +32,24 @@ def test_malformed_json_has_line(errors_of: ErrorsOf) -> None:
 
 def test_json_trailing_garbage(errors_of: ErrorsOf) -> None:
     errs = errors_of('{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"x"}}\n}', "x.json")
-    assert errs == ["x.json:2: invalid JSON: unexpected content after document (column 1)"]
+    # kubectl reads the first object, then the rest as YAML; when that fails, the JSON error
+    assert errs == ["x.json:2: invalid JSON: unexpected character, expected a JSON value (column 1)"]
 
 
-def test_utf16_file(errors_of: ErrorsOf) -> None:
-    errs = errors_of(NS.format(name="a").encode("utf-16"))
+def test_utf16_file_with_bom_is_read_as_kubectl_reads_it(load_text: LoadText) -> None:
+    # kubectl's file reader honours UTF-16 byte-order marks (unicode.BOMOverride)
+    for codec in ("utf-16", "utf-16-be"):
+        data = NS.format(name="a").encode(codec)
+        if codec == "utf-16-be":
+            data = b"\xfe\xff" + data
+        assert list(load_text(data).namespaces) == ["a"]
+
+
+def test_utf32_file_refused(errors_of: ErrorsOf) -> None:
+    errs = errors_of(NS.format(name="a").encode("utf-32"))
     assert errs == [
-        "t.yaml: file is UTF-16 encoded; expected UTF-8 (convert it, e.g. iconv -f UTF-16 -t UTF-8)"
+        "t.yaml: file is UTF-32 encoded; expected UTF-8 or UTF-16 (kubectl refuses it too; "
+        "convert it, e.g. iconv -f UTF-32 -t UTF-8)"
     ]
 
 
@@ -110,7 +121,7 @@ def test_duplicate_mapping_key(errors_of: ErrorsOf) -> None:
         "  ingress: []\n  ingress:\n  - {}\n"
     )
     assert errors_of(text) == [
-        't.yaml:7: NetworkPolicy default/p: duplicate key "ingress" (strict decoding error)'
+        't.yaml:7: NetworkPolicy default/p: duplicate key "ingress" (strict decoding error; kubectl would silently keep the last one)'
     ]
 
 

@@ -56,7 +56,7 @@ CASES: dict[str, tuple[str, list[tuple[int, str]]]] = {
         [(9, f'spec.podSelector.matchLabels: Invalid value: "-bad": {NAME_PART_MSG}')],
     ),
     "match_labels_key_prefix_invalid": (
-        "podSelector:\n  matchLabels:\n    Bad.com/x: y",
+        "podSelector:\n  matchLabels:\n    Bad.com/x: v",
         [
             (
                 9,
@@ -65,11 +65,11 @@ CASES: dict[str, tuple[str, list[tuple[int, str]]]] = {
         ],
     ),
     "match_labels_key_empty_prefix": (
-        "podSelector:\n  matchLabels:\n    /x: y",
+        "podSelector:\n  matchLabels:\n    /x: v",
         [(9, 'spec.podSelector.matchLabels: Invalid value: "/x": prefix part must be non-empty')],
     ),
     "match_labels_key_two_slashes": (
-        "podSelector:\n  matchLabels:\n    a/b/c: y",
+        "podSelector:\n  matchLabels:\n    a/b/c: v",
         [
             (
                 9,
@@ -417,9 +417,9 @@ def test_namespace_name_is_dns_label(load_text: LoadText, errors_of: ErrorsOf) -
 
 
 def test_namespace_labels_validated(errors_of: ErrorsOf) -> None:
-    text = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: n\n  labels:\n    team: 'a b'\n"
+    text = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ns\n  labels:\n    team: 'a b'\n"
     assert errors_of(text) == [
-        f't.yaml:6: Namespace n: metadata.labels: Invalid value: "a b": {VALUE_MSG}'
+        f't.yaml:6: Namespace ns: metadata.labels: Invalid value: "a b": {VALUE_MSG}'
     ]
 
 
@@ -466,20 +466,25 @@ def test_namespace_field_validated(errors_of: ErrorsOf) -> None:
 # --- unknown fields ---------------------------------------------------------------------------
 
 
-def test_unknown_field_is_a_warning(load_text: LoadText) -> None:
+def test_unknown_field_is_a_warning_when_lenient(load_text: LoadText) -> None:
     snap = load_text(
-        policy("podSelector: {}\ningress:\n- from:\n  - podselector: {}\n    podSelector: {}")
+        policy("podSelector: {}\ningress:\n- from:\n  - podselector: {}\n    podSelector: {}"),
+        lenient=True,
     )
     assert [str(w) for w in snap.warnings] == [
         't.yaml:10: NetworkPolicy default/p: unknown field "spec.ingress[0].from[0].podselector" '
-        "(ignored, as Kubernetes would drop it)"
+        "dropped (--lenient), as the API server would drop it; results it could change say so; "
+        'did you mean "podSelector"?'
     ]
     assert all(w.severity == "warning" for w in snap.warnings)
 
 
-def test_unknown_field_is_an_error_when_strict(errors_of: ErrorsOf) -> None:
-    errs = errors_of(policy("podSelector: {}\npolicytypes: [Ingress]"), strict=True)
-    assert errs == ['t.yaml:8: NetworkPolicy default/p: unknown field "spec.policytypes"']
+def test_unknown_field_is_an_error_by_default(errors_of: ErrorsOf) -> None:
+    errs = errors_of(policy("podSelector: {}\npolicytypes: [Ingress]"))
+    assert errs == [
+        't.yaml:8: NetworkPolicy default/p: unknown field "spec.policytypes" '
+        '(strict decoding error); did you mean "policyTypes"?'
+    ]
 
 
 def test_known_fields_everywhere_give_no_warning(load_text: LoadText) -> None:

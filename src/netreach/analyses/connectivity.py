@@ -127,8 +127,10 @@ class Connectivity:
         src: NodeFilter | None = None,
         dst: NodeFilter | None = None,
         port: PortFilter | None = None,
+        ipv6: bool = True,
     ) -> None:
         self.compiled = compiled
+        self._ipv6 = ipv6  # False: external IPv6 ranges left out (netpol-analyzer's convention)
         self.matrix = matrix
         self.by = by
         self.include_self = include_self
@@ -364,7 +366,7 @@ class Connectivity:
                 if a < len(values) and v == run_v and not boundary:
                     run_hi = hi
                     continue
-                if run_v > 0:
+                if run_v > 0 and (self._ipv6 or run_lo < ipset.V6_OFFSET):
                     res.append((ipset.range_text(run_lo, run_hi), run_v))
                 run_lo, run_hi, run_v = lo, hi, v
             return res
@@ -375,7 +377,9 @@ class Connectivity:
             row = rows[0] if len(classes) == 1 else table.reduce_join(rows)
             if not self._merge_atoms:
                 return [
-                    (ipset.range_text(*atoms.bounds(a)), v) for a, v in enumerate(row.tolist()) if v
+                    (ipset.range_text(*atoms.bounds(a)), v)
+                    for a, v in enumerate(row.tolist())
+                    if v and (self._ipv6 or atoms.bounds(a)[0] < ipset.V6_OFFSET)
                 ]
             return ranges(row)
 

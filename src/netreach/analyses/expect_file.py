@@ -188,6 +188,9 @@ class _Reader:
             return None
         lo_s, dash, hi_s = port.partition("-")
         if lo_s.isdigit() and (not dash or hi_s.isdigit()):
+            if len(lo_s) > 5 or len(hi_s) > 5:  # also keeps int() off 5,000-digit text
+                self.error(f"port {port[:20]!r}... is not within 1-65535 (low-high)", *path)
+                return None
             lo, hi = int(lo_s), int(hi_s or lo_s)
             if not 1 <= lo <= hi <= 65535:
                 self.error(f"port {port!r} is not within 1-65535 (low-high)", *path)

@@ -20,6 +20,7 @@ from netreach.analyses.describe import (
     namespace_words,
     selector_words,
 )
+from netreach.analyses.inferred import outside_input
 from netreach.cluster import Cluster
 from netreach.engine.compile import NPPeer, NPRule
 from netreach.engine.conns import ConnectionSet
@@ -190,6 +191,8 @@ def exposure(
     for wl in sorted(cluster.workloads, key=lambda w: w.id):
         if namespaces is not None and wl.namespace not in namespaces:
             continue
+        if outside_input(cluster, wl.namespace):
+            continue  # an inferred peer's own exposure is nobody's finding
         pods = cluster.workloads[wl]
         # One pod per class: pods of a class are indistinguishable to every policy.
         reps: dict[int, Pod] = {}

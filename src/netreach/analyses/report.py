@@ -15,6 +15,7 @@ from ipaddress import ip_address
 from typing import Literal
 
 from netreach.analyses.audit import SEVERITIES, ObjectRef, Severity, audit
+from netreach.analyses.caveats import snapshot_caveats
 from netreach.analyses.connectivity import Node
 from netreach.analyses.posture import NamespacePosture, posture
 from netreach.cluster import Cluster
@@ -52,6 +53,11 @@ class ReportNode:
     labels: dict[str, str]
     pods: int
     isolated_by: dict[Direction, tuple[str, ...]]  # policy ids; empty: not isolated
+    inferred: bool = False  # made from the policies' selectors, not in the input
+
+    @property
+    def is_external(self) -> bool:
+        return self.namespace is None
 
 
 @dataclass(frozen=True)
@@ -149,20 +155,13 @@ def build_report(
     ]
     matrix = _namespace_matrix(cluster, namespaces)
     findings, audit_notes = _findings(cluster)
-    snap = cluster.snapshot
-    counts = {
-        "namespaces": len(snap.namespaces),
-        "pods": len(snap.pods),
-        "workloads": len(cluster.workloads),
-        "policies": len(snap.policies),
-    }
     rows = posture(cluster)
     if namespaces:
         rows = [r for r in rows if r.namespace in set(namespaces)]
     data = ReportData(
         title=title,
         by=by,
-        counts=counts,
+        counts=_counts(cluster, scope, nodes, edges),
         posture=rows,
         nodes=nodes,
         edges=edges,
@@ -170,7 +169,8 @@ def build_report(
         namespace_matrix=matrix,
         findings=findings,
         truncated=truncated,
-        notes=audit_notes,
+        # first: what may make every answer of the report incomplete
+        notes=[f"May be incomplete: {c}" for c in snapshot_caveats(cluster.snapshot)] + audit_notes,
     )
     if truncated:
         data.notes.append(
@@ -178,6 +178,26 @@ def build_report(
             "out the rest; the namespace matrix is complete. Narrow with -n NAMESPACE."
         )
     return data
+
+
+def _counts(
+    cluster: Cluster, scope: set[str] | None, nodes: list[ReportNode], edges: list[ReportEdge]
+) -> dict[str, int]:
+    """The summary's numbers, over what the report shows (the namespaces in scope), so they
+    agree with the graph: workloads are in-cluster nodes only, external ranges are their own
+    count, and connections touching an external range are counted apart too."""
+    pods = [p for p in cluster.pods if scope is None or p.namespace in scope]
+    external = {n.id for n in nodes if n.is_external}
+    return {
+        "namespaces": sum(1 for n in cluster.namespaces if scope is None or n in scope),
+        "pods": len(pods),
+        "workloads": len({p.workload for p in pods}),
+        "inferred": len({p.workload for p in pods if p.inferred}),
+        "policies": sum(1 for p in cluster.policies if scope is None or p.namespace in scope),
+        "external_ranges": len(external),
+        "connections": len(edges),
+        "external_connections": sum(1 for e in edges if e.src in external or e.dst in external),
+    }
 
 
 def _namespace_matrix(
@@ -225,7 +245,16 @@ def _node(cluster: Cluster, node: Node, pods: list[Pod]) -> ReportNode:
         isolated[direction] = tuple(ids)
     # Labels of the first pod stand for the node (a workload's pods share their template).
     count = 1 if by_pod else len(cluster.workloads.get(first.workload, []))
-    return ReportNode(node.id, name, node.kind, node.namespace, dict(first.labels), count, isolated)
+    return ReportNode(
+        node.id,
+        name,
+        node.kind,
+        node.namespace,
+        dict(first.labels),
+        count,
+        isolated,
+        inferred=first.inferred,
+    )
 
 
 def _range_name(range_text: str) -> str:

@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import click
+from rich.markup import escape
 
+from netreach.analyses.caveats import snapshot_caveats
 from netreach.cli.app import cli
 from netreach.cli.common import (
     cluster_from_inputs,
@@ -14,6 +16,7 @@ from netreach.cli.common import (
     namespaces_in_scope,
 )
 from netreach.cli.report import tell
+from netreach.render.escape import terminal
 from netreach.render.html import write_report
 from netreach.render.summary import print_analysis
 from netreach.render.text import console
@@ -44,6 +47,16 @@ def analyze(map_limit: int, report_path: str | None, **kwargs: Any) -> int:
     """
     inputs = collect_inputs(kwargs)
     cluster = cluster_from_inputs(inputs)
+    caveats = snapshot_caveats(cluster.snapshot)
+    if caveats:
+        # At the top: every answer below may be incomplete where these apply.
+        console.print(
+            f"[bold yellow]The answers below may be incomplete[/] ({len(caveats)} caveat"
+            f"{'s' if len(caveats) != 1 else ''}):"
+        )
+        for caveat in caveats:
+            console.print(f"  caveat: {escape(terminal(caveat))}")
+        console.print()
     print_analysis(cluster, console, map_limit=map_limit)
     if report_path is not None:
         tell(write_report(cluster, report_path, namespaces=namespaces_in_scope(inputs)))

@@ -58,7 +58,8 @@ def parse_port(text: str) -> tuple[int | str, str]:
     help="Exit 1 when the verdict differs (for scripts).",
 )
 def check(src: str, dst: str, port: str, output: str, expect: str | None, **kwargs: Any) -> int:
-    """Decide one connection and say why.
+    """Decide one connection and say why. Exit 0; 1 when --expect differs; 3 when the answer
+    may be incomplete (the input holds policies netreach does not model: see the caveats).
 
     \b
     Example:
@@ -74,4 +75,5 @@ def check(src: str, dst: str, port: str, output: str, expect: str | None, **kwar
         print_verdict(verdict)
     if expect is not None and verdict.allowed != (expect == "allow"):
         return 1
-    return 0
+    # 3: the answer may be incomplete (a policy kind netreach does not model, a dropped field)
+    return 3 if verdict.caveats else 0

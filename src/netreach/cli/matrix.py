@@ -130,6 +130,7 @@ def matrix(
         port=port,
         include_self=not no_self,
         merge_external=compat is None,
+        ipv6=compat is None,  # the peer tool ignores IPv6 ranges (docs/compat.md)
     )
     console = make_console(soft_wrap=False)
     with progress_bar(cmap, sys.stderr.isatty() and output != "table") as progress:

@@ -7,10 +7,12 @@ from typing import Any
 
 import click
 
+from netreach.analyses.caveats import snapshot_caveats
 from netreach.analyses.expect import check_expectations
 from netreach.analyses.expect_file import load_expectations
 from netreach.cli.app import cli
-from netreach.cli.common import cluster_from_inputs, collect_inputs, input_options
+from netreach.cli.common import cluster_from_inputs, collect_inputs, err_console, input_options
+from netreach.render.escape import terminal
 from netreach.render.expect import FORMATS, junit_xml, print_text, write_json
 from netreach.render.files import write_file
 from netreach.render.text import make_console
@@ -35,7 +37,8 @@ from netreach.render.text import make_console
     help="Also write a JUnit XML report here (for CI test reports).",
 )
 def test_command(expect_file: str, output: str, junit_path: str | None, **kwargs: Any) -> int:
-    """Check expectations; exit 1 if any fails, 2 if the file is invalid.
+    """Check expectations; exit 1 if any fails, 2 if the file is invalid, 3 if all pass but
+    the input holds policies netreach does not model (the answers may be incomplete).
 
     \b
     Examples:
@@ -44,7 +47,7 @@ def test_command(expect_file: str, output: str, junit_path: str | None, **kwargs
     """
     inputs = collect_inputs(kwargs)
     expectations = load_expectations(expect_file, inputs.limits)
-    cluster = cluster_from_inputs(inputs)
+    cluster = cluster_from_inputs(inputs, gate=True)
     results = check_expectations(cluster, expectations)
     if output == "json":
         write_json(results, sys.stdout)
@@ -54,4 +57,9 @@ def test_command(expect_file: str, output: str, junit_path: str | None, **kwargs
         print_text(results, make_console())
     if junit_path is not None:
         write_file(junit_path, junit_xml(results))
-    return 0 if all(r.passed for r in results) else 1
+    if not all(r.passed for r in results):
+        return 1
+    caveats = snapshot_caveats(cluster.snapshot)
+    for caveat in caveats:
+        err_console.print(terminal(f"netreach: caveat: {caveat}"), markup=False)
+    return 3 if caveats else 0  # 3: the answers may be incomplete

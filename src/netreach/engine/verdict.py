@@ -152,6 +152,13 @@ class Verdict:
     port_name: str | None = None  # the name the user gave, resolved on the destination
     service: str | None = None  # `ns/name` when the destination was given as a Service
     translation: str | None = None  # how the Service and its port became a pod and a pod port
+    # Why the answer may be incomplete (objects netreach does not model, fields dropped by
+    # --lenient); empty: the answer is exact. Computed by netreach.analyses.caveats.
+    caveats: tuple[str, ...] = ()
+
+    @property
+    def complete(self) -> bool:
+        return not self.caveats
 
     @property
     def allowed(self) -> bool:
@@ -174,7 +181,9 @@ class Verdict:
         word = "ALLOWED" if self.allowed else "DENIED"
         lines = [
             f"{endpoint_id(self.src)} -> {endpoint_id(self.dst)} port {self.port_text}: {word}"
+            + (" (may be incomplete: see the caveats)" if self.caveats else "")
         ]
+        lines.extend(f"  caveat: {c}" for c in self.caveats)
         if self.translation:
             lines.append(f"  via {self.translation}")
         for side in self.reasons:
@@ -217,6 +226,8 @@ class Verdict:
             "allowed": self.allowed,
             "egress": self.egress.to_dict(),
             "ingress": self.ingress.to_dict(),
+            "complete": self.complete,
+            "caveats": list(self.caveats),
         }
         if self.service is not None:  # only when asked through a Service
             out["service"] = self.service

@@ -38,19 +38,25 @@ def load_sources(
     *,
     namespace: str | None = None,
     skip_invalid: bool = False,
-    strict: bool = False,
+    strict: bool = True,
     limits: Limits | None = None,
+    lenient: bool = False,
 ) -> Snapshot:
     """Read and validate every source. Raises InputError listing every error, unless
     `skip_invalid` (then invalid objects are dropped, their errors in `Snapshot.invalid`).
-    `namespace` is the namespace of objects that name none (default "default"); `strict`
-    makes unknown fields errors instead of warnings; `limits` bounds the input (an
-    InputError names the limit and its flag)."""
+    `namespace` is the namespace of objects that name none (default "default"); unknown
+    fields and duplicate keys are errors, as with `kubectl apply`'s strict validation, unless
+    `lenient` (or `strict=False`): then they are warnings, the fields are dropped and listed
+    in `Snapshot.dropped`, and every verdict they could change carries a caveat; `limits`
+    bounds the input (an InputError names the limit and its flag)."""
     from netreach.load.build import Builder
 
     limits = limits or Limits()
     builder = Builder(
-        namespace or "default", skip_invalid=skip_invalid, strict=strict, limits=limits
+        namespace or "default",
+        skip_invalid=skip_invalid,
+        strict=strict and not lenient,
+        limits=limits,
     )
     # Loading builds a large, acyclic tree of objects: the cyclic collector would scan it
     # again and again for nothing (a third of the load time at 150,000 pods).
@@ -69,8 +75,9 @@ def load_snapshot(
     *paths: str,
     namespace: str | None = None,
     skip_invalid: bool = False,
-    strict: bool = False,
+    strict: bool = True,
     limits: Limits | None = None,
+    lenient: bool = False,
 ) -> Snapshot:
     """`load_sources` over files, directories (recursive) and "-" (stdin)."""
     from netreach.load.files import read_paths
@@ -82,4 +89,5 @@ def load_snapshot(
         skip_invalid=skip_invalid,
         strict=strict,
         limits=limits,
+        lenient=lenient,
     )

@@ -13,10 +13,10 @@ exactly one of, BANP named `default`, networks as CIDRs and no named port beside
 
 from __future__ import annotations
 
-import ipaddress
 from typing import Any
 
 from netreach.load.check import Checker, FieldPath
+from netreach.load.cidr import parse_cidr
 from netreach.load.meta import Meta, read_meta, read_selector
 from netreach.load.names import is_dns1123_subdomain, is_valid_port_name
 from netreach.model import (
@@ -96,7 +96,7 @@ def read_admin_policy(
             c.invalid(("spec", "priority"), got, "must be between 0 and 1000 inclusive")
         else:
             priority = got
-    subject = _subject(c, spec.get("subject"))
+    subject = _subject(c, spec.get("subject"), version)
     ingress = _rules(c, kind, version, "ingress", spec.get("ingress"))
     egress = _rules(c, kind, version, "egress", spec.get("egress"))
     return AdminPolicy(
@@ -128,13 +128,18 @@ def _one_of(c: Checker, raw: dict[str, Any], path: FieldPath, fields: frozenset[
 
 
 def _namespaced_pod(
-    c: Checker, value: Any, path: FieldPath
+    c: Checker, value: Any, path: FieldPath, version: str
 ) -> tuple[LabelSelector, LabelSelector] | None:
     raw = c.mapping(value, path)
     if raw is None:
         return None
-    c.unknown_fields(raw, path, _NAMESPACED_POD_FIELDS)
+    _removed_forms(c, raw, path)
+    c.unknown_fields(
+        {k: v for k, v in raw.items() if k != "namespaces"}, path, _NAMESPACED_POD_FIELDS
+    )
     namespaces = read_selector(c, raw.get("namespaceSelector"), (*path, "namespaceSelector"))
+    if namespaces is None and version == "v1alpha2":
+        namespaces = LabelSelector()  # v1alpha2: "if empty, it selects all Namespaces"
     if namespaces is None:
         c.required((*path, "namespaceSelector"))
     pods = read_selector(c, raw.get("podSelector"), (*path, "podSelector"))
@@ -145,7 +150,36 @@ def _namespaced_pod(
     return namespaces, pods
 
 
-def _subject(c: Checker, value: Any) -> AdminSubject | None:
+# Forms of network-policy-api releases before v0.1.5, refused by the current CRDs: the
+# message names the current form (a lenient load must not read them as "all namespaces").
+_REMOVED = {
+    "namespaceSelector": "write the label selector directly: `namespaces: {matchLabels: ...}`",
+    "sameLabels": "removed without replacement: select the namespaces by their labels",
+    "notSameLabels": "removed without replacement: select the namespaces by their labels",
+    "namespaces": "use `pods: {namespaceSelector: ..., podSelector: ...}`",
+}
+
+
+def _removed_forms(c: Checker, raw: dict[str, Any], path: FieldPath) -> None:
+    for key in raw:
+        if key in _REMOVED and not (key == "namespaceSelector" and path[-1] == "pods"):
+            if key == "namespaces" and path[-1] != "pods":
+                continue
+            c.error(
+                (*path, key),
+                f"Forbidden: this form was removed from the AdminNetworkPolicy API "
+                f"(network-policy-api v0.1.5); {_REMOVED[key]}",
+            )
+
+
+def _selector_not_old_form(c: Checker, value: Any, path: FieldPath) -> LabelSelector | None:
+    if isinstance(value, dict):
+        _removed_forms(c, value, path)
+        value = {k: v for k, v in value.items() if k not in _REMOVED or k == "namespaces"}
+    return read_selector(c, value, path)
+
+
+def _subject(c: Checker, value: Any, version: str) -> AdminSubject | None:
     path: FieldPath = ("spec", "subject")
     raw = c.mapping(value, path)
     if raw is None:
@@ -153,10 +187,10 @@ def _subject(c: Checker, value: Any) -> AdminSubject | None:
         return None
     which = _one_of(c, raw, path, _SUBJECT_FIELDS)
     if which == "namespaces":
-        sel = read_selector(c, raw["namespaces"], (*path, "namespaces"))
+        sel = _selector_not_old_form(c, raw["namespaces"], (*path, "namespaces"))
         return AdminSubject(sel or LabelSelector())
     if which == "pods":
-        pair = _namespaced_pod(c, raw["pods"], (*path, "pods"))
+        pair = _namespaced_pod(c, raw["pods"], (*path, "pods"), version)
         return AdminSubject(pair[0], pair[1]) if pair is not None else None
     return None
 
@@ -231,18 +265,18 @@ def _peers(
         which = _one_of(c, raw, ppath, fields)
         if which is None:
             continue
-        peer = _peer(c, which, raw[which], (*ppath, which))
+        peer = _peer(c, version, which, raw[which], (*ppath, which))
         if peer is not None:
             out.append(peer)
     return out
 
 
-def _peer(c: Checker, which: str, value: Any, path: FieldPath) -> AdminPeer | None:
+def _peer(c: Checker, version: str, which: str, value: Any, path: FieldPath) -> AdminPeer | None:
     if which == "namespaces":
-        sel = read_selector(c, value, path)
+        sel = _selector_not_old_form(c, value, path)
         return AdminPeer(namespaces=sel or LabelSelector())
     if which == "pods":
-        pair = _namespaced_pod(c, value, path)
+        pair = _namespaced_pod(c, value, path, version)
         return AdminPeer(pods=pair) if pair is not None else None
     if which == "nodes":
         sel = read_selector(c, value, path)
@@ -258,11 +292,13 @@ def _peer(c: Checker, which: str, value: Any, path: FieldPath) -> AdminPeer | No
             text = c.string(item, (*path, k))
             if text is None:
                 continue
-            try:
-                # isCIDR() of the CRD's CEL rule: host bits may be set, the network is meant.
-                nets.append(str(ipaddress.ip_network(text, strict=False)))
-            except ValueError:
-                c.invalid((*path, k), text, "Invalid CIDR format provided")
+            # isCIDR() of the CRD's CEL rule (Go's netip): host bits may be set, the network
+            # is meant; zones, netmasks, leading zeros are refused.
+            net, why = parse_cidr(text)
+            if net is None:
+                c.invalid((*path, k), text, f"Invalid CIDR format provided ({why})")
+            else:
+                nets.append(str(net))
         return AdminPeer(networks=tuple(nets)) if nets else None
     # domainNames: resolved by DNS at run time, which a snapshot cannot know.
     c.warn(

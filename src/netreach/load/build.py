@@ -27,15 +27,18 @@ from netreach.load.pods import (
 from netreach.load.policy import read_policy
 from netreach.load.service import read_service
 from netreach.load.sources import Source
+from netreach.load.unmodelled import MESH_ROOT_NAMESPACES, PolicyKind, policy_kind
 from netreach.model import (
     AdminKind,
     AdminPolicy,
+    DroppedField,
     Location,
     Namespace,
     NetworkPolicy,
     Node,
     Pod,
     Snapshot,
+    Unmodelled,
     WorkloadRef,
 )
 
@@ -119,7 +122,13 @@ class Builder:
         self._count_bytes(source)
         parsed = parse_source(source, self.limits)
         self._fail(parsed.problems)
-        self._fail(parsed.duplicate_problems(source, self._document_ref))
+        self.snapshot.warnings.extend(parsed.warnings)
+        if self.strict:
+            self._fail(parsed.duplicate_problems(source, self._document_ref))
+        else:
+            self.snapshot.warnings.extend(
+                parsed.duplicate_problems(source, self._document_ref, "warning")
+            )
         for index, value in parsed.docs:
             if value is not None:
                 self._document(value, Location(source, index))
@@ -198,6 +207,10 @@ class Builder:
         if c.errors or not isinstance(kind, str) or not isinstance(api, str):
             self._finish_object(c)
             return
+        unmodelled = policy_kind(api, kind)
+        if unmodelled is not None:
+            self._unmodelled(obj, kind, api, loc, unmodelled)
+            return
         if kind not in API_VERSIONS:
             self.snapshot.skipped.setdefault(kind, []).append(loc)
             return
@@ -209,6 +222,23 @@ class Builder:
             self.snapshot.skipped.setdefault(SKIPPED_POD_PHASES, []).append(loc)
             return
         self._dispatch(c, kind, obj, loc)
+
+    def _unmodelled(
+        self, obj: dict[str, Any], kind: str, api: str, loc: Location, what: PolicyKind
+    ) -> None:
+        """A policy kind netreach does not model: kept, so results it could change say so."""
+        md = obj.get("metadata")
+        md = md if isinstance(md, dict) else {}
+        raw_name = md.get("name")
+        name = raw_name if isinstance(raw_name, str) else ""
+        namespace: str | None = None
+        if what.namespaced:
+            ns = md.get("namespace")
+            namespace = ns if isinstance(ns, str) and ns else self.default_ns
+            if what.layer == "L7" and namespace in MESH_ROOT_NAMESPACES:
+                namespace = None
+        self.snapshot.unmodelled.append(Unmodelled(kind, api, name, namespace, loc, what.layer))
+        self.snapshot.skipped.setdefault(f"{kind} ({api})", []).append(loc)
 
     def _dispatch(self, c: Checker, kind: str, obj: dict[str, Any], loc: Location) -> None:
         order = self.order
@@ -272,6 +302,14 @@ class Builder:
             else:
                 self.seen[key] = loc
         self.snapshot.warnings.extend(c.warnings)
+        if c.dropped and key is not None and not c.errors:
+            kind, ns, name = key
+            scope = ns or None
+            if kind == "Namespace":
+                scope = name  # its labels decide which namespaceSelectors match its pods
+            self.snapshot.dropped.extend(
+                DroppedField(c.ref, kind, scope, name, path, where) for path, where in c.dropped
+            )
         self._fail(c.errors)
         return not c.errors
 
@@ -372,22 +410,22 @@ class Builder:
 
 
 def _priority_ties(policies: list[AdminPolicy]) -> list[Problem]:
-    """Admin-tier policies sharing a priority: the spec lets an implementation apply either
-    to a connection both match; netreach orders them by kind then name (deterministic)."""
-    by_priority: dict[int, list[AdminPolicy]] = {}
+    """Policies of one tier (Admin, or Baseline: BANP and ClusterNetworkPolicy tier Baseline)
+    sharing a priority: the spec lets an implementation apply either to a connection both
+    match; netreach orders them by kind then name (deterministic)."""
+    by_priority: dict[tuple[str, int], list[AdminPolicy]] = {}
     for p in policies:
-        if p.tier == "Admin":
-            by_priority.setdefault(p.priority, []).append(p)
+        by_priority.setdefault((p.tier, p.priority), []).append(p)
     out: list[Problem] = []
-    for priority, same in sorted(by_priority.items()):
+    for (tier, priority), same in sorted(by_priority.items()):
         if len(same) < 2:
             continue
         names = ", ".join(p.id for p in sorted(same, key=lambda p: (p.kind, p.name)))
         out.append(
             Problem(
-                f"admin policies {names} share priority {priority}: where they match the same "
-                "connection the spec leaves the winner to the network plugin; netreach applies "
-                "them in this order",
+                f"{tier}-tier policies {names} share priority {priority}: where they match "
+                "the same connection the spec leaves the winner to the network plugin; "
+                "netreach applies them in this order",
                 same[1].location,
                 severity="warning",
             )

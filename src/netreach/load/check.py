@@ -7,6 +7,7 @@ the Kubernetes decoder would demand.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -60,6 +61,14 @@ def _cut(head: str, total: int) -> str:
     return f"{head}... ({total:,} characters)"
 
 
+def did_you_mean(key: str, known: Iterable[str]) -> str:
+    """`; did you mean "matchLabels"?` for a misspelt field name, or ""."""
+    names = sorted(known)
+    folded = [n for n in names if n.lower() == key.lower()]
+    close = folded or difflib.get_close_matches(key, names, n=1, cutoff=0.6)
+    return f'; did you mean "{close[0]}"?' if close else ""
+
+
 def type_name(value: Any) -> str:
     if isinstance(value, bool):
         return "boolean"
@@ -79,12 +88,15 @@ def type_name(value: Any) -> str:
 class Checker:
     """Problems of one object. `loc` is where the object starts; field paths are relative."""
 
-    def __init__(self, loc: Location, ref: str, *, strict: bool = False) -> None:
+    def __init__(self, loc: Location, ref: str, *, strict: bool = True) -> None:
         self.loc = loc
         self.ref = ref
         self.strict = strict
         self.errors: list[Problem] = []
         self.warnings: list[Problem] = []
+        # Unknown fields dropped (lenient mode): (field path, location); results they could
+        # change say so (netreach.analyses.caveats).
+        self.dropped: list[tuple[str, Location]] = []
 
     def _add(self, path: FieldPath, message: str, at: FieldPath | None, warn: bool = False) -> None:
         problem = Problem(
@@ -130,17 +142,24 @@ class Checker:
     def unknown_fields(
         self, obj: Mapping[str, Any], path: FieldPath, known: frozenset[str]
     ) -> None:
-        """Kubernetes drops unknown fields (warning); strict field validation rejects them."""
+        """`kubectl apply` validates fields strictly by default: an unknown field is an error
+        (with the closest known name as a hint). Lenient: a warning, and the field is
+        recorded as dropped, as the API server without strict validation would drop it."""
         for key in obj:
             if key not in known:
                 full = (*path, str(key))
+                hint = did_you_mean(str(key), known)
+                where = self.loc.at(*full)
+                if self.strict:
+                    message = f'unknown field "{fmt_path(full)}" (strict decoding error){hint}'
+                else:
+                    message = (
+                        f'unknown field "{fmt_path(full)}" dropped (--lenient), as the API '
+                        f"server would drop it; results it could change say so{hint}"
+                    )
+                    self.dropped.append((fmt_path(full), where))
                 problem = Problem(
-                    f'unknown field "{fmt_path(full)}"'
-                    + ("" if self.strict else " (ignored, as Kubernetes would drop it)"),
-                    self.loc.at(*full),
-                    self.ref,
-                    "",
-                    "error" if self.strict else "warning",
+                    message, where, self.ref, "", "error" if self.strict else "warning"
                 )
                 (self.errors if self.strict else self.warnings).append(problem)
 

@@ -69,7 +69,30 @@ def read_meta(
             for msg in is_dns1123_label(namespace):
                 c.invalid(("metadata", "namespace"), namespace, msg)
     labels = read_labels(c, md.get("labels"), ("metadata", "labels"))
+    read_annotations(c, md.get("annotations"), ("metadata", "annotations"))
     return Meta(name, namespace, labels, _owner(c, md.get("ownerReferences")))
+
+
+# apimachinery ValidateAnnotations: keys and values together at most 256 KiB.
+TOTAL_ANNOTATION_SIZE = 256 * 1024
+
+
+def read_annotations(c: Checker, value: Any, path: FieldPath) -> None:
+    """Annotations as ValidateAnnotations checks them: string values, qualified-name keys
+    (checked lower-cased, as the API server does), at most 256 KiB in all."""
+    raw = c.mapping(value, path)
+    if not raw:
+        return
+    total = 0
+    for key, val in raw.items():
+        for msg in is_qualified_name(str(key).lower()):
+            c.invalid(path, key, msg, (*path, key))
+        if val is not None and not isinstance(val, str):
+            c.invalid(path, val, "annotation values must be strings (quote it)", (*path, key))
+            continue
+        total += len(str(key).encode()) + len((val or "").encode())
+    if total > TOTAL_ANNOTATION_SIZE:
+        c.error(path, f"Too long: must have at most {TOTAL_ANNOTATION_SIZE} bytes")
 
 
 def _owner(c: Checker, value: Any) -> OwnerRef | None:
@@ -112,6 +135,8 @@ def read_labels(c: Checker, value: Any, path: FieldPath) -> dict[str, str]:
         for msg in is_qualified_name(k):
             c.invalid(path, k, msg, at)
             ok = False
+        if val is None:
+            val = ""  # Go decodes a JSON null into a map[string]string entry as ""
         if not isinstance(val, str):
             c.invalid(path, val, "label values must be strings (quote it)", at)
             continue

@@ -7,6 +7,7 @@ import ipaddress
 from typing import Any
 
 from netreach.load.check import Checker, FieldPath
+from netreach.load.cidr import parse_cidr
 from netreach.load.meta import Meta, read_meta, read_selector
 from netreach.load.names import (
     is_dns1123_subdomain,
@@ -197,13 +198,9 @@ def _ip_block(c: Checker, value: Any, path: FieldPath) -> IPBlock | None:
 def _cidr(
     c: Checker, value: str, path: FieldPath
 ) -> ipaddress.IPv4Network | ipaddress.IPv6Network | None:
-    """A CIDR; host bits may be set (legacy fields are parsed loosely), normalised to the
-    network it denotes so the engine need not re-check."""
-    if "/" not in value:
-        c.invalid(path, value, "must be a valid CIDR value, (e.g. 10.9.8.0/24 or 2001:db8::/64)")
-        return None
-    try:
-        return ipaddress.ip_network(value, strict=False)
-    except ValueError:
-        c.invalid(path, value, "must be a valid CIDR value, (e.g. 10.9.8.0/24 or 2001:db8::/64)")
-        return None
+    """A CIDR as Go and the API server read it (load/cidr.py); host bits may be set (legacy
+    fields), normalised to the network it denotes so the engine need not re-check."""
+    net, why = parse_cidr(value)
+    if net is None:
+        c.invalid(path, value, why)
+    return net

@@ -1,7 +1,9 @@
-"""Input sources (files, directories, stdin) and lazy line lookup for messages.
+"""Input sources (files, directories, stdin), bytes to text as kubectl decodes them, and lazy
+line lookup for messages.
 
-The fast loaders keep no positions: when a message needs a line, the source text is composed
-once (libyaml, no construction) and the node at the wanted path is looked up.
+The decoder keeps no positions for values: when a message needs a line, the document that
+holds the path is composed once (libyaml, no construction; cached per document) and the path
+is followed with the same key rules the decoder used (go-yaml keys, merges: `positions.py`).
 """
 
 from __future__ import annotations
@@ -18,15 +20,21 @@ EXTENSIONS = (".yaml", ".yml", ".json")
 
 # Location.doc for a position known only as a line (parse errors): path is (line,).
 _LINE_DOC = -1
+# A `List` document bigger than this is looked up one `items[i]` at a time.
+_SLICE_ABOVE = 1 << 20
 
 
 @dataclass(frozen=True)
 class DocMarks:
-    """0-based lines where a YAML document starts and ends, and where its `items[]` start."""
+    """Where a document is: 0-based first and last line, the 0-based lines of its `items[]`
+    entries (YAML), and its text as an offset and length in the decoded file."""
 
     start: int
     end: int
     items: list[int]
+    offset: int = 0
+    length: int = -1
+    kind: str = "yaml"  # or "json"
 
 
 class Source:
@@ -36,11 +44,12 @@ class Source:
     def __init__(self, name: str, data: bytes | None = None) -> None:
         self.name = name
         self._data = data
-        self._nodes: list[yaml.Node] | None = None
-        self._composed = False
-        self.marks: list[DocMarks] = []  # set by the YAML decoder
+        self.marks: list[DocMarks] = []  # set by the decoder, one per document
+        self.text_cache: str | None = None  # the decoded text, set by the decoder
+        self._nodes: dict[tuple[int, int], yaml.Node | None] = {}  # (doc, item) -> node
+        self._whole: list[yaml.Node] | None = None
+        self._whole_lines: list[int] = []
         self._json_items: list[tuple[int, int]] | None = None  # (offset, end) of List items
-        self._text: str | None = None
         self._single_line: bool | None = None
 
     @classmethod
@@ -72,70 +81,97 @@ class Source:
         return Location(self, _LINE_DOC, (line,))
 
     def line_of(self, doc: int, path: tuple[PathPart, ...]) -> int | None:
+        """The 1-based line of `path` in document `doc` (the nearest existing ancestor when
+        the path goes further than the document)."""
         if doc == _LINE_DOC:
             return path[0] if path and isinstance(path[0], int) else None
-        if self.is_json and self._one_line():
-            return 1  # compact JSON (e.g. kubectl -o json | jq -c): every node is on line 1
-        # Big inputs: compose only the slice of text that holds the wanted object.
-        sliced = self._line_in_slice(doc, path)
-        if sliced is not None:
-            return sliced
-        nodes = self._compose()
-        if nodes is None or not 0 <= doc < len(nodes):
+        text = self._decoded()
+        if text is None:
             return None
-        node = nodes[doc]
-        line = node.start_mark.line
-        for part in path:
-            step = _child(node, part)
-            if step is None:
-                break  # nearest existing ancestor
-            line, node = step
-        return line + 1
+        if self._one_line_json(text):
+            return 1  # compact JSON (e.g. kubectl -o json | jq -c): every node is on line 1
+        from netreach.load.positions import line_in
 
-    def _one_line(self) -> bool:
+        if not self.marks:
+            return self._line_whole(text, doc, path)
+        if not 0 <= doc < len(self.marks):
+            return None
+        marks = self.marks[doc]
+        item = path[1] if len(path) >= 2 and path[0] == "items" else None
+        big = marks.length > _SLICE_ABOVE
+        if big and isinstance(item, int) and marks.kind == "yaml" and 0 <= item < len(marks.items):
+            node = self._item_node(text, doc, item)
+            return line_in(node, path[2:], marks.items[item])
+        if big and isinstance(item, int) and marks.kind == "json":
+            spans = self._json_spans(text, marks)
+            if spans is not None and 0 <= item < len(spans):
+                lo, hi = spans[item]
+                node = self._cached(doc, item, lambda: _compose_at(text, lo, hi))
+                return line_in(node, path[2:], text.count("\n", 0, lo))
+        node = self._cached(doc, -1, lambda: _compose_doc(text, marks))
+        return line_in(node, path, marks.start)
+
+    def _cached(self, doc: int, item: int, make: object) -> yaml.Node | None:
+        key = (doc, item)
+        if key not in self._nodes:
+            self._nodes[key] = make()  # type: ignore[operator]
+        return self._nodes[key]
+
+    def _item_node(self, text: str, doc: int, item: int) -> yaml.Node | None:
+        marks = self.marks[doc]
+
+        def make() -> yaml.Node | None:
+            lines = _line_starts(text)
+            start = marks.items[item]
+            end = marks.items[item + 1] if item + 1 < len(marks.items) else marks.end + 1
+            lo = lines[start]
+            hi = lines[end] if end < len(lines) else len(text)
+            node = _compose_text(text[lo:hi])
+            if not isinstance(node, yaml.SequenceNode) or not node.value:
+                return None
+            first: yaml.Node = node.value[0]
+            return first
+
+        return self._cached(doc, item, make)
+
+    def _line_whole(self, text: str, doc: int, path: tuple[PathPart, ...]) -> int | None:
+        """Sources read without the decoder (tests, other readers): compose all of it once."""
+        from netreach.load.positions import line_in
+
+        if self._whole is None:
+            from netreach.load.goyaml import split_documents
+
+            chunks, _ = split_documents(text)
+            self._whole = []
+            for chunk in chunks:
+                node = _compose_text(chunk.text)
+                if node is not None:
+                    self._whole.append(node)
+                    self._whole_lines.append(chunk.line)
+        if not 0 <= doc < len(self._whole):
+            return None
+        return line_in(self._whole[doc], path, self._whole_lines[doc])
+
+    def _one_line_json(self, text: str) -> bool:
         if self._single_line is None:  # asked once per message: a scan of the whole text
-            text = self._decoded()
-            self._single_line = text is not None and "\n" not in text.rstrip("\r\n")
+            self._single_line = text.lstrip()[:1] == "{" and "\n" not in text.rstrip("\r\n")
         return self._single_line
 
     def _decoded(self) -> str | None:
-        if self._text is None:
+        if self.text_cache is None:
             try:
                 text = decode_text(self.read_bytes())
             except OSError:
                 return None
-            self._text = text if isinstance(text, str) else ""
-        return self._text or None
+            self.text_cache = text if isinstance(text, str) else ""
+        return self.text_cache or None
 
-    def _line_in_slice(self, doc: int, path: tuple[PathPart, ...]) -> int | None:
-        """The line of `path` found by composing only one document or one `items[i]` entry."""
-        text = self._decoded()
-        if text is None or len(text) < _SLICE_ABOVE:
-            return None
-        item = path[1] if len(path) >= 2 and path[0] == "items" else None
-        if self.marks and 0 <= doc < len(self.marks):
-            marks = self.marks[doc]
-            lines = text.splitlines(keepends=True)
-            if isinstance(item, int) and 0 <= item < len(marks.items):
-                start = marks.items[item]
-                end = marks.items[item + 1] if item + 1 < len(marks.items) else marks.end + 1
-                return _walk_slice("".join(lines[start:end]), start, path[2:], in_list=True)
-            return _walk_slice("".join(lines[marks.start : marks.end + 1]), marks.start, path)
-        if doc == 0 and isinstance(item, int) and text.lstrip().startswith("{"):
-            spans = self._json_spans(text)
-            if spans is not None and 0 <= item < len(spans):
-                lo, hi = spans[item]
-                start = text.count("\n", 0, lo)
-                # keep the columns: pad the item's first line as it stands in the file
-                head = text.rfind("\n", 0, lo) + 1
-                return _walk_slice(" " * (lo - head) + text[lo:hi], start, path[2:])
-        return None
-
-    def _json_spans(self, text: str) -> list[tuple[int, int]] | None:
+    def _json_spans(self, text: str, marks: DocMarks) -> list[tuple[int, int]] | None:
         """Offsets of each `items[]` element of a JSON List, found with the C decoder."""
         if self._json_items is None:
             self._json_items = []
-            key = text.find('"items"')
+            base = marks.offset
+            key = text.find('"items"', base)
             bracket = text.find("[", key) if key >= 0 else -1
             if bracket < 0:
                 return None
@@ -154,82 +190,73 @@ class Source:
                 self._json_items = []
         return self._json_items or None
 
-    def _compose(self) -> list[yaml.Node] | None:
-        if not self._composed:
-            self._composed = True
-            try:
-                text = decode_text(self.read_bytes())
-                if isinstance(text, str):
-                    self._nodes = list(yaml.compose_all(text, Loader=yaml.CSafeLoader))
-            except (OSError, yaml.YAMLError):
-                self._nodes = None
-        return self._nodes
+
+_LINE_STARTS: dict[int, list[int]] = {}
 
 
-# Sources smaller than this are composed whole: simpler, and fast enough.
-_SLICE_ABOVE = 256 * 1024
+def _line_starts(text: str) -> list[int]:
+    """Offsets where each line starts (one index per text, kept while the text lives)."""
+    key = id(text)
+    found = _LINE_STARTS.get(key)
+    if found is None:
+        found = [0]
+        pos = text.find("\n")
+        while pos >= 0:
+            found.append(pos + 1)
+            pos = text.find("\n", pos + 1)
+        _LINE_STARTS.clear()
+        _LINE_STARTS[key] = found
+    return found
 
 
-def _walk_slice(
-    text: str, first_line: int, path: tuple[PathPart, ...], in_list: bool = False
-) -> int | None:
-    """Compose `text` (one document, or one `- item` of a list) and find `path` in it."""
+def _compose_text(text: str) -> yaml.Node | None:
+    from netreach.load.goyaml import compose_first
+
     try:
-        node = next(iter(yaml.compose_all(text, Loader=yaml.CSafeLoader)), None)
+        return compose_first(text)
     except yaml.YAMLError:
         return None
-    if node is None:
-        return None
-    if in_list:
-        if not isinstance(node, yaml.SequenceNode) or not node.value:
-            return None
-        node = node.value[0]
-    line = node.start_mark.line
-    for part in path:
-        step = _child(node, part)
-        if step is None:
-            break
-        line, node = step
-    return first_line + line + 1
 
 
-def _child(node: yaml.Node, part: PathPart) -> tuple[int, yaml.Node] | None:
-    """The child at `part` and the line to report for it (a mapping entry: its key's line)."""
-    if isinstance(node, yaml.MappingNode):
-        for key, value in node.value:
-            if isinstance(key, yaml.ScalarNode) and key.value == str(part):
-                return key.start_mark.line, value
-        return None
-    if isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
-        item: yaml.Node = node.value[part]
-        return item.start_mark.line, item
-    return None
+def _compose_doc(text: str, marks: DocMarks) -> yaml.Node | None:
+    """A document's node, composed from its own text; lines are relative to `marks.start`."""
+    end = len(text) if marks.length < 0 else marks.offset + marks.length
+    return _compose_at(text, marks.offset, end)
 
 
-_BOMS = (
-    (b"\x00\x00\xfe\xff", "UTF-32"),
-    (b"\xff\xfe\x00\x00", "UTF-32"),
-    (b"\xfe\xff", "UTF-16"),
-    (b"\xff\xfe", "UTF-16"),
-)
+def _compose_at(text: str, lo: int, hi: int) -> yaml.Node | None:
+    # keep the columns: pad the first line as it stands in the file
+    head = text.rfind("\n", 0, lo) + 1
+    return _compose_text(" " * (lo - head) + text[lo:hi])
+
+
+_UTF32_BOMS = (b"\x00\x00\xfe\xff", b"\xff\xfe\x00\x00")
+_UTF16_BOMS = ((b"\xfe\xff", "utf-16-be"), (b"\xff\xfe", "utf-16-le"))
 
 
 def decode_text(raw: bytes) -> str | DecodeFailure:
-    """UTF-8 text without BOM, or a `DecodeFailure` saying why the bytes are not UTF-8 text."""
+    """The text of a file as kubectl reads it: UTF-8, or UTF-16 with a byte-order mark (its
+    reader honours UTF-8 and UTF-16 BOMs, as unicode.BOMOverride does); a UTF-8 BOM is dropped.
+    Anything else (UTF-32, UTF-16 without BOM, Latin-1, binary) is a `DecodeFailure`."""
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
-    for bom, encoding in _BOMS:
+    if raw.startswith(_UTF32_BOMS):
+        return DecodeFailure(
+            "file is UTF-32 encoded; expected UTF-8 or UTF-16 (kubectl refuses it too; "
+            "convert it, e.g. iconv -f UTF-32 -t UTF-8)"
+        )
+    for bom, codec in _UTF16_BOMS:
         if raw.startswith(bom):
-            return DecodeFailure(
-                f"file is {encoding} encoded; expected UTF-8 "
-                f"(convert it, e.g. iconv -f {encoding} -t UTF-8)"
-            )
+            text = raw[len(bom) :].decode(codec, errors="replace")  # unpaired halves: U+FFFD
+            if "\x00" in text:
+                return DecodeFailure("binary file (contains NUL characters); expected YAML or JSON")
+            return text
     if b"\x00" in raw[:8192]:
         # NULs between ASCII characters: UTF-16 without BOM; otherwise binary data.
         if raw[1:64:2].count(0) > 8 or raw[0:64:2].count(0) > 8:
             return DecodeFailure(
-                "file looks UTF-16 encoded; expected UTF-8 "
-                "(convert it, e.g. iconv -f UTF-16 -t UTF-8)"
+                "file looks UTF-16 encoded without a byte-order mark; expected UTF-8, or UTF-16 "
+                "with a BOM (kubectl refuses it too; convert it, e.g. iconv -f UTF-16 -t UTF-8)"
             )
         return DecodeFailure("binary file (contains NUL bytes); expected UTF-8 YAML or JSON")
     try:

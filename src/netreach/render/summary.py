@@ -20,9 +20,12 @@ from netreach.render.text import safe
 
 def snapshot_counts(cluster: Cluster) -> str:
     snap = cluster.snapshot
+    inferred = sum(1 for p in snap.pods if p.inferred)
     text = (
         f"{len(snap.namespaces)} namespaces, {len(snap.pods)} pods in "
-        f"{len(cluster.workloads)} workloads, {len(snap.policies)} NetworkPolicies"
+        f"{len(cluster.workloads)} workloads"
+        + (f" ({inferred} inferred from the policies' selectors)" if inferred else "")
+        + f", {len(snap.policies)} NetworkPolicies"
     )
     tiers = [
         f"{sum(p.tier == t for p in snap.admin_policies)} {t}-tier policies"

@@ -37,11 +37,15 @@ def print_verdict(verdict: Verdict, out: Console | None = None) -> None:
             f"{endpoint_id(verdict.src)} -> {endpoint_id(verdict.dst)} port {verdict.port_text}: "
         )
     )
+    if verdict.caveats:
+        word += Text(" (may be incomplete: see the caveats)", style="bold yellow")
     out.print(head + word)
     for line in verdict.explain().splitlines()[1:]:
         style = ""
         stripped = line.strip()
-        if stripped.endswith(": allowed"):
+        if stripped.startswith("caveat: "):
+            style = "yellow"
+        elif stripped.endswith(": allowed"):
             style = "green"
         elif stripped.endswith(": denied"):
             style = "red"

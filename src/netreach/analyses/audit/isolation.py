@@ -9,6 +9,7 @@ from netreach.analyses.audit import snippets
 from netreach.analyses.audit.context import AuditContext
 from netreach.analyses.audit.findings import Finding, ObjectRef
 from netreach.analyses.audit.registry import CheckInfo, register
+from netreach.analyses.inferred import outside_input
 from netreach.model import Direction, LabelSelector, Pod
 
 DIRECTIONS: tuple[Direction, Direction] = ("ingress", "egress")
@@ -65,7 +66,7 @@ def default_deny(ctx: AuditContext) -> Iterator[Finding]:
         if not p.host_network:
             by_ns.setdefault(p.namespace, []).append(p)
     for namespace, pods in sorted(by_ns.items()):
-        if not ctx.in_scope(namespace):
+        if not _examined(ctx, namespace):
             continue
         for d in DIRECTIONS:
             open_pods = [p for p in pods if not ctx.cluster.isolated(p, d)]
@@ -96,7 +97,7 @@ def default_deny(ctx: AuditContext) -> Iterator[Finding]:
 @register(POD_NOT_ISOLATED)
 def pods_not_isolated(ctx: AuditContext) -> Iterator[Finding]:
     for pod in ctx.workload_pods:
-        if pod.host_network or not ctx.in_scope(pod.namespace):
+        if pod.host_network or not _examined(ctx, pod.namespace):
             continue
         for d in DIRECTIONS:
             if ctx.cluster.isolated(pod, d):
@@ -145,6 +146,10 @@ def missing_policy_types(ctx: AuditContext) -> Iterator[Finding]:
             + snippets.to_yaml({"policyTypes": chosen}),
             defaulted_to=chosen,
         )
+
+
+def _examined(ctx: AuditContext, namespace: str) -> bool:
+    return ctx.in_scope(namespace) and not outside_input(ctx.cluster, namespace)
 
 
 def _labels(pod: Pod) -> str:
