@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from typing import Any
 
 import click
 import orjson
@@ -11,16 +10,11 @@ import orjson
 from netreach.analyses.audit import AuditConfig, load_config
 from netreach.analyses.audit.config import config_from_source
 from netreach.cli.app import cli
-from netreach.cli.common import (
-    cluster_from_inputs,
-    collect_inputs,
-    echo_to_stdout,
-    input_options,
-    namespaces_in_scope,
-    print_note,
-)
+from netreach.cli.common import cluster_from_inputs, echo_to_stdout, input_options, print_note
+from netreach.cli.options import output_option
 from netreach.errors import InputError, Problem
 from netreach.load.files import FileSource, display_path, found_file, repository_root
+from netreach.load.inputs import Inputs
 from netreach.load.limits import Limits
 from netreach.render.audit_md import render_audit_md
 from netreach.render.audit_text import print_audit
@@ -75,13 +69,7 @@ def default_config(limits: Limits | None = None, start: str = ".") -> AuditConfi
 
 @cli.command()
 @input_options
-@click.option(
-    "-o",
-    "--output",
-    type=click.Choice(["text", "json", "sarif", "md"]),
-    default="text",
-    show_default=True,
-)
+@output_option(["text", "json", "sarif", "md"], help="sarif: for code scanning.")
 @click.option(
     "--fail-on",
     type=click.Choice(["error", "warning", "info", "never"]),
@@ -99,18 +87,17 @@ def default_config(limits: Limits | None = None, start: str = ".") -> AuditConfi
 )
 @click.option("--no-fix", is_flag=True, help="Text output: leave out the suggested fixes.")
 def audit(
-    output: str, fail_on: str, disable: str, config: str | None, no_fix: bool, **kwargs: Any
+    output: str, fail_on: str, disable: str, config: str | None, no_fix: bool, inputs: Inputs
 ) -> int:
     """Find where the policies depart from the secure pattern, and how to fix it.
 
     \b
-    Example:
+    Examples:
       netreach audit examples/lesson
-      netreach audit manifests/ -o sarif > netreach.sarif
+      netreach audit examples/lesson -o sarif --fail-on never
     Exit codes: 0 clean, 1 findings at --fail-on or above, 2 unusable input.
     """
-    inputs = collect_inputs(kwargs)
-    cfg = audit_config(config, disable, namespaces_in_scope(inputs), inputs.limits)
+    cfg = audit_config(config, disable, inputs.scope, inputs.limits)
     cluster = cluster_from_inputs(inputs, gate=fail_on != "never")
     report = cluster.audit(cfg)
     if output == "json":

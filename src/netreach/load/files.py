@@ -251,7 +251,7 @@ def check_total_size(sources: Sequence[Source], limit: int) -> None:
                 [
                     Problem(
                         f"input is over the size limit of {limit:,} bytes ({total:,} bytes "
-                        "so far); raise it with --max-input-bytes",
+                        "so far); raise it with `max_input_bytes`",
                         Location(source),
                     )
                 ]
@@ -260,7 +260,7 @@ def check_total_size(sources: Sequence[Source], limit: int) -> None:
 
 def _too_large(name: str, limit: int) -> Problem:
     return Problem(
-        f"{name}: over the size limit of {limit:,} bytes; raise it with --max-input-bytes"
+        f"{name}: over the size limit of {limit:,} bytes; raise it with `max_input_bytes`"
     )
 
 
