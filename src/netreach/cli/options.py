@@ -81,7 +81,7 @@ class FailOn(click.ParamType[Any, Any]):
     def __init__(self, choices: Sequence[str]) -> None:
         self.choices = tuple(choices)
 
-    def get_metavar(self, param: click.Parameter, *args: Any) -> str:
+    def get_metavar(self, param: click.Parameter, *args: Any, **kwargs: Any) -> str:
         return "[" + "|".join(self.choices) + "]"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
