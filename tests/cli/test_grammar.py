@@ -132,6 +132,20 @@ def test_one_connection_count(run: Run) -> None:
     assert len(lines.splitlines()) == count.total
 
 
+def test_the_report_counts_connections_as_everywhere() -> None:
+    import netreach
+    from netreach.analyses.report import build_report
+    from netreach.analyses.summary import count_connections
+
+    cluster = netreach.load(LESSON)
+    count = count_connections(cluster)
+    data = build_report(cluster)
+    assert data.counts["connections"] == count.total
+    assert data.counts["self_connections"] == count.self
+    assert data.counts["external_connections"] == count.external
+    assert all(e.src != e.dst for e in data.edges)  # counted, not drawn
+
+
 def test_no_truncation_without_a_terminal(run: Run, tmp_path: Path) -> None:
     long = "a-namespace-name-long-enough-to-push-the-table-past-80-columns"
     name = "and-a-pod-name-that-is-long-as-well"
@@ -224,7 +238,7 @@ def _check_example(line: str, capsys: pytest.CaptureFixture[str]) -> None:
     command = _command(words[0])
     if _runnable(words, Path.cwd()):
         code = run_guarded(cli, words)
-        out, err = capsys.readouterr()
+        _, err = capsys.readouterr()
         # 1 is a verdict (a finding, a difference), 3 an incomplete answer: not a usage error
         assert code in (0, 1, 3), f"{line}: exit {code}\n{err}"
         return

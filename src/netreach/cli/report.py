@@ -17,7 +17,7 @@ def tell(result: ReportResult) -> None:
     """One line on stderr saying what was written, then any note (left out, no graph)."""
     size = f"{result.bytes / 1_000_000:.1f} MB" if result.bytes >= 100_000 else f"{result.bytes} B"
     if not Verbosity.quiet:
-        say(f"wrote {result.path} ({size}, {result.nodes} nodes, {result.edges} connections)")
+        say(f"wrote {result.path} ({size}, {result.nodes} nodes, {result.edges} connections drawn)")
     for note in result.notes:
         say(f"note: {note}")
 
