@@ -117,7 +117,8 @@ def matrix(
     if dst is not None and is_service_ref(dst):
         number = (port or "").partition("/")[0] or None
         proto = (port or "").partition("/")[2] or None
-        say(route(cluster, dst, number, proto).explain())
+        if not Verbosity.quiet:
+            say(route(cluster, dst, number, proto).explain())
     cmap = cluster.connectivity(
         by,  # type: ignore[arg-type]
         external,
