@@ -12,8 +12,7 @@ import yaml
 
 from netreach.cli import cli
 from netreach.cli.common import run_guarded
-from netreach.load.inputs import Inputs
-from netreach.load.inputs import read_sources
+from netreach.load.inputs import Inputs, read_sources
 
 from .apiserver import Cluster
 from .certs import Certs
