@@ -262,3 +262,29 @@ def test_doc_examples_run_or_parse(
     doc: str, line: str, workdir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     _check_example(line, capsys)
+
+
+def test_library_messages_name_parameters_the_cli_its_flags(run: Run, tmp_path: Path) -> None:
+    """The library says `max_input_bytes`; the command line --max-input-bytes. A Kubernetes
+    field in backquotes (`port`) is left as it is."""
+    import netreach
+    from netreach.errors import InputError
+    from netreach.load.limits import Limits
+
+    with pytest.raises(InputError) as info:
+        netreach.load(LESSON, limits=Limits(max_input_bytes=10))
+    assert "`max_input_bytes`" in str(info.value.problems[0])
+    _, _, err = run("validate", LESSON, "--max-input-bytes", "10")
+    assert "--max-input-bytes" in err and "`max_input_bytes`" not in err
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+        "metadata: {name: p, namespace: default}\nspec:\n  podSelector: {}\n"
+        "  ingress:\n  - ports: [{port: 80, endPort: 79}]\n"
+    )
+    code, out, err = run("validate", str(bad), "-o", "json")
+    assert code == 2 and "must be greater than or equal to `port`" in err
+    import orjson
+
+    data = orjson.loads(out)
+    assert data["valid"] is False and data["problems"][0]["line"] == 7

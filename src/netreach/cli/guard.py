@@ -20,11 +20,10 @@ from netreach.errors import InputError, NetreachError
 from netreach.render.escape import one_line
 
 # Library parameter -> the flag that sets it: library messages name parameters in backquotes
-# (`max_input_bytes`); the command line shows its own flags.
+# (`max_input_bytes`); the command line shows its own flags. Only names no Kubernetes field
+# has in a message (the API server's own say `port`, `endPort`...).
 PARAM_FLAGS = {
-    "paths": "PATH",
     "namespaces": "-n",
-    "cluster": "--cluster",
     "kubeconfig": "--kubeconfig",
     "context": "--context",
     "request_timeout": "--request-timeout",
@@ -38,7 +37,6 @@ PARAM_FLAGS = {
     "max_input_bytes": "--max-input-bytes",
     "max_alias_nodes": "--max-alias-nodes",
     "max_depth": "--max-depth",
-    "port": "--port",
     "git": "--git",
 }
 _PARAM = re.compile(r"`(" + "|".join(PARAM_FLAGS) + r")`")

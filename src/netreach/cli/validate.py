@@ -13,6 +13,7 @@ from netreach.cli.common import (
 )
 from netreach.cli.options import output_option
 from netreach.cluster import Cluster
+from netreach.errors import InputError, Problem
 from netreach.load.inputs import Inputs
 from netreach.render.summary import snapshot_counts
 from netreach.render.text import console
@@ -30,7 +31,15 @@ def validate(output: str, inputs: Inputs) -> int:
       netreach validate examples/lesson -o json
     """
     # The input as it is: nothing inferred (validation is about what was written).
-    cluster = Cluster(snapshot_from_sources(read_input_sources(inputs), inputs))
+    try:
+        cluster = Cluster(snapshot_from_sources(read_input_sources(inputs), inputs))
+    except InputError as exc:
+        if output != "json":
+            raise
+        # The problems as data on stdout (exit 2 still); the messages on stderr as always.
+        data = {"version": 1, "valid": False, "problems": [_problem(p) for p in exc.problems]}
+        echo_to_stdout(orjson.dumps(data, option=orjson.OPT_INDENT_2).decode() + "\n")
+        raise
     snap = cluster.snapshot
     if output == "json":
         data = {
@@ -54,3 +63,15 @@ def validate(output: str, inputs: Inputs) -> int:
     if snap.warnings:
         console.print(f"{len(snap.warnings)} warning(s) (see above)")
     return 0
+
+
+def _problem(problem: Problem) -> dict[str, object]:
+    loc = problem.location
+    return {
+        "file": loc.file if loc else None,
+        "line": loc.line if loc else None,
+        "object": problem.object_ref or None,
+        "field": problem.field or None,
+        "message": problem.message,
+        "text": str(problem),
+    }
