@@ -236,4 +236,4 @@ def render(
         "dot": lambda: write_dot(cmap, out, stream()),
         "table": lambda: print_table(stream(), console),
     }
-    return writers[fmt]()
+    return writers[ALIASES.get(fmt, fmt)]()
