@@ -11,9 +11,9 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from netreach.analyses.connectivity import Connection
 from netreach.engine import ipset
 from netreach.engine.conns import EMPTY, ConnectionSet
+from netreach.query.connectivity import Connection
 
 _EXTERNAL = re.compile(r"^(?P<lo>[0-9a-fA-F.:]+)-(?P<hi>[0-9a-fA-F.:]+)(\[External\])?$")
 _LINE = re.compile(r"^(?P<src>\S+) => (?P<dst>\S+) : (?P<conns>.+)$")

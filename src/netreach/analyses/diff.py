@@ -1,6 +1,6 @@
 """What a policy change does to reachability: connections added, removed or changed.
 
-Both sides are read from `Cluster.connectivity()`; external address ranges are re-cut on
+Both sides are read from `Reach.connectivity()`; external address ranges are re-cut on
 the union of both sides' boundaries, so a range split differently on each side compares by
 meaning. The reasons on each side (which rules open the difference, which policies isolate)
 come from the engine (`contributions`, `Compiled.isolating`).
@@ -14,43 +14,22 @@ from functools import cached_property, lru_cache
 from itertools import pairwise
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-from netreach.analyses.connectivity import Connectivity, Level
+from netreach.analyses.refs import RuleRef
 from netreach.engine import ipset
 from netreach.engine.compile import NPRule
 from netreach.engine.conns import EMPTY, ConnectionSet
 from netreach.engine.verdict import Endpoint, contributions
 from netreach.errors import QueryError
 from netreach.model import Direction, Pod
+from netreach.query.connectivity import Connectivity, Level
 
 if TYPE_CHECKING:
-    from netreach.cluster import Cluster
+    from netreach.query.reach import Reach
 
 ChangeKind = Literal["added", "removed", "changed"]
 CHANGE_KINDS: tuple[ChangeKind, ...] = ("added", "removed", "changed")
 # src, dst, before, after, src is an address range, dst is an address range
 _Row = tuple[str, str, ConnectionSet, ConnectionSet, bool, bool]
-
-
-@dataclass(frozen=True, slots=True)
-class RuleRef:
-    """A policy rule that opens (part of) the difference."""
-
-    policy: str
-    direction: Direction
-    rule: int
-    location: str | None
-
-    def __str__(self) -> str:
-        where = f" ({self.location})" if self.location else ""
-        return f"{self.policy} {self.direction}[{self.rule}]{where}"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "policy": self.policy,
-            "direction": self.direction,
-            "rule": self.rule,
-            "location": self.location,
-        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,8 +185,8 @@ class DiffReport:
 
 
 def diff(
-    old: Cluster,
-    new: Cluster,
+    old: Reach,
+    new: Reach,
     by: Level = "workload",
     *,
     external: bool = True,
@@ -347,7 +326,7 @@ def _sort_key(node: str, external: bool) -> tuple[int, int, str]:
 class _Side:
     """Reasons on one side: which rules open the difference, which policies isolate."""
 
-    def __init__(self, cluster: Cluster, nodes: dict[str, str | None], by: Level) -> None:
+    def __init__(self, cluster: Reach, nodes: dict[str, str | None], by: Level) -> None:
         self.cluster = cluster
         self.nodes = nodes
         self.by = by

@@ -10,12 +10,12 @@ import orjson
 import yaml
 
 from netreach.errors import NetreachError
+from netreach.escape import one_line
 from netreach.load.files import check_total_size
 from netreach.load.inputs import InputSpec, read_sources
 from netreach.load.limits import Limits
 from netreach.load.sources import Source
-from netreach.render.escape import one_line
-from netreach.render.files import check_no_links, output_dir, write_file
+from netreach.writes import check_no_links, output_dir, write_file
 
 Dumper: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 

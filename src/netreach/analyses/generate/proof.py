@@ -12,11 +12,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from netreach.analyses.generate.intent import NamedPort, resolve_names
-from netreach.cluster import Cluster
 from netreach.engine import ipset
 from netreach.engine.conns import EMPTY, ConnectionSet
 from netreach.engine.verdict import DirectionVerdict
 from netreach.model import Peer, Pod
+from netreach.query.reach import Reach
 
 Span = tuple[int, int, ConnectionSet]  # an address range (ipset keys) and its connections
 
@@ -110,7 +110,7 @@ class Expected:
 
 
 def prove(
-    cluster: Cluster,
+    cluster: Reach,
     expected: Expected,
     scope: set[str],
     indistinct: Mapping[str, list[str]] | None = None,
@@ -215,7 +215,7 @@ def _union(items: Iterable[ConnectionSet]) -> ConnectionSet:
 
 
 def _difference(
-    cluster: Cluster,
+    cluster: Reach,
     src: str,
     dst: str,
     src_ref: str,

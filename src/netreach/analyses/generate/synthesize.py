@@ -22,21 +22,21 @@ from netreach.model import PROTOCOLS, Direction, LabelSelector
 PREFIX = "netreach"
 MANAGED_BY = {"app.kubernetes.io/managed-by": "netreach"}
 
-Side = Group | CidrSpec
+Party = Group | CidrSpec
 Manifest = dict[str, Any]
 Ports = tuple[ConnectionSet, frozenset[NamedPort]]  # numbers, and names
 
 
 @dataclass(frozen=True, slots=True)
 class ResolvedAllow:
-    src: Side
-    dst: Side
+    src: Party
+    dst: Party
     conns: ConnectionSet
     names: frozenset[NamedPort] = frozenset()
 
 
 # (direction, selected group, peer, ports, port names) -> whether existing policies open them
-Covered = Callable[[Direction, Group, Side, ConnectionSet, frozenset[NamedPort]], bool]
+Covered = Callable[[Direction, Group, Party, ConnectionSet, frozenset[NamedPort]], bool]
 
 
 def selector_json(sel: LabelSelector) -> dict[str, Any]:
@@ -74,7 +74,7 @@ def ports_json(
     return out
 
 
-def peer_json(side: Side, policy_namespace: str) -> dict[str, Any]:
+def peer_json(side: Party, policy_namespace: str) -> dict[str, Any]:
     """One peer; across namespaces podSelector AND namespaceSelector in the same entry."""
     if isinstance(side, CidrSpec):
         return {"ipBlock": {"cidr": side.cidr}}
@@ -154,7 +154,7 @@ def allow_policies(
     isolate them."""
     targets: dict[tuple[Direction, str, str], _Target] = {}
 
-    def add(direction: Direction, group: Group, peer: Side, ports: Ports) -> None:
+    def add(direction: Direction, group: Group, peer: Party, ports: Ports) -> None:
         if covered is not None and covered(direction, group, peer, *ports):
             return
         for ns in target_namespaces(group):

@@ -24,7 +24,7 @@ Level = Literal["pod", "workload", "namespace"]
 
 
 @dataclass(frozen=True, slots=True)
-class Node:
+class MapNode:
     """A report endpoint: a pod, a workload, a namespace, or an external address range."""
 
     id: str
@@ -96,7 +96,7 @@ class NodeFilter:
         self.text = text
         self.selector = parse_label_selector(text) if "=" in text else None
 
-    def matches(self, node: Node, pods: Sequence[Pod]) -> bool:
+    def matches(self, node: MapNode, pods: Sequence[Pod]) -> bool:
         if self.selector is not None:
             return any(self.selector.matches(p.labels) for p in pods)
         t = self.text
@@ -136,14 +136,14 @@ class Connectivity:
         self.include_self = include_self
         self.sets = matrix.table.sets
         self._port = port.conns if port is not None else None
-        groups: dict[str, tuple[Node, list[Pod]]] = {}
+        groups: dict[str, tuple[MapNode, list[Pod]]] = {}
         for pod in compiled.snapshot.pods:
             if by == "pod":
-                node = Node(pod.id, "Pod", pod.namespace)
+                node = MapNode(pod.id, "Pod", pod.namespace)
             elif by == "workload":
-                node = Node(pod.workload.id, pod.workload.kind, pod.namespace)
+                node = MapNode(pod.workload.id, pod.workload.kind, pod.namespace)
             else:
-                node = Node(pod.namespace, "Namespace", pod.namespace)
+                node = MapNode(pod.namespace, "Namespace", pod.namespace)
             groups.setdefault(node.id, (node, []))[1].append(pod)
         ids = sorted(groups)
         self._nodes = [groups[i][0] for i in ids]
@@ -165,7 +165,7 @@ class Connectivity:
         # external connections per internal node: (range text, connection id)
         self._ext_out: dict[int, list[tuple[str, int]]] = {}
         self._ext_in: dict[int, list[tuple[str, int]]] = {}
-        self._external_nodes: list[Node] = []
+        self._external_nodes: list[MapNode] = []
         self._merge_atoms = merge_external
         if external:
             self._build_external()
@@ -176,7 +176,7 @@ class Connectivity:
 
     # --- public ---------------------------------------------------------------------------------
     @property
-    def nodes(self) -> list[Node]:
+    def nodes(self) -> list[MapNode]:
         """Every node the map speaks of: the level's endpoints, then external ranges."""
         return [*self._nodes, *self._external_nodes]
 
@@ -350,7 +350,7 @@ class Connectivity:
     def _build_external(self) -> None:
         atoms = self.compiled.atoms
         table = self.matrix.table
-        ext_nodes: dict[str, Node] = {}
+        ext_nodes: dict[str, MapNode] = {}
         port = self._port
 
         def ranges(row: Any) -> list[tuple[str, int]]:
@@ -396,7 +396,7 @@ class Connectivity:
                         v = table.id(table.sets[v] & port)
                     if v == 0:
                         continue
-                    ext_nodes[rng] = Node(rng, "External", None)
+                    ext_nodes[rng] = MapNode(rng, "External", None)
                     found.setdefault(i, []).append((rng, v))
         self._external_nodes = [ext_nodes[k] for k in sorted(ext_nodes)]
 
@@ -406,7 +406,7 @@ def _external_filter(f: NodeFilter) -> bool:
     return f.selector is None and ("*" in f.text or f.text[:1].isdigit() or ":" in f.text)
 
 
-def node_json(node: Node) -> dict[str, Any]:
+def node_json(node: MapNode) -> dict[str, Any]:
     return {"id": node.id, "kind": node.kind, "namespace": node.namespace}
 
 
