@@ -30,6 +30,8 @@ class MapNode:
     id: str
     kind: str  # "Pod", "Deployment", ..., "Namespace", "External"
     namespace: str | None
+    # an external node's addresses as integer keys (engine.ipset: IPv4, then IPv6 offset)
+    span: tuple[int, int] | None = None
 
     @property
     def is_external(self) -> bool:
@@ -169,6 +171,7 @@ class Connectivity:
         self._merge_atoms = merge_external
         if external:
             self._build_external()
+        self._spans = {n.id: n for n in self._external_nodes}
         # every node id's rank in one sorted order: rows merge internal and external nodes
         everything = sorted([n.id for n in self._nodes] + [n.id for n in self._external_nodes])
         rank = {node_id: r for r, node_id in enumerate(everything)}
@@ -179,6 +182,11 @@ class Connectivity:
     def nodes(self) -> list[MapNode]:
         """Every node the map speaks of: the level's endpoints, then external ranges."""
         return [*self._nodes, *self._external_nodes]
+
+    def span(self, node_id: str) -> tuple[int, int] | None:
+        """An external node's address range as integer keys (None: not an external node)."""
+        node = self._spans.get(node_id)
+        return node.span if node is not None else None
 
     def __iter__(self) -> Iterator[Connection]:
         """Connections sorted by source then destination id; pairs with nothing omitted."""
@@ -353,9 +361,9 @@ class Connectivity:
         ext_nodes: dict[str, MapNode] = {}
         port = self._port
 
-        def ranges(row: Any) -> list[tuple[str, int]]:
-            """Atom ids along the address line -> merged (range text, id), nothing omitted."""
-            res: list[tuple[str, int]] = []
+        def ranges(row: Any) -> list[tuple[int, int, int]]:
+            """Atom ids along the address line -> merged (lo, hi, id), nothing omitted."""
+            res: list[tuple[int, int, int]] = []
             run_lo = -1
             run_v = -1
             run_hi = -1
@@ -367,17 +375,17 @@ class Connectivity:
                     run_hi = hi
                     continue
                 if run_v > 0 and (self._ipv6 or run_lo < ipset.V6_OFFSET):
-                    res.append((ipset.range_text(run_lo, run_hi), run_v))
+                    res.append((run_lo, run_hi, run_v))
                 run_lo, run_hi, run_v = lo, hi, v
             return res
 
-        def node_rows(direction: Direction, i: int) -> list[tuple[str, int]]:
+        def node_rows(direction: Direction, i: int) -> list[tuple[int, int, int]]:
             classes = self._classes[i]
             rows = np.stack([self.matrix.external_row(c, direction) for c in classes])
             row = rows[0] if len(classes) == 1 else table.reduce_join(rows)
             if not self._merge_atoms:
                 return [
-                    (ipset.range_text(*atoms.bounds(a)), v)
+                    (*atoms.bounds(a), v)
                     for a, v in enumerate(row.tolist())
                     if v and (self._ipv6 or atoms.bounds(a)[0] < ipset.V6_OFFSET)
                 ]
@@ -391,12 +399,14 @@ class Connectivity:
             if not ok:
                 continue
             for i in indexes:
-                for rng, v in node_rows(direction, i):  # type: ignore[arg-type]
+                for lo, hi, v in node_rows(direction, i):  # type: ignore[arg-type]
                     if port is not None:
                         v = table.id(table.sets[v] & port)
                     if v == 0:
                         continue
-                    ext_nodes[rng] = MapNode(rng, "External", None)
+                    rng = ipset.range_text(lo, hi)
+                    if rng not in ext_nodes:
+                        ext_nodes[rng] = MapNode(rng, "External", None, (lo, hi))
                     found.setdefault(i, []).append((rng, v))
         self._external_nodes = [ext_nodes[k] for k in sorted(ext_nodes)]
 
