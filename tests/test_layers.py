@@ -4,7 +4,7 @@ modules import each other, whether at the top of a module, inside a function (la
 
     cli  >  render  >  front door (netreach, netreach.cluster)  >  analyses, dataplane
          >  query  >  engine | load (beside each other, never importing each other)
-         >  base (version, location, errors, model, escape, paths, writes)
+         >  base (version, location, errors, model, escape, paths, writes, manifest)
 """
 
 from __future__ import annotations
@@ -18,7 +18,9 @@ SRC = ROOT / "src"
 
 # top-level part of the module name -> layer (higher imports lower, never the reverse)
 LAYERS: dict[str, int] = {
-    **dict.fromkeys(["version", "location", "errors", "model", "escape", "paths", "writes"], 0),
+    **dict.fromkeys(
+        ["version", "location", "errors", "model", "escape", "paths", "writes", "manifest"], 0
+    ),
     **dict.fromkeys(["engine", "load", "calico_selector"], 1),
     "query": 2,
     **dict.fromkeys(["analyses", "dataplane"], 3),

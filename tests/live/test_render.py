@@ -98,9 +98,9 @@ printf 'apiVersion: v1\\nkind: Namespace\\nmetadata:\\n  name: from-helm\\n'
 
 
 def test_helm_template_runs_helm(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    helm = tmp_path / "helm"
-    helm.write_text(FAKE_HELM)
-    helm.chmod(0o755)
+    fake = tmp_path / "helm"
+    fake.write_text(FAKE_HELM)
+    fake.chmod(0o755)
     monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
     values = tmp_path / "v.yaml"
     values.write_text("a: 1\n")

@@ -15,8 +15,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-import yaml
-
 from netreach.analyses.generate.existing import Existing
 from netreach.analyses.generate.flows import Flows, parse_flows
 from netreach.analyses.generate.groups import Group, Groups
@@ -44,6 +42,7 @@ from netreach.analyses.generate.synthesize import (
 from netreach.analyses.posture import DNS_CONNS, DNS_NAMESPACE, DNS_SELECTOR
 from netreach.errors import InputError, NetreachError, QueryError
 from netreach.load import Source, load_sources
+from netreach.manifest import to_yaml_all
 from netreach.model import LabelSelector, NetworkPolicy
 from netreach.query.reach import Reach
 
@@ -251,9 +250,8 @@ def _order(m: Manifest) -> tuple[str, int, str]:
 
 
 def dump_yaml(manifests: Sequence[Manifest]) -> str:
-    """Multi-document YAML in the manifests' own key order (libyaml when available)."""
-    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-    return yaml.dump_all(manifests, Dumper=dumper, sort_keys=False, explicit_start=True)
+    """Multi-document YAML in the manifests' own key order."""
+    return to_yaml_all(manifests)
 
 
 def _read_back(manifests: list[Manifest]) -> tuple[NetworkPolicy, ...]:
