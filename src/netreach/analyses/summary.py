@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from netreach.analyses.connectivity import Connection
+    from netreach.query.connectivity import Connection
     from netreach.cluster import Cluster
     from netreach.model import Direction
 

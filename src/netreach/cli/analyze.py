@@ -6,13 +6,13 @@ import click
 import orjson
 from rich.markup import escape
 
-from netreach.analyses.caveats import snapshot_caveats
 from netreach.cli.app import cli
 from netreach.cli.common import cluster_from_inputs, echo_to_stdout, input_options, step
 from netreach.cli.options import output_option
 from netreach.cli.report import tell
+from netreach.escape import terminal
 from netreach.load.inputs import Inputs
-from netreach.render.escape import terminal
+from netreach.query.caveats import snapshot_caveats
 from netreach.render.html import write_report
 from netreach.render.summary import print_analysis
 from netreach.render.text import console

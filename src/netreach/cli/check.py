@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 import orjson
 
-from netreach.analyses.connectivity import parse_port
+from netreach.query.connectivity import parse_port
 from netreach.cli.app import cli
 from netreach.cli.common import cluster_from_inputs, input_options
 from netreach.cli.options import output_option

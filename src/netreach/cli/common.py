@@ -10,8 +10,8 @@ from contextlib import contextmanager
 # the frame (cli/guard.py), re-exported: command modules and tests import it from here
 from netreach.cli.guard import Command as Command
 from netreach.cli.guard import Group as Group
-from netreach.cli.guard import flag_names
 from netreach.cli.guard import run_guarded as run_guarded
+from netreach.cli.guard import say as say
 from netreach.cli.inputs import Verbosity
 from netreach.cli.inputs import input_options as input_options
 from netreach.cluster import Cluster
@@ -20,7 +20,6 @@ from netreach.load.infer import infer_workloads
 from netreach.load.inputs import Inputs, read_sources, reads_cluster
 from netreach.load.sources import Source
 from netreach.model import Options, Snapshot
-from netreach.render.escape import one_line
 from netreach.render.text import make_console
 
 
@@ -46,13 +45,6 @@ def step(label: str) -> Iterator[None]:
         return
     with err_console.status(f"{label}...", spinner="dots"):
         yield
-
-
-def say(text: str) -> None:
-    """One line on stderr. Every message goes through here: user text in it (file names,
-    field names, kinds, API-server messages) can neither start a line of its own, nor move
-    the cursor, nor be read as Rich markup or emoji."""
-    err_console.print(one_line(flag_names(text)), markup=False, emoji=False, highlight=False)
 
 
 def say_lines(text: str) -> None:

@@ -9,14 +9,14 @@ from contextlib import contextmanager
 import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from netreach.analyses.connectivity import Connectivity
-from netreach.analyses.services import is_service_ref, route
 from netreach.cli.app import cli
 from netreach.cli.common import cluster_from_inputs, input_options, say
 from netreach.cli.inputs import Verbosity
 from netreach.cli.options import output_option
 from netreach.load.inputs import Inputs
 from netreach.model import Options
+from netreach.query.connectivity import Connectivity
+from netreach.query.services import route, service_id
 from netreach.render.matrix import ALIASES, FORMATS, render
 from netreach.render.text import make_console
 
@@ -114,7 +114,7 @@ def matrix(
         source = click.get_current_context().get_parameter_source("output")
         if source is click.core.ParameterSource.DEFAULT:
             output = "text"  # the peer tool's own default
-    if dst is not None and is_service_ref(dst):
+    if dst is not None and service_id(cluster, dst) is not None:
         number = (port or "").partition("/")[0] or None
         proto = (port or "").partition("/")[2] or None
         if not Verbosity.quiet:

@@ -10,8 +10,8 @@ from rich.console import Console
 from rich.text import Text
 
 from netreach.analyses.diff import CHANGE_KINDS, Change, DiffReport, Why
+from netreach.escape import csv_cell, markdown, one_line
 from netreach.render.addresses import shown
-from netreach.render.escape import csv_cell, markdown, one_line
 
 FORMATS = ("text", "json", "md", "csv")  # and "txt": one line per change (not listed)
 

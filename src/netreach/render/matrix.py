@@ -17,10 +17,10 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from netreach.analyses.connectivity import Connection, Connectivity, node_json
 from netreach.engine.conns import ConnectionSet
+from netreach.escape import csv_cell, dot_string, markdown, one_line
+from netreach.query.connectivity import Connection, Connectivity, node_json
 from netreach.render.addresses import shown
-from netreach.render.escape import csv_cell, dot_string, markdown, one_line
 
 FORMATS = ("table", "text", "json", "csv", "md", "dot")
 ALIASES = {"txt": "text"}  # the old name of `text`, still accepted

@@ -11,7 +11,7 @@ from rich.rule import Rule
 from rich.text import Text
 
 from netreach.engine.verdict import Verdict, endpoint_id
-from netreach.render.escape import one_line, terminal
+from netreach.escape import one_line, terminal
 
 
 def make_console(*, stderr: bool = False, soft_wrap: bool = True) -> Console:
