@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from netreach.query.connectivity import Connection
-    from netreach.cluster import Cluster
     from netreach.model import Direction
+    from netreach.query.connectivity import Connection
+    from netreach.query.reach import Reach
 
 
 @dataclass(frozen=True)
@@ -72,7 +72,7 @@ def is_address_range(node_id: str) -> bool:
 
 
 def count_connections(
-    cluster: Cluster, by: str = "workload", namespaces: Sequence[str] | None = None
+    cluster: Reach, by: str = "workload", namespaces: Sequence[str] | None = None
 ) -> ConnectionCount:
     """The allowed connections at level `by`, external address ranges and self included."""
     cmap = cluster.connectivity(
@@ -84,9 +84,10 @@ def count_connections(
     return ConnectionCount.of(cmap)
 
 
-def analysis(cluster: Cluster, namespaces: Sequence[str] | None = None) -> dict[str, Any]:
+def analysis(cluster: Reach, namespaces: Sequence[str] | None = None) -> dict[str, Any]:
     """`analyze` as JSON: snapshot counts, isolation by namespace, what reaches the isolated
     workloads, the workload map (between workloads), the connection count and the audit."""
+    from netreach.analyses.audit import audit
     from netreach.analyses.posture import isolated_reach, posture
 
     snap = cluster.snapshot
@@ -116,7 +117,7 @@ def analysis(cluster: Cluster, namespaces: Sequence[str] | None = None) -> dict[
         ]
     cmap = cluster.connectivity("workload", external=True, namespaces=namespaces)
     connections = list(cmap)
-    report = cluster.audit()
+    report = audit(cluster)
     return {
         "version": 1,
         "snapshot": {
