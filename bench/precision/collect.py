@@ -98,7 +98,9 @@ def main(mirrors: Path) -> None:
                 if f in seen:
                     continue
                 seen.add(f)
-                write(OUT / scenario, f.replace("/", "__"), kept(git(mirror, "show", f"{commit}:{f}")))
+                write(
+                    OUT / scenario, f.replace("/", "__"), kept(git(mirror, "show", f"{commit}:{f}"))
+                )
     repo, commit = RECIPES
     mirror = mirrors / repo / "repo"
     for f in git(mirror, "ls-tree", "--name-only", commit).split():
@@ -115,7 +117,11 @@ def main(mirrors: Path) -> None:
     mirror = mirrors / repo / "repo"
     for f in files(mirror, commit, folder):
         name = Path(f).stem
-        write(OUT / "network-policy-api" / name, "policies.yaml", kept(git(mirror, "show", f"{commit}:{f}")))
+        write(
+            OUT / "network-policy-api" / name,
+            "policies.yaml",
+            kept(git(mirror, "show", f"{commit}:{f}")),
+        )
 
 
 if __name__ == "__main__":

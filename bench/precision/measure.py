@@ -42,7 +42,8 @@ def key(scenario: Path, f: Any) -> str:
     o = f.objects[0]
     where = (o.location or "").replace(str(scenario) + "/", "")
     direction = f.details.get("direction", "")
-    return f"{scenario.relative_to(CORPUS)} | {f.check} | {o.kind} {o.id} | {where} {direction}".strip()
+    name = scenario.relative_to(CORPUS)
+    return f"{name} | {f.check} | {o.kind} {o.id} | {where} {direction}".strip()
 
 
 def main() -> int:
@@ -83,13 +84,17 @@ def main() -> int:
     for source, c in sorted(per_source.items()):
         total += c
         print(f"{source:24} {c['true'] + c['false']:6} {c['true']:5} {c['false']:5} {c['info']:5}")
-    print(f"{'total':24} {total['true'] + total['false']:6} {total['true']:5} "
-          f"{total['false']:5} {total['info']:5}")
+    print(
+        f"{'total':24} {total['true'] + total['false']:6} {total['true']:5} "
+        f"{total['false']:5} {total['info']:5}"
+    )
     if missing:
         print(f"\n{len(missing)} finding(s) not in {CLASSES.name}:", file=sys.stderr)
         for k in missing:
-            print(f"{k!r}: {{verdict: ?, why: ''}}" if args.unclassified else f"  {k}",
-                  file=sys.stderr)
+            print(
+                f"{k!r}: {{verdict: ?, why: ''}}" if args.unclassified else f"  {k}",
+                file=sys.stderr,
+            )
         return 1
     return 0
 

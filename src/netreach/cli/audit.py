@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from typing import Any
 
 import click
@@ -43,14 +44,10 @@ def audit_config(
     else:
         base = default_config(limits) or AuditConfig()
     extra = {x.strip() for x in disable.split(",") if x.strip()}
-    return AuditConfig(
+    return replace(
+        base,
         disable=base.disable | extra,
-        severity=base.severity,
         namespaces=tuple(namespaces) if namespaces else None,
-        dns_namespace=base.dns_namespace,
-        dns_selector=base.dns_selector,
-        sensitive_ports=base.sensitive_ports,
-        obsolete=base.obsolete,
     )
 
 
