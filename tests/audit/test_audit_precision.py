@@ -5,6 +5,7 @@ allow-all policies. The same cases on the published manifests: test_audit_public
 
 from __future__ import annotations
 
+import pytest
 from audit_helpers import NSS, findings
 
 from builders import cluster, ns, peer, pod, policy, port, rule, service
@@ -12,6 +13,7 @@ from netreach.analyses.audit import AuditConfig, config_from_mapping
 from netreach.analyses.audit.operators import operator_evidence
 from netreach.analyses.audit.typos import near_labels
 from netreach.cluster import Cluster
+from netreach.errors import InputError
 from netreach.load import load_sources
 from netreach.load.sources import Source
 from netreach.model import LabelSelector, Location, Service
@@ -47,12 +49,12 @@ def test_system_namespaces_are_configurable_and_checked_when_asked_for_by_name()
 
 def test_system_namespaces_setting_is_checked():
     for bad in ({"system-namespaces": "kube-system"}, {"system-namespaces": ["a/b"]}):
-        try:
+        with pytest.raises(InputError, match="system-namespaces"):
             config_from_mapping(bad)
-        except Exception as e:  # noqa: BLE001
-            assert "system-namespaces" in str(e)
-        else:
-            raise AssertionError(f"{bad} accepted")
+    with pytest.raises(InputError, match="entry-points"):
+        config_from_mapping({"entry-points": ["a/b/c"]})
+    with pytest.raises(InputError, match="entry-point-services"):
+        config_from_mapping({"entry-point-services": "yes"})
 
 
 # --- missing-policy-types: an `egress: []` the default ignores ---------------------------------
@@ -243,7 +245,9 @@ def test_peer_matching_only_host_network_pods_says_to_use_an_ipblock():
     c = cluster([ns("monitoring")], [NODE, GRAFANA], [p])
     (f,) = findings(c, "peer-selects-nothing")
     assert "only host-network pods" in f.message and "ipBlock" in f.message
-    assert f.severity == "warning" and f.details["host_network"] == ["monitoring/node-exporter[Pod]"]
+    assert f.severity == "warning" and f.details["host_network"] == [
+        "monitoring/node-exporter[Pod]"
+    ]
 
 
 def test_selects_nothing_count_says_host_network_pods_are_left_out():
