@@ -5,6 +5,12 @@ allow-all policies. The same cases on the published manifests: test_audit_public
 
 from __future__ import annotations
 
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
 import pytest
 from audit_helpers import NSS, findings
 
@@ -12,6 +18,8 @@ from builders import cluster, ns, peer, pod, policy, port, rule, service
 from netreach.analyses.audit import AuditConfig, config_from_mapping
 from netreach.analyses.audit.operators import operator_evidence
 from netreach.analyses.audit.typos import near_labels
+from netreach.cli import cli
+from netreach.cli.common import run_guarded
 from netreach.cluster import Cluster
 from netreach.errors import InputError
 from netreach.load import load_sources
@@ -271,3 +279,37 @@ def test_redundant_policy_still_reported_for_a_policy_others_cover():
     b = policy("default/b", {"app": "a"}, ingress=[rule([peer({"app": "b"})])])
     c = cluster(NSS, [pod("default/a", {"app": "a"}), pod("default/b", {"app": "b"})], [a, b])
     assert len(findings(c, "redundant-policy")) == 2
+
+
+# --- command line -------------------------------------------------------------------------------
+
+LESSON = str(Path(__file__).resolve().parents[2] / "examples" / "lesson")
+ARGO = str(Path(__file__).resolve().parents[1] / "data" / "public" / "argo-cd")
+
+
+def _json(monkeypatch, capsys, *args: str) -> tuple[int, dict[str, Any]]:
+    monkeypatch.setattr(sys, "argv", ["netreach", "audit", "-o", "json", "--config", os.devnull,
+                                      "--fail-on", "never", *args])  # fmt: skip
+    code = run_guarded(cli)
+    out, err = capsys.readouterr()
+    sys.stderr.write(err)
+    return code, json.loads(out) if code == 0 else {}
+
+
+def test_cli_system_namespaces_option_replaces_the_default_list(monkeypatch, capsys):
+    _, default = _json(monkeypatch, capsys, LESSON)
+    _, none = _json(monkeypatch, capsys, LESSON, "--system-namespaces", "")
+    spaces = [{f["objects"][0]["name"] for f in r["findings"] if f["check"].startswith("no-def")}
+              for r in (default, none)]  # fmt: skip
+    assert "kube-system" not in spaces[0] and "kube-system" in spaces[1]
+    assert any("kube-system" in n for n in default["notes"])
+
+
+def test_cli_entry_point_option_lowers_world_open_and_is_checked(monkeypatch, capsys):
+    _, plain = _json(monkeypatch, capsys, ARGO)
+    _, entry = _json(monkeypatch, capsys, ARGO, "--entry-point", "default/argocd-server")
+    sev = [{f["severity"] for f in r["findings"] if f["check"] == "allow-all-ingress"}
+           for r in (plain, entry)]  # fmt: skip
+    assert sev == [{"warning"}, {"info"}]
+    code, _ = _json(monkeypatch, capsys, ARGO, "--entry-point", "a/b/c")
+    assert code == 2 and "entry-points" in capsys.readouterr().err
