@@ -190,7 +190,7 @@ PROM = LabelSelector((("app.kubernetes.io/name", "prometheus"),))
 
 def test_operator_evidence_from_a_custom_resource_label_keys_or_known_names():
     here = Location(Source("prometheus.yaml", b"kind: Prometheus\n"))
-    assert "Prometheus custom resource (prometheus.yaml" in (
+    assert "Prometheus custom resource at prometheus.yaml" in (
         operator_evidence(PROM, {"Prometheus": [here]}) or ""
     )
     managed = LabelSelector((("app.kubernetes.io/managed-by", "cnpg"),))
@@ -238,7 +238,10 @@ def test_policy_selecting_only_host_network_pods_says_why_it_has_no_effect():
     assert "only host-network pods (monitoring/node-exporter[Pod])" in f.message
     assert "never selects" in f.message and f.severity == "info"
     (h,) = findings(c, "host-network-pod")
-    assert "monitoring/node-exporter selects its labels but cannot apply to it" in h.message
+    assert (
+        "NetworkPolicy monitoring/node-exporter selects its labels but cannot apply to it"
+        in h.message
+    )
     assert h.details["selected_by"] == ["monitoring/node-exporter"]
 
 

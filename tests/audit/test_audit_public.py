@@ -29,8 +29,10 @@ def test_kube_prometheus_operator_pods_are_information_with_no_foreign_key_hint(
     assert {f.severity for f in nothing} == {"info"}
     assert not any("did you mean" in f.message for f in nothing)
     operator = [f for f in nothing if "operator" in f.details]
-    assert all("Prometheus custom resource" in f.details["operator"] or "Alertmanager" in
-               f.details["operator"] for f in operator)  # fmt: skip
+    assert {f.details["operator"].split(" custom resource")[0] for f in operator} == {
+        "the input holds a Prometheus",
+        "the input holds an Alertmanager",
+    }
 
 
 def test_kube_prometheus_node_exporter_host_network_is_explained():
@@ -42,7 +44,10 @@ def test_kube_prometheus_node_exporter_host_network_is_explained():
     ]
     assert "only host-network pods (monitoring/node-exporter[DaemonSet])" in policy.message
     (host,) = _of(report, "host-network-pod")
-    assert host[0] == "warning" and "monitoring/node-exporter selects its labels" in host[1]
+    assert (
+        host[0] == "warning"
+        and "NetworkPolicy monitoring/node-exporter selects its labels" in host[1]
+    )
 
 
 def test_kube_prometheus_allow_all_adapter_is_not_called_redundant():

@@ -240,8 +240,8 @@ def host_network(ctx: AuditContext) -> Iterator[Finding]:
                 if pol.namespace == pod.namespace and pol.pod_selector.matches(pod.labels)
             ]
             aimed = (
-                f" {_listed(selecting, 3)} select{'s' if len(selecting) == 1 else ''} its "
-                "labels but cannot apply to it."
+                f" NetworkPolicy {_listed(selecting, 3)} select{'s' if len(selecting) == 1 else ''}"
+                " its labels but cannot apply to it."
                 if selecting
                 else ""
             )

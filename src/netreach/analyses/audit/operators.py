@@ -46,10 +46,11 @@ def operator_evidence(
         for word in (v, k.rsplit("/", 1)[-1]):
             if word and word.lower() in by_name:
                 kind, locs = by_name[word.lower()]
-                where = f" ({locs[0]})" if locs else ""
+                where = f" at {locs[0]}" if locs else ""
+                article = "an" if kind[:1].lower() in "aeiou" else "a"
                 return (
-                    f"the input holds a {kind} custom resource{where}, from which an operator "
-                    "creates the pods"
+                    f"the input holds {article} {kind} custom resource{where}, from which an "
+                    "operator creates the pods"
                 )
     for k, v in pairs:
         if k == _MANAGED_BY and v is not None and v.lower() not in _TOOLS:
