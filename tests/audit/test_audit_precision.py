@@ -316,3 +316,8 @@ def test_cli_entry_point_option_lowers_world_open_and_is_checked(monkeypatch, ca
     assert sev == [{"warning"}, {"info"}]
     code, _ = _json(monkeypatch, capsys, ARGO, "--entry-point", "a/b/c")
     assert code == 2 and "entry-points" in capsys.readouterr().err
+
+
+def test_operator_names_read_only_from_the_label_operators_set():
+    # `app: prometheus` is also what Helm charts put on a Prometheus Deployment
+    assert operator_evidence(LabelSelector((("app", "prometheus"),)), {}) is None

@@ -58,6 +58,6 @@ def operator_evidence(
         if k in _KEYS or any(part in k for part in _KEY_PARTS):
             return f"label key {k} is one operators set on the pods they create"
     for k, v in pairs:
-        if k in ("app.kubernetes.io/name", "app") and v in _NAMES:
+        if k == "app.kubernetes.io/name" and v in _NAMES:
             return f"{k}={v} names pods prometheus-operator creates from a custom resource"
     return None
