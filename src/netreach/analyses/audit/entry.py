@@ -25,14 +25,16 @@ class EntryPoints:
         self.config = config
 
     @cached_property
-    def _services(self) -> list[tuple[str, str, dict[str, str]]]:
-        if not self.config.entry_point_services:
-            return []
-        return [
-            (s.namespace, f"Service {s.id} ({s.type})", dict(s.selector))
-            for s in self.cluster.snapshot.services
-            if s.type in PUBLISHING and s.selector
-        ]
+    def _services(self) -> dict[str, list[tuple[str, dict[str, str]]]]:
+        """Namespace -> (what, selector) of the Services that publish pods."""
+        out: dict[str, list[tuple[str, dict[str, str]]]] = {}
+        if self.config.entry_point_services:
+            for s in self.cluster.snapshot.services:
+                if s.type in PUBLISHING and s.selector:
+                    out.setdefault(s.namespace, []).append(
+                        (f"Service {s.id} ({s.type})", dict(s.selector))
+                    )
+        return out
 
     def reason(self, pod: Pod) -> str | None:
         """Why `pod` is an intended entry point, or None."""
@@ -41,14 +43,17 @@ class EntryPoints:
             ns, _, name = entry.partition("/")
             if ns == pod.namespace and (not name or name == w.name):
                 return f"listed in the audit setting entry-points ({entry})"
-        for ns, label, selector in self._services:
-            if ns == pod.namespace and all(pod.labels.get(k) == v for k, v in selector.items()):
+        for label, selector in self._services.get(pod.namespace, ()):
+            if all(pod.labels.get(k) == v for k, v in selector.items()):
                 return f"published by {label}"
         return None
 
     def of_all(self, pods: Sequence[Pod]) -> str | None:
-        """The reason shared by every pod (the first one's), when each is an entry point."""
-        reasons = [self.reason(p) for p in pods]
-        if not reasons or any(r is None for r in reasons):
-            return None
-        return reasons[0]
+        """The reason of the first pod, when every pod is an entry point."""
+        first: str | None = None
+        for p in pods:
+            why = self.reason(p)
+            if why is None:
+                return None
+            first = first or why
+        return first

@@ -151,8 +151,8 @@ def exposure(ctx: AuditContext) -> Iterator[Finding]:
                 # in effect open to every peer only if the Admin tier takes none of it
                 opens_all = opens_all and _left(ctx, pi, rule, *peers, every=True).is_all
                 opened = opened & some
-            entry = _entry(ctx, entries, pi, opened, sensitive) if d == "ingress" else None
             if opens_all:
+                entry = _entry(ctx, entries, pi, opened, sensitive) if d == "ingress" else None
                 text = (
                     f"{pol.id} {d}[{rule.index}] admits every peer on every port: the pods it "
                     f"selects ({pol.pod_selector}) are in effect not isolated for {d}."
@@ -171,6 +171,7 @@ def exposure(ctx: AuditContext) -> Iterator[Finding]:
                 pods = _left(ctx, pi, rule, compiled.all_classes, EVERY_POD, ())
                 outside = (opened & pods).is_empty  # the Admin tier takes every pod first
                 what = f"has no {key} (any peer, any address)"
+                entry = _entry(ctx, entries, pi, opened, sensitive) if d == "ingress" else None
                 yield _world(ctx, pol, rule, what, opened, outside, entry)
                 continue
             for pm in rule.peers:
@@ -180,8 +181,11 @@ def exposure(ctx: AuditContext) -> Iterator[Finding]:
                         left = opened & _left(ctx, pi, rule, pm.classes, None, pm.ips)
                         if not left.is_empty:
                             what = f"{key}[{pm.index}] is ipBlock {block}"
-                            if d == "ingress":
-                                entry = _entry(ctx, entries, pi, left, sensitive)
+                            entry = (
+                                _entry(ctx, entries, pi, left, sensitive)
+                                if d == "ingress"
+                                else None
+                            )
                             yield _world(ctx, pol, rule, what, left, False, entry)
                     continue
                 if d != "ingress" or not _all_namespaces(ctx, pm):
