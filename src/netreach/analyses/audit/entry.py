@@ -13,14 +13,14 @@ from collections.abc import Sequence
 from functools import cached_property
 
 from netreach.analyses.audit.config import AuditConfig
-from netreach.cluster import Cluster
 from netreach.model import Pod
+from netreach.query.reach import Reach
 
 PUBLISHING = ("LoadBalancer", "NodePort")
 
 
 class EntryPoints:
-    def __init__(self, cluster: Cluster, config: AuditConfig) -> None:
+    def __init__(self, cluster: Reach, config: AuditConfig) -> None:
         self.cluster = cluster
         self.config = config
 
