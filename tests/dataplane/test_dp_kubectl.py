@@ -21,8 +21,7 @@ from hypothesis import strategies as st
 
 from netreach.dataplane.decode import decode
 from netreach.dataplane.objects import Manifests
-
-ROOT = Path(__file__).resolve().parents[2]
+from paths import ROOT
 
 # One object per case; each is named by its file (c<N>), kubectl reads them all at once.
 CASES = [

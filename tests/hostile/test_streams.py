@@ -21,6 +21,7 @@ from hostile_cli import run as _run
 from netreach.cli.streams import GuardedStream
 from netreach.render.audit_md import render_audit_md
 from netreach.render.escape import ci_commands, markdown
+from paths import LESSON
 
 Cap = pytest.CaptureFixture[str]
 
@@ -238,7 +239,6 @@ def test_markdown_fix_blocks_hold_no_escape_bytes() -> None:
 # --- write errors, closed streams, memory: one message, no traceback -----------------------
 
 CLI = [sys.executable, "-c", "from netreach.cli import main; main()"]
-LESSON = str(Path(__file__).resolve().parents[2] / "examples" / "lesson")
 
 
 def shell(cmd: str, **kw: object) -> subprocess.CompletedProcess[str]:
