@@ -46,6 +46,7 @@ from netreach.model import (
     Snapshot,
     WorkloadRef,
 )
+from sampling import examples
 
 PAYLOADS = [
     'x"\nflush ruleset\ninclude "passwd"\n#',
@@ -311,7 +312,7 @@ def test_zone_and_rule_name_stay_inside_comments() -> None:
     assert "10.244.0.2 . fe80::/64" not in text  # an IPv6 block never matches an IPv4 pod
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(80), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(snap=hostile_snapshots(), external=st.booleans(), self_allowed=st.booleans())
 def test_hostile_models_compile_to_one_safe_table(
     snap: Snapshot, external: bool, self_allowed: bool
@@ -388,7 +389,7 @@ def _manifest(draw: st.DrawFn) -> list[dict[str, Any]]:
 compiled: list[bool] = []
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(40), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.data())
 def test_hostile_manifests_through_the_command_line(data: st.DataObject) -> None:
     """`netreach compile --nft` on hostile manifests: refused (exit 2, no traceback) or one
@@ -408,7 +409,8 @@ def test_hostile_manifests_through_the_command_line(data: st.DataObject) -> None
 
 def test_the_command_line_property_reached_the_compiler() -> None:
     """The property above is worth something only if most inputs got through the loader."""
-    assert len(compiled) >= 40 and sum(compiled) >= 5, compiled
+    n = examples(40)  # 40 under the thorough profile, of which 5 compiled
+    assert len(compiled) >= n and sum(compiled) >= max(1, n // 8), compiled
 
 
 def test_the_check_itself_catches_an_injection() -> None:

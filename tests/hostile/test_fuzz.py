@@ -15,9 +15,10 @@ from netreach.cluster import Cluster
 from netreach.errors import InputError
 from netreach.load import Source, load_sources
 from paths import ROOT
+from sampling import examples
 
 FUZZ = ROOT / "fuzz" / "fuzz_load.py"
-CI = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+CI = settings(max_examples=examples(150), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def harness() -> ModuleType:
