@@ -28,3 +28,23 @@ def run(capsys: pytest.CaptureFixture[str]) -> RunCli:
         return run_cli(capsys, *args)
 
     return go
+
+
+def _is_sampled(item: pytest.Item) -> bool:
+    """A hypothesis test: how much it finds depends on the profile."""
+    return bool(getattr(getattr(item, "obj", None), "is_hypothesis_test", False))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Property tests are `slow` (sampled here, drawn in full by `make test-slow`). Under
+    pytest-xdist (`make test`: `--dist loadfile`, a module's tests on one worker, as they share
+    module fixtures and state), modules holding slow tests are handed out first, so that the
+    longest ones do not start last."""
+    slow_modules: set[str] = set()
+    for item in items:
+        if _is_sampled(item):
+            item.add_marker(pytest.mark.slow)
+        if item.get_closest_marker("slow") is not None:
+            slow_modules.add(item.nodeid.split("::")[0])
+    if hasattr(config, "workerinput"):  # xdist hands modules out in the workers' order
+        items.sort(key=lambda item: item.nodeid.split("::")[0] not in slow_modules)

@@ -56,6 +56,7 @@ def _run(make: Callable[[int], Snapshot], snapshots: int) -> tuple[int, list[str
     return probed, failures
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("make", "snapshots"),
     [(random_snapshot, examples(200)), (random_tiered_snapshot, examples(150))],

@@ -330,6 +330,7 @@ def _limit_memory() -> None:
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
 
+@pytest.mark.slow
 def test_running_out_of_memory_for_real_is_one_message(tmp_path: Path) -> None:
     """An input under the size limit that does not fit a small machine: MemoryError wherever
     it strikes becomes one message, exit 2."""
