@@ -15,9 +15,8 @@ from netreach.cli.matrix import compat_cluster
 from netreach.cluster import Cluster
 from netreach.errors import InputError
 from netreach.load import load_snapshot
-from paths import SHARED
 
-CORPUS = SHARED / "corpora" / "netpol-analyzer" / "cases"
+CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpora" / "netpol-analyzer" / "cases"
 
 # case -> reason (docs/compat.md explains each)
 DELIBERATE: dict[str, str] = {

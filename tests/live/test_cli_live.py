@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -9,8 +10,8 @@ import orjson
 import pytest
 import yaml
 
-from clirun import CliResult, run_cli
-from netreach.cli.common import InputOptions
+from netreach.cli import cli
+from netreach.cli.common import InputOptions, run_guarded
 from netreach.load.inputs import read_sources
 
 from .apiserver import Cluster
@@ -20,8 +21,11 @@ from .conftest import TOKEN, KubeconfigWriter
 
 def run(
     args: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> CliResult:
-    return run_cli(capsys, *args)
+) -> tuple[int, str, str]:
+    monkeypatch.setattr(sys, "argv", ["netreach", *args])
+    code = run_guarded(cli)
+    out, err = capsys.readouterr()
+    return code, out, err
 
 
 def inputs(**kwargs: Any) -> InputOptions:
