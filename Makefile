@@ -50,8 +50,9 @@ run: install
 	$(BIN)/netreach test $(EXAMPLE) --expect examples/lesson-expectations.yaml
 
 ## make test: install test extras, then ruff, mypy --strict and the whole pytest suite, on
-## every core (pytest-xdist; a module's tests stay on one worker), property tests sampled.
-PYTEST_PARALLEL ?= -n auto --dist loadfile
+## every core (pytest-xdist; tests/conftest.py says what stays on one worker), property tests
+## sampled.
+PYTEST_PARALLEL ?= -n auto --dist loadscope
 test: install-test lint typecheck
 	$(BIN)/python -m pytest $(PYTEST_PARALLEL)
 
