@@ -7,42 +7,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
+from netreach.location import Location as Location
+from netreach.location import PathPart as PathPart
+
 if TYPE_CHECKING:
     from netreach.errors import Problem
-    from netreach.load.sources import Source
 
 Protocol = Literal["TCP", "UDP", "SCTP"]
 PROTOCOLS: tuple[Protocol, ...] = ("TCP", "UDP", "SCTP")
 Direction = Literal["ingress", "egress"]
-
-PathPart = str | int
-
-
-@dataclass(frozen=True, slots=True)
-class Location:
-    """Where an object (or one of its fields) was read: file, document, path in the document.
-
-    The line is resolved lazily from the source, so the fast loaders need not track positions.
-    """
-
-    source: Source
-    doc: int = 0
-    path: tuple[PathPart, ...] = ()
-
-    @property
-    def file(self) -> str:
-        return self.source.name
-
-    @property
-    def line(self) -> int | None:
-        return self.source.line_of(self.doc, self.path)
-
-    def at(self, *sub: PathPart) -> Location:
-        return Location(self.source, self.doc, self.path + sub)
-
-    def __str__(self) -> str:
-        line = self.line
-        return f"{self.file}:{line}" if line is not None else self.file
+DIRECTIONS: tuple[Direction, Direction] = ("ingress", "egress")
 
 
 # --- label selectors -------------------------------------------------------------------------

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from netreach.analyses.diff import recut
 from netreach.engine import ipset
 from netreach.engine.conns import ConnectionSet
+from netreach.query.compare import recut
 from paths import SHARED
 
 CORPUS = SHARED / "corpora" / "netpol-analyzer"

@@ -17,7 +17,6 @@ from netreach.analyses.describe_admin import admin_rule_reading
 from netreach.analyses.describe_np import rule_reading
 from netreach.analyses.guards import Guard, guards, tier_label
 from netreach.analyses.words import ranges_words
-from netreach.cluster import Cluster
 from netreach.engine import ipset
 from netreach.engine.conns import EMPTY, ConnectionSet
 from netreach.engine.intervals import normalize
@@ -25,6 +24,7 @@ from netreach.engine.rules import AnyRule
 from netreach.engine.verdict import contributions
 from netreach.errors import QueryError
 from netreach.model import AdminPolicy, Direction, NetworkPolicy, Pod
+from netreach.query.reach import Reach
 
 DIRECTIONS: tuple[Direction, Direction] = ("ingress", "egress")
 DEFAULT = "default (no tier decides it)"  # the rule name of what the default allows
@@ -200,7 +200,7 @@ class PodReading:
         }
 
 
-def describe_pod(cluster: Cluster, ref: str | Pod) -> PodReading:
+def describe_pod(cluster: Reach, ref: str | Pod) -> PodReading:
     """Every policy of every tier that applies to a pod, and its effective ingress and egress,
     rule by rule."""
     ep = cluster.resolve(ref)
@@ -223,12 +223,12 @@ def describe_pod(cluster: Cluster, ref: str | Pod) -> PodReading:
     return PodReading(ep, selecting, sides["ingress"], sides["egress"], tiers)
 
 
-def _tier_grant(cluster: Cluster, rule: AnyRule) -> Grant:
+def _tier_grant(cluster: Reach, rule: AnyRule) -> Grant:
     reading = admin_rule_reading(cluster, rule)
     return Grant(rule.label, rule.location, reading.sentence(), rule.tier, rule.action)
 
 
-def _pod_direction(cluster: Cluster, pod: Pod, ci: int, d: Direction) -> PodDirection:
+def _pod_direction(cluster: Reach, pod: Pod, ci: int, d: Direction) -> PodDirection:
     if cluster.compiled.exempt(pod):
         return PodDirection(d, (), (), (), host_network=True)
     compiled = cluster.compiled
@@ -257,7 +257,7 @@ def _pod_direction(cluster: Cluster, pod: Pod, ci: int, d: Direction) -> PodDire
 
 
 def _speakers(
-    cluster: Cluster, d: Direction, pod: Pod, peer: Pod | str, allowed: ConnectionSet
+    cluster: Reach, d: Direction, pod: Pod, peer: Pod | str, allowed: ConnectionSet
 ) -> tuple[str, ...]:
     """The rules that allow part of `allowed`, and the default when it allows the rest."""
     rules: list[str] = []
@@ -273,7 +273,7 @@ def _speakers(
     return tuple(rules)
 
 
-def _workload_access(cluster: Cluster, pod: Pod, ci: int, d: Direction) -> tuple[PeerAccess, ...]:
+def _workload_access(cluster: Reach, pod: Pod, ci: int, d: Direction) -> tuple[PeerAccess, ...]:
     """Per workload of the snapshot, what this pod's side allows (the engine's row)."""
     compiled = cluster.compiled
     matrix = cluster.matrix
@@ -297,7 +297,7 @@ def _workload_access(cluster: Cluster, pod: Pod, ci: int, d: Direction) -> tuple
     return tuple(out)
 
 
-def _address_access(cluster: Cluster, pod: Pod, ci: int, d: Direction) -> tuple[AddressAccess, ...]:
+def _address_access(cluster: Reach, pod: Pod, ci: int, d: Direction) -> tuple[AddressAccess, ...]:
     """Address ranges outside the pods with what this pod's side allows (the engine's external
     row), grouped by connections and the rules that allow them."""
     compiled = cluster.compiled

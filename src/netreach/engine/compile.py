@@ -54,6 +54,7 @@ from netreach.engine.rules import (
 from netreach.engine.selectors import NamespaceIndex, indexes_of
 from netreach.engine.tiers import OPEN, Program, Stage
 from netreach.model import (
+    DIRECTIONS,
     AdminPeer,
     AdminPolicy,
     AdminRule,
@@ -68,8 +69,6 @@ from netreach.model import (
     Rule,
     Snapshot,
 )
-
-DIRECTIONS: tuple[Direction, Direction] = ("ingress", "egress")
 
 __all__ = [
     "DIRECTIONS",
