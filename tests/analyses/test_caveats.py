@@ -6,8 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from netreach.cli import cli
-from netreach.cli.common import run_guarded
+from clirun import run_cli
 from netreach.cluster import Cluster
 from netreach.load import load_sources
 from netreach.load.sources import Source
@@ -88,9 +87,7 @@ Run = Callable[..., tuple[int, str, str]]
 
 
 def _cli(tmp_path: Path, capsys: object, *args: str) -> tuple[int, str, str]:
-    code = run_guarded(cli, list(args))
-    out, err = capsys.readouterr()  # type: ignore[attr-defined]
-    return code, out, err
+    return run_cli(capsys, *args)  # type: ignore[arg-type]
 
 
 def test_check_exits_3_when_the_answer_may_be_incomplete(tmp_path: Path, capsys: object) -> None:
