@@ -4,32 +4,31 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 EXAMPLE := examples/lesson
 
-.PHONY: run test lint typecheck bench install install-test clean vendor report-screenshot fuzz
+.PHONY: run test lint typecheck bench install install-test clean vendor-update report-screenshot fuzz krew
 
-# cytoscape.js for the HTML report's graph: fetched from npm at build time, never committed.
-CYTOSCAPE := 3.35.0
-VENDOR_JS := src/netreach/render/vendor/cytoscape.min.js
+# cytoscape.js for the HTML report's graph is vendored (src/netreach/render/vendor/README.md);
+# `make vendor-update` is only for moving to another release (needs npm).
+CYTOSCAPE ?= 3.35.0
+VENDOR := src/netreach/render/vendor
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 
-install: $(BIN)/python vendor
+install: $(BIN)/python
 	$(BIN)/pip install -q -e .
 
-install-test: $(BIN)/python vendor
+install-test: $(BIN)/python
 	$(BIN)/pip install -q -e '.[test]'
 
-## make vendor: fetch cytoscape.js (npm) for the HTML report. Without npm the report still
-## works, with tables instead of the graph (and says so).
-vendor:
-	@if [ -f $(VENDOR_JS) ]; then :; \
-	elif command -v npm >/dev/null 2>&1; then \
-	  mkdir -p $(dir $(VENDOR_JS)) && cd $(dir $(VENDOR_JS)) \
-	  && npm pack --silent cytoscape@$(CYTOSCAPE) >/dev/null \
+## make vendor-update CYTOSCAPE=3.x.y: replace the vendored cytoscape.js and its license from
+## npm, and print the sha256 to record in vendor/README.md and render/vendor.py.
+vendor-update:
+	cd $(VENDOR) && npm pack --silent cytoscape@$(CYTOSCAPE) >/dev/null \
 	  && tar -xzf cytoscape-$(CYTOSCAPE).tgz --strip-components=2 package/dist/cytoscape.min.js \
-	  && rm -f cytoscape-$(CYTOSCAPE).tgz; \
-	else echo "note: npm not found; the HTML report will have no graph (see docs/report.md)"; fi
+	  && tar -xzf cytoscape-$(CYTOSCAPE).tgz --strip-components=1 package/LICENSE \
+	  && mv LICENSE cytoscape.LICENSE && rm -f cytoscape-$(CYTOSCAPE).tgz \
+	  && sha256sum cytoscape.min.js
 
 ## make report-screenshot: regenerate docs/report-lesson.png through the browser tests.
 report-screenshot: install-test
@@ -55,7 +54,7 @@ test: install-test lint typecheck
 	$(BIN)/python -m pytest
 
 lint: install-test
-	$(BIN)/ruff check src tests bench fuzz
+	$(BIN)/ruff check src tests bench fuzz krew
 
 typecheck: install-test
 	$(BIN)/mypy
@@ -71,6 +70,11 @@ bench: install-test
 fuzz: install-test
 	$(BIN)/pip install -q atheris
 	$(BIN)/python fuzz/fuzz_load.py -runs=100000 -max_len=8192
+
+## make krew REPO=owner/netreach: the krew plugin's archives (one per platform) and manifest,
+## in dist/krew/, for a GitHub release of this version (docs/ci.md).
+krew: install-test
+	$(BIN)/python krew/build.py --version $$($(BIN)/python -c 'import netreach; print(netreach.__version__)') --repo $(REPO) --out dist/krew
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .mypy_cache .ruff_cache .pytest_cache bench/out

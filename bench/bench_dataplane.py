@@ -1,97 +1,79 @@
-"""Dataplane benchmark: lab creation and a full TCP matrix at 50 and 200 pods.
+"""Dataplane benchmark: `netreach verify` end to end on a real-shaped cluster.
 
-Usage (root, nft, ip, unshare):  python bench/bench_dataplane.py [--pods 50 200] [--parallel 32]
+Usage (root, nft, ip):  python bench/bench_dataplane.py [--pods 50 200] [--parallel 32]
 
-Scenario: 10 namespaces, default-deny ingress everywhere, the same namespace allowed on TCP
-8080, and namespace ns0 allowed into every namespace on TCP 8080. Prints one line per size.
+The cluster comes from bench/generate.py (Deployments whose pods carry a pod-template-hash,
+10 namespaces, default-deny, DNS egress, named ports, endPort ranges, ipBlocks with except,
+matchExpressions). Every size runs the command users run, with TCP, UDP and SCTP and the
+default ports, and prints wall time, the CPU time of the run (meaningful on a busy machine),
+the phases `verify -v` reports, and the load average before the run.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import re
+import resource
+import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 
-from netreach.dataplane import Session, missing_requirements, run_isolated
-from netreach.dataplane.plan import matrix
-from netreach.dataplane.verify import engine_prediction
-from netreach.model import (
-    LabelSelector,
-    Namespace,
-    NetworkPolicy,
-    Peer,
-    Pod,
-    PolicyPort,
-    Rule,
-    Snapshot,
-    WorkloadRef,
-)
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
 
-NAMESPACES = 10
-PORT = 8080
+from generate import Size, generate  # noqa: E402
+
+# namespaces x workloads x replicas (+1 coredns pod from its template)
+SIZES = {50: Size(5, 5, 2), 100: Size(10, 5, 2), 200: Size(10, 5, 4), 400: Size(10, 10, 4)}
 
 
-def scenario(pods: int) -> Snapshot:
-    names = [f"ns{i}" for i in range(NAMESPACES)]
-    namespaces = {n: Namespace(n, {"kubernetes.io/metadata.name": n, "idx": n}) for n in names}
-    pod_list = []
-    for i in range(pods):
-        ns = names[i % NAMESPACES]
-        ip = f"10.244.{i // 250}.{i % 250 + 2}"
-        pod_list.append(
-            Pod(ns, f"p{i}", {"app": f"a{i % 3}"}, WorkloadRef(ns, f"p{i}", "Pod"), ips=(ip,))
-        )
-    everything = LabelSelector()
-    same_ns = Rule(peers=(Peer(pod_selector=everything),), ports=(PolicyPort("TCP", PORT),))
-    from_ns0 = Rule(
-        peers=(Peer(namespace_selector=LabelSelector(match_labels=(("idx", "ns0"),))),),
-        ports=(PolicyPort("TCP", PORT),),
+def _children_cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def run(pods: int, parallel: int, workdir: Path) -> str:
+    path = workdir / f"cluster-{pods}.json"
+    doc = {"apiVersion": "v1", "kind": "List", "items": generate(SIZES[pods])}
+    path.write_text(json.dumps(doc))
+    cli = "from netreach.cli import main; main()"
+    command = [sys.executable, "-c", cli, "verify", str(path), "-v",
+               "--parallel", str(parallel), "-o", "json"]  # fmt: skip
+    load = os.getloadavg()[0]
+    cpu0, t0 = _children_cpu(), time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True)
+    wall, cpu = time.perf_counter() - t0, _children_cpu() - cpu0
+    if done.returncode not in (0, 1):
+        return f"{pods:4d} pods: exit {done.returncode}: {done.stderr.strip()[-400:]}"
+    records = json.loads(done.stdout)["probes"]
+    agree = sum(1 for r in records if r["agree"])
+    timings = re.search(r"^timings: (.*)$", done.stderr, re.M)
+    return (
+        f"{pods:4d} pods: {wall:.1f} s wall, {cpu:.1f} s CPU, {len(records)} records "
+        f"({agree} agree), load average before {load:.1f}; "
+        f"{timings[1] if timings else 'no timings'}"
     )
-    policies = []
-    for n in names:
-        policies += [
-            NetworkPolicy(n, "default-deny", everything, ("ingress",)),
-            NetworkPolicy(n, "same-ns", everything, ("ingress",), ingress=(same_ns,)),
-            NetworkPolicy(n, "from-ns0", everything, ("ingress",), ingress=(from_ns0,)),
-        ]
-    return Snapshot(namespaces, pod_list, policies)
-
-
-def run(pods: int, parallel: int, timeout: float) -> str:
-    snap = scenario(pods)
-    start = time.perf_counter()
-    predict, _ = engine_prediction(snap)
-    probes = matrix(snap, ["TCP"], [PORT])
-    expected = {p: predict(p) for p in probes}
-    engine = time.perf_counter() - start
-
-    def inside() -> str:
-        ids = [(p.id, p.ips[0]) for p in snap.pods]
-        with Session(ids, {"TCP": [PORT]}, parallel, timeout) as session:
-            report = session.check(snap, probes, expected.__getitem__, lambda p: "")
-            t = report.timings
-            return (
-                f"{pods:4d} pods: lab {session.timings['lab']:.2f} s, nft load {t['load']:.2f} s, "
-                f"TCP matrix {t['probe']:.2f} s ({report.probes} probes, "
-                f"{report.probes / t['probe']:.0f}/s), engine {engine:.2f} s, "
-                f"{report.agree} agree, {len(report.disagreements)} disagree"
-            )
-
-    return run_isolated(inside)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--pods", type=int, nargs="+", default=[50, 200])
+    parser.add_argument("--pods", type=int, nargs="+", default=[50, 200], choices=sorted(SIZES))
     parser.add_argument("--parallel", type=int, default=32)
-    parser.add_argument("--timeout", type=float, default=3.0)
     args = parser.parse_args()
+    from netreach.dataplane import missing_requirements
+
     missing = missing_requirements()
     if missing:
         print(f"bench_dataplane: cannot run here: missing {', '.join(missing)}", file=sys.stderr)
         return 2
-    for pods in args.pods:
-        print(run(pods, args.parallel, args.timeout), flush=True)
+    print(f"cores: {os.cpu_count()}; command: netreach verify CLUSTER.json -v -o json")
+    with tempfile.TemporaryDirectory(prefix="netreach-bench-") as tmp:
+        for pods in args.pods:
+            print(run(pods, args.parallel, Path(tmp)), flush=True)
     return 0
 
 

@@ -77,7 +77,7 @@ def need_graph_library() -> None:
     need(
         None
         if graph_library() is not None
-        else "cytoscape.js is not installed (docs/report.md: npm pack cytoscape)"
+        else "cytoscape.js is missing from src/netreach/render/vendor/ (vendored; see its README)"
     )
 
 
@@ -125,6 +125,15 @@ class OpenedPage:
             self.page.evaluate(
                 "() => window.netreachReport.cy().nodes().filter(n => n.data('idx') !== undefined)"
                 ".map(n => window.netreachReport.data.nodes[n.data('idx')].ns)"
+            )
+        )
+
+    def edge_texts(self) -> list[str]:
+        """The connections of every edge drawn (shown on hover, not as labels)."""
+        return list(
+            self.page.evaluate(
+                "() => { const r = window.netreachReport;"
+                " return r.cy().edges().map(e => r.data.edges[e.data('edge')][2]); }"
             )
         )
 

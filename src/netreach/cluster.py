@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from netreach.engine.compile import Compiled
     from netreach.engine.matrix import ClassMatrix
     from netreach.engine.verdict import Endpoint, Verdict
+    from netreach.load.infer import InferMode
 
 _WORKLOAD_RE = re.compile(r"^(?P<ns>[^/\[\]]+)/(?P<name>[^/\[\]]+)\[(?P<kind>[A-Za-z]+)\]$")
 
@@ -313,15 +314,20 @@ def load(
     options: Options | None = None,
     limits: Limits | None = None,
     lenient: bool = False,
+    infer_workloads: InferMode = "auto",
 ) -> Cluster:
     """Read files, directories or `-` (stdin) as kubectl reads them, validate as the API server
     would (strict field validation, as `kubectl apply`), and compile.
 
+    `infer_workloads`: for policies-only input, representative pods made from the selectors
+    (marked `inferred`; docs/inference.md): "auto" when no pod of the input is selected by
+    any policy, "always" for every selector no pod satisfies, "never".
     Raises `InputError` listing every problem when the input is invalid or over `limits`.
     `lenient=True` turns unknown fields and duplicate keys into warnings; verdicts that a
     dropped field could change then say so (`Verdict.caveats`).
     """
     from netreach.load import load_snapshot
+    from netreach.load.infer import infer_workloads as infer
 
     snapshot = load_snapshot(
         *paths,
@@ -331,4 +337,4 @@ def load(
         limits=limits,
         lenient=lenient,
     )
-    return Cluster(snapshot, options)
+    return Cluster(infer(snapshot, infer_workloads).snapshot, options)

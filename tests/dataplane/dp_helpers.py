@@ -47,7 +47,7 @@ def ns(name: str, **labels: str) -> Namespace:
 
 def pod(
     pod_id: str,
-    ip: str | None = None,
+    ip: str | tuple[str, ...] | None = None,
     ports: tuple[ContainerPort, ...] = (),
     host_network: bool = False,
     labels: Mapping[str, str] | None = None,
@@ -59,7 +59,7 @@ def pod(
         name=name,
         labels={**(labels or {}), **more_labels},
         workload=WorkloadRef(namespace, name, "Pod"),
-        ips=(ip,) if ip else (),
+        ips=(ip,) if isinstance(ip, str) else (ip or ()),
         ports=ports,
         host_network=host_network,
     )
@@ -103,3 +103,20 @@ def snapshot(
     namespaces: list[Namespace], pods: list[Pod], policies: list[NetworkPolicy]
 ) -> Snapshot:
     return Snapshot({n.name: n for n in namespaces}, pods, policies)
+
+
+def set_elements(ruleset: str, name: str) -> set[str]:
+    """The elements of one set or map of a compiled ruleset."""
+    lines = ruleset.splitlines()
+    start = (
+        lines.index(f"  set {name} {{")
+        if f"  set {name} {{" in lines
+        else lines.index(f"  map {name} {{")
+    )
+    out: set[str] = set()
+    for line in lines[start + 1 :]:
+        if line == "  }":
+            break
+        if line.startswith("      "):
+            out.add(line.strip().rstrip(","))
+    return out

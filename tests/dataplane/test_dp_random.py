@@ -1,5 +1,6 @@
 """Seeded differential tests: random small snapshots (NetworkPolicy only, and with
-AdminNetworkPolicy/BaselineAdminNetworkPolicy), engine vs dataplane, 0 disagreements."""
+AdminNetworkPolicy/BaselineAdminNetworkPolicy), under every engine option the lab models,
+engine vs dataplane, 0 disagreements."""
 
 from __future__ import annotations
 
@@ -8,18 +9,24 @@ from collections.abc import Callable
 
 import pytest
 from dp_helpers import need_dataplane
-from dp_random import POD_IDS, POD_IPS, PROBE_PORTS, random_snapshot
+from dp_random import PROBE_PORTS, random_snapshot
 from dp_random_tiers import random_tiered_snapshot
 
-from netreach.dataplane import Probe, Session, run_isolated
-from netreach.dataplane.plan import matrix
-from netreach.dataplane.verify import engine_prediction
-from netreach.model import PROTOCOLS, Snapshot
+from netreach.dataplane import EnginePrediction, Probe, Session, judge, prepare, run_isolated
+from netreach.dataplane.plan import PortPlan, pod_probes, sanity_probes
+from netreach.model import PROTOCOLS, Options, Snapshot
 
 pytestmark = pytest.mark.dataplane
 
 PROBES_PER_SNAPSHOT = 150
 SEED = 8
+# Every combination of the two switches the lab models, in turn.
+OPTIONS = [
+    Options(),
+    Options(ipblock_matches_pods=False),
+    Options(self_traffic="allowed"),
+    Options(ipblock_matches_pods=False, self_traffic="allowed"),
+]
 
 
 def _run(make: Callable[[int], Snapshot], snapshots: int) -> tuple[int, list[str]]:
@@ -27,15 +34,24 @@ def _run(make: Callable[[int], Snapshot], snapshots: int) -> tuple[int, list[str
     probed = 0
     failures: list[str] = []
     ports = {proto: PROBE_PORTS for proto in PROTOCOLS}
-    with Session(list(zip(POD_IDS, POD_IPS, strict=True)), ports) as session:
-        everything = matrix(random_snapshot(0), PROTOCOLS, PROBE_PORTS)
-        failures += [f"sanity: {r.probe} {r.outcome}" for r in session.sanity(everything)]
+    first = prepare(make(0))
+    everything, _ = pod_probes(
+        first, PortPlan(first, PROTOCOLS, PROBE_PORTS), {e.id for e in first.endpoints}
+    )
+    with Session(first.addressing, [], ports) as session:
+        sanity = session.sanity(first.ruleset(enforce=False), sanity_probes(first, ports))
+        failures += [f"sanity: {r.probe} {r.outcome}" for r in sanity]
         for seed in range(snapshots):
-            snap = make(seed)
+            options = OPTIONS[seed % len(OPTIONS)]
+            scenario = prepare(make(seed), options=options)
+            assert scenario.addressing.pods == first.addressing.pods
             probes: list[Probe] = rng.sample(everything, PROBES_PER_SNAPSHOT)
-            report = session.check(snap, probes, *engine_prediction(snap))
-            probed += report.probes
-            failures += [f"seed {seed}: {d}" for d in report.disagreements]
+            results = session.run(scenario.ruleset(), probes)
+            prediction = EnginePrediction(scenario.engine_snapshot, options)
+            records, faults = judge(probes, results, prediction)
+            probed += len(records)
+            failures += [f"seed {seed} {options}: {d}" for d in records if not d.agree]
+            failures += [f"seed {seed}: fault {r.probe} {r.outcome} {r.detail}" for r in faults]
     return probed, failures
 
 
@@ -47,5 +63,5 @@ def _run(make: Callable[[int], Snapshot], snapshots: int) -> tuple[int, list[str
 def test_random_snapshots_agree(make: Callable[[int], Snapshot], snapshots: int) -> None:
     need_dataplane()
     probed, failures = run_isolated(lambda: _run(make, snapshots))
-    assert probed == snapshots * PROBES_PER_SNAPSHOT
     assert failures == [], "\n".join(failures[:20])
+    assert probed == snapshots * PROBES_PER_SNAPSHOT

@@ -3,25 +3,16 @@ the lesson, explains a click, filters, highlights, drills down and runs nothing 
 
 from __future__ import annotations
 
-import os
-import time
-from pathlib import Path
-
-import pytest
-
 import netreach
 from netreach.render import vendor
 from netreach.render.html import write_report
 from reportkit import (
     LESSON,
-    chromium,
     hostile_cluster,
     need_graph_library,
     open_report,
     save_screenshot,
 )
-
-__all__ = ["chromium"]  # the session fixture, imported for pytest
 
 LESSON_WORKLOADS = {
     "default/api[Deployment]",
@@ -31,22 +22,6 @@ LESSON_WORKLOADS = {
     "monitoring/agent[DaemonSet]",
     "kube-system/coredns[Deployment]",
 }
-
-
-@pytest.fixture(scope="module")
-def lesson_file(tmp_path_factory) -> Path:
-    need_graph_library()
-    out = tmp_path_factory.mktemp("report") / "lesson.html"
-    # a relative path, so the rules' file:line read as in the repository (docs screenshot)
-    write_report(netreach.load(os.path.relpath(LESSON)), out, title="netreach report: the lesson")
-    return out
-
-
-@pytest.fixture
-def lesson(chromium, lesson_file):
-    opened = open_report(chromium, lesson_file)
-    yield opened
-    opened.page.close()
 
 
 def test_loads_with_no_console_errors_and_no_requests(lesson):
@@ -89,10 +64,10 @@ def test_port_and_protocol_filters_keep_matching_connections(lesson):
     page.uncheck("#external-toggle")
     page.fill("#port-filter", "5432")
     page.select_option("#proto-filter", "TCP")
-    labels = page.evaluate("() => window.netreachReport.cy().edges().map(e => e.data('label'))")
+    labels = lesson.edge_texts()
     assert labels and all("5432" in t or t == "All Connections" for t in labels)
     page.select_option("#proto-filter", "UDP")
-    labels = page.evaluate("() => window.netreachReport.cy().edges().map(e => e.data('label'))")
+    labels = lesson.edge_texts()
     assert "TCP 5432" not in labels
 
 
@@ -133,6 +108,7 @@ def test_screenshot_of_the_lesson(lesson, tmp_path):
     # the docs picture: db selected, its reach highlighted, the rules listed
     lesson.page.check("#highlight-toggle")
     lesson.click_node("default/db[Deployment]")
+    lesson.page.mouse.move(1, 1)  # no tooltip in the picture
     lesson.page.wait_for_timeout(300)
     shot = save_screenshot(lesson, tmp_path / "lesson.png")
     assert shot.stat().st_size > 20_000
@@ -180,33 +156,6 @@ def test_hostile_manifests_run_nothing(chromium, tmp_path):
         assert opened.outside_requests == []
         assert page.title() == "<script>window.__pwned=8</script>"
         page.close()
-
-
-def test_five_thousand_workloads_open_without_freezing(chromium, tmp_path):
-    need_graph_library()
-    from reportkit import big_cluster
-
-    out = tmp_path / "big.html"
-    result = write_report(big_cluster(5000), out)
-    started = time.perf_counter()
-    opened = open_report(chromium, out)
-    load_seconds = time.perf_counter() - started
-    page = opened.page
-    note = page.locator("#graph-note")
-    assert note.is_visible() and "showing namespaces" in note.inner_text()
-    # the page answers: a click on a namespace expands it to its workloads quickly
-    started = time.perf_counter()
-    page.evaluate(
-        "() => { const r = window.netreachReport; r.state.ns = new Set(['ns-0007']); r.refresh(); }"
-    )
-    expand_seconds = time.perf_counter() - started
-    assert opened.node_namespaces() == {"ns-0007", None}  # None: external ranges
-    assert opened.errors == []
-    print(
-        f"5000 workloads: {result.bytes} bytes, {result.edges} edges, "
-        f"open {load_seconds:.2f}s, expand one namespace {expand_seconds:.2f}s"
-    )
-    assert load_seconds < 15 and expand_seconds < 5
 
 
 def test_without_graph_library_lists_and_matrix_still_work(chromium, tmp_path, monkeypatch):

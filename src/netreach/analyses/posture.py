@@ -1,9 +1,16 @@
-"""Who is isolated, and what reaches the isolated workloads: the summary `analyze` prints."""
+"""Who is isolated or guarded, and what reaches the guarded workloads: the summary `analyze`
+prints, the audit's posture table and the report's.
+
+A pod is *guarded* in a direction when it has a default deny there, from any tier
+(analyses/guards.py): NetworkPolicy isolation, or an Admin- or Baseline-tier Deny that reaches
+every pod (a BaselineAdminNetworkPolicy deny-all)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from netreach.analyses.guards import DIRECTIONS, guards, tier_label
+from netreach.analyses.words import addresses_words
 from netreach.cluster import Cluster
 from netreach.engine.conns import EMPTY, ConnectionSet
 from netreach.engine.verdict import contributions
@@ -18,10 +25,30 @@ DNS_CONNS = ConnectionSet.ports("UDP", 53) | ConnectionSet.ports("TCP", 53)
 class NamespacePosture:
     namespace: str
     pods: int = 0
-    ingress_isolated: int = 0
+    ingress_isolated: int = 0  # by NetworkPolicy
     egress_isolated: int = 0
     policies: int = 0
     host_network: int = 0
+    ingress_guarded: int = 0  # a default deny from any tier (isolation included)
+    egress_guarded: int = 0
+    tier_policies: list[str] = field(default_factory=list)  # admin-tier policies applying here
+    # per direction: the admin-tier policies whose Deny guards pods NetworkPolicy does not isolate
+    tier_guards: dict[Direction, list[str]] = field(
+        default_factory=lambda: {"ingress": [], "egress": []}
+    )
+
+    def guards_text(self, direction: Direction) -> str:
+        """What guards the direction, in a few words: `NetworkPolicy 2/3, Baseline tier
+        (BaselineAdminNetworkPolicy/default) 1/3`."""
+        isolated = self.ingress_isolated if direction == "ingress" else self.egress_isolated
+        guarded = self.ingress_guarded if direction == "ingress" else self.egress_guarded
+        parts = []
+        if isolated:
+            parts.append(f"NetworkPolicy {isolated}/{self.pods}")
+        if guarded > isolated:
+            policies = ", ".join(self.tier_guards[direction])
+            parts.append(f"admin tiers ({policies}) {guarded - isolated}/{self.pods}")
+        return ", ".join(parts) or "nothing"
 
     @staticmethod
     def share(part: int, whole: int) -> str:
@@ -45,18 +72,34 @@ class WorkloadReach:
     access: list[Access]
     blocked: list[str]
     dns: ConnectionSet | None = None  # egress only: what reaches the cluster DNS
+    guarded_by: tuple[str, ...] = ()  # not isolated: the tier Deny rules that guard it
+    open_addresses: str = ""  # tier-guarded: address ranges the default still allows, in words
 
 
 def posture(cluster: Cluster) -> list[NamespacePosture]:
     out: dict[str, NamespacePosture] = {n: NamespacePosture(n) for n in sorted(cluster.namespaces)}
     for pol in cluster.policies:
         out.setdefault(pol.namespace, NamespacePosture(pol.namespace)).policies += 1
+    compiled = cluster.compiled
+    g = guards(cluster)
     for pod in cluster.pods:
         p = out.setdefault(pod.namespace, NamespacePosture(pod.namespace))
         p.pods += 1
         p.host_network += pod.host_network
         p.ingress_isolated += bool(cluster.isolated(pod, "ingress"))
         p.egress_isolated += bool(cluster.isolated(pod, "egress"))
+        ci = compiled.class_of[pod.id]
+        for d in DIRECTIONS:
+            guard = g.of(ci, d)
+            if d == "ingress":
+                p.ingress_guarded += guard.default_deny
+            else:
+                p.egress_guarded += guard.default_deny
+            have = p.tier_guards[d]
+            have += [r.policy.id for r in guard.guard_rules if r.policy.id not in have]
+        for ai, apol in enumerate(compiled.admin_policies):
+            if compiled.admin_targets[ai] >> ci & 1 and apol.id not in p.tier_policies:
+                p.tier_policies.append(apol.id)
     return list(out.values())
 
 
@@ -67,8 +110,9 @@ def dns_pods(
 
 
 def isolated_reach(cluster: Cluster, direction: Direction) -> list[WorkloadReach]:
-    """For each workload isolated in `direction`: every workload it may reach (egress) or be
-    reached from (ingress), with connections and the rules responsible."""
+    """For each workload guarded in `direction` (isolated by NetworkPolicy, or with a default
+    deny from an admin tier): every workload it may reach (egress) or be reached from
+    (ingress), with connections and the allowing rules of every tier."""
     cmap = cluster.connectivity("workload", include_self=False)
     pairs: dict[str, dict[str, ConnectionSet]] = {}
     for c in cmap:
@@ -76,18 +120,23 @@ def isolated_reach(cluster: Cluster, direction: Direction) -> list[WorkloadReach
         pairs.setdefault(mine, {})[other] = c.conns
     reps = {w.id: pods[0] for w, pods in cluster.workloads.items()}
     dns = dns_pods(cluster)
+    compiled = cluster.compiled
+    g = guards(cluster)
     out: list[WorkloadReach] = []
     for wl in sorted(cluster.workloads, key=lambda w: w.id):
         pod = reps[wl.id]
         isolating = cluster.isolated(pod, direction)
-        if not isolating:
+        guard = None if pod.host_network else g.of(compiled.class_of[pod.id], direction)
+        if not isolating and (guard is None or not guard.tier_guard):
             continue
         access: list[Access] = []
         for other_id, conns in sorted(pairs.get(wl.id, {}).items()):
             rules = [
                 f"{rule.policy.name} {rule.direction}[{rule.index}]"
-                for rule, _ in contributions(cluster.compiled, direction, pod, reps[other_id])
                 if rule.tier == "NetworkPolicy"
+                else tier_label(rule)
+                for rule, part in contributions(compiled, direction, pod, reps[other_id])
+                if rule.action == "Allow" and not (part & conns).is_empty
             ]
             access.append(Access(other_id, conns, rules))
         reached = {a.peer for a in access} | {wl.id}
@@ -97,5 +146,13 @@ def isolated_reach(cluster: Cluster, direction: Direction) -> list[WorkloadReach
             dns_conns = EMPTY
             for d in dns:
                 dns_conns = dns_conns | (pairs.get(wl.id, {}).get(d.workload.id, EMPTY) & DNS_CONNS)
-        out.append(WorkloadReach(wl, direction, isolating, access, blocked, dns_conns))
+        guarded: tuple[str, ...] = ()
+        addresses = ""
+        if not isolating and guard is not None:
+            guarded = tuple(map(tier_label, guard.guard_rules))
+            if guard.open_addresses:
+                addresses = addresses_words(guard.open_addresses)
+        out.append(
+            WorkloadReach(wl, direction, isolating, access, blocked, dns_conns, guarded, addresses)
+        )
     return out

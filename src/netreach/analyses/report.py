@@ -17,6 +17,7 @@ from typing import Literal
 from netreach.analyses.audit import SEVERITIES, ObjectRef, Severity, audit
 from netreach.analyses.caveats import snapshot_caveats
 from netreach.analyses.connectivity import Node
+from netreach.analyses.guards import DIRECTIONS, guards
 from netreach.analyses.posture import NamespacePosture, posture
 from netreach.cluster import Cluster
 from netreach.engine.compile import AnyRule
@@ -53,6 +54,15 @@ class ReportNode:
     labels: dict[str, str]
     pods: int
     isolated_by: dict[Direction, tuple[str, ...]]  # policy ids; empty: not isolated
+    # not isolated, yet a default deny from an admin tier: the ids of the guarding policies
+    guarded_by: dict[Direction, tuple[str, ...]] = field(
+        default_factory=lambda: {"ingress": (), "egress": ()}
+    )
+    inferred: bool = False  # made from the policies' selectors, not in the input
+
+    @property
+    def is_external(self) -> bool:
+        return self.namespace is None
 
 
 @dataclass(frozen=True)
@@ -150,20 +160,13 @@ def build_report(
     ]
     matrix = _namespace_matrix(cluster, namespaces)
     findings, audit_notes = _findings(cluster)
-    snap = cluster.snapshot
-    counts = {
-        "namespaces": len(snap.namespaces),
-        "pods": len(snap.pods),
-        "workloads": len(cluster.workloads),
-        "policies": len(snap.policies),
-    }
     rows = posture(cluster)
     if namespaces:
         rows = [r for r in rows if r.namespace in set(namespaces)]
     data = ReportData(
         title=title,
         by=by,
-        counts=counts,
+        counts=_counts(cluster, scope, nodes, edges),
         posture=rows,
         nodes=nodes,
         edges=edges,
@@ -172,7 +175,7 @@ def build_report(
         findings=findings,
         truncated=truncated,
         # first: what may make every answer of the report incomplete
-        notes=[f"May be incomplete: {c}" for c in snapshot_caveats(snap)] + audit_notes,
+        notes=[f"May be incomplete: {c}" for c in snapshot_caveats(cluster.snapshot)] + audit_notes,
     )
     if truncated:
         data.notes.append(
@@ -180,6 +183,26 @@ def build_report(
             "out the rest; the namespace matrix is complete. Narrow with -n NAMESPACE."
         )
     return data
+
+
+def _counts(
+    cluster: Cluster, scope: set[str] | None, nodes: list[ReportNode], edges: list[ReportEdge]
+) -> dict[str, int]:
+    """The summary's numbers, over what the report shows (the namespaces in scope), so they
+    agree with the graph: workloads are in-cluster nodes only, external ranges are their own
+    count, and connections touching an external range are counted apart too."""
+    pods = [p for p in cluster.pods if scope is None or p.namespace in scope]
+    external = {n.id for n in nodes if n.is_external}
+    return {
+        "namespaces": sum(1 for n in cluster.namespaces if scope is None or n in scope),
+        "pods": len(pods),
+        "workloads": len({p.workload for p in pods}),
+        "inferred": len({p.workload for p in pods if p.inferred}),
+        "policies": sum(1 for p in cluster.policies if scope is None or p.namespace in scope),
+        "external_ranges": len(external),
+        "connections": len(edges),
+        "external_connections": sum(1 for e in edges if e.src in external or e.dst in external),
+    }
 
 
 def _namespace_matrix(
@@ -219,15 +242,32 @@ def _node(cluster: Cluster, node: Node, pods: list[Pod]) -> ReportNode:
     by_pod = node.id == first.id
     name = first.name if by_pod else first.workload.name
     isolated: dict[Direction, tuple[str, ...]] = {}
-    for direction in ("ingress", "egress"):
+    guarded: dict[Direction, tuple[str, ...]] = {}
+    g = guards(cluster)
+    for direction in DIRECTIONS:
         ids: dict[str, None] = {}
+        tier_ids: dict[str, None] = {}
         for p in pods:
             for pol in cluster.isolated(p, direction):
                 ids[pol.id] = None
+            if not p.host_network:
+                guard = g.of(cluster.compiled.class_of[p.id], direction)
+                tier_ids.update(dict.fromkeys(r.policy.id for r in guard.guard_rules))
         isolated[direction] = tuple(ids)
+        guarded[direction] = tuple(tier_ids)
     # Labels of the first pod stand for the node (a workload's pods share their template).
     count = 1 if by_pod else len(cluster.workloads.get(first.workload, []))
-    return ReportNode(node.id, name, node.kind, node.namespace, dict(first.labels), count, isolated)
+    return ReportNode(
+        node.id,
+        name,
+        node.kind,
+        node.namespace,
+        dict(first.labels),
+        count,
+        isolated,
+        guarded,
+        inferred=first.inferred,
+    )
 
 
 def _range_name(range_text: str) -> str:

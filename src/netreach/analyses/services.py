@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from netreach.analyses.connectivity import Node, NodeFilter
 from netreach.errors import QueryError
-from netreach.model import Direction, Pod, Service, ServicePort
+from netreach.model import Direction, NetworkPolicy, Pod, Service, ServicePort
 
 if TYPE_CHECKING:
     from netreach.cluster import Cluster
@@ -219,12 +219,15 @@ def port_mismatches(cluster: Cluster) -> list[PortMismatch]:
                 if target is None or target == sp.port:
                     continue
                 for rule in compiled.rules:
-                    applies = (
-                        compiled.policy_targets[rule.policy_index] & classes
-                        if rule.direction == "ingress"
-                        else rule.classes & classes
-                    )
-                    if not applies or not rule.ports or not rule.policy.isolates(rule.direction):
+                    np = isinstance(rule.policy, NetworkPolicy)
+                    # a rule of any tier: its policy's pods (ingress) or its peers (egress)
+                    targets = (compiled.policy_targets if np else compiled.admin_targets)[
+                        rule.policy_index
+                    ]
+                    applies = (targets if rule.direction == "ingress" else rule.classes) & classes
+                    if not applies or not rule.ports:
+                        continue
+                    if np and not rule.policy.isolates(rule.direction):
                         continue
                     conns = rule.conns_for(p.ports)
                     if not conns.contains(sp.protocol, sp.port) or conns.contains(

@@ -111,7 +111,7 @@ def audit(
     """
     inputs = collect_inputs(kwargs)
     cfg = audit_config(config, disable, namespaces_in_scope(inputs), inputs.limits)
-    cluster = cluster_from_inputs(inputs)
+    cluster = cluster_from_inputs(inputs, gate=fail_on != "never")
     report = cluster.audit(cfg)
     if output == "json":
         echo_to_stdout(orjson.dumps(report.to_dict(), option=orjson.OPT_INDENT_2).decode() + "\n")

@@ -15,6 +15,8 @@ from netreach.cli.guard import Command as Command
 from netreach.cli.guard import Group as Group
 from netreach.cli.guard import run_guarded as run_guarded
 from netreach.cluster import Cluster
+from netreach.errors import NetreachError
+from netreach.load.infer import INFER_MODES, InferMode, infer_workloads
 from netreach.load.inputs import read_sources
 from netreach.load.kube import DEFAULT_TIMEOUT
 from netreach.load.limits import Limits
@@ -24,6 +26,12 @@ from netreach.render.escape import one_line
 from netreach.render.text import make_console
 
 _DEFAULTS = Limits()
+
+
+class NothingToAnalyse(NetreachError):
+    """No pod in the input and none inferred: a gate must not pass on an empty analysis."""
+
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 err_console = make_console(stderr=True)
@@ -50,6 +58,7 @@ class InputOptions:
     values: tuple[str, ...] = ()
     set_values: tuple[str, ...] = ()
     kustomize: tuple[str, ...] = ()
+    infer_workloads: InferMode = "auto"
 
 
 SOURCE_OPTIONS = [
@@ -168,6 +177,15 @@ def input_options(func: F) -> F:
             help="Refuse a document nested deeper than this.",
         ),
         *SOURCE_OPTIONS,
+        click.option(
+            "--infer-workloads",
+            type=click.Choice(INFER_MODES),
+            default="auto",
+            show_default=True,
+            help="Representative pods made from the policies' selectors, marked [Inferred]: "
+            "auto when the input has policies but no pods (policies-only repositories), "
+            "always for every selector no pod of the input satisfies, or never.",
+        ),
     ]
     for option in reversed(options):
         func = option(func)
@@ -199,6 +217,7 @@ def collect_inputs(kwargs: dict[str, Any]) -> InputOptions:
         values=tuple(kwargs.pop("values")),
         set_values=tuple(kwargs.pop("set_values")),
         kustomize=tuple(kwargs.pop("kustomize")),
+        infer_workloads=kwargs.pop("infer_workloads"),
     )
 
 
@@ -242,13 +261,22 @@ def echo_to_stdout(text: str) -> None:
     sys.stdout.write(text)
 
 
-def cluster_from_inputs(inputs: InputOptions) -> Cluster:
-    """Read, validate and model the snapshot the options name; report warnings on stderr."""
-    return cluster_from_sources(read_input_sources(inputs), inputs)
+def cluster_from_inputs(inputs: InputOptions, *, gate: bool = False) -> Cluster:
+    """Read, validate and model the snapshot the options name; report warnings on stderr.
+    `gate`: the command decides an exit code (audit, test, ...), so an input with nothing to
+    analyse is an error (exit 2) rather than a note."""
+    return cluster_from_sources(read_input_sources(inputs), inputs, gate=gate)
 
 
-def cluster_from_sources(sources: Sequence[Source], inputs: InputOptions) -> Cluster:
+def cluster_from_sources(
+    sources: Sequence[Source], inputs: InputOptions, *, gate: bool = False
+) -> Cluster:
     """As `cluster_from_inputs`, for sources read elsewhere (e.g. from a git revision)."""
+    return cluster_from_snapshot(snapshot_from_sources(sources, inputs), inputs, gate=gate)
+
+
+def snapshot_from_sources(sources: Sequence[Source], inputs: InputOptions) -> Snapshot:
+    """Read and validate; warnings and dropped objects on stderr."""
     from netreach.load import load_sources
 
     snapshot = load_sources(
@@ -259,6 +287,27 @@ def cluster_from_sources(sources: Sequence[Source], inputs: InputOptions) -> Clu
         limits=inputs.limits,
     )
     report_load(snapshot, inputs.verbose)
+    return snapshot
+
+
+def cluster_from_snapshot(
+    snapshot: Snapshot,
+    inputs: InputOptions,
+    *,
+    gate: bool = False,
+    also: Sequence[Snapshot] = (),
+) -> Cluster:
+    """Infer workloads where the policies select none (`--infer-workloads`; `also`: other
+    snapshots whose policies count, as both sides of a diff), then model the cluster."""
+    inference = infer_workloads(snapshot, inputs.infer_workloads, also)
+    for problem in inference.problems:
+        say(f"warning: {problem}")
+    notes = inference.notes(inputs.verbose)
+    if inference.nothing_to_analyse and gate:
+        raise NothingToAnalyse(notes[-1])
+    for note in notes:
+        print_note(note)
+    snapshot = inference.snapshot
     options = Options(
         ipblock_matches_pods=inputs.ipblock_matches_pods,
         self_traffic="allowed" if inputs.self_traffic == "allowed" else "policy",

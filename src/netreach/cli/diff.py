@@ -12,22 +12,27 @@ from netreach.analyses.diff import CHANGE_KINDS, diff
 from netreach.cli.app import cli
 from netreach.cli.common import (
     InputOptions,
-    cluster_from_inputs,
-    cluster_from_sources,
+    NothingToAnalyse,
+    cluster_from_snapshot,
     collect_inputs,
     input_options,
     namespaces_in_scope,
+    read_input_sources,
+    snapshot_from_sources,
 )
 from netreach.cli.matrix import COMPAT_MODES, compat_cluster
 from netreach.cluster import Cluster
 from netreach.errors import NetreachError
 from netreach.load.git import git_sources, split_range
+from netreach.load.infer import nothing_message
 from netreach.render.diff import FORMATS, render
 from netreach.render.text import make_console
 
 
-def load_pair(inputs: InputOptions, git: str | None) -> tuple[Cluster, Cluster]:
-    """OLD and NEW: two paths, or one git range over the given paths (default: everything)."""
+def load_pair(inputs: InputOptions, git: str | None, gate: bool = False) -> tuple[Cluster, Cluster]:
+    """OLD and NEW: two paths, or one git range over the given paths (default: everything).
+    Workloads are inferred from the policies of both sides, so both have the same ones.
+    `gate`: no pod on either side is an error, not an empty diff."""
     if git is not None:
         old_rev, new_rev = split_range(git)
         old_sources = git_sources(old_rev, inputs.paths, limits=inputs.limits)
@@ -35,19 +40,21 @@ def load_pair(inputs: InputOptions, git: str | None) -> tuple[Cluster, Cluster]:
         if not old_sources and not new_sources:
             where = " ".join(inputs.paths) or "the repository"
             raise NetreachError(f"no YAML or JSON file under {where} at {old_rev} nor at {new_rev}")
-        return (
-            cluster_from_sources(old_sources, inputs),
-            cluster_from_sources(new_sources, inputs),
-        )
-    if len(inputs.paths) != 2:
+    elif len(inputs.paths) != 2:
         raise click.UsageError(
             "give OLD and NEW (files or folders), or --git OLD..NEW [-- PATH...]"
         )
-    old, new = inputs.paths
-    return (
-        cluster_from_inputs(dataclasses.replace(inputs, paths=(old,))),
-        cluster_from_inputs(dataclasses.replace(inputs, paths=(new,))),
-    )
+    else:
+        old_sources, new_sources = (
+            read_input_sources(dataclasses.replace(inputs, paths=(path,))) for path in inputs.paths
+        )
+    old_snap = snapshot_from_sources(old_sources, inputs)
+    new_snap = snapshot_from_sources(new_sources, inputs)
+    old = cluster_from_snapshot(old_snap, inputs, also=(new_snap,))
+    new = cluster_from_snapshot(new_snap, inputs, also=(old_snap,))
+    if gate and not old.pods and not new.pods:
+        raise NothingToAnalyse(nothing_message(new_snap, inputs.infer_workloads))
+    return old, new
 
 
 @cli.command("diff")
@@ -98,7 +105,7 @@ def diff_command(
       netreach diff old/ new/ --fail-on added
     """
     inputs = collect_inputs(kwargs)
-    old, new = load_pair(inputs, git)
+    old, new = load_pair(inputs, git, gate=bool(fail_on))
     include_self = True
     if compat:
         old, new = compat_cluster(old), compat_cluster(new)

@@ -48,7 +48,7 @@ def exposure_command(
       netreach exposure cluster/ -n shop -o md
     """
     inputs = collect_inputs(kwargs)
-    cluster = cluster_from_inputs(inputs)
+    cluster = cluster_from_inputs(inputs, gate=fail)
     report = exposure(
         cluster,
         namespaces=namespaces_in_scope(inputs),
@@ -59,5 +59,5 @@ def exposure_command(
     elif output == "md":
         write_markdown(report, sys.stdout)
     else:
-        print_text(report, console)
+        print_text(report, console, workloads=len(cluster.workloads))
     return 1 if fail and (report.exposures or report.unprotected) else 0

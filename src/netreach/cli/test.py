@@ -47,7 +47,7 @@ def test_command(expect_file: str, output: str, junit_path: str | None, **kwargs
     """
     inputs = collect_inputs(kwargs)
     expectations = load_expectations(expect_file, inputs.limits)
-    cluster = cluster_from_inputs(inputs)
+    cluster = cluster_from_inputs(inputs, gate=True)
     results = check_expectations(cluster, expectations)
     if output == "json":
         write_json(results, sys.stdout)

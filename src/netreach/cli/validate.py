@@ -5,7 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from netreach.cli.app import cli
-from netreach.cli.common import cluster_from_inputs, collect_inputs, input_options
+from netreach.cli.common import (
+    collect_inputs,
+    input_options,
+    read_input_sources,
+    snapshot_from_sources,
+)
+from netreach.cluster import Cluster
 from netreach.render.summary import snapshot_counts
 from netreach.render.text import console
 
@@ -20,7 +26,8 @@ def validate(**kwargs: Any) -> int:
       netreach validate examples/lesson
     """
     inputs = collect_inputs(kwargs)
-    cluster = cluster_from_inputs(inputs)
+    # The input as it is: nothing inferred (validation is about what was written).
+    cluster = Cluster(snapshot_from_sources(read_input_sources(inputs), inputs))
     snap = cluster.snapshot
     console.print(f"valid: {snapshot_counts(cluster)}", markup=False)
     if snap.invalid:

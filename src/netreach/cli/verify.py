@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from typing import Any
 
 import click
+import orjson
 
 from netreach.cli.app import cli
-from netreach.cli.common import collect_inputs, echo_to_stdout, err_console, input_options
-from netreach.model import PROTOCOLS, Protocol
+from netreach.cli.common import (
+    collect_inputs,
+    echo_to_stdout,
+    err_console,
+    input_options,
+    namespaces_in_scope,
+    read_input_sources,
+    report_load,
+    say,
+)
+from netreach.model import PROTOCOLS, Options, Protocol
 
 
-def _ports(text: str) -> list[int] | None:
+def parse_ports(text: str) -> list[int] | None:
+    """`auto`, or a list like `80,8000-8010`."""
     if text == "auto":
         return None
     ports: list[int] = []
@@ -21,20 +31,51 @@ def _ports(text: str) -> list[int] | None:
         lo, _, hi = part.strip().partition("-")
         if not lo.isdigit() or (hi and not hi.isdigit()):
             raise click.BadParameter(f"not a port or range: {part!r}", param_hint="--ports")
+        if int(hi or lo) - int(lo) > 65535:
+            raise click.BadParameter(f"not a port or range: {part!r}", param_hint="--ports")
         ports += range(int(lo), int(hi or lo) + 1)
     if not ports or not all(1 <= p <= 65535 for p in ports):
         raise click.BadParameter("ports must be within 1-65535", param_hint="--ports")
-    return ports
+    return sorted(set(ports))
 
 
-def _protocols(text: str) -> list[Protocol]:
+def parse_protocols(text: str) -> list[Protocol]:
     out: list[Protocol] = []
     for part in text.split(","):
         proto = next((p for p in PROTOCOLS if p == part.strip().upper()), None)
         if proto is None:
-            raise click.BadParameter(f"unknown protocol {part!r}", param_hint="--protocols")
+            raise click.BadParameter(
+                f"unknown protocol {part!r} (expected tcp, udp, sctp)", param_hint="--protocols"
+            )
         out.append(proto)
     return out
+
+
+class _Bar:
+    """A Rich progress bar on stderr (drawn by the sandboxed process, which shares it)."""
+
+    def __init__(self) -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+        self.progress = Progress(
+            "{task.description}",
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=err_console,
+            transient=True,
+        )
+        self.task: Any = None
+
+    def start(self, phase: str, total: int) -> None:
+        self.progress.start()
+        self.task = self.progress.add_task(phase, total=total)
+
+    def advance(self, n: int) -> None:
+        self.progress.advance(self.task, n)
+
+    def stop(self) -> None:
+        self.progress.stop()
 
 
 @cli.command("verify")
@@ -43,10 +84,22 @@ def _protocols(text: str) -> list[Protocol]:
     "--ports",
     default="auto",
     show_default=True,
-    help="Ports to probe: 'auto' (chosen from the policies) or a list like 80,8000-8010.",
+    help="Ports to probe: 'auto' (both ends of every range a policy names, the port after "
+    "each, and one port outside them) or a list like 80,8000-8010.",
 )
-@click.option("--protocols", default="tcp,udp,sctp", show_default=True)
-@click.option("--parallel", default=32, show_default=True, type=click.IntRange(1, 1024))
+@click.option(
+    "--protocols",
+    default="tcp,udp,sctp",
+    show_default=True,
+    help="Protocols to probe (comma-separated: tcp, udp, sctp).",
+)
+@click.option(
+    "--parallel",
+    default=32,
+    show_default=True,
+    type=click.IntRange(1, 1024),
+    help="Probes in flight at once.",
+)
 @click.option(
     "--timeout",
     default=3.0,
@@ -54,42 +107,63 @@ def _protocols(text: str) -> list[Protocol]:
     type=click.FloatRange(0.1, 60),
     help="Seconds before a probe counts as timed out.",
 )
-def verify_cmd(ports: str, protocols: str, parallel: int, timeout: float, **kwargs: Any) -> int:
-    """Build the snapshot as network namespaces, enforce its policies with nftables, probe
-    every pod pair and compare with the engine. Exit 0: all agree, 1: disagreements,
-    2: cannot run here. Runs in its own namespaces; the host is never touched."""
-    from netreach.dataplane import missing_requirements, verify
-    from netreach.dataplane.sandbox import inside_sandbox, reexec_command
-    from netreach.load import load_snapshot
+@click.option(
+    "-o", "--output", type=click.Choice(["text", "json"]), default="text", show_default=True,
+    help="text: disagreements and a summary; json: every probe.",
+)  # fmt: skip
+def verify_cmd(
+    ports: str, protocols: str, parallel: int, timeout: float, output: str, **kwargs: Any
+) -> int:
+    """Build the snapshot as network namespaces, enforce its policies with nftables (read a
+    second time, independently of the engine), probe every pod pair, every pod's traffic to
+    itself and every Service port, and compare with the engine.
 
-    port_list, proto_list = _ports(ports), _protocols(protocols)
+    Exit 0: all agree; 1: a disagreement; 2: nothing to probe, or it cannot run here. Runs in
+    its own namespaces; the host is never touched.
+    """
+    from netreach.dataplane import missing_requirements, verify
+    from netreach.load import load_sources
+
+    port_list, proto_list = parse_ports(ports), parse_protocols(protocols)
     inputs = collect_inputs(kwargs)
     missing = missing_requirements()
     if missing:
-        err_console.print(
-            f"netreach verify: cannot run here: missing {', '.join(missing)}", markup=False
-        )
+        say(f"netreach verify: cannot run here: missing {', '.join(missing)}")
         return 2
-    if not inside_sandbox():
-        # Become `unshare` running this very command: killing us then kills the lab too.
-        command = reexec_command(sys.argv[1:])
-        sys.stdout.flush()
-        os.execvp(command[0], command)
-    snapshot = load_snapshot(
-        *inputs.paths,
+    sources = read_input_sources(inputs)
+    snapshot = load_sources(
+        sources,
         namespace=inputs.namespace,
         skip_invalid=inputs.skip_invalid,
         strict=inputs.strict,
+        limits=inputs.limits,
+    )
+    report_load(snapshot, inputs.verbose)
+    options = Options(
+        ipblock_matches_pods=inputs.ipblock_matches_pods,
+        self_traffic="allowed" if inputs.self_traffic == "allowed" else "policy",
     )
     report = verify(
-        snapshot, ports=port_list, protocols=proto_list, parallel=parallel, timeout=timeout
+        snapshot,
+        sources=[(s.name, s.read_bytes()) for s in sources],
+        options=options,
+        ports=port_list,
+        protocols=proto_list,
+        namespaces=namespaces_in_scope(inputs),
+        parallel=parallel,
+        timeout=timeout,
+        progress=_Bar() if sys.stderr.isatty() else None,
+        default_namespace=inputs.namespace or "default",
     )
-    echo_to_stdout(report.render())
+    if output == "json":
+        echo_to_stdout(orjson.dumps(report.to_json(), option=orjson.OPT_INDENT_2).decode() + "\n")
+        for line in [*report.problem_lines(), report.summary()]:
+            say(f"netreach verify: {line}")
+    else:
+        echo_to_stdout(report.render())
     if inputs.verbose:
-        for pod_id, ip in report.assigned_ips.items():
-            err_console.print(f"lab IP {ip} for {pod_id}", markup=False)
+        for pod_id, addresses in report.assigned.items():
+            say(f"lab addresses {', '.join(addresses)} for {pod_id}")
         figures = ", ".join(f"{k} {v:.2f} s" for k, v in report.timings.items())
-        err_console.print(f"timings: {figures}", markup=False)
-    if report.sanity_failures:
-        return 2
-    return 0 if report.ok else 1
+        say(f"timings: {figures}")
+    return report.exit_code

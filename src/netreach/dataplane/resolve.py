@@ -1,272 +1,383 @@
-"""Turn validated policy objects into concrete allowances: pod IPs, prefixes and port ranges.
+"""The dataplane's reading of the policies made concrete: selectors matched against the lab's
+pods, ipBlocks turned into prefixes (`cidr` minus every `except`), ports into ranges, named
+ports looked up on the pod that owns them. Reads `objects.py` types only, never the engine.
 
-This is the dataplane's own reading of the policies (independent of the engine): selectors are
-matched against labels here, ipBlocks become prefixes, and named ports are looked up on pods.
+Kubernetes rules as applied here (docs/verify.md lists them):
+- a policy selects pods of its namespace; host-network pods are never selected, nor matched
+  by pod or namespace selectors (they carry the node's address); ipBlocks match them by IP;
+- podSelector alone: the policy's namespace; namespaceSelector alone: every pod of the
+  matching namespaces; both in one peer: AND; several peers: OR; no peers: everything;
+- no ports: every port of every protocol; a protocol without a port: all its ports; endPort
+  is inclusive; a named port is looked up on the destination (the selected pod for ingress,
+  the peer for egress, every pod inside the block for egress to an ipBlock);
+- ipBlocks (and admin networks/nodes) match pod addresses only with `ipblock_matches_pods`;
+- a ClusterNetworkPolicy rule never applies to a pod's traffic to its own address.
 """
 
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Literal
 
-from netreach.model import (
+from netreach.dataplane.addresses import Address, LabPod, Network, parse_address, parse_network
+from netreach.dataplane.objects import (
     AdminPeer,
     AdminPolicy,
-    AdminRule,
-    Direction,
-    LabelSelector,
-    NetworkPolicy,
+    ContainerPort,
+    Manifests,
     Peer,
-    Pod,
-    PolicyPort,
-    Protocol,
-    Rule,
-    Snapshot,
+    Policy,
+    PolicyRule,
+    Port,
+    Proto,
+    Selector,
 )
 
-IPv4Net = ipaddress.IPv4Network
+Direction = Literal["ingress", "egress"]
 PortRange = tuple[int, int]
-EVERYWHERE = ipaddress.IPv4Network("0.0.0.0/0")
 ALL_PORTS: PortRange = (0, 65535)
+EVERYWHERE: tuple[Network, ...] = (
+    ipaddress.IPv4Network("0.0.0.0/0"),
+    ipaddress.IPv6Network("::/0"),
+)
 
 
-def pod_ipv4(pod: Pod) -> ipaddress.IPv4Address | None:
-    """The pod's first IPv4 address: the one the lab gives it (the lab is IPv4-only)."""
-    for ip in pod.ips:
-        addr = ipaddress.ip_address(ip)
-        if isinstance(addr, ipaddress.IPv4Address):
-            return addr
-    return None
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    """A lab pod with the labels and container ports the dataplane decoder read for it."""
 
+    pod: LabPod
+    labels: Mapping[str, str]
+    ports: tuple[ContainerPort, ...]
 
-def lab_pods(snapshot: Snapshot) -> list[Pod]:
-    """Pods that get a namespace in the lab: not hostNetwork, with an IPv4 address."""
-    return [p for p in snapshot.pods if not p.host_network and pod_ipv4(p) is not None]
+    @property
+    def id(self) -> str:
+        return self.pod.id
+
+    def host_nets(self) -> list[Network]:
+        return [ipaddress.ip_network(a) for a in self.pod.addresses]
 
 
 @dataclass(frozen=True, slots=True)
 class Allowance:
-    """Traffic one rule allows for one selected pod: to/from `nets`, on `ports` (None = any)."""
+    """Traffic one rule opens for one subject pod: peers in `nets`, on `ports` (None: any)."""
 
-    nets: tuple[IPv4Net, ...]
-    ports: Mapping[Protocol, tuple[PortRange, ...]] | None
-
-
-@dataclass(frozen=True, slots=True)
-class CompiledRule:
-    """One ingress/egress rule of one policy, resolved for every pod the policy selects."""
-
-    policy: NetworkPolicy
-    direction: Direction
-    index: int
-    rule: Rule
-    # (selected pod's IP, address/port entries) pairs; `ports is None` entries allow any protocol
-    entries: tuple[tuple[ipaddress.IPv4Address, Allowance], ...]
+    nets: tuple[Network, ...]
+    ports: Mapping[Proto, tuple[PortRange, ...]] | None
 
 
 @dataclass(frozen=True, slots=True)
-class AdminResolvedRule:
-    """One admin-tier rule resolved for every subject pod (the subject's IP is the key)."""
+class ResolvedRule:
+    """One rule resolved for every pod it applies to (the subject's address is the key)."""
 
-    policy: AdminPolicy
+    where: str  # `ns/policy ingress[0]` or `Kind/name egress[1]`: user text, escape it
+    summary: str  # what the rule says, for a comment: user text too
     direction: Direction
-    index: int
-    rule: AdminRule
-    entries: tuple[tuple[ipaddress.IPv4Address, Allowance], ...]
-
-    @property
-    def has_ports(self) -> bool:
-        return self.rule.ports is not None
+    has_ports: bool
+    entries: tuple[tuple[Endpoint, Allowance], ...]
+    tier: Literal["Admin", "NetworkPolicy", "Baseline"] = "NetworkPolicy"
+    action: Literal["Allow", "Deny", "Pass"] = "Allow"
 
 
-def admin_order(policies: Iterable[AdminPolicy]) -> list[AdminPolicy]:
-    """Admin tier first, by priority (lower first); ties by kind then name (netreach's
-    documented choice where the spec leaves the order to the plugin)."""
-    return sorted(policies, key=lambda p: (p.tier != "Admin", p.priority, p.kind, p.name))
+def subtract(nets: Iterable[Network], holes: Iterable[Address]) -> list[Network]:
+    """`nets` without the single addresses in `holes`, as sorted disjoint prefixes."""
+    out: list[Network] = []
+    by_version: dict[int, list[int]] = {4: [], 6: []}
+    for h in holes:
+        by_version[h.version].append(int(h))
+    for version in (4, 6):
+        spans = sorted(
+            (int(n.network_address), int(n.broadcast_address)) for n in nets if n.version == version
+        )
+        merged: list[list[int]] = []
+        for lo, hi in spans:
+            if merged and lo <= merged[-1][1] + 1:
+                merged[-1][1] = max(hi, merged[-1][1])
+            else:
+                merged.append([lo, hi])
+        cuts = sorted(set(by_version[version]))
+        pieces: list[tuple[int, int]] = []
+        for lo, hi in merged:
+            for c in cuts:
+                if lo <= c <= hi:
+                    if lo < c:
+                        pieces.append((lo, c - 1))
+                    lo = c + 1
+            if lo <= hi:
+                pieces.append((lo, hi))
+        make = ipaddress.IPv4Address if version == 4 else ipaddress.IPv6Address
+        for lo, hi in pieces:
+            out += ipaddress.summarize_address_range(make(lo), make(hi))
+    return out
 
 
-class Resolver:
-    """Resolves selectors against one snapshot's namespaces and lab pods (cached per selector)."""
-
-    def __init__(self, snapshot: Snapshot) -> None:
-        self.snapshot = snapshot
-        self.pods = lab_pods(snapshot)
-
-    def namespace_labels(self, name: str) -> Mapping[str, str]:
-        ns = self.snapshot.namespaces.get(name)
-        # An undefined namespace still carries the label the API server always sets.
-        return ns.labels if ns is not None else {"kubernetes.io/metadata.name": name}
-
-    def selected(self, policy: NetworkPolicy) -> list[Pod]:
-        return [
-            p
-            for p in self.pods
-            if p.namespace == policy.namespace and policy.pod_selector.matches(p.labels)
-        ]
-
-    def peer_pods(self, policy: NetworkPolicy, peer: Peer) -> list[Pod]:
-        """Pods a selector peer names: podSelector alone stays in the policy's namespace,
-        namespaceSelector alone takes every pod of the matching namespaces, both are ANDed."""
-        out: list[Pod] = []
-        for p in self.pods:
-            if peer.namespace_selector is None:
-                if p.namespace != policy.namespace:
-                    continue
-            elif not peer.namespace_selector.matches(self.namespace_labels(p.namespace)):
-                continue
-            if peer.pod_selector is not None and not peer.pod_selector.matches(p.labels):
-                continue
-            out.append(p)
-        return out
-
-    def compile(self) -> list[CompiledRule]:
-        out: list[CompiledRule] = []
-        for policy in self.snapshot.policies:
-            selected = self.selected(policy)
-            for direction in policy.policy_types:
-                for index, rule in enumerate(policy.rules(direction)):
-                    # Peers do not depend on the selected pod: resolve them once per rule.
-                    targets: list[tuple[IPv4Net, Pod | None]] = (
-                        [(EVERYWHERE, None)]
-                        if not rule.peers
-                        else [t for peer in rule.peers for t in self._peer_nets(policy, peer)]
-                    )
-                    entries = tuple(
-                        (ip, allowance)
-                        for pod in selected
-                        if (ip := pod_ipv4(pod)) is not None
-                        for allowance in self._allowances(targets, direction, rule, pod)
-                    )
-                    out.append(CompiledRule(policy, direction, index, rule, entries))
-        return out
-
-    def subjects(self, policy: AdminPolicy) -> list[Pod]:
-        sub = policy.subject
-        return [
-            p
-            for p in self.pods
-            if sub.namespaces.matches(self.namespace_labels(p.namespace))
-            and (sub.pods is None or sub.pods.matches(p.labels))
-        ]
-
-    def _admin_peer_nets(self, peer: AdminPeer) -> list[tuple[IPv4Net, Pod | None]]:
-        pod_sel: LabelSelector | None = None
-        if peer.namespaces is not None:
-            ns_sel: LabelSelector | None = peer.namespaces
-        elif peer.pods is not None:
-            ns_sel, pod_sel = peer.pods
-        else:
-            ns_sel = None
-        if ns_sel is not None:
-            return [
-                (_host(p), p)
-                for p in self.pods
-                if ns_sel.matches(self.namespace_labels(p.namespace))
-                and (pod_sel is None or pod_sel.matches(p.labels))
-            ]
-        if peer.networks:
-            return [(n, None) for cidr in peer.networks for n in ipblock_nets(cidr, ())]
-        if peer.nodes is not None:
-            sel = peer.nodes
-            return [
-                (n, None)
-                for node in self.snapshot.nodes
-                if sel.matches(node.labels)
-                for a in node.addresses
-                for n in ipblock_nets(a + ("/128" if ":" in a else "/32"), ())
-            ]
-        return []  # unsupported peers (domainNames) match nothing
-
-    def compile_admin(self) -> list[AdminResolvedRule]:
-        """Admin and Baseline rules in evaluation order, resolved like NetworkPolicy rules."""
-        out: list[AdminResolvedRule] = []
-        for policy in admin_order(self.snapshot.admin_policies):
-            subjects = self.subjects(policy)
-            for direction in ("egress", "ingress"):
-                d: Direction = "egress" if direction == "egress" else "ingress"
-                for index, rule in enumerate(policy.rules(d)):
-                    targets = [t for peer in rule.peers for t in self._admin_peer_nets(peer)]
-                    as_rule = Rule(ports=rule.ports or ())
-                    entries: tuple[tuple[ipaddress.IPv4Address, Allowance], ...] = ()
-                    if targets and rule.ports != ():
-                        entries = tuple(
-                            (ip, allowance)
-                            for pod in subjects
-                            if (ip := pod_ipv4(pod)) is not None
-                            for allowance in self._allowances(targets, d, as_rule, pod)
-                        )
-                    out.append(AdminResolvedRule(policy, d, index, rule, entries))
-        return out
-
-    def _peer_nets(self, policy: NetworkPolicy, peer: Peer) -> list[tuple[IPv4Net, Pod | None]]:
-        """Prefixes a peer covers, each with its pod when it stands for one pod."""
-        if peer.ip_block is not None:
-            return [(n, None) for n in ipblock_nets(peer.ip_block.cidr, peer.ip_block.except_)]
-        return [(_host(p), p) for p in self.peer_pods(policy, peer)]
-
-    def _allowances(
-        self,
-        targets: list[tuple[IPv4Net, Pod | None]],
-        direction: Direction,
-        rule: Rule,
-        pod: Pod,
-    ) -> Iterator[Allowance]:
-        if not rule.ports:
-            yield Allowance(tuple(ipaddress.collapse_addresses(n for n, _ in targets)), None)
-            return
-        for net, peer_pod in targets:
-            for pp in rule.ports:
-                if not isinstance(pp.port, str):
-                    yield Allowance((net,), {pp.protocol: (numeric_range(pp),)})
-                elif direction == "ingress":
-                    # A named port is looked up on the destination: the selected pod.
-                    yield from _named(net, pod, pp)
-                elif peer_pod is not None:
-                    yield from _named(net, peer_pod, pp)
-                else:
-                    # Egress to an ipBlock: the destination is whichever pod holds the address.
-                    for dst in self.pods:
-                        if _host(dst).subnet_of(net):
-                            yield from _named(_host(dst), dst, pp)
-
-
-def _host(pod: Pod) -> IPv4Net:
-    ip = pod_ipv4(pod)
-    assert ip is not None  # lab pods always have one
-    return ipaddress.IPv4Network(ip)
-
-
-def _named(net: IPv4Net, pod: Pod, pp: PolicyPort) -> Iterator[Allowance]:
-    for cp in pod.ports:
-        if cp.name == pp.port and cp.protocol == pp.protocol:
-            yield Allowance((net,), {pp.protocol: ((cp.port, cp.port),)})
-
-
-def numeric_range(pp: PolicyPort) -> PortRange:
-    if pp.port is None:
-        return ALL_PORTS
-    assert isinstance(pp.port, int)
-    return (pp.port, pp.end_port if pp.end_port is not None else pp.port)
-
-
-def ipblock_nets(cidr: str, excepts: Iterable[str]) -> list[IPv4Net]:
-    """cidr minus every except, as disjoint prefixes; IPv6 blocks never match the IPv4 lab."""
-    base = ipaddress.ip_network(cidr, strict=False)
-    if not isinstance(base, ipaddress.IPv4Network):
-        return []
-    nets = [base]
+def block_nets(cidr: str, excepts: Iterable[str]) -> list[Network] | None:
+    """cidr minus every except, as disjoint prefixes; None when `cidr` is not a CIDR."""
+    base = parse_network(cidr)
+    if base is None:
+        return None
+    nets: list[Network] = [base]
     for text in excepts:
-        cut = ipaddress.ip_network(text, strict=False)
-        if not isinstance(cut, ipaddress.IPv4Network):
+        cut = parse_network(text)
+        if cut is None or cut.version != base.version:
             continue
-        rest: list[IPv4Net] = []
+        rest: list[Network] = []
         for n in nets:
-            if cut.supernet_of(n):
+            if cut.supernet_of(n):  # type: ignore[arg-type]
                 continue
-            if n.supernet_of(cut):
-                rest.extend(n.address_exclude(cut))
+            if n.supernet_of(cut):  # type: ignore[arg-type]
+                rest.extend(n.address_exclude(cut))  # type: ignore[arg-type]
             else:
                 rest.append(n)
         nets = rest
-    return sorted(ipaddress.collapse_addresses(nets))
+    return collapse(nets)
+
+
+def collapse(nets: Iterable[Network]) -> list[Network]:
+    """Sorted, merged prefixes of both families."""
+    listed = list(nets)
+    v4 = [n for n in listed if isinstance(n, ipaddress.IPv4Network)]
+    v6 = [n for n in listed if isinstance(n, ipaddress.IPv6Network)]
+    return [*ipaddress.collapse_addresses(v4), *ipaddress.collapse_addresses(v6)]
+
+
+def describe_rule(rule: PolicyRule, direction: Direction) -> str:
+    word = "from" if direction == "ingress" else "to"
+    peers = "; ".join(_peer_text(p) for p in rule.peers) if rule.peers else "anywhere"
+    ports = ", ".join(_port_text(p) for p in rule.ports) if rule.ports else "all ports"
+    return f"{word} {peers}; {ports}"
+
+
+def _selector_text(sel: Selector) -> str:
+    parts = [f"{k}={v}" for k, v in sel.labels]
+    parts += [f"{e.key} {e.operator} ({','.join(e.values)})" for e in sel.expressions]
+    return ",".join(parts) or "(all)"
+
+
+def _peer_text(peer: Peer) -> str:
+    if peer.cidr is not None:
+        return f"ipBlock {peer.cidr}" + (
+            f" except {', '.join(peer.excepts)}" if peer.excepts else ""
+        )
+    parts = []
+    if peer.namespaces is not None:
+        parts.append(f"namespaceSelector {_selector_text(peer.namespaces)}")
+    if peer.pods is not None:
+        parts.append(f"podSelector {_selector_text(peer.pods)}")
+    return " AND ".join(parts) or "podSelector (all)"
+
+
+def _port_text(p: Port) -> str:
+    proto = p.protocol or "any protocol"
+    if p.port is None:
+        return f"{proto} (all ports)"
+    if p.end is not None:
+        return f"{proto} {p.port}-{p.end}"
+    return f"{proto} {p.port}"
+
+
+class Resolver:
+    """Resolves one reading of the policies against the lab's endpoints."""
+
+    def __init__(
+        self,
+        manifests: Manifests,
+        endpoints: Sequence[Endpoint],
+        ipblock_matches_pods: bool = True,
+    ) -> None:
+        self.manifests = manifests
+        self.endpoints = list(endpoints)
+        self.pods = [e for e in self.endpoints if not e.pod.host]
+        # Under --ipblock-external-only, address blocks never match a pod of the lab.
+        self.holes: list[Address] = (
+            [] if ipblock_matches_pods else [a for e in self.endpoints for a in e.pod.addresses]
+        )
+        self.problems: list[str] = []
+
+    def _ns_labels(self, e: Endpoint) -> Mapping[str, str]:
+        return self.manifests.namespace_labels(e.pod.namespace)
+
+    # --- NetworkPolicy ------------------------------------------------------------------
+    def selected(self, policy: Policy) -> list[Endpoint]:
+        return [
+            e
+            for e in self.pods
+            if e.pod.namespace == policy.namespace and policy.selector.matches(e.labels)
+        ]
+
+    def isolated(self, direction: Direction) -> list[Endpoint]:
+        out: dict[str, Endpoint] = {}
+        for policy in self.manifests.policies.values():
+            if policy.ingress_isolated if direction == "ingress" else policy.egress_isolated:
+                out.update((e.id, e) for e in self.selected(policy))
+        return list(out.values())
+
+    def peer_pods(self, policy: Policy, peer: Peer) -> list[Endpoint]:
+        out = []
+        for e in self.pods:
+            if peer.namespaces is None:
+                if e.pod.namespace != policy.namespace:
+                    continue
+            elif not peer.namespaces.matches(self._ns_labels(e)):
+                continue
+            if peer.pods is not None and not peer.pods.matches(e.labels):
+                continue
+            out.append(e)
+        return out
+
+    def network_policy_rules(self) -> list[ResolvedRule]:
+        out: list[ResolvedRule] = []
+        for policy in self.manifests.policies.values():
+            selected = self.selected(policy)
+            pid = f"{policy.namespace}/{policy.name}"
+            for direction, isolated, rules in (
+                ("ingress", policy.ingress_isolated, policy.ingress),
+                ("egress", policy.egress_isolated, policy.egress),
+            ):
+                if not isolated:
+                    continue  # rules of a direction not in policyTypes are ignored
+                d: Direction = "ingress" if direction == "ingress" else "egress"
+                for index, rule in enumerate(rules):
+                    where = f"{pid} {d}[{index}]"
+                    targets: list[tuple[Network, Endpoint | None]] = (
+                        [(n, None) for n in EVERYWHERE]
+                        if not rule.peers
+                        else [t for p in rule.peers for t in self._peer_nets(policy, p, where)]
+                    )
+                    entries = tuple(
+                        (e, a)
+                        for e in selected
+                        for a in self._allowances(targets, d, rule.ports, e)
+                    )
+                    out.append(
+                        ResolvedRule(where, describe_rule(rule, d), d, bool(rule.ports), entries)
+                    )
+        return out
+
+    def _peer_nets(
+        self, policy: Policy, peer: Peer, where: str
+    ) -> list[tuple[Network, Endpoint | None]]:
+        if peer.cidr is not None:
+            nets = block_nets(peer.cidr, peer.excepts)
+            if nets is None:
+                self.problems.append(f"{where}: ipBlock cidr is not a CIDR: it matches nothing")
+                return []
+            return [(n, None) for n in subtract(nets, self.holes)]
+        return [(n, e) for e in self.peer_pods(policy, peer) for n in e.host_nets()]
+
+    def _allowances(
+        self,
+        targets: list[tuple[Network, Endpoint | None]],
+        direction: Direction,
+        ports: Sequence[Port] | None,
+        subject: Endpoint,
+    ) -> Iterator[Allowance]:
+        if not ports:
+            if targets:
+                yield Allowance(tuple(n for n, _ in targets), None)
+            return
+        for net, peer in targets:
+            for p in ports:
+                if not isinstance(p.port, str):
+                    rng = ALL_PORTS if p.port is None else (p.port, p.end or p.port)
+                    # An inverted or out-of-range entry (the API server refuses it) opens nothing.
+                    if p.protocol is not None and 0 <= rng[0] <= rng[1] <= 65535:
+                        yield Allowance((net,), {p.protocol: (rng,)})
+                elif direction == "ingress":
+                    yield from _named(net, subject, p)  # looked up on the destination
+                elif peer is not None:
+                    yield from _named(net, peer, p)
+                else:  # egress to an address block: the destination is whoever holds the address
+                    for dst in self.endpoints:
+                        for own in dst.host_nets():
+                            if own.version == net.version and own.subnet_of(net):  # type: ignore[arg-type]
+                                yield from _named(own, dst, p)
+
+    # --- admin tiers --------------------------------------------------------------------
+    def subjects(self, policy: AdminPolicy) -> list[Endpoint]:
+        return [
+            e
+            for e in self.pods
+            if policy.subject_namespaces.matches(self._ns_labels(e))
+            and (policy.subject_pods is None or policy.subject_pods.matches(e.labels))
+        ]
+
+    def _admin_peer_nets(self, peer: AdminPeer) -> list[tuple[Network, Endpoint | None]]:
+        if peer.kind in ("namespaces", "pods"):
+            ns_sel = peer.namespaces or Selector()
+            return [
+                (n, e)
+                for e in self.pods
+                if ns_sel.matches(self._ns_labels(e))
+                and (peer.pods is None or peer.pods.matches(e.labels))
+                for n in e.host_nets()
+            ]
+        nets: list[Network] = []
+        if peer.kind == "networks":
+            for text in peer.networks:
+                got = parse_network(text)
+                if got is None:
+                    self.problems.append(f"admin networks peer {text!r} is not a CIDR")
+                else:
+                    nets.append(got)
+        elif peer.kind == "nodes" and peer.nodes is not None:
+            sel = peer.nodes
+            for node in self.manifests.nodes.values():
+                if sel.matches(node.labels):
+                    addrs = (parse_address(a) for a in node.addresses)
+                    nets += [ipaddress.ip_network(a) for a in addrs if a is not None]
+        return [(n, None) for n in subtract(nets, self.holes)]
+
+    def admin_rules(self) -> list[ResolvedRule]:
+        """Admin and Baseline rules in evaluation order: Admin by priority (lower first), ties
+        by kind then name; rules in written order; egress and ingress kept apart."""
+        order = sorted(
+            self.manifests.admin.values(), key=lambda p: (p.baseline, p.priority, p.kind, p.name)
+        )
+        out: list[ResolvedRule] = []
+        for policy in order:
+            subjects = self.subjects(policy)
+            # "A Pod connecting to its own Pod IP is not subject to CNP" (network-policy-api):
+            # a CNP rule never matches the subject's own addresses.
+            cnp = policy.kind == "ClusterNetworkPolicy"
+            for d, rules in (("egress", policy.egress), ("ingress", policy.ingress)):
+                direction: Direction = "egress" if d == "egress" else "ingress"
+                for index, rule in enumerate(rules):
+                    targets = [t for p in rule.peers for t in self._admin_peer_nets(p)]
+                    entries: tuple[tuple[Endpoint, Allowance], ...] = ()
+                    if targets and rule.ports != ():
+                        entries = tuple(
+                            (e, _not_itself(e, a) if cnp else a)
+                            for e in subjects
+                            for a in self._allowances(targets, direction, rule.ports, e)
+                        )
+                    name = f" ({rule.name})" if rule.name else ""
+                    out.append(
+                        ResolvedRule(
+                            where=f"{policy.kind}/{policy.name} {direction}[{index}]",
+                            summary=f"{rule.action}{name}",
+                            direction=direction,
+                            has_ports=rule.ports is not None,
+                            entries=entries,
+                            tier="Baseline" if policy.baseline else "Admin",
+                            action=rule.action,
+                        )
+                    )
+        return out
+
+
+def _not_itself(subject: Endpoint, allowance: Allowance) -> Allowance:
+    own = subject.pod.addresses
+    if not any(a in n for n in allowance.nets for a in own if a.version == n.version):
+        return allowance
+    return Allowance(tuple(subtract(allowance.nets, own)), allowance.ports)
+
+
+def _named(net: Network, pod: Endpoint, p: Port) -> Iterator[Allowance]:
+    for cp in pod.ports:
+        if not 0 <= cp.port <= 65535:
+            continue
+        if cp.name == p.port and (p.protocol is None or cp.protocol == p.protocol):
+            yield Allowance((net,), {cp.protocol: ((cp.port, cp.port),)})

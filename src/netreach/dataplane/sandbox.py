@@ -12,9 +12,8 @@ import pickle
 import shutil
 import signal
 import subprocess
-import sys
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import TypeVar
 
 from netreach.dataplane.netns import (
@@ -28,9 +27,11 @@ from netreach.dataplane.netns import (
 from netreach.errors import NetreachError
 
 T = TypeVar("T")
-SANDBOX_ENV = "NETREACH_SANDBOX"
 _MS_REC, _MS_PRIVATE = 0x4000, 1 << 18
 _PR_SET_PDEATHSIG = 1
+# Set only in the sandbox's own process, after it entered its namespaces. Nothing outside
+# this module (no environment variable, no option) can make the lab run without them.
+_ISOLATED = False
 
 
 class DataplaneUnavailable(NetreachError):
@@ -40,7 +41,7 @@ class DataplaneUnavailable(NetreachError):
 def missing_requirements() -> list[str]:
     """What stops the lab from running here (empty when it can run)."""
     missing = [] if os.geteuid() == 0 else ["root (CAP_NET_ADMIN and CAP_SYS_ADMIN)"]
-    for tool, package in (("nft", "nftables"), ("ip", "iproute2"), ("unshare", "util-linux")):
+    for tool, package in (("nft", "nftables"), ("ip", "iproute2")):
         if shutil.which(tool) is None:
             missing.append(f"`{tool}` (package {package})")
     return missing
@@ -52,17 +53,20 @@ def require_dataplane() -> None:
         raise DataplaneUnavailable("cannot build the dataplane lab: missing " + ", ".join(missing))
 
 
-def inside_sandbox() -> bool:
-    return os.environ.get(SANDBOX_ENV) == "1"
+def isolated() -> bool:
+    """Whether this process is the sandbox (its own network, mount and PID namespaces)."""
+    return _ISOLATED
 
 
 def run_isolated(fn: Callable[[], T]) -> T:
-    """Run `fn` in fresh net+mount+PID namespaces (a forked child) and return its result.
+    """Run `fn` in fresh network, mount and PID namespaces (a forked child) and return its
+    result (it must pickle). Inside the sandbox already, `fn` just runs.
 
-    Equivalent to `unshare --net --mount --pid --fork --kill-child` for in-process callers such
-    as tests: the child dies with us (PDEATHSIG), and its namespaces die with it.
+    As `unshare --net --mount --pid --fork --kill-child`: the child dies with its parent
+    (PDEATHSIG), and the kernel frees its namespaces with it. /run is a private tmpfs, so
+    nothing (no /run/netns entry, no /run/mount) is left on the host.
     """
-    if inside_sandbox():
+    if _ISOLATED:
         return fn()
     require_dataplane()
     read_fd, write_fd = os.pipe()
@@ -75,9 +79,11 @@ def run_isolated(fn: Callable[[], T]) -> T:
         finally:
             os._exit(code)
     os.close(write_fd)
-    with os.fdopen(read_fd, "rb") as pipe:
-        data = pipe.read()
-    os.waitpid(pid, 0)
+    try:
+        with os.fdopen(read_fd, "rb") as pipe:
+            data = pipe.read()
+    finally:
+        os.waitpid(pid, 0)
     if not data:
         raise NetreachError("the dataplane sandbox died without a result")
     ok, value = pickle.loads(data)
@@ -87,6 +93,7 @@ def run_isolated(fn: Callable[[], T]) -> T:
 
 
 def _child(fn: Callable[[], T], write_fd: int) -> int:  # pragma: no cover - child only
+    global _ISOLATED
     try:
         _die_with_parent()
         unshare(CLONE_NEWNET | CLONE_NEWNS | CLONE_NEWPID)
@@ -96,7 +103,7 @@ def _child(fn: Callable[[], T], write_fd: int) -> int:  # pragma: no cover - chi
             return os.waitstatus_to_exitcode(status)
         _die_with_parent()
         _private_mounts()
-        os.environ[SANDBOX_ENV] = "1"
+        _ISOLATED = True
         payload: tuple[bool, object]
         try:
             payload = (True, fn())
@@ -116,25 +123,9 @@ def _die_with_parent() -> None:
 
 
 def _private_mounts() -> None:
-    """Stop mount propagation to the host, then put a tmpfs on /run/netns; bring `lo` up."""
+    """Stop mount propagation to the host, hide /run behind a tmpfs (tools write there), make
+    /run/netns in it; bring `lo` up."""
     libc_call("mount", b"none", b"/", None, _MS_REC | _MS_PRIVATE, None)
-    if not os.path.isdir(NETNS_DIR):
-        # Creating the directory would touch the host's /run: hide /run behind a tmpfs instead.
-        libc_call("mount", b"netreach-run", b"/run", b"tmpfs", 0, None)
-        os.mkdir(NETNS_DIR)
-    libc_call("mount", b"netreach-netns", NETNS_DIR.encode(), b"tmpfs", 0, None)
+    libc_call("mount", b"netreach-run", b"/run", b"tmpfs", 0, None)
+    os.mkdir(NETNS_DIR)
     subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
-
-
-def reexec_command(argv: Sequence[str]) -> list[str]:
-    """The command that re-runs this CLI invocation inside `unshare` with a private /run/netns."""
-    script = (
-        f"[ -d {NETNS_DIR} ] || mount -t tmpfs netreach-run /run; mkdir -p {NETNS_DIR}; "
-        f"mount -t tmpfs netreach-netns {NETNS_DIR} && ip link set lo up && "
-        f'{SANDBOX_ENV}=1 exec "$@"'
-    )
-    return [
-        "unshare", "--net", "--mount", "--pid", "--fork", "--kill-child",
-        "--propagation", "private", "sh", "-c", script, "netreach-sandbox",
-        sys.executable, "-c", "from netreach.cli import main; main()", *argv,
-    ]  # fmt: skip

@@ -44,9 +44,12 @@ def init_chunk(tag: int) -> bytes:
     return struct.pack("!BBHIIHHI", INIT, 0, 20, tag, 65535, 1, 1, tag)
 
 
-def init_ack_chunk(tag: int) -> bytes:
-    cookie = struct.pack("!HH", 7, 8) + b"nrch"  # State Cookie parameter
-    return struct.pack("!BBHIIHHI", INIT_ACK, 0, 28, tag, 65535, 1, 1, tag) + cookie
+def init_ack_chunk(tag: int, cookie: bytes) -> bytes:
+    """INIT-ACK whose State Cookie is `cookie` (the responder's token, padded to 4 bytes)."""
+    param = struct.pack("!HH", 7, 4 + len(cookie)) + cookie
+    param += b"\0" * (-len(param) % 4)
+    head = struct.pack("!BBHIIHHI", INIT_ACK, 0, 20 + len(param), tag, 65535, 1, 1, tag)
+    return head + param
 
 
 def abort_chunk() -> bytes:
@@ -59,15 +62,28 @@ class Parsed:
     dport: int
     vtag: int
     chunk_type: int
-    init_tag: int  # the initiate tag of an INIT, else 0
+    init_tag: int  # the initiate tag of an INIT or INIT-ACK, else 0
+    cookie: bytes = b""  # the State Cookie of an INIT-ACK
 
 
-def parse_ip(data: bytes) -> Parsed | None:
-    """Parse an IPv4 packet as read from a raw socket (the IP header is included)."""
-    off = (data[0] & 0x0F) * 4
+def parse(data: bytes, with_ip_header: bool = True) -> Parsed | None:
+    """Parse an SCTP packet as read from a raw socket: IPv4 raw sockets include the IP
+    header, IPv6 raw sockets do not."""
+    off = (data[0] & 0x0F) * 4 if with_ip_header and data else 0
     if len(data) < off + 16:
         return None
     sport, dport, vtag = struct.unpack_from("!HHI", data, off)
     chunk_type = data[off + 12]
     init_tag = struct.unpack_from("!I", data, off + 16)[0] if len(data) >= off + 20 else 0
-    return Parsed(sport, dport, vtag, chunk_type, init_tag)
+    cookie = b""
+    if chunk_type == INIT_ACK:
+        at = off + 12 + 20  # the first parameter after the fixed INIT-ACK fields
+        while len(data) >= at + 4:
+            ptype, plen = struct.unpack_from("!HH", data, at)
+            if plen < 4:
+                break
+            if ptype == 7:
+                cookie = data[at + 4 : at + plen]
+                break
+            at += plen + (-plen % 4)
+    return Parsed(sport, dport, vtag, chunk_type, init_tag, cookie)

@@ -368,6 +368,15 @@ class ClassMatrix:
         return False
 
     # --- external addresses ------------------------------------------------------------------
+    def atom_bits(self, rule: AnyRule) -> int:
+        """The IP atoms a rule's peers admit, as a bitset over atoms (for analyses that walk
+        address atoms themselves: exposure, guards)."""
+        return self._atom_bits(rule)
+
+    def atoms_of(self, ranges: Ranges) -> int:
+        """The atoms inside `ranges` (a union of whole atoms, e.g. a peer's addresses)."""
+        return _ranges_atoms(self.compiled, ranges)
+
     def _atom_bits(self, rule: AnyRule) -> int:
         """The IP atoms a rule's peers admit, as a bitset over atoms."""
         got = self._rule_atoms.get(rule.id)

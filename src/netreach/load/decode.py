@@ -30,6 +30,7 @@ from netreach.errors import Problem
 from netreach.load import goyaml
 from netreach.load.goyaml import PLAIN, YAMLValueError
 from netreach.load.limits import Limits, document_problem
+from netreach.load.recognize import go_template_line, go_template_message
 from netreach.load.sources import DecodeFailure, DocMarks, Source, decode_text
 from netreach.model import Location
 
@@ -308,6 +309,13 @@ def _parse_chunk(
     try:
         node = goyaml.compose_first(chunk.text)
     except yaml.MarkedYAMLError as e:
+        template = go_template_line(chunk.text)
+        if template is not None:  # "found unhashable key" says nothing to a chart author
+            at, action = template
+            out.problems.append(
+                Problem(go_template_message(action), source.at_line(first_line + at))
+            )
+            return
         out.problems.append(_syntax_problem(source, chunk.text, first_line, e))
         return
     except yaml.YAMLError as e:

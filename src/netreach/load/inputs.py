@@ -8,6 +8,7 @@ and name, as `kubectl apply` would.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
@@ -18,7 +19,8 @@ from netreach.load.decode import parse_source
 from netreach.load.files import read_paths
 from netreach.load.kube import DEFAULT_TIMEOUT, read_cluster_lists
 from netreach.load.limits import Limits
-from netreach.load.render import render_helm, render_kustomize
+from netreach.load.recognize import nested_roots, nested_roots_message, root_kind
+from netreach.load.render import render_helm, render_kustomize, require_tool
 from netreach.load.sources import Source
 
 CLUSTER_SCOPED_KINDS = frozenset(
@@ -79,9 +81,11 @@ def read_sources(
     proposed (files and directories, the rendered chart, the kustomizations). `limits` caps
     what is read from stdin and parsed here; the loader enforces them in full."""
     limits = limits or Limits()
-    if (inputs.values or inputs.set_values) and not inputs.helm:
+    paths = (*inputs.paths, *inputs.filenames)
+    charts = [p for p in paths if root_kind(p) == "helm"]
+    if (inputs.values or inputs.set_values) and not inputs.helm and len(charts) != 1:
         raise NetreachError("--values and --set apply to a chart: add --helm CHART")
-    proposed = read_paths((*inputs.paths, *inputs.filenames), limits.max_input_bytes)
+    proposed = _read_paths(paths, inputs, limits)
     if inputs.helm:
         data = render_helm(inputs.helm, inputs.values, inputs.set_values, inputs.namespace)
         proposed.append(Source(f"helm:{inputs.helm}", data))
@@ -103,6 +107,31 @@ def read_sources(
         replaced = defined_keys(proposed, inputs.namespace or "default", limits)
         lists = [(name, _without(doc, replaced)) for name, doc in lists]
     return [Source(name, orjson.dumps(doc)) for name, doc in lists] + proposed
+
+
+def _read_paths(paths: Sequence[str], inputs: InputSpec, limits: Limits) -> list[Source]:
+    """Files and folders as given; a chart folder or kustomization root is rendered (as
+    --helm / --kustomize), and a folder holding some is refused with what to do instead."""
+    sources: list[Source] = []
+    plain: list[str] = []
+    for path in paths:
+        kind = root_kind(path)
+        if kind is None:
+            nested = nested_roots(path) if os.path.isdir(path) else []
+            if nested:
+                raise NetreachError(nested_roots_message(path, nested))
+            plain.append(path)
+            continue
+        sources += read_paths(plain, limits.max_input_bytes)
+        plain = []
+        if kind == "helm":
+            require_tool("helm", path)
+            data = render_helm(path, inputs.values, inputs.set_values, inputs.namespace)
+            sources.append(Source(f"helm:{path}", data))
+        else:
+            require_tool("kustomize", path)
+            sources.append(Source(f"kustomize:{path}", render_kustomize(path)))
+    return sources + read_paths(plain, limits.max_input_bytes)
 
 
 Key = tuple[str, str, str, str]  # API group, kind, namespace ("" if cluster-scoped), name

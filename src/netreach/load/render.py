@@ -10,6 +10,7 @@ import shutil
 import subprocess
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Literal
 
 from netreach.errors import NetreachError
 from netreach.load.sources import Source
@@ -104,6 +105,27 @@ def render_kustomize(directory: str) -> bytes:
     if "://" not in directory and not Path(directory).is_dir():
         raise RenderError(f"--kustomize {directory}: no such directory")
     return _run(kustomize_command(directory), f"kustomize build {directory}")
+
+
+def require_tool(kind: Literal["helm", "kustomize"], path: str) -> None:
+    """Before rendering a chart folder or kustomization root given as a plain path: when the
+    tool is missing, say what the folder is and every way forward."""
+    if kind == "helm":
+        if shutil.which("helm"):
+            return
+        raise RenderError(
+            f"{path} is a Helm chart (it holds Chart.yaml); netreach renders it as --helm {path} "
+            f"would, with helm, which is not on PATH: {HELM_INSTALL}, or render it yourself "
+            f"(helm template {path} > rendered.yaml) and pass rendered.yaml"
+        )
+    if shutil.which("kustomize") or shutil.which("kubectl"):
+        return
+    raise RenderError(
+        f"{path} is a kustomization root (it holds a kustomization file); netreach renders it "
+        f"as --kustomize {path} would, with kustomize or kubectl, neither of which is on PATH: "
+        f"{KUSTOMIZE_INSTALL}, or render it yourself (kubectl kustomize {path} > rendered.yaml) "
+        "and pass rendered.yaml"
+    )
 
 
 def _find(name: str, missing: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from netreach.analyses.audit import AuditReport
+from netreach.render.audit_text import guard_caption, guarded_share
 from netreach.render.escape import markdown as md
 from netreach.render.escape import terminal
 
@@ -27,11 +28,18 @@ def render_audit_md(report: AuditReport) -> str:
     ]
     for p in report.posture:
         f = p.findings
+        ingress = guarded_share(p.ingress_isolated, p.ingress_guarded, p.pods, False)
+        egress = guarded_share(p.egress_isolated, p.egress_guarded, p.pods, False)
         out.append(
-            f"| {md(p.namespace)} | {p.pods} | {p.ingress_isolated}/{p.pods} "
-            f"| {p.egress_isolated}/{p.pods} | {p.policies} | {f['error']} | {f['warning']} "
-            f"| {f['info']} |"
+            f"| {md(p.namespace)} | {p.pods} | {ingress} | {egress} | {p.policies} "
+            f"| {f['error']} | {f['warning']} | {f['info']} |"
         )
+    guards = [
+        (p.namespace, d, ps) for p in report.posture for d, ps in sorted(p.tier_guards.items())
+    ]
+    if guards:
+        out.append("")
+        out += [f"- {md(line)}" for line in guard_caption(guards, escape=False)]
     out.append("")
     out += [f"> {md(note)}" for note in report.notes]
     for finding in report.findings:

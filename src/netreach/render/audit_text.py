@@ -16,6 +16,8 @@ def _share(part: int, whole: int) -> str:
 
 
 def posture_table(rows: list[NamespaceSummary]) -> Table:
+    """Per namespace; with admin-tier policies, `+N` after the isolated share counts the
+    pods an admin-tier Deny guards instead, and the caption names those policies."""
     table = Table(title="Posture by namespace", header_style="bold", title_justify="left")
     cols = ("namespace", "pods", "ingress isolated", "egress isolated", "policies")
     for col in (*cols, "errors", "warnings", "info"):
@@ -24,14 +26,33 @@ def posture_table(rows: list[NamespaceSummary]) -> Table:
         table.add_row(
             safe(r.namespace),
             str(r.pods),
-            _share(r.ingress_isolated, r.pods),
-            _share(r.egress_isolated, r.pods),
+            guarded_share(r.ingress_isolated, r.ingress_guarded, r.pods),
+            guarded_share(r.egress_isolated, r.egress_guarded, r.pods),
             str(r.policies),
             str(r.findings["error"]),
             str(r.findings["warning"]),
             str(r.findings["info"]),
         )
+    guards = [(r.namespace, d, ps) for r in rows for d, ps in sorted(r.tier_guards.items())]
+    if guards:
+        table.caption = "\n".join(guard_caption(guards))
+        table.caption_justify = "left"
     return table
+
+
+def guarded_share(isolated: int, guarded: int, pods: int, percent: bool = True) -> str:
+    """`0/2 (0%) +2`: isolated by NetworkPolicy, plus the pods an admin tier guards."""
+    extra = f" +{guarded - isolated}" if guarded > isolated else ""
+    return (_share(isolated, pods) if percent else f"{isolated}/{pods}") + extra
+
+
+def guard_caption(guards: list[tuple[str, str, list[str]]], escape: bool = True) -> list[str]:
+    """The caption of a posture table with admin tiers: what `+N` means and who guards
+    (`escape`: for the terminal; Markdown escapes on its own)."""
+    esc = safe if escape else str
+    lines = ["+N: pods no NetworkPolicy isolates that an admin-tier Deny guards (default deny)"]
+    lines += [f"{esc(ns)} {d}: {esc(', '.join(ps))}" for ns, d, ps in guards]
+    return lines
 
 
 def summary_line(report: AuditReport) -> str:

@@ -1,13 +1,21 @@
-"""Terminal rendering of `describe`: a policy or a pod in sentences."""
+"""Terminal rendering of `describe`: a policy of any tier, or a pod, in sentences."""
 
 from __future__ import annotations
 
 from rich.console import Console
 
-from netreach.analyses.describe import PodDirection, PodReading, PolicyReading
+from netreach.analyses.describe import (
+    AdminPolicyReading,
+    Grant,
+    PodDirection,
+    PodReading,
+    PolicyReading,
+)
+from netreach.model import Location
 from netreach.render.text import safe
 
 _LIST_LIMIT = 8
+_ACCESS_LIMIT = 20  # workloads listed per direction in text (-o json lists them all)
 
 
 def _some(items: tuple[str, ...] | list[str]) -> str:
@@ -16,17 +24,26 @@ def _some(items: tuple[str, ...] | list[str]) -> str:
     return shown + (f" and {more} more" if more > 0 else "") if items else "none"
 
 
-def print_policy(reading: PolicyReading, out: Console) -> None:
-    pol = reading.policy
-    where = f" [dim]({safe(str(pol.location))})[/dim]" if pol.location else ""
-    out.print(f"[bold]NetworkPolicy {safe(pol.id)}[/bold]{where}")
-    for line in reading.summary():
+def _at(location: str) -> str:
+    return f" [dim]({safe(location)})[/dim]" if location else ""
+
+
+def _head(out: Console, title: str, location: Location | None, lines: list[str]) -> None:
+    out.print(f"[bold]{safe(title)}[/bold]{_at(str(location or ''))}")
+    for line in lines:
         out.print(f"  {safe(line)}")
+
+
+def print_policy(reading: PolicyReading | AdminPolicyReading, out: Console) -> None:
+    if isinstance(reading, AdminPolicyReading):
+        print_admin_policy(reading, out)
+        return
+    pol = reading.policy
+    _head(out, f"NetworkPolicy {pol.id}", pol.location, reading.summary())
     out.print(f"  Selected now: {safe(_some([p.id for p in reading.selected]))}")
     for rule in reading.rules:
-        loc = f" [dim]({safe(rule.location)})[/dim]" if rule.location else ""
         style = "" if rule.counted else "dim"
-        out.print(f"  [bold]{rule.label}[/bold]{loc}", style=style)
+        out.print(f"  [bold]{rule.label}[/bold]{_at(rule.location)}", style=style)
         out.print(f"    {safe(rule.sentence())}", style=style)
         if rule.named_now:
             out.print(f"    named ports now mean: {safe(rule.named_now)}", style="dim")
@@ -37,26 +54,55 @@ def print_policy(reading: PolicyReading, out: Console) -> None:
             out.print(f"    ({p.index + 1}) pods now: {safe(_some(p.pods))}{nss}", style="dim")
 
 
+def print_admin_policy(reading: AdminPolicyReading, out: Console) -> None:
+    _head(out, reading.policy.id, reading.policy.location, reading.summary())
+    out.print(f"  Applies now to: {safe(_some([p.id for p in reading.subjects]))}")
+    for rule in reading.rules:
+        out.print(f"  [bold]{safe(rule.label)}[/bold]{_at(rule.location)}")
+        out.print(f"    {safe(rule.sentence())}")
+        for p in rule.peers:
+            now = [f"pods now: {_some(p.pods)}"]
+            if p.namespaces:
+                now.append(f"namespaces now: {_some(p.namespaces)}")
+            if p.nodes is not None:
+                now.append(f"nodes now: {_some(p.nodes)}")
+            out.print(f"    ({p.index + 1}) {safe('; '.join(now))}", style="dim")
+
+
+def _grant(g: Grant, out: Console, tier: bool) -> None:
+    mark = f"[{g.tier}] {g.action} " if tier else ""
+    out.print(f"    {safe(mark + g.rule)}{_at(g.location)}: {safe(g.reading)}")
+
+
 def _direction(side: PodDirection, out: Console) -> None:
-    color = "yellow" if not side.isolated else "default"
+    color = "yellow" if not side.restricted else "default"
     out.print(f"  [bold]{safe(side.summary())}[/bold]", style=color)
+    for g in side.admin:
+        _grant(g, out, True)
     for g in side.grants:
-        loc = f" [dim]({safe(g.location)})[/dim]" if g.location else ""
-        out.print(f"    {safe(g.rule)}{loc}: {safe(g.reading)}")
-    if side.isolated:
-        arrow = "<-" if side.direction == "ingress" else "->"
-        if not side.peers and not side.addresses:
-            out.print("    nothing gets through", style="red")
-        for p in side.peers:
-            out.print(
-                f"    {arrow} {safe(p.workload)} : [green]{safe(str(p.conns))}[/green]"
-                f"  [dim]via {safe(', '.join(p.rules))}[/dim]"
-            )
-        for a in side.addresses:
-            out.print(
-                f"    {arrow} {safe(a.addresses)} : [green]{safe(str(a.conns))}[/green]"
-                f"  [dim]via {safe(a.rule)}[/dim]"
-            )
+        _grant(g, out, False)
+    for g in side.baseline:
+        _grant(g, out, True)
+    for g in side.skipped_baseline:
+        out.print(f"    not consulted: {safe(f'[{g.tier}] {g.rule}')}", style="dim")
+    if not side.restricted:
+        return
+    arrow = "<-" if side.direction == "ingress" else "->"
+    if not side.peers and not side.addresses:
+        out.print("    nothing gets through", style="red")
+    for p in side.peers[:_ACCESS_LIMIT]:
+        out.print(
+            f"    {arrow} {safe(p.workload)} : [green]{safe(str(p.conns))}[/green]"
+            f"  [dim]via {safe(', '.join(p.rules))}[/dim]"
+        )
+    if len(side.peers) > _ACCESS_LIMIT:
+        more = len(side.peers) - _ACCESS_LIMIT
+        out.print(f"    ... and {more} more workloads (-o json lists them all)", style="dim")
+    for a in side.addresses:
+        out.print(
+            f"    {arrow} {safe(a.addresses)} : [green]{safe(str(a.conns))}[/green]"
+            f"  [dim]via {safe(a.rule)}[/dim]"
+        )
 
 
 def print_pod(reading: PodReading, out: Console) -> None:
@@ -67,9 +113,19 @@ def print_pod(reading: PodReading, out: Console) -> None:
         out.print("  Selected by:")
         for pol in reading.selecting:
             types = ", ".join(t.capitalize() for t in pol.policy_types)
-            loc = f" [dim]({safe(str(pol.location))})[/dim]" if pol.location else ""
-            out.print(f"    {safe(pol.id)} (policyTypes {types}){loc}")
+            out.print(f"    {safe(pol.id)} (policyTypes {types}){_at(str(pol.location or ''))}")
+    elif reading.tier_policies:
+        out.print("  Selected by no NetworkPolicy.", style="yellow")
     else:
         out.print("  Selected by no policy.", style="yellow")
+    if reading.tier_policies:
+        out.print("  Admin-tier policies that apply to it:")
+        for apol in reading.tier_policies:
+            prio = (
+                f", priority {apol.priority}" if apol.kind != "BaselineAdminNetworkPolicy" else ""
+            )
+            out.print(
+                f"    {safe(apol.id)} ({apol.tier} tier{prio}){_at(str(apol.location or ''))}"
+            )
     _direction(reading.ingress, out)
     _direction(reading.egress, out)

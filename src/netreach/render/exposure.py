@@ -18,7 +18,8 @@ _TITLES = {
 }
 
 
-def print_text(report: ExposureReport, out: Console) -> None:
+def print_text(report: ExposureReport, out: Console, workloads: int | None = None) -> None:
+    """`workloads`: how many were examined (0: say so rather than "all isolated")."""
     for d in ("ingress", "egress"):
         rows = [e for e in report.exposures if e.direction == d]
         out.rule(f"[bold]{_TITLES[d]}, beyond named peers[/bold]", align="left")
@@ -34,8 +35,13 @@ def print_text(report: ExposureReport, out: Console) -> None:
                 f"[yellow]{safe(e.ports_text)}[/yellow]  [dim]via {safe(', '.join(e.rules))}[/dim]"
             )
     out.rule("[bold]Not protected: open to everything[/bold]", align="left")
-    if not report.unprotected:
-        out.print("every workload is isolated in both directions", style="green")
+    if workloads == 0:
+        out.print("no workload in the input: nothing was examined", style="yellow")
+    elif not report.unprotected:
+        out.print(
+            "every workload is isolated, or restricted by an admin tier, in both directions",
+            style="green",
+        )
     for u in report.unprotected:
         out.print(
             f"{safe(u.workload)} {u.direction}: [red]not protected[/red] "

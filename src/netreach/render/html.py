@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import os
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -47,7 +48,7 @@ def report_json(data: ReportData) -> dict[str, Any]:
         "title": data.title,
         "by": data.by,
         "version": __version__,
-        "generated": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "generated": _generated().strftime("%Y-%m-%d %H:%M UTC"),
         "counts": data.counts,
         "posture": [
             {
@@ -69,6 +70,7 @@ def report_json(data: ReportData) -> dict[str, Any]:
                 "pods": n.pods,
                 "iso_in": list(n.isolated_by["ingress"]),
                 "iso_out": list(n.isolated_by["egress"]),
+                "inferred": n.inferred,
             }
             for n in data.nodes
         ],
@@ -103,6 +105,15 @@ def report_json(data: ReportData) -> dict[str, Any]:
         "findings_by_severity": data.findings_by_severity,
         "notes": data.notes,
     }
+
+
+def _generated() -> datetime:
+    """Now, or $SOURCE_DATE_EPOCH (reproducible builds): then the same input gives the same
+    file, byte for byte."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "")
+    if epoch.isdigit():
+        return datetime.fromtimestamp(int(epoch), UTC)
+    return datetime.now(UTC)
 
 
 def _asset(name: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 
+from netreach.analyses.guards import DIRECTIONS
 from netreach.analyses.posture import (
     NamespacePosture,
     WorkloadReach,
@@ -14,15 +15,18 @@ from netreach.analyses.posture import (
 )
 from netreach.analyses.services import port_mismatches
 from netreach.cluster import Cluster
-from netreach.render.audit_text import print_audit_summary
+from netreach.render.audit_text import guard_caption, guarded_share, print_audit_summary
 from netreach.render.text import safe
 
 
 def snapshot_counts(cluster: Cluster) -> str:
     snap = cluster.snapshot
+    inferred = sum(1 for p in snap.pods if p.inferred)
     text = (
         f"{len(snap.namespaces)} namespaces, {len(snap.pods)} pods in "
-        f"{len(cluster.workloads)} workloads, {len(snap.policies)} NetworkPolicies"
+        f"{len(cluster.workloads)} workloads"
+        + (f" ({inferred} inferred from the policies' selectors)" if inferred else "")
+        + f", {len(snap.policies)} NetworkPolicies"
     )
     tiers = [
         f"{sum(p.tier == t for p in snap.admin_policies)} {t}-tier policies"
@@ -35,6 +39,8 @@ def snapshot_counts(cluster: Cluster) -> str:
 
 
 def posture_table(rows: list[NamespacePosture]) -> Table:
+    """Isolation per namespace; with admin-tier policies, `+N` after the isolated share counts
+    the pods an admin-tier Deny guards instead, and the caption names those policies."""
     table = Table(title="Isolation by namespace", header_style="bold", title_justify="left")
     for col in ("namespace", "pods", "ingress isolated", "egress isolated", "policies"):
         table.add_column(col, justify="left" if col == "namespace" else "right")
@@ -42,25 +48,34 @@ def posture_table(rows: list[NamespacePosture]) -> Table:
         table.add_row(
             safe(r.namespace),
             str(r.pods),
-            NamespacePosture.share(r.ingress_isolated, r.pods),
-            NamespacePosture.share(r.egress_isolated, r.pods),
+            guarded_share(r.ingress_isolated, r.ingress_guarded, r.pods),
+            guarded_share(r.egress_isolated, r.egress_guarded, r.pods),
             str(r.policies),
         )
+    guards = [(r.namespace, d, r.tier_guards[d]) for r in rows for d in DIRECTIONS]
+    if any(ps for _, _, ps in guards):
+        table.caption = "\n".join(guard_caption([g for g in guards if g[2]]))
+        table.caption_justify = "left"
     return table
 
 
 def _reach_block(console: Console, reach: WorkloadReach, has_dns: bool) -> None:
     verb = "accepts" if reach.direction == "ingress" else "may reach"
     iso = ", ".join(p.name for p in reach.isolated_by)
-    console.print(
-        f"[bold]{safe(reach.workload.id)}[/bold] {verb} [dim](isolated by {safe(iso)})[/dim]"
-    )
-    if not reach.access:
+    by = f"isolated by {iso}" if iso else f"guarded by {', '.join(reach.guarded_by)}"
+    console.print(f"[bold]{safe(reach.workload.id)}[/bold] {verb} [dim]({safe(by)})[/dim]")
+    if not reach.access and not reach.open_addresses:
         console.print("    nothing: every connection is blocked", style="red")
     for a in reach.access:
         arrow = "<-" if reach.direction == "ingress" else "->"
         rules = f"  [dim]via {safe(', '.join(a.rules))}[/dim]" if a.rules else ""
         console.print(f"    {arrow} {safe(a.peer)} : [green]{safe(str(a.conns))}[/green]{rules}")
+    if reach.open_addresses:
+        arrow = "<-" if reach.direction == "ingress" else "->"
+        console.print(
+            f"    {arrow} {safe(reach.open_addresses)} : [green]allowed by default[/green]"
+            "  [dim](no tier decides it)[/dim]"
+        )
     if reach.blocked:
         shown = ", ".join(reach.blocked[:6]) + (
             f" and {len(reach.blocked) - 6} more" if len(reach.blocked) > 6 else ""
@@ -92,9 +107,10 @@ def print_analysis(cluster: Cluster, console: Console, map_limit: int = 200) -> 
     console.print()
     console.print(posture_table(posture(cluster)))
     has_dns = bool(dns_pods(cluster))
+    guarded = " (or tier-guarded)" if cluster.admin_policies else ""
     for direction, title in (
-        ("ingress", "Who reaches the ingress-isolated workloads"),
-        ("egress", "What the egress-isolated workloads reach"),
+        ("ingress", f"Who reaches the ingress-isolated{guarded} workloads"),
+        ("egress", f"What the egress-isolated{guarded} workloads reach"),
     ):
         reach = isolated_reach(cluster, direction)  # type: ignore[arg-type]
         console.print()

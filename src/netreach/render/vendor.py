@@ -1,9 +1,8 @@
-"""Where the report's graph library comes from: cytoscape.js, fetched from npm when netreach
-is built (`npm pack cytoscape@3.35.0`, docs/report.md), never committed to the repository;
-a wheel built after the fetch ships it (package data).
+"""Where the report's graph library comes from: cytoscape.js (MIT), vendored unchanged in the
+package's `vendor/` folder with its license (vendor/README.md), so every install carries it.
 
-Looked up in `$NETREACH_CYTOSCAPE_JS` (a file path) first, then in the package's `vendor/`
-folder. Missing, the report still works with lists and the matrix, and says so.
+`$NETREACH_CYTOSCAPE_JS` (a file path) overrides the bundled copy. Missing (a repackaged
+netreach without it), the report still works with lists and the matrix, and says so.
 """
 
 from __future__ import annotations
@@ -16,6 +15,10 @@ from pathlib import Path
 
 ENV_VAR = "NETREACH_CYTOSCAPE_JS"
 FILE_NAME = "cytoscape.min.js"
+LICENSE_NAME = "cytoscape.LICENSE"
+# The release vendored, and its checksum: tests refuse an edited or swapped file.
+VERSION = "3.35.0"
+SHA256 = "71fa9ebec21a7ca2c40cff6aacc30d1f6464e363662ad4b2c197e1adc770cd94"
 
 _VERSION_RE = re.compile(r'\.version="(\d+\.\d+\.\d+)"')
 

@@ -1,4 +1,8 @@
-"""Rules that open too much: everything, the whole internet, every namespace."""
+"""Rules that open too much: everything, the whole internet, every namespace.
+
+A NetworkPolicy rule opens only what the Admin tier leaves NetworkPolicy to decide for the
+pods it selects (analyses/guards.py): an Admin Deny (or Allow) of the same traffic takes it
+first, so the finding is narrowed to what is left, or dropped when nothing is."""
 
 from __future__ import annotations
 
@@ -8,9 +12,11 @@ from collections.abc import Iterator
 from netreach.analyses.audit.context import AuditContext
 from netreach.analyses.audit.findings import Finding, ObjectRef
 from netreach.analyses.audit.registry import CheckInfo, register
+from netreach.analyses.guards import EVERY_POD, FuturePods, guards, peer_pods
 from netreach.engine import ipset
 from netreach.engine.compile import NPPeer, NPRule
 from netreach.engine.conns import ALL, EMPTY, ConnectionSet
+from netreach.engine.intervals import Ranges
 from netreach.engine.selectors import indexes_of
 from netreach.model import NetworkPolicy
 
@@ -61,6 +67,34 @@ def _targets_conns(ctx: AuditContext, pi: int, rule: NPRule) -> ConnectionSet:
     return out
 
 
+def _left(
+    ctx: AuditContext,
+    pi: int,
+    rule: NPRule,
+    classes: int,
+    future: FuturePods | None,
+    ips: Ranges,
+    every: bool = False,
+) -> ConnectionSet:
+    """What the Admin tier leaves the rule to decide for some of its peers, on any of the
+    pods its policy selects (`every`: for every one of those peers, on every such pod); ALL
+    when no admin-tier rule exists."""
+    compiled = ctx.cluster.compiled
+    if not compiled.has_tiers:
+        return ALL
+    g = guards(ctx.cluster)
+    out: ConnectionSet | None = None
+    seen: set[int] = set()
+    for ci in indexes_of(compiled.policy_targets[pi]):
+        program = compiled.program(ci, rule.direction)
+        if id(program) in seen and rule.direction == "egress":
+            continue  # egress walks do not depend on the class's own ports
+        seen.add(id(program))
+        left = g.left_open(ci, rule, classes, future, ips, every)
+        out = left if out is None else (out & left if every else out | left)
+    return EMPTY if out is None else out
+
+
 def _opens_all(ctx: AuditContext, rule: NPRule) -> bool:
     compiled = ctx.cluster.compiled
     return (
@@ -102,7 +136,17 @@ def exposure(ctx: AuditContext) -> Iterator[Finding]:
         for rule in ctx.rules(pi):
             d = rule.direction
             key = "from" if d == "ingress" else "to"
-            if _opens_all(ctx, rule):
+            opened = _targets_conns(ctx, pi, rule) if d == "ingress" else rule.numeric
+            opens_all = _opens_all(ctx, rule)
+            if opens_all or not rule.peers:
+                peers = (compiled.all_classes, EVERY_POD, ipset.EVERYTHING)
+                some = _left(ctx, pi, rule, *peers)
+                if (opened & some).is_empty:
+                    continue  # the Admin tier decides all of it first
+                # in effect open to every peer only if the Admin tier takes none of it
+                opens_all = opens_all and _left(ctx, pi, rule, *peers, every=True).is_all
+                opened = opened & some
+            if opens_all:
                 yield ctx.finding(
                     ALLOW_ALL[d].id,
                     f"{pol.id} {d}[{rule.index}] admits every peer on every port: the pods it "
@@ -112,21 +156,28 @@ def exposure(ctx: AuditContext) -> Iterator[Finding]:
                     direction=d,
                 )
                 continue
-            opened = _targets_conns(ctx, pi, rule) if d == "ingress" else rule.numeric
             if not rule.peers and not opened.is_empty:
-                yield _world(ctx, pol, rule, f"has no {key} (any peer, any address)", opened)
+                pods = _left(ctx, pi, rule, compiled.all_classes, EVERY_POD, ())
+                outside = (opened & pods).is_empty  # the Admin tier takes every pod first
+                what = f"has no {key} (any peer, any address)"
+                yield _world(ctx, pol, rule, what, opened, outside)
                 continue
             for pm in rule.peers:
                 block = pm.peer.ip_block
                 if block is not None:
                     if ipaddress.ip_network(block.cidr, strict=False).prefixlen == 0:
-                        yield _world(
-                            ctx, pol, rule, f"{key}[{pm.index}] is ipBlock {block}", opened
-                        )
+                        left = opened & _left(ctx, pi, rule, pm.classes, None, pm.ips)
+                        if not left.is_empty:
+                            what = f"{key}[{pm.index}] is ipBlock {block}"
+                            yield _world(ctx, pol, rule, what, left)
                     continue
                 if d != "ingress" or not _all_namespaces(ctx, pm):
                     continue
-                exposed = opened & sensitive
+                future = peer_pods(pm.peer, pol.namespace)
+                now = opened & _left(ctx, pi, rule, pm.classes, future, ())
+                if now.is_empty:
+                    continue  # the Admin tier decides all of it first
+                exposed = now & sensitive
                 if pm.peer.pod_selector is None and not exposed.is_empty:
                     yield ctx.finding(
                         WORLD_OPEN.id,
@@ -138,20 +189,25 @@ def exposure(ctx: AuditContext) -> Iterator[Finding]:
                     )
                     continue
                 targets = set(indexes_of(compiled.policy_targets[pi]))
-                if targets <= dns_classes and opened.issubset(dns_conns):
+                if targets <= dns_classes and now.issubset(dns_conns):
                     continue  # cluster DNS serves everyone
                 yield ctx.finding(
                     ALL_NAMESPACES.id,
                     f"{pol.id} ingress[{rule.index}] from[{pm.index}] ({pm.peer}) admits pods "
                     f"of every namespace, present and future, to {pol.pod_selector} on "
-                    f"{_ports(opened)}.",
+                    f"{_ports(now)}.",
                     [ObjectRef.policy(pol, "spec", d, rule.index, key, pm.index)],
                     ALL_NAMESPACES.fix,
                 )
 
 
 def _world(
-    ctx: AuditContext, pol: NetworkPolicy, rule: NPRule, what: str, opened: ConnectionSet
+    ctx: AuditContext,
+    pol: NetworkPolicy,
+    rule: NPRule,
+    what: str,
+    opened: ConnectionSet,
+    outside_only: bool = False,
 ) -> Finding:
     ingress = rule.direction == "ingress"
     effect = (
@@ -159,6 +215,12 @@ def _world(
         if ingress
         else "data may leave to any address from"
     )
+    if outside_only:  # the Admin tier decides every pod's part first
+        effect = (
+            "any address outside the cluster may connect to"
+            if ingress
+            else "data may leave to any address outside the cluster from"
+        )
     return ctx.finding(
         WORLD_OPEN.id,
         f"{pol.id} {rule.direction}[{rule.index}] {what}: {effect} the pods it selects "

@@ -117,6 +117,12 @@ class NamespaceSummary:
     egress_isolated: int
     policies: int
     findings: dict[Severity, int]
+    # a default deny from any tier: NetworkPolicy isolation, or an admin-tier Deny reaching
+    # every pod (analyses/guards.py); equal to the isolated counts without admin tiers
+    ingress_guarded: int = 0
+    egress_guarded: int = 0
+    tier_policies: list[str] = field(default_factory=list)  # admin-tier policies applying here
+    tier_guards: dict[str, list[str]] = field(default_factory=dict)  # direction -> policies
 
     @staticmethod
     def _share(part: int, whole: int) -> float | None:
@@ -138,6 +144,10 @@ class NamespaceSummary:
             "egress_isolated": self.egress_isolated,
             "policies": self.policies,
             "findings": dict(self.findings),
+            "ingress_guarded": self.ingress_guarded,
+            "egress_guarded": self.egress_guarded,
+            "tier_policies": self.tier_policies,
+            "tier_guards": self.tier_guards,
         }
 
 

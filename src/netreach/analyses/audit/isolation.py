@@ -1,14 +1,23 @@
-"""Who no policy isolates: namespaces without a default deny, pods left open, host-network
-pods no policy can select, and policies whose direction was left to defaulting."""
+"""Who nothing guards: namespaces without a default deny, pods left open, host-network pods
+no policy can select, and policies whose direction was left to defaulting.
+
+Every tier counts (analyses/guards.py): a pod NetworkPolicy does not isolate still has a
+default deny when an Admin- or Baseline-tier Deny reaches every pod (a BaselineAdminNetworkPolicy
+deny-all); that guard is reported as information, with what it leaves open. A pod some tier
+restricts only in part is still reported, with the tier rules that restrict it."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from netreach.analyses.audit import snippets
 from netreach.analyses.audit.context import AuditContext
 from netreach.analyses.audit.findings import Finding, ObjectRef
 from netreach.analyses.audit.registry import CheckInfo, register
+from netreach.analyses.guards import Guard, guards, tier_label
+from netreach.analyses.inferred import outside_input
+from netreach.analyses.words import addresses_words
 from netreach.model import Direction, LabelSelector, Pod
 
 DIRECTIONS: tuple[Direction, Direction] = ("ingress", "egress")
@@ -58,17 +67,56 @@ MISSING_TYPES = CheckInfo(
 )
 
 
-@register(NO_DENY["ingress"], NO_DENY["egress"])
+TIER_DENY = CheckInfo(
+    "default-deny-from-tier",
+    "info",
+    "isolation",
+    "A namespace's pods guarded by an Admin- or Baseline-tier deny, not a NetworkPolicy",
+    "No NetworkPolicy isolates these pods, but an AdminNetworkPolicy, "
+    "BaselineAdminNetworkPolicy or ClusterNetworkPolicy Deny reaches every pod (including "
+    "pods of namespaces created later), so what no rule allows is denied. The guard belongs "
+    "to the cluster's administrators, not the namespace: a Baseline guard stops applying to "
+    "a pod the moment a NetworkPolicy isolates it (that policy then decides), and ingress "
+    "rules of these tiers cannot name addresses outside the cluster, which stay allowed.",
+    "Nothing, if the cluster-wide guard is intended. For a guard the namespace owns (and "
+    "one covering addresses outside the cluster), add a NetworkPolicy default deny.",
+)
+
+
+def _guard(ctx: AuditContext, pod: Pod, d: Direction) -> Guard:
+    return guards(ctx.cluster).of(ctx.cluster.compiled.class_of[pod.id], d)
+
+
+def _tier_denies(found: list[Guard]) -> list[str]:
+    """The tier Deny rules that apply to these pods, in order, once each."""
+    out: list[str] = []
+    for g in found:
+        for rule in (*g.admin, *g.baseline):
+            if rule.action == "Deny" and tier_label(rule) not in out:
+                out.append(tier_label(rule))
+    return out
+
+
+def _listed(names: list[str], most: int = 5) -> str:
+    return ", ".join(names[:most]) + (" ..." if len(names) > most else "")
+
+
+@register(NO_DENY["ingress"], NO_DENY["egress"], TIER_DENY)
 def default_deny(ctx: AuditContext) -> Iterator[Finding]:
     by_ns: dict[str, list[Pod]] = {}
     for p in ctx.cluster.pods:
         if not p.host_network:
             by_ns.setdefault(p.namespace, []).append(p)
     for namespace, pods in sorted(by_ns.items()):
-        if not ctx.in_scope(namespace):
+        if not _examined(ctx, namespace):
             continue
+        ref = ObjectRef.namespace_of(namespace, ctx.cluster.namespaces.get(namespace))
         for d in DIRECTIONS:
-            open_pods = [p for p in pods if not ctx.cluster.isolated(p, d)]
+            side = {p.id: _guard(ctx, p, d) for p in pods}
+            open_pods = [p for p in pods if not side[p.id].default_deny]
+            by_tier = [p for p in pods if side[p.id].tier_guard]
+            if by_tier:
+                yield _tier_guard(ctx, namespace, d, len(pods), [side[p.id] for p in by_tier], ref)
             if not open_pods:
                 continue
             workloads = sorted({p.workload.id for p in open_pods})
@@ -81,31 +129,96 @@ def default_deny(ctx: AuditContext) -> Iterator[Finding]:
                     {"policyTypes": [d.capitalize()]},
                 )
             )
+            denies = _tier_denies([side[p.id] for p in open_pods])
+            share = f"namespace {namespace}: {len(open_pods)} of {len(pods)} pods"
+            extra: dict[str, Any] = {"tier_denies": denies} if denies else {}
+            if denies:
+                text = (
+                    f"{share} ({_listed(workloads)}) have no default deny for {d}: no "
+                    f"NetworkPolicy isolates them and the admin tiers deny only part of it "
+                    f"({_listed(denies, 3)}); the rest is allowed by default."
+                )
+            else:
+                text = (
+                    f"{share} are not isolated for {d} ({_listed(workloads)}); no "
+                    f"default-deny {d} policy covers them."
+                )
             yield ctx.finding(
                 NO_DENY[d].id,
-                f"namespace {namespace}: {len(open_pods)} of {len(pods)} pods are not isolated "
-                f"for {d} ({', '.join(workloads[:5])}{' ...' if len(workloads) > 5 else ''}); "
-                f"no default-deny {d} policy covers them.",
-                [ObjectRef.namespace_of(namespace, ctx.cluster.namespaces.get(namespace))],
+                text,
+                [ref],
                 fix,
                 direction=d,
                 open_workloads=workloads,
+                **extra,
             )
+
+
+def _tier_guard(
+    ctx: AuditContext, namespace: str, d: Direction, total: int, found: list[Guard], ref: ObjectRef
+) -> Finding:
+    rules: list[str] = []
+    for g in found:
+        rules += [tier_label(r) for r in g.guard_rules if tier_label(r) not in rules]
+    ranges = sorted({r for g in found for r in g.open_addresses})
+    word = "from" if d == "ingress" else "to"
+    text = (
+        f"namespace {namespace}: {len(found)} of {total} pods have no NetworkPolicy default "
+        f"deny for {d}; {_listed(rules, 3)} denies what no rule allows {word} every pod "
+        "instead (a guard from the admin tiers"
+    )
+    if any(r.tier == "Baseline" for g in found for r in g.guard_rules):
+        text += "; a NetworkPolicy isolating a pod replaces it for that pod"
+    text += ")."
+    if ranges:
+        where = addresses_words(tuple(ranges))
+        text += (
+            f" Addresses outside the cluster may still connect to them by default: {where}."
+            if d == "ingress"
+            else f" They may still connect to addresses outside the cluster by default: {where}."
+        )
+    policies: dict[str, ObjectRef] = {}
+    for g in found:
+        for r in g.guard_rules:
+            loc = str(r.location) or None
+            policies.setdefault(r.policy.id, ObjectRef(r.kind, None, r.policy.name, loc))
+    return ctx.finding(
+        TIER_DENY.id,
+        text,
+        [ref, *policies.values()],
+        TIER_DENY.fix,
+        direction=d,
+        guarded_by=rules,
+        open_addresses=addresses_words(tuple(ranges)) if ranges else None,
+    )
 
 
 @register(POD_NOT_ISOLATED)
 def pods_not_isolated(ctx: AuditContext) -> Iterator[Finding]:
     for pod in ctx.workload_pods:
-        if pod.host_network or not ctx.in_scope(pod.namespace):
+        if pod.host_network or not _examined(ctx, pod.namespace):
             continue
         for d in DIRECTIONS:
-            if ctx.cluster.isolated(pod, d):
-                continue
-            what = "accepts connections from anywhere" if d == "ingress" else "may connect anywhere"
+            guard = _guard(ctx, pod, d)
+            if guard.default_deny:
+                continue  # isolated, or guarded by a tier (default-deny-from-tier says so)
+            denies = _tier_denies([guard])
+            if denies:
+                what = (
+                    "accepts connections no tier rule denies"
+                    if d == "ingress"
+                    else "may connect wherever no tier rule denies"
+                )
+                tiers = f"; the admin tiers deny only part of it ({_listed(denies, 3)})"
+            else:
+                what = "may connect anywhere"
+                if d == "ingress":
+                    what = "accepts connections from anywhere"
+                tiers = ""
             yield ctx.finding(
                 POD_NOT_ISOLATED.id,
                 f"{pod.workload.id} is not isolated for {d}: no policy selects it with "
-                f"policyTypes {d.capitalize()}, so it {what}.",
+                f"policyTypes {d.capitalize()}{tiers}, so it {what}.",
                 [ObjectRef.pod(pod)],
                 f"Add a default-deny {d} policy to namespace {pod.namespace} (see "
                 f"no-default-deny-{d}), or a policy selecting "
@@ -145,6 +258,10 @@ def missing_policy_types(ctx: AuditContext) -> Iterator[Finding]:
             + snippets.to_yaml({"policyTypes": chosen}),
             defaulted_to=chosen,
         )
+
+
+def _examined(ctx: AuditContext, namespace: str) -> bool:
+    return ctx.in_scope(namespace) and not outside_input(ctx.cluster, namespace)
 
 
 def _labels(pod: Pod) -> str:

@@ -69,6 +69,10 @@ def _posture(
                 p.egress_isolated,
                 p.policies,
                 {s: counts.get(s, 0) for s in SEVERITIES},
+                p.ingress_guarded,
+                p.egress_guarded,
+                p.tier_policies,
+                {d: list(rules) for d, rules in p.tier_guards.items() if rules},
             )
         )
     return out

@@ -7,8 +7,7 @@
   // Beyond these the graph shows namespaces instead (measured: ~1 s to draw at the limit).
   var NODE_LIMIT = 200;
   var EDGE_LIMIT = 1200;
-  var LABEL_LIMIT = 160;
-  var FORCE_LIMIT = 80; // force-directed layout up to this many nodes, a grouped grid beyond // edge labels drawn only below this many edges (or when highlighted)
+  var POSTURE_OPEN = 12; // the isolation table starts folded above this many namespaces
   var PAGE = 100;
   var EXT = "(external)";
   var UNIT = data.by === "pod" ? "pod" : "workload"; // what a graph node is
@@ -27,7 +26,7 @@
 
   var state = {
     ns: new Set(namespaces), port: null, proto: "", external: true, highlight: false,
-    selected: null, page: 0
+    selected: null, edge: null, page: 0
   };
   var cy = null;
 
@@ -80,14 +79,22 @@
   function renderSummary() {
     document.getElementById("meta").textContent = "Generated " + data.generated + " by netreach " +
       data.version + ", level: " + data.by + (data.graph_library ? ", graph: " + data.graph_library : "");
+    // The same numbers the graph shows: in-cluster workloads, external ranges apart.
+    var c = data.counts;
     var counts = document.getElementById("counts");
-    [["namespaces", "namespaces"], ["workloads", "workloads"], ["pods", "pods"],
-     ["policies", "NetworkPolicies"]].forEach(function (c) {
-      counts.appendChild(el("div", { cls: "card" }, el("b", { text: String(data.counts[c[0]]) }),
-        el("span", { text: c[1] })));
-    });
-    counts.appendChild(el("div", { cls: "card" }, el("b", { text: String(edges.length) }),
-      el("span", { text: "allowed connections" })));
+    function card(key, value, label, sub) {
+      counts.appendChild(el("div", { cls: "card", "data-count": key }, el("b", { text: String(value) }),
+        el("span", { text: label }), sub ? el("small", { cls: "hint", text: " " + sub }) : null));
+    }
+    card("namespaces", c.namespaces, "namespaces");
+    card("workloads", c.workloads, "workloads", c.inferred ? "(" + c.inferred + " inferred)" : "");
+    card("pods", c.pods, "pods");
+    card("policies", c.policies, "NetworkPolicies");
+    card("connections", c.connections, "allowed connections",
+      c.external_connections ? "(" + c.external_connections + " with external ranges)" : "");
+    if (c.external_ranges) card("external", c.external_ranges, "external ranges");
+    document.getElementById("posture-count").textContent = "(" + data.posture.length + ")";
+    document.getElementById("posture-box").open = data.posture.length <= POSTURE_OPEN;
     var table = document.getElementById("posture");
     table.appendChild(row(["namespace", "pods", "ingress isolated", "egress isolated", "policies"], true));
     data.posture.forEach(function (p) {
@@ -191,34 +198,47 @@
   }
 
   // --- graph --------------------------------------------------------------------------------
+  // Labels are drawn for nodes and namespaces only, each inside its own cell of a grid, so no
+  // two overlap; an edge's connections show on hover and its rules on click. The layout is a
+  // pure function of what is shown (sorted names, measured label widths): the same input
+  // always gives the same picture.
+  var FONT = "Helvetica, Arial, sans-serif";
+  var FONT_SIZE = 12;
   var STYLE = [
-    { selector: "node", style: { "label": "data(label)", "font-size": 12, "text-valign": "bottom",
-      "text-margin-y": 3, "width": 26, "height": 26, "background-color": "#d1483e",
-      "border-width": 1, "border-color": "#fff" } },
+    { selector: "node", style: { "label": "data(label)", "font-size": FONT_SIZE,
+      "font-family": FONT, "text-valign": "bottom", "text-margin-y": 3, "width": 26,
+      "height": 26, "background-color": "#d1483e", "border-width": 1, "border-color": "#fff" } },
     { selector: "node.iso-both", style: { "background-color": "#2e9d5b" } },
     { selector: "node.iso-some", style: { "background-color": "#d99a1e" } },
+    { selector: "node.inferred", style: { "border-width": 2, "border-style": "dashed",
+      "border-color": "#667085" } },
     { selector: "node.ext", style: { "background-color": "#8a94a6", "shape": "round-rectangle",
       "width": 30, "height": 16 } },
     { selector: "node.ns-group", style: { "shape": "round-rectangle", "background-color": "#eef1f6",
       "background-opacity": 0.6, "border-color": "#c4cbd8", "border-width": 1, "label": "data(label)",
-      "text-valign": "top", "text-halign": "center", "font-size": 12, "font-weight": "bold",
-      "color": "#556" } },
+      "text-valign": "top", "text-halign": "center", "font-size": FONT_SIZE, "font-weight": "bold",
+      "text-margin-y": -2, "padding": 14, "color": "#556" } },
     { selector: "node.ns-agg", style: { "shape": "round-rectangle", "background-color": "#6b8bd6",
       "width": "mapData(size, 1, 200, 26, 70)", "height": "mapData(size, 1, 200, 26, 70)" } },
-    { selector: "node:selected", style: { "border-width": 3, "border-color": "#2759d6" } },
+    { selector: "node:selected", style: { "border-width": 3, "border-style": "solid",
+      "border-color": "#2759d6" } },
     { selector: "edge", style: { "width": 1.4, "line-color": "#9aa4b5", "target-arrow-color": "#9aa4b5",
-      "target-arrow-shape": "triangle", "curve-style": "bezier", "arrow-scale": 0.9,
-      "font-size": 10, "color": "#445", "text-rotation": "autorotate",
-      "text-background-color": "#fff", "text-background-opacity": 0.8, "text-background-padding": 1 } },
-    { selector: "edge.labelled", style: { "label": "data(label)" } },
+      "target-arrow-shape": "triangle", "curve-style": "bezier", "arrow-scale": 0.9 } },
+    { selector: "edge:selected", style: { "line-color": "#2759d6", "target-arrow-color": "#2759d6",
+      "width": 3 } },
     { selector: ".faded", style: { "opacity": 0.12 } },
     { selector: "edge.reach-out", style: { "line-color": "#2e9d5b", "target-arrow-color": "#2e9d5b",
-      "width": 2.5, "label": "data(label)" } },
+      "width": 2.5 } },
     { selector: "edge.reach-in", style: { "line-color": "#2759d6", "target-arrow-color": "#2759d6",
-      "width": 2.5, "label": "data(label)" } },
-    { selector: "node.reach-out", style: { "border-width": 3, "border-color": "#2e9d5b" } },
-    { selector: "node.reach-in", style: { "border-width": 3, "border-color": "#2759d6" } }
+      "width": 2.5 } },
+    { selector: "node.reach-out", style: { "border-width": 3, "border-style": "solid",
+      "border-color": "#2e9d5b" } },
+    { selector: "node.reach-in", style: { "border-width": 3, "border-style": "solid",
+      "border-color": "#2759d6" } }
   ];
+
+  function groupOf(n) { return n.ns === null ? EXT : n.ns; }
+  function groupLabel(g) { return g === EXT ? "external" : g; }
 
   function graphElements(view) {
     var els = [];
@@ -227,17 +247,16 @@
       var n = nodes[i];
       var parent = n.ns === null ? EXT : "ns:" + n.ns;
       groups.add(parent);
-      els.push({ group: "nodes", data: { id: "n" + i, label: n.name, parent: parent, idx: i },
-        classes: isolation(n) });
+      els.push({ group: "nodes", data: { id: "n" + i, label: n.name, parent: parent, idx: i,
+        key: n.id }, classes: isolation(n) + (n.inferred ? " inferred" : "") });
     });
     groups.forEach(function (g) {
       els.push({ group: "nodes", data: { id: g, label: g === EXT ? "external" : g.slice(3) },
         classes: "ns-group" });
     });
-    var labelled = view.edges.length <= LABEL_LIMIT;
     view.edges.forEach(function (e) {
       els.push({ group: "edges", data: { id: "e" + e.i, source: "n" + e.src, target: "n" + e.dst,
-        label: e.text }, classes: labelled ? "labelled" : "" });
+        edge: e.i } });
     });
     return els;
   }
@@ -245,29 +264,97 @@
   function aggregateElements(view) {
     var count = {}, pairs = {};
     view.nodes.forEach(function (i) {
-      var k = nodes[i].ns === null ? EXT : nodes[i].ns;
+      var k = groupOf(nodes[i]);
       count[k] = (count[k] || 0) + 1;
     });
     view.edges.forEach(function (e) {
-      var s = nodes[e.src].ns === null ? EXT : nodes[e.src].ns;
-      var d = nodes[e.dst].ns === null ? EXT : nodes[e.dst].ns;
-      var key = s + "\u0000" + d;
+      var key = groupOf(nodes[e.src]) + "\u0000" + groupOf(nodes[e.dst]);
       pairs[key] = (pairs[key] || 0) + 1;
     });
     var ids = {};
-    var els = Object.keys(count).sort().map(function (k, j) {
+    var keys = Object.keys(count).sort(groupOrder);
+    var els = keys.map(function (k, j) {
       ids[k] = "g" + j;
-      return { group: "nodes", data: { id: "g" + j, ns: k, size: count[k],
-        label: (k === EXT ? "external" : k) + " (" + count[k] + ")" },
+      return { group: "nodes", data: { id: "g" + j, ns: k, size: count[k], key: k,
+        label: groupLabel(k) + " (" + count[k] + ")" },
         classes: k === EXT ? "ext" : "ns-agg" };
     });
-    Object.keys(pairs).forEach(function (key, j) {
+    Object.keys(pairs).sort().forEach(function (key, j) {
       var sd = key.split("\u0000");
       if (sd[0] === sd[1]) return;
       els.push({ group: "edges", data: { id: "a" + j, source: ids[sd[0]], target: ids[sd[1]],
-        label: pairs[key] + " connections" } });
+        tip: groupLabel(sd[0]) + " \u2192 " + groupLabel(sd[1]) + ": " + pairs[key] + " " +
+          UNIT + " pairs connected" } });
     });
     return els;
+  }
+
+  // Namespaces by name, the outside world last.
+  function groupOrder(a, b) {
+    if ((a === EXT) !== (b === EXT)) return a === EXT ? 1 : -1;
+    return a < b ? -1 : (a > b ? 1 : 0);
+  }
+
+  var measure = document.createElement("canvas").getContext("2d");
+  function textWidth(text, bold) {
+    measure.font = (bold ? "bold " : "") + FONT_SIZE + "px " + FONT;
+    return measure.measureText(text).width;
+  }
+
+  // Each group (namespace) a block of equal cells, one node and its label per cell, the cell
+  // as wide as the widest label of the block; blocks packed in rows, each wide enough for its
+  // title. Linear time, no randomness. (A force layout moved on every load, and put labels and
+  // namespace boxes on top of each other.)
+  function groupedLayout() {
+    var PAD = 14, TITLE = 20, GAP_X = 36, GAP_Y = 30, LABEL_H = FONT_SIZE + 6, SPACE = 16;
+    var groups = {};
+    cy.nodes().filter(function (x) { return !x.isParent(); }).forEach(function (x) {
+      var g = x.data("parent") || "";
+      (groups[g] = groups[g] || []).push(x);
+    });
+    var keys = Object.keys(groups).sort(function (a, b) {
+      return groupOrder(a.replace(/^ns:/, ""), b.replace(/^ns:/, ""));
+    });
+    var blocks = keys.map(function (g) {
+      var members = groups[g].sort(function (a, b) {
+        return groupOrder(a.data("key"), b.data("key"));
+      });
+      var cellW = 0, nodeH = 0;
+      members.forEach(function (m) {
+        cellW = Math.max(cellW, m.outerWidth(), textWidth(m.data("label"), false));
+        nodeH = Math.max(nodeH, m.outerHeight());
+      });
+      cellW += SPACE;
+      var cellH = nodeH + 3 + LABEL_H + SPACE;
+      var cols = Math.max(1, Math.min(members.length,
+        Math.ceil(Math.sqrt(members.length * cellH / cellW * 1.8))));
+      // odd columns sit half a cell lower (brick pattern): three nodes of a row are never on
+      // one line, so an edge never runs through a node it does not touch
+      var rows = Math.ceil(members.length / cols) + (cols > 1 ? 0.5 : 0);
+      var title = g ? textWidth(cy.getElementById(g).data("label") || "", true) : 0;
+      var inner = Math.max(cols * cellW, title + 4 - 2 * PAD);
+      return { members: members, cols: cols, cellW: cellW, cellH: cellH, nodeH: nodeH,
+        inner: inner, w: inner + (g ? 2 * PAD : 0), h: rows * cellH + (g ? 2 * PAD + TITLE : 0),
+        boxed: !!g };
+    });
+    var area = 0, widest = 0;
+    blocks.forEach(function (b) { area += (b.w + GAP_X) * (b.h + GAP_Y); widest = Math.max(widest, b.w); });
+    var rowWidth = Math.max(widest, Math.sqrt(area * 1.7));
+    var pos = {}, x = 0, y = 0, rowHeight = 0;
+    blocks.forEach(function (b) {
+      if (x > 0 && x + b.w > rowWidth) { x = 0; y += rowHeight + GAP_Y; rowHeight = 0; }
+      var left = x + (b.boxed ? PAD : 0) + (b.inner - b.cols * b.cellW) / 2;
+      var top = y + (b.boxed ? PAD + TITLE : 0);
+      b.members.forEach(function (m, j) {
+        var col = j % b.cols;
+        pos[m.id()] = { x: left + (col + 0.5) * b.cellW,
+          y: top + (Math.floor(j / b.cols) + (col % 2) / 2) * b.cellH + b.nodeH / 2 };
+      });
+      x += b.w + GAP_X;
+      rowHeight = Math.max(rowHeight, b.h);
+    });
+    return { name: "preset", fit: true, padding: 24, animate: false,
+      positions: function (node) { return pos[node.id()]; } };
   }
 
   function renderGraph(view) {
@@ -280,70 +367,73 @@
       document.getElementById("graph").hidden = true;
       return;
     }
-    var aggregated = view.nodes.length > NODE_LIMIT || view.edges.length > EDGE_LIMIT;
+    var inside = view.nodes.filter(function (i) { return nodes[i].ns !== null; }).length;
+    var aggregated = inside > NODE_LIMIT || view.edges.length > EDGE_LIMIT;
     var els = aggregated ? aggregateElements(view) : graphElements(view);
     if (aggregated) {
+      var outside = view.nodes.length - inside;
       note.hidden = false;
-      note.textContent = view.nodes.length + " " + UNIT + "s and " + view.edges.length +
+      note.textContent = inside + " " + UNIT + "s" + (outside ? " and " + outside +
+        " external range" + (outside > 1 ? "s" : "") : "") + " with " + view.edges.length +
         " connections are too many to draw one by one: showing namespaces. Click a namespace " +
         "(or tick fewer in the filter) to see its " + UNIT + "s.";
     }
     if (cy === null) {
       cy = window.cytoscape({ container: document.getElementById("graph"), style: STYLE,
-        minZoom: 0.05, maxZoom: 4 });
+        minZoom: 0.05, maxZoom: 4, boxSelectionEnabled: false });
       cy.on("tap", "node", function (ev) {
         var d = ev.target.data();
         if (d.idx !== undefined) select(d.idx, true);
         else if (d.ns !== undefined && d.ns !== EXT) onlyNamespace(d.ns);
       });
+      cy.on("tap", "edge", function (ev) {
+        var i = ev.target.data("edge");
+        if (i !== undefined) selectEdge(i);
+      });
       cy.on("tap", function (ev) { if (ev.target === cy) select(null, true); });
+      cy.on("mouseover", "node, edge", function (ev) { showTip(ev.target, ev.renderedPosition); });
+      cy.on("mouseout", "node, edge", hideTip);
+      cy.on("viewport", hideTip);
     }
+    hideTip();
     cy.batch(function () { cy.elements().remove(); cy.add(els); });
-    var n = cy.nodes().length;
-    var layout = n > FORCE_LIMIT || aggregated && n > 60 ? gridLayout() : { name: "cose",
-      animate: false, fit: true, padding: 30, nodeDimensionsIncludeLabels: true,
-      nodeRepulsion: function () { return 20000; }, idealEdgeLength: function () { return 60; },
-      edgeElasticity: function () { return 100; }, nestingFactor: 1.2, gravity: 120,
-      numIter: 1000, componentSpacing: 60 };
     cy.edges().style("curve-style", cy.edges().length > 300 ? "straight" : "bezier");
-    cy.layout(layout).run(); // fits the view too
+    cy.layout(groupedLayout()).run(); // fits the view too
     applyHighlight();
   }
 
-  // Linear-time layout for big views: each namespace a square block of its nodes, blocks
-  // packed in rows. A force-directed layout would block the page for seconds here.
-  function gridLayout() {
-    var STEP = 56, GAP = 70;
-    var groups = {};
-    cy.nodes().filter(function (x) { return !x.isParent(); }).forEach(function (x) {
-      var g = x.data("parent") || "";
-      (groups[g] = groups[g] || []).push(x.id());
-    });
-    var keys = Object.keys(groups).sort();
-    var total = 0;
-    keys.forEach(function (k) { total += groups[k].length; });
-    var rowWidth = Math.max(600, Math.sqrt(total) * STEP * 1.6);
-    var pos = {}, x = 0, y = 0, rowHeight = 0;
-    keys.forEach(function (k) {
-      var ids = groups[k].sort();
-      var cols = Math.ceil(Math.sqrt(ids.length));
-      var w = cols * STEP, h = Math.ceil(ids.length / cols) * STEP;
-      if (x > 0 && x + w > rowWidth) { x = 0; y += rowHeight + GAP; rowHeight = 0; }
-      ids.forEach(function (id, j) {
-        pos[id] = { x: x + (j % cols) * STEP, y: y + Math.floor(j / cols) * STEP };
-      });
-      x += w + GAP;
-      rowHeight = Math.max(rowHeight, h);
-    });
-    return { name: "preset", fit: true, padding: 30,
-      positions: function (node) { return pos[node.id()]; } };
+  function tipText(ele) {
+    var i = ele.data("edge");
+    if (i !== undefined) {
+      var e = edges[i];
+      return nodes[e.src].id + " \u2192 " + nodes[e.dst].id + "\n" + e.text;
+    }
+    if (ele.data("tip")) return ele.data("tip");
+    var idx = ele.data("idx");
+    if (idx === undefined) return ele.data("label");
+    var n = nodes[idx];
+    return n.id + (n.inferred ? "\ninferred from the policies' selectors (not in the input)" : "");
   }
+
+  function showTip(ele, at) {
+    var tip = document.getElementById("graph-tip");
+    if (ele.isParent && ele.isParent()) return;
+    tip.textContent = tipText(ele);
+    tip.hidden = false;
+    tip.style.left = Math.round(at.x + 12) + "px";
+    tip.style.top = Math.round(at.y + 12) + "px";
+  }
+  function hideTip() { document.getElementById("graph-tip").hidden = true; }
 
   function applyHighlight() {
     if (cy === null) return;
     cy.batch(function () {
       cy.elements().removeClass("faded reach-out reach-in");
-      cy.nodes().unselect();
+      cy.elements().unselect();
+      if (state.edge !== null) {
+        cy.getElementById("e" + state.edge).select();
+        return;
+      }
       if (state.selected === null) return;
       var me = cy.getElementById("n" + state.selected);
       if (me.empty()) return;
@@ -400,9 +490,13 @@
       return;
     }
     var i = state.selected, n = nodes[i];
-    box.appendChild(el("h3", { text: n.name }));
+    box.appendChild(el("h3", null, n.name, n.inferred ? el("span", { cls: "tag", text: "inferred" }) : null));
     box.appendChild(el("p", { cls: "hint", text: n.ns === null ? "external address range " + n.id :
       n.kind + " in namespace " + n.ns + (n.pods > 1 ? ", " + n.pods + " pods" : "") }));
+    if (n.inferred) {
+      box.appendChild(el("p", { cls: "note", text: "Not in the input: a representative made " +
+        "from the policies' selectors (docs/inference.md). Its labels are what the selectors ask for." }));
+    }
     var labels = el("p", { cls: "labels" });
     Object.keys(n.labels).sort().forEach(function (k) {
       labels.appendChild(el("code", { text: k + "=" + n.labels[k] }));
@@ -424,8 +518,35 @@
       function (e) { return e.dst; }, function (e) { return e.eg; }, n.iso_out, "egress"));
   }
 
+  function renderEdgeDetails() {
+    var box = clear(document.getElementById("details"));
+    var e = edges[state.edge];
+    box.appendChild(el("h3", { text: nodes[e.src].name + " \u2192 " + nodes[e.dst].name }));
+    box.appendChild(el("p", { cls: "hint", text: nodes[e.src].id + " \u2192 " + nodes[e.dst].id }));
+    box.appendChild(el("p", null, el("span", { cls: "conns", text: e.text })));
+    [["egress", "Egress of the source", e.eg, nodes[e.src]],
+     ["ingress", "Ingress of the destination", e.ing, nodes[e.dst]]].forEach(function (d) {
+      var part = el("div", { cls: "dir", "data-direction": d[0] });
+      part.appendChild(el("h4", { text: d[1] }));
+      part.appendChild(rulesList(d[2], d[3].ns === null ? "ext" : d[0]));
+      box.appendChild(part);
+    });
+    [e.src, e.dst].forEach(function (k) {
+      box.appendChild(el("p", null, el("button", { type: "button", cls: "clickable",
+        text: "show " + nodes[k].id, onclick: function () { select(k); } })));
+    });
+  }
+
+  function selectEdge(i) {
+    state.edge = i;
+    state.selected = null;
+    renderEdgeDetails();
+    applyHighlight();
+  }
+
   function select(i, fromGraph) {
     state.selected = i;
+    state.edge = null;
     renderDetails();
     applyHighlight();
     if (!fromGraph && cy !== null && i !== null) {
@@ -448,7 +569,7 @@
       tr.appendChild(el("td", null, el("button", { type: "button", cls: "clickable", text: n.name,
         onclick: function () { select(i); } })));
       tr.appendChild(el("td", { text: n.ns === null ? "external" : n.ns }));
-      tr.appendChild(el("td", { text: n.kind }));
+      tr.appendChild(el("td", { text: n.inferred ? n.kind + " (not in the input)" : n.kind }));
       tr.appendChild(el("td", { text: n.ns === null ? "" : (n.iso_in.length ? "isolated" : "open") }));
       tr.appendChild(el("td", { text: n.ns === null ? "" : (n.iso_out.length ? "isolated" : "open") }));
       tr.appendChild(el("td", { cls: "num", text: String(outOf[i].length) }));
@@ -600,7 +721,7 @@
   renderFindings();
   refresh();
   window.netreachReport = {
-    data: data, state: state, select: select, refresh: refresh,
+    data: data, state: state, select: select, selectEdge: selectEdge, refresh: refresh,
     cy: function () { return cy; },
     nodeIndex: function (id) { return byId[id]; }
   };

@@ -1,0 +1,18 @@
+"""Which parts of a cluster the input says nothing about: namespaces invented for the peers of
+inferred workloads (load/infer.py). Checks of what is protected leave them out."""
+
+from __future__ import annotations
+
+from netreach.cluster import Cluster
+
+
+def outside_input(cluster: Cluster, namespace: str) -> bool:
+    """A namespace inferred from a namespaceSelector that no policy is written for (none in
+    it, no admin policy's subject): its pods are only representative peers, and their own
+    isolation is nobody's finding."""
+    ns = cluster.namespaces.get(namespace)
+    if ns is None or not ns.inferred:
+        return False
+    if any(p.namespace == namespace for p in cluster.policies):
+        return False
+    return not any(a.subject.namespaces.matches(ns.labels) for a in cluster.admin_policies)

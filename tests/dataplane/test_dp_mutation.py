@@ -1,0 +1,97 @@
+"""A bug planted in the loader shows up as a disagreement: the dataplane reads the manifests
+a second time, on its own, so the engine and the kernel no longer share the bug."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import importlib
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from dp_helpers import need_dataplane
+
+from netreach.cli import cli
+from netreach.cli.common import run_guarded
+from netreach.load.check import Checker
+
+pytestmark = pytest.mark.dataplane
+
+MANIFESTS = """
+apiVersion: v1
+kind: Pod
+metadata: {name: web, namespace: a, labels: {app: web}}
+spec: {containers: [{name: c, image: i, ports: [{containerPort: 5432, name: pg}]}]}
+status: {podIP: 10.1.0.1}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: db, namespace: a, labels: {app: db}}
+spec: {containers: [{name: c, image: i}]}
+status: {podIP: 10.1.0.2}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: web-in, namespace: a}
+spec:
+  podSelector: {matchLabels: {app: web}}
+  ingress:
+  - from: [{podSelector: {matchLabels: {app: db}}}]
+    ports: [{port: 5432}]
+"""
+
+
+def _verify(path: Path) -> tuple[int, list[dict[str, Any]], str]:
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = run_guarded(cli, ["verify", str(path), "-o", "json", "--protocols", "tcp,udp"])
+    return code, json.loads(out.getvalue())["probes"] if out.getvalue() else [], err.getvalue()
+
+
+def test_default_protocol_udp_planted_in_the_loader_is_caught(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    need_dataplane()
+    path = tmp_path / "m.yaml"
+    path.write_text(MANIFESTS)
+    code, records, err = _verify(path)
+    assert code == 0, err  # the loader as it is: every probe agrees
+
+    real = Checker.protocol
+
+    def default_udp(self: Checker, value: Any, path: Any) -> Any:
+        return "UDP" if value is None else real(self, value, path)
+
+    monkeypatch.setattr(Checker, "protocol", default_udp)
+    code, records, err = _verify(path)
+    assert code == 1, err
+    wrong = {
+        (r["protocol"], r["port"], r["engine"], r["dataplane"]) for r in records if not r["agree"]
+    }
+    # the engine (the mutated loader) says UDP 5432 is open and TCP 5432 shut; the kernel
+    # enforces the manifests as written: the other way round
+    assert ("TCP", 5432, "denied", "allowed") in wrong
+    assert ("UDP", 5432, "allowed", "blocked") in wrong
+
+
+def test_a_label_lost_by_the_loader_is_caught(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    need_dataplane()
+    build = importlib.import_module("netreach.load.build")
+    path = tmp_path / "m.yaml"
+    path.write_text(MANIFESTS)
+    real = build.Builder.finish
+
+    def lose_labels(self: Any) -> Any:
+        snap = real(self)
+        snap.pods = [dataclasses.replace(p, labels={}) if p.name == "db" else p for p in snap.pods]
+        return snap
+
+    monkeypatch.setattr(build.Builder, "finish", lose_labels)
+    code, records, err = _verify(path)
+    assert code == 1, err
+    assert any(r["src"] == "a/db" and r["dst"] == "a/web" and not r["agree"] for r in records)
