@@ -315,9 +315,7 @@ class _Explainer:
                 if got is None:
                     found = contributions(compiled, direction, pod, other)
                     got = tuple(
-                        self._number(rule)
-                        for rule, _ in found
-                        if rule.tier == "NetworkPolicy"
+                        self._number(rule) for rule, _ in found if rule.tier == "NetworkPolicy"
                     )
                     got += tuple(
                         self._tier_number(rule) for rule, _ in found if rule.tier != "NetworkPolicy"

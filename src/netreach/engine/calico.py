@@ -289,7 +289,9 @@ class CalicoCompiler:
         out: dict[str, OrderedRules] = defaultdict(list)
         selecting: set[str] = set()
         for item in key:
-            pi, part = item  # type: ignore[misc]
+            assert isinstance(item, tuple)
+            pi: int = item[0]
+            part: int = item[1]
             pol = self.policies[pi]
             selecting.add(pol.tier)
             out[pol.tier].append((pol.order_key, self.parts[pi][direction][part][1]))

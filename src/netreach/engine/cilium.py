@@ -153,7 +153,9 @@ class CiliumCompiler:
         for j, name in enumerate(rule.entities):
             classes, ranges = self._entity(name)
             peers.append(PeerMatcher(j, name, classes, ranges))
-        all_peers = not rule.l3 and not rule.empty_l3
+        # no peer named: an L4-only rule admits every peer on its ports; a rule with neither
+        # peers nor ports (`ingress: [{}]`, Cilium's default-deny idiom) admits no one
+        all_peers = not rule.l3 and not rule.empty_l3 and rule.ports is not None
         return c.make_rule(
             "Cilium",
             rule.action,

@@ -286,9 +286,7 @@ class _Projection:
         return tuple(out)
 
 
-def _signatures(
-    labels: Sequence[Mapping[str, str]], selectors: Sequence[Selector]
-) -> list[bytes]:
+def _signatures(labels: Sequence[Mapping[str, str]], selectors: Sequence[Selector]) -> list[bytes]:
     """For each label map, which of `selectors` match it (as bytes, equal iff the same)."""
     if len(labels) <= 1 or not selectors:
         return [b""] * len(labels)

@@ -728,9 +728,7 @@ class Compiled:
                     and not cil_closed
                     and tier.name not in selecting
                 )
-                stages.append(
-                    Stage(kind, rules, closed, ids, name=tier.name, np_closes=np_closes)
-                )
+                stages.append(Stage(kind, rules, closed, ids, name=tier.name, np_closes=np_closes))
         if deny and not any(s.tier == "CiliumDeny" for s in stages):
             stages.insert(0, Stage("CiliumDeny", deny))
         return stages

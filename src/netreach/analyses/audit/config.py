@@ -25,7 +25,6 @@ DEFAULT_SENSITIVE_PORTS: tuple[int, ...] = (
 )  # fmt: skip
 
 
-
 @dataclass(frozen=True)
 class AuditConfig:
     disable: frozenset[str] = frozenset()

@@ -108,10 +108,14 @@ def admin_rules(ctx: AuditContext) -> Iterator[Finding]:
                             DENY_SHADOWED.fix,
                             direction=d,
                         )
-                if r.action == "Pass" and targets and all(
-                    not program.isolated
-                    and not any(s.tier == "Baseline" and s.rules for s in program.stages)
-                    for program, _ in groups
+                if (
+                    r.action == "Pass"
+                    and targets
+                    and all(
+                        not program.isolated
+                        and not any(s.tier == "Baseline" and s.rules for s in program.stages)
+                        for program, _ in groups
+                    )
                 ):
                     yield ctx.finding(
                         PASS_TO_NOTHING.id,
