@@ -95,7 +95,7 @@ def test_calico_end_of_tier_deny_for_endpoints_the_tier_selects() -> None:
         "security.only-ops",
         '  tier: security\n  order: 1\n  selector: app == "api"\n  ingress:\n  - action: Allow\n    source: {namespaceSelector: team == "ops"}',
     )
-    allow = gnp("allow-all", '  selector: all()\n  ingress: [{action: Allow}]')
+    allow = gnp("allow-all", "  selector: all()\n  ingress: [{action: Allow}]")
     c = cluster(docs(tier("security", 100), sec, allow))
     assert allowed(c, "ops/mon", "shop/api", 8080)
     assert not allowed(c, "shop/web", "shop/api", 8080)
@@ -106,7 +106,9 @@ def test_calico_end_of_tier_deny_for_endpoints_the_tier_selects() -> None:
 
 def test_calico_tier_that_selects_nothing_is_skipped() -> None:
     """[tiers] "If no policies in a tier apply to an endpoint, the tier is skipped"."""
-    sec = gnp("security.web", '  tier: security\n  selector: app == "web"\n  ingress: [{action: Deny}]')
+    sec = gnp(
+        "security.web", '  tier: security\n  selector: app == "web"\n  ingress: [{action: Deny}]'
+    )
     c = cluster(docs(tier("security", 100), sec))
     assert allowed(c, "ops/mon", "shop/api", 8080)
     assert not allowed(c, "ops/mon", "shop/web", 80)
@@ -118,7 +120,10 @@ def test_calico_pass_hands_over_to_the_next_tier() -> None:
         "security.pass",
         '  tier: security\n  selector: app == "api"\n  ingress:\n  - action: Pass\n    source: {selector: app == "web"}',
     )
-    later = gnp("later", '  order: 5\n  selector: app == "api"\n  ingress: [{action: Deny, source: {selector: app == "web"}}, {action: Allow}]')
+    later = gnp(
+        "later",
+        '  order: 5\n  selector: app == "api"\n  ingress: [{action: Deny, source: {selector: app == "web"}}, {action: Allow}]',
+    )
     c = cluster(docs(tier("security", 100), sec, later))
     assert not allowed(c, "shop/web", "shop/api", 8080)  # passed, then denied by the default tier
     assert not allowed(c, "ops/mon", "shop/api", 8080)  # not passed: end of the security tier
@@ -129,7 +134,10 @@ def test_calico_pass_hands_over_to_the_next_tier() -> None:
 def test_calico_tier_default_action_pass() -> None:
     """[tiers] Tier spec.defaultAction Pass: unmatched traffic goes to the next tier instead
     of the end-of-tier deny."""
-    sec = gnp("security.nothing", '  tier: security\n  selector: app == "api"\n  ingress: [{action: Deny, source: {nets: [192.0.2.0/24]}}]')
+    sec = gnp(
+        "security.nothing",
+        '  tier: security\n  selector: app == "api"\n  ingress: [{action: Deny, source: {nets: [192.0.2.0/24]}}]',
+    )
     c = cluster(docs(tier("security", 100, "Pass"), sec))
     assert allowed(c, "shop/web", "shop/api", 8080)
     c2 = cluster(docs(tier("security", 100, "Deny"), sec))
@@ -139,9 +147,15 @@ def test_calico_tier_default_action_pass() -> None:
 def test_calico_tiers_apply_in_order() -> None:
     """[tiers] tiers are ordered by their order field: a lower-order tier decides first."""
     a = gnp("first.deny", '  tier: first\n  selector: app == "api"\n  ingress: [{action: Deny}]')
-    b = gnp("second.allow", '  tier: second\n  selector: app == "api"\n  ingress: [{action: Allow}]')
-    assert not allowed(cluster(docs(tier("first", 10), tier("second", 20), a, b)), "shop/web", "shop/api", 1)
-    assert allowed(cluster(docs(tier("first", 30), tier("second", 20), a, b)), "shop/web", "shop/api", 1)
+    b = gnp(
+        "second.allow", '  tier: second\n  selector: app == "api"\n  ingress: [{action: Allow}]'
+    )
+    assert not allowed(
+        cluster(docs(tier("first", 10), tier("second", 20), a, b)), "shop/web", "shop/api", 1
+    )
+    assert allowed(
+        cluster(docs(tier("first", 30), tier("second", 20), a, b)), "shop/web", "shop/api", 1
+    )
 
 
 def test_kubernetes_network_policy_sits_in_the_default_tier_at_order_1000() -> None:
@@ -155,14 +169,20 @@ spec:
   podSelector: {matchLabels: {app: api}}
   ingress: [{from: [{podSelector: {matchLabels: {app: web}}}]}]
 """
-    before = gnp("before", '  order: 500\n  selector: app == "api"\n  ingress: [{action: Deny, source: {selector: app == "web"}}]')
+    before = gnp(
+        "before",
+        '  order: 500\n  selector: app == "api"\n  ingress: [{action: Deny, source: {selector: app == "web"}}]',
+    )
     c = cluster(docs(knp, before))
     assert not allowed(c, "shop/web", "shop/api", 8080)
     after = before.replace("order: 500", "order: 1500")
     assert allowed(cluster(docs(knp, after)), "shop/web", "shop/api", 8080)
     # an Allow after the NetworkPolicy still opens what the NetworkPolicy does not (the end-of-tier
     # deny comes after every policy of the tier)
-    late_allow = gnp("late", '  order: 2000\n  selector: app == "api"\n  ingress: [{action: Allow, source: {selector: app == "mon"}}]')
+    late_allow = gnp(
+        "late",
+        '  order: 2000\n  selector: app == "api"\n  ingress: [{action: Allow, source: {selector: app == "mon"}}]',
+    )
     assert allowed(cluster(docs(knp, late_allow)), "ops/mon", "shop/api", 8080)
     assert not allowed(cluster(knp), "ops/mon", "shop/api", 8080)
 
@@ -173,7 +193,10 @@ spec:
 def test_calico_types_default_to_ingress_and_egress_when_egress_rules_exist() -> None:
     """[policy] types: "if not specified, defaults to Ingress, plus Egress if there are egress
     rules; Egress only when there are only egress rules"."""
-    only_egress = gnp("e", '  selector: app == "web"\n  egress: [{action: Allow, destination: {selector: app == "api"}}]')
+    only_egress = gnp(
+        "e",
+        '  selector: app == "web"\n  egress: [{action: Allow, destination: {selector: app == "api"}}]',
+    )
     c = cluster(only_egress)
     assert c.snapshot.calico_policies[0].types == ("egress",)
     assert not allowed(c, "shop/web", "ops/mon", 1)
@@ -224,11 +247,17 @@ def test_calico_global_policy_namespace_selector_limits_its_subjects() -> None:
 def test_calico_service_account_selectors() -> None:
     """[policy] serviceAccountSelector (the policy's subjects) and an entity's
     serviceAccounts names / selector match pods by their ServiceAccount and its labels."""
-    by_name = gnp("p", '  selector: app == "api"\n  ingress: [{action: Allow, source: {serviceAccounts: {names: [web-sa]}}}]')
+    by_name = gnp(
+        "p",
+        '  selector: app == "api"\n  ingress: [{action: Allow, source: {serviceAccounts: {names: [web-sa]}}}]',
+    )
     c = cluster(by_name)
     assert allowed(c, "shop/web", "shop/api", 1)
     assert not allowed(c, "ops/mon", "shop/api", 1)
-    by_label = gnp("p", '  selector: app == "api"\n  ingress: [{action: Allow, source: {serviceAccounts: {selector: role == "frontend"}}}]')
+    by_label = gnp(
+        "p",
+        '  selector: app == "api"\n  ingress: [{action: Allow, source: {serviceAccounts: {selector: role == "frontend"}}}]',
+    )
     c2 = cluster(by_label)
     assert allowed(c2, "shop/web", "shop/api", 1)
     assert not allowed(c2, "ops/mon", "shop/api", 1)
@@ -253,7 +282,9 @@ def test_calico_nets_and_not_nets() -> None:
     assert allowed(c, "192.0.2.1", "shop/api", 1)
     assert not allowed(c, "192.0.2.200", "shop/api", 1)
     assert not allowed(c, "shop/web", "shop/api", 1)
-    pods = gnp("p", '  selector: app == "api"\n  ingress: [{action: Allow, source: {nets: [10.1.0.1/32]}}]')
+    pods = gnp(
+        "p", '  selector: app == "api"\n  ingress: [{action: Allow, source: {nets: [10.1.0.1/32]}}]'
+    )
     assert allowed(cluster(pods), "shop/web", "shop/api", 1)
 
 
@@ -326,7 +357,7 @@ def test_calico_selector_language(text: str, labels: dict[str, str], want: bool)
     assert parse(text).matches(labels) is want
 
 
-@pytest.mark.parametrize("text", ['a = "x"', "a ==", 'has(a', 'a in {"x"', "a b", '"x"'])
+@pytest.mark.parametrize("text", ['a = "x"', "a ==", "has(a", 'a in {"x"', "a b", '"x"'])
 def test_calico_selector_syntax_errors(text: str) -> None:
     with pytest.raises(SelectorError):
         parse(text)

@@ -65,7 +65,8 @@ spec: {podSelector: {}, ingress: [{}]}
     deny = cnp(
         "d",
         "shop",
-        API + "  ingressDeny:\n  - fromEndpoints: [{matchLabels: {app: web}}]\n    toPorts: [{ports: [{port: '8080', protocol: TCP}]}]",
+        API
+        + "  ingressDeny:\n  - fromEndpoints: [{matchLabels: {app: web}}]\n    toPorts: [{ports: [{port: '8080', protocol: TCP}]}]",
     )
     c = cluster("\n---\n".join((knp, allow, deny)))
     assert not allowed(c, "shop/web", "shop/api", 8080)
@@ -92,7 +93,10 @@ def test_cilium_empty_ingress_rule_is_the_default_deny_idiom() -> None:
 def test_cilium_deny_only_policy_also_puts_the_endpoint_in_default_deny() -> None:
     """[rule] enableDefaultDeny defaults to true for a direction with rules, ingressDeny
     included; `enableDefaultDeny: {ingress: false}` keeps the rest allowed."""
-    body = API + "  ingressDeny: [{fromEndpoints: [{matchLabels: {app: mon}, matchExpressions: [{key: io.kubernetes.pod.namespace, operator: Exists}]}]}]"
+    body = (
+        API
+        + "  ingressDeny: [{fromEndpoints: [{matchLabels: {app: mon}, matchExpressions: [{key: io.kubernetes.pod.namespace, operator: Exists}]}]}]"
+    )
     c = cluster(cnp("d", "shop", body))
     assert not allowed(c, "ops/mon", "shop/api", 1)
     assert not allowed(c, "shop/web", "shop/api", 1)  # default deny
@@ -104,7 +108,12 @@ def test_cilium_deny_only_policy_also_puts_the_endpoint_in_default_deny() -> Non
 
 def test_cilium_default_deny_is_on_if_any_policy_asks_for_it() -> None:
     """[rule] "that endpoint's default deny will be enabled if any policy requests it"."""
-    lax = cnp("lax", "shop", API + "  ingress: [{fromEndpoints: [{matchLabels: {app: web}}]}]\n  enableDefaultDeny: {ingress: false}")
+    lax = cnp(
+        "lax",
+        "shop",
+        API
+        + "  ingress: [{fromEndpoints: [{matchLabels: {app: web}}]}]\n  enableDefaultDeny: {ingress: false}",
+    )
     c = cluster(lax)
     assert allowed(c, "ops/mon", "shop/api", 1)
     strict = cnp("strict", "shop", API + "  ingress: [{}]")
@@ -120,7 +129,10 @@ def test_cilium_from_endpoints_means_the_policy_namespace_unless_it_names_one() 
     c = cluster(cnp("a", "shop", body))
     assert allowed(c, "shop/web", "shop/api", 1)
     assert not allowed(c, "ops/mon", "shop/api", 1)
-    other = API + "  ingress: [{fromEndpoints: [{matchLabels: {k8s:io.kubernetes.pod.namespace: ops}}]}]"
+    other = (
+        API
+        + "  ingress: [{fromEndpoints: [{matchLabels: {k8s:io.kubernetes.pod.namespace: ops}}]}]"
+    )
     c2 = cluster(cnp("a", "shop", other))
     assert allowed(c2, "ops/mon", "shop/api", 1)
     assert not allowed(c2, "shop/web", "shop/api", 1)
@@ -128,7 +140,10 @@ def test_cilium_from_endpoints_means_the_policy_namespace_unless_it_names_one() 
 
 def test_cilium_namespace_labels_are_selectable() -> None:
     """[l3] io.cilium.k8s.namespace.labels.<key> matches the namespace's labels."""
-    body = API + "  ingress: [{fromEndpoints: [{matchLabels: {io.cilium.k8s.namespace.labels.team: ops, io.kubernetes.pod.namespace: ops}}]}]"
+    body = (
+        API
+        + "  ingress: [{fromEndpoints: [{matchLabels: {io.cilium.k8s.namespace.labels.team: ops, io.kubernetes.pod.namespace: ops}}]}]"
+    )
     c = cluster(cnp("a", "shop", body))
     assert allowed(c, "ops/mon", "shop/api", 1)
     assert not allowed(c, "shop/web", "shop/api", 1)
@@ -136,7 +151,12 @@ def test_cilium_namespace_labels_are_selectable() -> None:
 
 def test_cilium_clusterwide_policy_selects_in_every_namespace() -> None:
     """[l3] a CiliumClusterwideNetworkPolicy's selectors are not limited to a namespace."""
-    c = cluster(ccnp("all", "  endpointSelector: {}\n  ingress: [{fromEndpoints: [{matchLabels: {app: web}}]}]"))
+    c = cluster(
+        ccnp(
+            "all",
+            "  endpointSelector: {}\n  ingress: [{fromEndpoints: [{matchLabels: {app: web}}]}]",
+        )
+    )
     assert allowed(c, "shop/web", "ops/mon", 1)
     assert not allowed(c, "shop/api", "ops/mon", 1)
     assert not allowed(c, "ops/mon", "shop/api", 1)
@@ -171,7 +191,11 @@ def test_cilium_to_ports_any_and_end_port() -> None:
     assert allowed(c, "ops/mon", "shop/api", 8080, "UDP")
     assert allowed(c, "203.0.113.9", "shop/api", 8100, "SCTP")
     assert not allowed(c, "ops/mon", "shop/api", 8101)
-    named = cluster(cnp("a", "shop", API + "  ingress: [{toPorts: [{ports: [{port: metrics, protocol: TCP}]}]}]"))
+    named = cluster(
+        cnp(
+            "a", "shop", API + "  ingress: [{toPorts: [{ports: [{port: metrics, protocol: TCP}]}]}]"
+        )
+    )
     assert allowed(named, "ops/mon", "shop/api", 9090)
     assert not allowed(named, "ops/mon", "shop/api", 8080)
 
@@ -201,7 +225,10 @@ def test_cilium_to_fqdns_puts_a_caveat_on_external_verdicts() -> None:
 
 
 def test_cilium_l7_rules_caveat_only_allowed_verdicts_of_their_rule() -> None:
-    body = API + "  ingress:\n  - fromEndpoints: [{matchLabels: {app: web}}]\n    toPorts: [{ports: [{port: '8080', protocol: TCP}], rules: {http: [{method: GET}]}}]"
+    body = (
+        API
+        + "  ingress:\n  - fromEndpoints: [{matchLabels: {app: web}}]\n    toPorts: [{ports: [{port: '8080', protocol: TCP}], rules: {http: [{method: GET}]}}]"
+    )
     c = cluster(cnp("a", "shop", body))
     v = c.check("shop/web", "shop/api", 8080)
     assert v.allowed
