@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from netreach.cluster import Cluster
+from netreach.engine import ipset
 from netreach.errors import InputError
 from netreach.load import load_sources
 from netreach.load.sources import Source
@@ -60,4 +61,21 @@ def errors(text: str) -> list[str]:
 
 
 def allowed(c: Cluster, src: str, dst: str, port: int, proto: str = "TCP") -> bool:
-    return c.check(src, dst, port, proto).allowed
+    """check's verdict, after asserting that the map (the matrix, external rows included)
+    says the same: every semantic test pins both paths of the engine."""
+    got = c.check(src, dst, port, proto).allowed
+    assert matrix_allows(c, src, dst, port, proto) == got, (src, dst, port, proto)
+    return got
+
+
+def matrix_allows(c: Cluster, src: str, dst: str, port: int, proto: str = "TCP") -> bool:
+    pods = {p.id: p for p in c.pods}
+    compiled, matrix = c.compiled, c.matrix
+    if src in pods and dst in pods:
+        pairs = {(x.src, x.dst): x.conns for x in c.connectivity(by="pod")}
+        conns = pairs.get((src, dst))
+        return conns is not None and conns.contains(proto, port)  # type: ignore[arg-type]
+    pod, ip, direction = (pods[src], dst, "egress") if src in pods else (pods[dst], src, "ingress")
+    atom = compiled.atoms.index(ipset.ip_key(ip))
+    row = matrix.external_row(compiled.class_of[pod.id], direction)  # type: ignore[arg-type]
+    return bool(matrix.table.sets[int(row[atom])].contains(proto, port))  # type: ignore[arg-type]

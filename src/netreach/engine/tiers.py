@@ -106,6 +106,10 @@ class Stage:
         return {"CiliumDeny": "Cilium deny", "Cilium": "Cilium"}.get(self.tier, self.tier)
 
     @cached_property
+    def can_pass(self) -> bool:
+        return any(r.action == "Pass" for r in self.rules)
+
+    @cached_property
     def ids(self) -> Any:
         """The rules' ids as a numpy array (for work over thousands of rules at once)."""
         if self.rule_ids is not None:
@@ -149,9 +153,10 @@ class Program:
     @property
     def effective(self) -> Program:
         """The stages that can decide anything: none after a closed stage (a class NetworkPolicy
-        isolates is never decided by the Baseline tier)."""
+        isolates is never decided by the Baseline tier), unless that stage can Pass (a Calico
+        tier's Pass rule hands connections on past its end-of-tier deny)."""
         for i, stage in enumerate(self.stages):
-            if stage.closed and i + 1 < len(self.stages):
+            if stage.closed and i + 1 < len(self.stages) and not stage.can_pass:
                 return Program(self.stages[: i + 1])
         return self
 
