@@ -7,8 +7,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from cni_helpers import cluster
 from click.testing import CliRunner
+from cni_helpers import cluster
 
 from netreach.analyses.describe_pod import describe_pod
 from netreach.cli import cli
@@ -29,7 +29,7 @@ def run(*args: str) -> tuple[int, str]:
 
 def test_the_lesson_in_calico_and_cilium_terms_keeps_the_lessons_promises() -> None:
     for example in (CALICO, CILIUM):
-        code, out = run("test", example, "--expect", EXPECT)
+        _, out = run("test", example, "--expect", EXPECT)
         assert "4 passed, 0 failed" in out, out
 
 
@@ -42,7 +42,7 @@ def test_check_json_names_the_calico_rule_tier_and_order() -> None:
     ingress = data["ingress"]
     assert not data["allowed"] and ingress["decided_by"] == "Calico"
     assert any("end of the tier" in c for c in ingress["chain"])
-    code, out = run(
+    _, out = run(
         "check", CALICO, "--from", "default/api", "--to", "default/db", "--port", "5432/TCP",
         "-o", "json",
     )  # fmt: skip
@@ -100,9 +100,9 @@ spec:
 
 
 def test_diff_explains_changes_by_the_cni_stages() -> None:
-    code, out = run("diff", LESSON, CILIUM)
+    _, out = run("diff", LESSON, CILIUM)
     assert "isolated by Cilium (its end denies)" in out, out
-    code, out = run("diff", LESSON, CALICO)
+    _, out = run("diff", LESSON, CALICO)
     assert "[Calico] GlobalNetworkPolicy/security.dns Pass" in out, out
 
 
