@@ -34,7 +34,7 @@ def test_the_lesson_in_calico_and_cilium_terms_keeps_the_lessons_promises() -> N
 
 
 def test_check_json_names_the_calico_rule_tier_and_order() -> None:
-    code, out = run(
+    _, out = run(
         "check", CALICO, "--from", "default/web", "--to", "default/db", "--port", "5432/TCP",
         "-o", "json",
     )  # fmt: skip
