@@ -12,6 +12,7 @@ from netreach.load.admin import ADMIN_API_VERSIONS, read_admin_policy
 from netreach.load.calico import (
     CALICO_API_VERSIONS,
     CALICO_KINDS,
+    CLUSTER_SCOPED,
     read_calico,
     read_service_account,
 )
@@ -536,7 +537,7 @@ def _object_ref(kind: Any, md: Any, default_ns: str) -> str:
     name = md.get("name") if isinstance(md, dict) else None
     if not isinstance(name, str) or not name:
         return f"{what} (unnamed)"
-    if kind in ("Namespace", "Node", *ADMIN_API_VERSIONS):
+    if kind in ("Namespace", "Node", *ADMIN_API_VERSIONS, *CLUSTER_SCOPED):
         return f"{what} {name}"
     ns = md.get("namespace") if isinstance(md, dict) else None
     return f"{what} {ns if isinstance(ns, str) and ns else default_ns}/{name}"

@@ -43,7 +43,10 @@ CALICO_API_VERSIONS = frozenset({"projectcalico.org/v3", "crd.projectcalico.org/
 CALICO_KINDS = frozenset(
     {"NetworkPolicy", "GlobalNetworkPolicy", "Tier", "NetworkSet", "GlobalNetworkSet"}
 )
-CLUSTER_SCOPED = frozenset({"GlobalNetworkPolicy", "Tier", "GlobalNetworkSet"})
+# cluster-scoped kinds of Calico and Cilium (messages name them without a namespace)
+CLUSTER_SCOPED = frozenset(
+    {"GlobalNetworkPolicy", "Tier", "GlobalNetworkSet", "CiliumClusterwideNetworkPolicy"}
+)
 BUILTIN_TIER_ORDERS = {"kube-admin": 1000.0, "default": 1_000_000.0, "kube-baseline": 10_000_000.0}
 _BUILTIN_DEFAULT_ACTIONS = {"kube-admin": "Pass", "default": "Deny", "kube-baseline": "Pass"}
 
@@ -217,10 +220,12 @@ def _tier(c: Checker, obj: dict[str, Any], loc: Location) -> tuple[Meta, CalicoT
     builtin = BUILTIN_TIER_ORDERS.get(meta.name)
     if builtin is not None:
         # CEL rules of the Tier CRD: the built-in tiers keep their order and action
-        if order != builtin:
+        if order is None:
+            order = builtin  # the built-in tiers keep their order
+        elif order != builtin:
             c.invalid(("spec", "order"), order, f"{meta.name} tier order must be {builtin:.0f}")
         want = _BUILTIN_DEFAULT_ACTIONS[meta.name]
-        if raw_action != want:
+        if (raw_action or "Deny") != want:
             c.invalid(
                 ("spec", "defaultAction"),
                 raw_action,

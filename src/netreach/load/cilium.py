@@ -250,13 +250,13 @@ def _rule_spec(
     subject = read_endpoint_selector(c, raw.get("endpointSelector"), (*path, "endpointSelector"))
     nodes = read_endpoint_selector(c, raw.get("nodeSelector"), (*path, "nodeSelector"))
     if subject is not None and nodes is not None:
-        c.invalid(path, "", "rule cannot have both EndpointSelector and NodeSelector")
+        c.forbidden(path, "rule cannot have both EndpointSelector and NodeSelector")
     elif subject is None and nodes is None:
         c.required(
             (*path, "endpointSelector"), "rule must have one of EndpointSelector or NodeSelector"
         )
     elif nodes is not None and kind == "CiliumNetworkPolicy":
-        c.invalid((*path, "nodeSelector"), "", "CiliumNetworkPolicy cannot use NodeSelector")
+        c.forbidden((*path, "nodeSelector"), "a CiliumNetworkPolicy cannot use NodeSelector")
     if subject is not None:
         subject = scoped(subject, namespace)
     c.string(raw.get("description"), (*path, "description"))
@@ -343,7 +343,7 @@ def _rule(
     ]
     present = [f for f in l3_fields if c.array(raw.get(f), (*path, f))]
     if len(present) > 1:
-        c.invalid(path, "", f"combining {present[0]} and {present[1]} is not supported yet")
+        c.forbidden(path, f"combining {present[0]} and {present[1]} is not supported yet")
     endpoints: list[LabelSelector] = []
     for i, item in enumerate(c.array(raw.get(f"{pre}Endpoints"), (*path, f"{pre}Endpoints"))):
         sel = read_endpoint_selector(c, item, (*path, f"{pre}Endpoints", i))
