@@ -200,6 +200,19 @@ def test_cilium_to_ports_any_and_end_port() -> None:
     assert not allowed(named, "ops/mon", "shop/api", 8080)
 
 
+def test_cilium_empty_to_ports_restricts_no_port() -> None:
+    """[l3] toPorts absent or empty: the rule's peers on every port."""
+    c = cluster(
+        cnp(
+            "a",
+            "shop",
+            API + "  ingress: [{fromEndpoints: [{matchLabels: {app: web}}], toPorts: []}]",
+        )
+    )
+    assert allowed(c, "shop/web", "shop/api", 9090)
+    assert allowed(c, "shop/web", "shop/api", 53, "UDP")
+
+
 def test_cilium_egress_default_deny_and_to_endpoints() -> None:
     """[modes] egress alike: toEndpoints admits, the rest is denied."""
     body = "  endpointSelector: {matchLabels: {app: web}}\n  egress: [{toEndpoints: [{matchLabels: {app: api}}], toPorts: [{ports: [{port: '8080'}]}]}]"

@@ -466,8 +466,8 @@ def _to_ports(
     """toPorts: None when absent (every port); each PortProtocol as PolicyPorts (ANY: TCP,
     UDP and SCTP; port 0 or none: every port; endPort: a range)."""
     items = c.array(value, path)
-    if value is None:
-        return None
+    if not items:
+        return None  # absent or empty: no L4 restriction
     out: list[PolicyPort] = []
     for i, item in enumerate(items):
         at = (*path, i)
