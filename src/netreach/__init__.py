@@ -3,17 +3,17 @@
 >>> import netreach
 >>> cluster = netreach.load("examples/lesson")
 >>> cluster.check("default/api", "default/db", 5432).allowed
+True
 """
 
 from __future__ import annotations
-
-__version__ = "0.1.0"
 
 import importlib
 from typing import TYPE_CHECKING, Any
 
 import netreach.load as _loader_package  # noqa: F401  (the subpackage first: `load` below wins)
 from netreach.errors import InputError, NetreachError, Problem, QueryError
+from netreach.version import __version__ as __version__
 
 if TYPE_CHECKING:
     from netreach.analyses.diff import DiffReport, diff

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from netreach.model import Location
+from netreach.location import Location
 
 
 @dataclass(frozen=True, slots=True)

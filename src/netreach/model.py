@@ -3,48 +3,21 @@ beyond label-selector matching, which is the definition of a selector."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
+from typing import Protocol as Interface  # `Protocol` below is the L4 protocol
 
-from netreach.calico_selector import Expr
+from netreach.location import Location as Location
+from netreach.location import PathPart as PathPart
 
 if TYPE_CHECKING:
     from netreach.errors import Problem
-    from netreach.load.sources import Source
 
 Protocol = Literal["TCP", "UDP", "SCTP"]
 PROTOCOLS: tuple[Protocol, ...] = ("TCP", "UDP", "SCTP")
 Direction = Literal["ingress", "egress"]
-
-PathPart = str | int
-
-
-@dataclass(frozen=True, slots=True)
-class Location:
-    """Where an object (or one of its fields) was read: file, document, path in the document.
-
-    The line is resolved lazily from the source, so the fast loaders need not track positions.
-    """
-
-    source: Source
-    doc: int = 0
-    path: tuple[PathPart, ...] = ()
-
-    @property
-    def file(self) -> str:
-        return self.source.name
-
-    @property
-    def line(self) -> int | None:
-        return self.source.line_of(self.doc, self.path)
-
-    def at(self, *sub: PathPart) -> Location:
-        return Location(self.source, self.doc, self.path + sub)
-
-    def __str__(self) -> str:
-        line = self.line
-        return f"{self.file}:{line}" if line is not None else self.file
+DIRECTIONS: tuple[Direction, Direction] = ("ingress", "egress")
 
 
 # --- label selectors -------------------------------------------------------------------------
@@ -400,6 +373,26 @@ def virtual_key_text(key: str) -> str:
 
 # --- Calico (projectcalico.org/v3) ---------------------------------------------------------
 
+
+class CalicoSelector(Interface):
+    """A parsed Calico selector expression (netreach.calico_selector.Expr): what the model
+    and the engine need of it. Immutable and hashable."""
+
+    def matches(self, labels: Mapping[str, str]) -> bool: ...
+
+    def evaluate(self, index: Any) -> int: ...
+
+    def reads(self) -> Iterator[tuple[str, tuple[str, ...] | None]]: ...
+
+    @property
+    def is_empty(self) -> bool: ...
+
+    @property
+    def is_global(self) -> bool: ...
+
+    def __hash__(self) -> int: ...
+
+
 CalicoAction = Literal["Allow", "Deny", "Pass", "Log"]
 CalicoKind = Literal["NetworkPolicy", "GlobalNetworkPolicy"]
 
@@ -443,9 +436,9 @@ class CalicoEntity:
 
     nets: tuple[str, ...] = ()
     not_nets: tuple[str, ...] = ()
-    selector: Expr | None = None
-    not_selector: Expr | None = None
-    namespace_selector: Expr | None = None
+    selector: CalicoSelector | None = None
+    not_selector: CalicoSelector | None = None
+    namespace_selector: CalicoSelector | None = None
     ports: tuple[PolicyPort, ...] = ()
     not_ports: tuple[PolicyPort, ...] = ()
 
@@ -490,11 +483,13 @@ class CalicoPolicy:
     name: str
     tier: str
     order: float | None  # None: after every ordered policy of the tier
-    selector: Expr  # the endpoints it applies to (serviceAccountSelector ANDed in)
+    selector: CalicoSelector  # the endpoints it applies to (serviceAccountSelector ANDed in)
     types: tuple[Direction, ...]  # after Calico's defaulting
     ingress: tuple[CalicoRule, ...] = ()
     egress: tuple[CalicoRule, ...] = ()
-    namespace_selector: Expr | None = None  # GlobalNetworkPolicy: pods of these namespaces
+    namespace_selector: CalicoSelector | None = (
+        None  # GlobalNetworkPolicy: pods of these namespaces
+    )
     location: Location | None = None
     # preDNAT / doNotTrack / applyOnForward: the policy is (also) for host endpoints, which
     # netreach does not model; preDNAT and doNotTrack policies apply to nothing else

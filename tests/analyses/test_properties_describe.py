@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from builders import cluster, ns, peer, pod, policy, port, rule, service
 from netreach.analyses.exposure import exposure
-from netreach.analyses.services import port_mismatches
+from netreach.analyses.service_ports import port_mismatches
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 PORTS = st.integers(min_value=1, max_value=6)

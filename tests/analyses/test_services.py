@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from builders import cluster, ns, peer, pod, policy, port, rule, service
-from netreach.analyses.services import port_mismatches, route
+from netreach.analyses.service_ports import port_mismatches
 from netreach.errors import QueryError
+from netreach.query.services import route
 
 
 def _shop(allowed_port: int, target: int | str = "https"):
@@ -145,3 +146,51 @@ def test_rules_of_a_direction_policy_types_omit_are_not_flagged():
         services=[service("shop/kapi", {"app": "kapi"}, (443, "https", "TCP"))],
     )
     assert port_mismatches(c) == []
+
+
+# --- one endpoint syntax: `svc/...` and a namespace called `svc` ---------------------------------
+
+
+def _svc_namespace(with_service: bool):
+    return cluster(
+        [ns("svc"), ns("default")],
+        [
+            pod("svc/x", {"app": "x"}, ports=[("http", 80, "TCP")]),
+            pod("default/x-1", {"app": "x"}, ports=[("http", 8080, "TCP")]),
+            pod("default/client", {"app": "client"}),
+        ],
+        [],
+        services=[service("default/x", {"app": "x"}, (80, 8080, "TCP"))] if with_service else [],
+    )
+
+
+def test_svc_name_names_the_pod_of_a_namespace_called_svc_when_no_service_has_that_name():
+    c = _svc_namespace(with_service=False)
+    verdict = c.check("default/client", "svc/x", 80)
+    assert verdict.dst.id == "svc/x" and verdict.service is None
+    assert c.resolve("svc/x").id == "svc/x"
+
+
+def test_svc_name_names_the_default_service_when_no_pod_in_namespace_svc_has_that_name():
+    c = cluster(
+        [ns("default")],
+        [pod("default/x-1", {"app": "x"}), pod("default/client", {"app": "client"})],
+        [],
+        services=[service("default/x", {"app": "x"}, (80, 8080, "TCP"))],
+    )
+    verdict = c.check("default/client", "svc/x", 80)
+    assert verdict.service == "default/x" and verdict.port == 8080
+
+
+def test_svc_name_naming_both_a_pod_and_a_service_is_refused_with_both_spellings():
+    c = _svc_namespace(with_service=True)
+    with pytest.raises(QueryError, match=r"svc/default/x for the Service"):
+        c.check("default/client", "svc/x", 80)
+    # three parts are always a Service
+    assert c.check("default/client", "svc/default/x", 80).service == "default/x"
+    assert c.check("default/client", "service/default/x", 80).service == "default/x"
+
+
+def test_a_malformed_service_reference_is_a_query_error():
+    with pytest.raises(QueryError, match="NAMESPACE/NAME"):
+        _svc_namespace(with_service=True).check("default/client", "svc/a/b/c", 80)

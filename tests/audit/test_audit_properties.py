@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from builders import cluster, ns, peer, pod, policy, port, rule
 from netreach.analyses.audit.context import diff
-from netreach.analyses.audit.whatif import Side, compare
+from netreach.analyses.audit.whatif import Maps, compare
 from netreach.cluster import Cluster
 from netreach.engine import ipset
 from netreach.engine.compile import Compiled
@@ -108,8 +108,8 @@ def test_whatif_compare_agrees_with_the_pod_level_map(ps, pols, data):
     changed = [p for i, p in enumerate(pols) if i != drop]
     after = cluster(NSS, ps, changed)
     namespace = pols[drop].namespace
-    now = Side(before.compiled, before.matrix)
-    then = Side(Compiled(replace(before.snapshot, policies=changed), before.options))
+    now = Maps(before.compiled, before.matrix)
+    then = Maps(Compiled(replace(before.snapshot, policies=changed), before.options))
     starts = sorted(set(before.compiled.atoms.starts) | set(after.compiled.atoms.starts))
     for d in ("ingress", "egress"):
         lost, gained = compare(now, then, namespace, d)

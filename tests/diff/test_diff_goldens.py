@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from netreach.analyses.diff import recut
 from netreach.engine import ipset
 from netreach.engine.conns import ConnectionSet
+from netreach.query.compare import recut
 
 CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpora" / "netpol-analyzer"
 DIFFS = sorted((CORPUS / "diffs").glob("*__to__*.txt")) if CORPUS.is_dir() else []

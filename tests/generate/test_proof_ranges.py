@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from netreach.analyses.generate.proof import compare_spans
 from netreach.engine import ipset
 from netreach.engine.conns import ConnectionSet
+from netreach.query.compare import differences as compare_spans
 
 TCP80 = ConnectionSet.ports("TCP", 80)
 TCP443 = ConnectionSet.ports("TCP", 443)

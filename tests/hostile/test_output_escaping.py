@@ -19,7 +19,7 @@ from hostile_cli import run, write
 from rich.console import Console
 
 from builders import cluster, ns, pod
-from netreach.analyses.connectivity import Connectivity
+from netreach.query.connectivity import Connectivity
 from netreach.render.matrix import FORMATS, render
 from netreach.render.text import print_verdict
 

@@ -19,8 +19,8 @@ from hostile_cli import Run
 from hostile_cli import run as _run
 
 from netreach.cli.streams import GuardedStream
+from netreach.escape import ci_commands, markdown
 from netreach.render.audit_md import render_audit_md
-from netreach.render.escape import ci_commands, markdown
 
 Cap = pytest.CaptureFixture[str]
 

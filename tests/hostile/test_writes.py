@@ -1,5 +1,5 @@
 """Files are written only where asked: never through a symbolic link a pull request committed,
-never half-written (render/files.py)."""
+never half-written (writes.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from hostile_cli import Run, run
 
-from netreach.render import files
+from netreach import writes as files
 
 Cap = pytest.CaptureFixture[str]
 ROOT = Path(__file__).resolve().parents[2]

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from netreach.load import render
-from netreach.load.render import RenderError, helm_command, helm_template, kustomize_build
+from netreach.load import helm
+from netreach.load.helm import RenderError, helm_command, helm_template, kustomize_build
 
 HAS_KUSTOMIZE = bool(shutil.which("kustomize") or shutil.which("kubectl"))
 BIN = Path(sys.executable).parent
@@ -42,7 +42,7 @@ def test_kustomize_build_for_real(tmp_path: Path) -> None:
     (tmp_path / "policy.yaml").write_text(POLICY)
     source = kustomize_build(str(tmp_path))
     assert source.name == f"kustomize:{tmp_path}"
-    (doc,) = list(yaml.safe_load_all(render.render_kustomize(str(tmp_path))))
+    (doc,) = list(yaml.safe_load_all(helm.render_kustomize(str(tmp_path))))
     assert doc["metadata"] == {
         "labels": {"team": "payments"},
         "name": "deny-all",
@@ -65,9 +65,9 @@ def test_kustomize_prefers_kustomize_then_kubectl(
         fake.write_text("#!/bin/sh\n")
         fake.chmod(0o755)
     monkeypatch.setenv("PATH", str(tmp_path))
-    assert render.kustomize_command("d") == [str(tmp_path / "kustomize"), "build", "d"]
+    assert helm.kustomize_command("d") == [str(tmp_path / "kustomize"), "build", "d"]
     (tmp_path / "kustomize").unlink()
-    assert render.kustomize_command("d") == [str(tmp_path / "kubectl"), "kustomize", "d"]
+    assert helm.kustomize_command("d") == [str(tmp_path / "kubectl"), "kustomize", "d"]
 
 
 def test_missing_binaries(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -98,16 +98,16 @@ printf 'apiVersion: v1\\nkind: Namespace\\nmetadata:\\n  name: from-helm\\n'
 
 
 def test_helm_template_runs_helm(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    helm = tmp_path / "helm"
-    helm.write_text(FAKE_HELM)
-    helm.chmod(0o755)
+    fake = tmp_path / "helm"
+    fake.write_text(FAKE_HELM)
+    fake.chmod(0o755)
     monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
     values = tmp_path / "v.yaml"
     values.write_text("a: 1\n")
     source = helm_template("./chart", [str(values)], ["img.tag=2"], namespace="ns")
     assert source.name == "helm:./chart"
-    assert render.render_helm("./chart").startswith(b"apiVersion: v1\nkind: Namespace")
-    render.render_helm("./chart", [str(values)], ["img.tag=2"], namespace="ns")
+    assert helm.render_helm("./chart").startswith(b"apiVersion: v1\nkind: Namespace")
+    helm.render_helm("./chart", [str(values)], ["img.tag=2"], namespace="ns")
     assert (tmp_path / "args").read_text().split() == [
         "template", "release-name", "./chart", "--namespace", "ns",
         "--values", str(values), "--set", "img.tag=2",
@@ -115,9 +115,9 @@ def test_helm_template_runs_helm(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     with pytest.raises(
         RenderError, match=r'(?s)helm template broken failed.*chart "broken" not found'
     ):
-        render.render_helm("broken")
+        helm.render_helm("broken")
     with pytest.raises(RenderError, match=r"--values nope\.yaml: no such file"):
-        render.render_helm("./chart", ["nope.yaml"])
+        helm.render_helm("./chart", ["nope.yaml"])
 
 
 def _netreach(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 
 import netreach
 from netreach.analyses.report import build_report
+from netreach.escape import script_json
 from netreach.render import vendor
-from netreach.render.escape import script_json
 from netreach.render.html import render_html, write_report
 from reportkit import HOSTILE, HOSTILE_NAME, LESSON, hostile_cluster
 

@@ -11,9 +11,10 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from netreach.analyses.connectivity import Connection
 from netreach.engine import ipset
 from netreach.engine.conns import EMPTY, ConnectionSet
+from netreach.query.compare import recut
+from netreach.query.connectivity import Connection
 
 _EXTERNAL = re.compile(r"^(?P<lo>[0-9a-fA-F.:]+)-(?P<hi>[0-9a-fA-F.:]+)(\[External\])?$")
 _LINE = re.compile(r"^(?P<src>\S+) => (?P<dst>\S+) : (?P<conns>.+)$")
@@ -105,19 +106,6 @@ def from_connections(conns: Iterable[Connection], ipv4_only: bool = True) -> Con
     return out
 
 
-def _segments(ranges: list[tuple[int, int, ConnectionSet]], cuts: list[int]) -> list[ConnectionSet]:
-    """Connections on each segment [cuts[i], cuts[i+1]) of the address line."""
-    out: list[ConnectionSet] = []
-    for i in range(len(cuts) - 1):
-        lo = cuts[i]
-        acc = EMPTY
-        for rlo, rhi, conns in ranges:
-            if rlo <= lo <= rhi:
-                acc = acc | conns
-        out.append(acc)
-    return out
-
-
 def compare(expected: ConnList, actual: ConnList) -> list[str]:
     """Differences by meaning, as readable lines (empty: the lists agree)."""
     diffs: list[str] = []
@@ -127,16 +115,12 @@ def compare(expected: ConnList, actual: ConnList) -> list[str]:
         if e != a:
             diffs.append(f"{key[0]} => {key[1]}: expected {e}, got {a}")
     for key in sorted(set(expected.external) | set(actual.external)):
-        e_r = expected.external.get(key, [])
-        a_r = actual.external.get(key, [])
-        points = {0, ipset.V4_SIZE}
-        for lo, hi, _ in (*e_r, *a_r):
-            points.update((lo, hi + 1))
-        cuts = sorted(p for p in points if p <= ipset.V4_SIZE)
-        for i, (e, a) in enumerate(zip(_segments(e_r, cuts), _segments(a_r, cuts), strict=True)):
-            if e != a:
-                rng = ipset.range_text(cuts[i], cuts[i + 1] - 1)
-                wl, direction = key
-                arrow = f"{wl} => {rng}" if direction == "egress" else f"{rng} => {wl}"
-                diffs.append(f"{arrow}: expected {e}, got {a}")
+        wl, direction = key
+        cuts = recut(expected.external.get(key, []), actual.external.get(key, []))
+        for lo, hi, e, a in cuts:
+            if lo >= ipset.V4_SIZE:
+                continue  # the peer's output is IPv4 only
+            rng = ipset.range_text(lo, min(hi, ipset.V4_SIZE - 1))
+            arrow = f"{wl} => {rng}" if direction == "egress" else f"{rng} => {wl}"
+            diffs.append(f"{arrow}: expected {e}, got {a}")
     return diffs

@@ -27,9 +27,9 @@ from netreach.analyses.describe_pod import (
     describe_pod,
 )
 from netreach.analyses.words import block_words, peer_words, port_words, ports_words
-from netreach.cluster import Cluster
 from netreach.errors import QueryError
 from netreach.model import AdminPolicy, NetworkPolicy
+from netreach.query.reach import Reach
 
 __all__ = [
     "AddressAccess",
@@ -69,7 +69,7 @@ KINDS: dict[str, str] = {
 Found = tuple[int, NetworkPolicy] | tuple[int, AdminPolicy]
 
 
-def find_policy(cluster: Cluster, ref: str) -> Found:
+def find_policy(cluster: Reach, ref: str) -> Found:
     """A policy of any tier by name: (its index in the compiled form, the policy)."""
     compiled = cluster.compiled
     text = ref.strip()
@@ -118,7 +118,7 @@ def _hint(text: str, names: list[str]) -> str:
     return f"; did you mean {', '.join(close[:3])}?" if close else ""
 
 
-def describe_policy(cluster: Cluster, ref: str) -> PolicyReading | AdminPolicyReading:
+def describe_policy(cluster: Reach, ref: str) -> PolicyReading | AdminPolicyReading:
     """What one policy does, in words: a NetworkPolicy (the pods it selects, isolation, each
     rule) or an admin-tier policy (tier, priority, subject, each rule with its action)."""
     index, pol = find_policy(cluster, ref)

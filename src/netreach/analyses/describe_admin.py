@@ -15,11 +15,11 @@ from netreach.analyses.words import (
     namespace_words,
     selector_words,
 )
-from netreach.cluster import Cluster
 from netreach.engine.compile import admin_peer_selectors
 from netreach.engine.rules import TierRule
 from netreach.engine.selectors import indexes_of
 from netreach.model import AdminPeer, AdminPolicy, AdminSubject, Direction, Pod
+from netreach.query.reach import Reach
 
 DIRECTIONS: tuple[Direction, Direction] = ("ingress", "egress")
 
@@ -151,12 +151,12 @@ class AdminPolicyReading:
         }
 
 
-def _pods_of(cluster: Cluster, classes: int) -> tuple[str, ...]:
+def _pods_of(cluster: Reach, classes: int) -> tuple[str, ...]:
     compiled = cluster.compiled
     return tuple(sorted(p.id for ci in indexes_of(classes) for p in compiled.classes[ci].pods))
 
 
-def _peer_reading(cluster: Cluster, index: int, peer: AdminPeer, classes: int) -> AdminPeerReading:
+def _peer_reading(cluster: Reach, index: int, peer: AdminPeer, classes: int) -> AdminPeerReading:
     compiled = cluster.compiled
     words = admin_peer_words(peer, compiled.options.ipblock_matches_pods)
     pods = _pods_of(cluster, classes)
@@ -171,7 +171,7 @@ def _peer_reading(cluster: Cluster, index: int, peer: AdminPeer, classes: int) -
     return AdminPeerReading(index, words, pods)
 
 
-def admin_rule_reading(cluster: Cluster, rule: TierRule) -> AdminRuleReading:
+def admin_rule_reading(cluster: Reach, rule: TierRule) -> AdminRuleReading:
     return AdminRuleReading(
         rule.tier,
         rule.direction,
@@ -184,7 +184,7 @@ def admin_rule_reading(cluster: Cluster, rule: TierRule) -> AdminRuleReading:
     )
 
 
-def describe_admin_policy(cluster: Cluster, ai: int) -> AdminPolicyReading:
+def describe_admin_policy(cluster: Reach, ai: int) -> AdminPolicyReading:
     """Admin policy `ai` (an index in `compiled.admin_policies`) in sentences."""
     compiled = cluster.compiled
     pol = compiled.admin_policies[ai]

@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from netreach.analyses.words import peer_words, ports_words, selector_words
-from netreach.cluster import Cluster
 from netreach.engine.compile import NPPeer, NPRule
 from netreach.engine.conns import EMPTY
 from netreach.engine.selectors import indexes_of
 from netreach.model import Direction, NetworkPolicy, Pod
+from netreach.query.reach import Reach
 
 DIRECTIONS: tuple[Direction, Direction] = ("ingress", "egress")
 
@@ -133,12 +133,12 @@ class PolicyReading:
         }
 
 
-def _pods_of(cluster: Cluster, classes: int) -> tuple[str, ...]:
+def _pods_of(cluster: Reach, classes: int) -> tuple[str, ...]:
     compiled = cluster.compiled
     return tuple(sorted(p.id for ci in indexes_of(classes) for p in compiled.classes[ci].pods))
 
 
-def _peer_reading(cluster: Cluster, pol: NetworkPolicy, pm: NPPeer) -> PeerReading:
+def _peer_reading(cluster: Reach, pol: NetworkPolicy, pm: NPPeer) -> PeerReading:
     nss: tuple[str, ...] = ()
     if pm.peer.namespace_selector is not None:
         nss = tuple(sorted(cluster.compiled.ns_index.select(pm.peer.namespace_selector)))
@@ -147,7 +147,7 @@ def _peer_reading(cluster: Cluster, pol: NetworkPolicy, pm: NPPeer) -> PeerReadi
     )
 
 
-def _named_now(cluster: Cluster, rule: NPRule, targets: int) -> str:
+def _named_now(cluster: Reach, rule: NPRule, targets: int) -> str:
     """The numbers a rule's named ports stand for on the pods they resolve on, now."""
     names = [pm for pm in rule.ports if pm.name is not None]
     if not names:
@@ -162,7 +162,7 @@ def _named_now(cluster: Cluster, rule: NPRule, targets: int) -> str:
 
 
 def rule_reading(
-    cluster: Cluster, rule: NPRule, counted: bool = True, targets: int | None = None
+    cluster: Reach, rule: NPRule, counted: bool = True, targets: int | None = None
 ) -> RuleReading:
     """One rule in words, with who its peers match now (`targets`: the policy's selected
     classes, where ingress named ports resolve; None: named ports are not resolved)."""
@@ -177,7 +177,7 @@ def rule_reading(
     )
 
 
-def describe_network_policy(cluster: Cluster, pi: int) -> PolicyReading:
+def describe_network_policy(cluster: Reach, pi: int) -> PolicyReading:
     """NetworkPolicy `pi` (an index in `compiled.policies`): the pods it selects now,
     isolation, each rule in words."""
     compiled = cluster.compiled

@@ -17,7 +17,6 @@ from netreach.analyses.describe_admin import admin_rule_reading
 from netreach.analyses.describe_np import rule_reading
 from netreach.analyses.guards import Guard, guards, tier_label
 from netreach.analyses.words import ranges_words
-from netreach.cluster import Cluster
 from netreach.engine import ipset
 from netreach.engine.conns import EMPTY, ConnectionSet
 from netreach.engine.intervals import normalize
@@ -33,6 +32,7 @@ from netreach.model import (
     Pod,
     virtual_key_text,
 )
+from netreach.query.reach import Reach
 
 DIRECTIONS: tuple[Direction, Direction] = ("ingress", "egress")
 DEFAULT = "default (no tier decides it)"  # the rule name of what the default allows
@@ -226,7 +226,7 @@ class PodReading:
         }
 
 
-def describe_pod(cluster: Cluster, ref: str | Pod) -> PodReading:
+def describe_pod(cluster: Reach, ref: str | Pod) -> PodReading:
     """Every policy of every tier that applies to a pod, and its effective ingress and egress,
     rule by rule."""
     ep = cluster.resolve(ref)
@@ -254,12 +254,12 @@ def describe_pod(cluster: Cluster, ref: str | Pod) -> PodReading:
     return PodReading(ep, selecting, sides["ingress"], sides["egress"], tiers, cni)
 
 
-def _tier_grant(cluster: Cluster, rule: AnyRule) -> Grant:
+def _tier_grant(cluster: Reach, rule: AnyRule) -> Grant:
     reading = admin_rule_reading(cluster, rule)
     return Grant(rule.label, rule.location, reading.sentence(), rule.tier, rule.action)
 
 
-def _pod_direction(cluster: Cluster, pod: Pod, ci: int, d: Direction) -> PodDirection:
+def _pod_direction(cluster: Reach, pod: Pod, ci: int, d: Direction) -> PodDirection:
     if cluster.compiled.exempt(pod):
         return PodDirection(d, (), (), (), host_network=True)
     compiled = cluster.compiled
@@ -292,7 +292,7 @@ _CNI_STAGES = frozenset({"Calico", "CiliumDeny", "Cilium"})
 
 
 def _cni_stages(
-    cluster: Cluster, ci: int, d: Direction
+    cluster: Reach, ci: int, d: Direction
 ) -> tuple[tuple[str, tuple[Grant, ...], bool], ...]:
     """The stages of the class's program when Calico or Cilium policies speak in it (every
     stage then, Kubernetes ones included, as the walk takes them)."""
@@ -312,7 +312,7 @@ def _cni_stages(
     return tuple(out)
 
 
-def _words(cluster: Cluster, rule: AnyRule) -> str:
+def _words(cluster: Reach, rule: AnyRule) -> str:
     peers = "every peer" if rule.all_peers else " or ".join(_peer(pm.peer) for pm in rule.peers)
     ports = ", ".join(map(str, rule.port_list)) if rule.has_named else str(rule.numeric)
     return f"{peers or 'no peer'} on {ports}"
@@ -352,7 +352,7 @@ def _peer(peer: Any) -> str:
 
 
 def _speakers(
-    cluster: Cluster, d: Direction, pod: Pod, peer: Pod | str, allowed: ConnectionSet
+    cluster: Reach, d: Direction, pod: Pod, peer: Pod | str, allowed: ConnectionSet
 ) -> tuple[str, ...]:
     """The rules that allow part of `allowed`, and the default when it allows the rest."""
     rules: list[str] = []
@@ -368,7 +368,7 @@ def _speakers(
     return tuple(rules)
 
 
-def _workload_access(cluster: Cluster, pod: Pod, ci: int, d: Direction) -> tuple[PeerAccess, ...]:
+def _workload_access(cluster: Reach, pod: Pod, ci: int, d: Direction) -> tuple[PeerAccess, ...]:
     """Per workload of the snapshot, what this pod's side allows (the engine's row)."""
     compiled = cluster.compiled
     matrix = cluster.matrix
@@ -392,7 +392,7 @@ def _workload_access(cluster: Cluster, pod: Pod, ci: int, d: Direction) -> tuple
     return tuple(out)
 
 
-def _address_access(cluster: Cluster, pod: Pod, ci: int, d: Direction) -> tuple[AddressAccess, ...]:
+def _address_access(cluster: Reach, pod: Pod, ci: int, d: Direction) -> tuple[AddressAccess, ...]:
     """Address ranges outside the pods with what this pod's side allows (the engine's external
     row), grouped by connections and the rules that allow them."""
     compiled = cluster.compiled

@@ -1,6 +1,6 @@
 """What a policy change does to reachability: connections added, removed or changed.
 
-Both sides are read from `Cluster.connectivity()`; external address ranges are re-cut on
+Both sides are read from `Reach.connectivity()`; external address ranges are re-cut on
 the union of both sides' boundaries, so a range split differently on each side compares by
 meaning. The reasons on each side (which rules open the difference, which policies isolate)
 come from the engine (`contributions`, `Compiled.isolating`).
@@ -8,49 +8,28 @@ come from the engine (`contributions`, `Compiled.isolating`).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import cached_property, lru_cache
-from itertools import pairwise
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-from netreach.analyses.connectivity import Connectivity, Level
+from netreach.analyses.refs import RuleRef
 from netreach.engine import ipset
 from netreach.engine.compile import NPRule
 from netreach.engine.conns import EMPTY, ConnectionSet
 from netreach.engine.verdict import Endpoint, contributions
 from netreach.errors import QueryError
 from netreach.model import Direction, Pod
+from netreach.query.compare import Piece, recut
+from netreach.query.connectivity import Connectivity, Level
 
 if TYPE_CHECKING:
-    from netreach.cluster import Cluster
+    from netreach.query.reach import Reach
 
 ChangeKind = Literal["added", "removed", "changed"]
 CHANGE_KINDS: tuple[ChangeKind, ...] = ("added", "removed", "changed")
 # src, dst, before, after, src is an address range, dst is an address range
 _Row = tuple[str, str, ConnectionSet, ConnectionSet, bool, bool]
-
-
-@dataclass(frozen=True, slots=True)
-class RuleRef:
-    """A policy rule that opens (part of) the difference."""
-
-    policy: str
-    direction: Direction
-    rule: int
-    location: str | None
-
-    def __str__(self) -> str:
-        where = f" ({self.location})" if self.location else ""
-        return f"{self.policy} {self.direction}[{self.rule}]{where}"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "policy": self.policy,
-            "direction": self.direction,
-            "rule": self.rule,
-            "location": self.location,
-        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,8 +185,8 @@ class DiffReport:
 
 
 def diff(
-    old: Cluster,
-    new: Cluster,
+    old: Reach,
+    new: Reach,
     by: Level = "workload",
     *,
     external: bool = True,
@@ -233,6 +212,7 @@ def diff(
     new_int, new_ext = _split(maps[1], new_nodes)
 
     raw: list[_Row] = []
+    starts: dict[str, int] = {}  # each re-cut address range's first address (integer key)
     for key, after in new_int.items():
         before = old_int.pop(key, EMPTY)
         if before != after:
@@ -244,18 +224,25 @@ def diff(
             if not ipv6 and lo >= ipset.V6_OFFSET:
                 continue
             rng = ipset.range_text(lo, hi)
+            starts[rng] = lo
             if direction == "egress":
                 raw.append((node, rng, before, after, False, True))
             else:
                 raw.append((rng, node, before, after, True, False))
+
     # names first, sorted; address ranges after them, by address
-    raw.sort(key=lambda r: (_sort_key(r[0], r[4]), _sort_key(r[1], r[5])))
+    def sort_key(node: str, external: bool) -> tuple[int, int, str]:
+        return (1, starts[node], "") if external else (0, 0, node)
+
+    raw.sort(key=lambda r: (sort_key(r[0], r[4]), sort_key(r[1], r[5])))
 
     appeared = sorted(new_nodes.keys() - old_nodes.keys())
     vanished = sorted(old_nodes.keys() - new_nodes.keys())
     only_new, only_old = set(appeared), set(vanished)
     sides: tuple[Explainer | None, Explainer | None] = (
-        (_Side(old, old_nodes, by), _Side(new, new_nodes, by)) if explain else (None, None)
+        (_Side(old, old_nodes, by, starts), _Side(new, new_nodes, by, starts))
+        if explain
+        else (None, None)
     )
     changes = [
         Change(
@@ -283,15 +270,18 @@ def _members(src: str, dst: str, nodes: set[str]) -> tuple[str, ...]:
     return tuple(n for n in ((src,) if src == dst else (src, dst)) if n in nodes)
 
 
-_range_keys = lru_cache(maxsize=65536)(ipset.parse_range)  # few distinct ranges, many rows
-
 Pair = tuple[str, str]
 ExtKey = tuple[str, Direction]  # (internal node, egress to ranges | ingress from ranges)
-Piece = tuple[int, int, ConnectionSet]
 
 
 def _internal_nodes(cmap: Connectivity) -> dict[str, str | None]:
     return {n.id: n.namespace for n in cmap.nodes if not n.is_external}
+
+
+def _span(cmap: Connectivity, node: str) -> tuple[int, int]:
+    span = cmap.span(node)
+    assert span is not None, node  # not internal, so an external node of this map
+    return span
 
 
 def _split(
@@ -303,54 +293,22 @@ def _split(
         if c.src in internal and c.dst in internal:
             pairs[(c.src, c.dst)] = c.conns
         elif c.src in internal:
-            ext.setdefault((c.src, "egress"), []).append((*_range_keys(c.dst), c.conns))
+            ext.setdefault((c.src, "egress"), []).append((*_span(cmap, c.dst), c.conns))
         else:
-            ext.setdefault((c.dst, "ingress"), []).append((*_range_keys(c.src), c.conns))
+            ext.setdefault((c.dst, "ingress"), []).append((*_span(cmap, c.src), c.conns))
     return pairs, ext
-
-
-def recut(
-    old: Iterable[Piece], new: Iterable[Piece]
-) -> list[tuple[int, int, ConnectionSet, ConnectionSet]]:
-    """Both sides' ranges on the union of their boundaries; only the differing pieces, with
-    neighbours of equal (before, after) merged."""
-    bounds: set[int] = {ipset.V6_OFFSET}  # a piece never spans both address families
-    olds, news = sorted(old, key=lambda p: p[0]), sorted(new, key=lambda p: p[0])
-    for lo, hi, _ in (*olds, *news):
-        bounds.add(lo)
-        bounds.add(hi + 1)
-    points = sorted(bounds)
-    out: list[tuple[int, int, ConnectionSet, ConnectionSet]] = []
-    i = j = 0
-    for lo, nxt in pairwise(points):
-        hi = nxt - 1
-        while i < len(olds) and olds[i][1] < lo:
-            i += 1
-        while j < len(news) and news[j][1] < lo:
-            j += 1
-        before = olds[i][2] if i < len(olds) and olds[i][0] <= lo else EMPTY
-        after = news[j][2] if j < len(news) and news[j][0] <= lo else EMPTY
-        if before == after:
-            continue
-        joins = out and out[-1][1] + 1 == lo and lo != ipset.V6_OFFSET
-        if joins and out[-1][2:] == (before, after):
-            out[-1] = (out[-1][0], hi, before, after)
-        else:
-            out.append((lo, hi, before, after))
-    return out
-
-
-def _sort_key(node: str, external: bool) -> tuple[int, int, str]:
-    return (1, _range_keys(node)[0], "") if external else (0, 0, node)
 
 
 class _Side:
     """Reasons on one side: which rules open the difference, which policies isolate."""
 
-    def __init__(self, cluster: Cluster, nodes: dict[str, str | None], by: Level) -> None:
+    def __init__(
+        self, cluster: Reach, nodes: dict[str, str | None], by: Level, starts: dict[str, int]
+    ) -> None:
         self.cluster = cluster
         self.nodes = nodes
         self.by = by
+        self._starts = starts  # address range -> its first address (shared by both sides)
         self._pods: dict[str, Pod] = {}
         if by == "pod":
             self._pods = {p.id: p for p in cluster.pods}
@@ -370,11 +328,10 @@ class _Side:
             return self._pods.get(node)
         got = self._addresses.get(node)
         if got is None:
-            try:
-                got = ipset.key_address(_range_keys(node)[0])
-            except ValueError:
+            start = self._starts.get(node)
+            if start is None:
                 return None
-            self._addresses[node] = got
+            got = self._addresses[node] = ipset.key_address(start)
         return got
 
     def why(self, src: str, dst: str, delta: ConnectionSet) -> tuple[Why, ...]:

@@ -18,9 +18,9 @@ from netreach.engine.conns import EMPTY, ConnectionSet
 from netreach.model import Location, Pod, Protocol
 
 if TYPE_CHECKING:
-    from netreach.cluster import Cluster
+    from netreach.query.reach import Reach
 
-Verdict = Literal["allow", "deny"]
+Expected = Literal["allow", "deny"]
 MAX_REPORTED = 10  # groups of offending pairs shown per expectation (all pairs are counted)
 
 
@@ -118,7 +118,7 @@ class Expectation:
     src: tuple[Selector, ...] = ()  # empty: every pod (for `expect`)
     dst: tuple[Selector, ...] = ()
     port: PortSpec | None = None
-    expect: Verdict | None = None
+    expect: Expected | None = None
     only_from: tuple[Selector, ...] | None = None
     only_to: tuple[Selector, ...] | None = None
     location: Location | None = None
@@ -171,7 +171,7 @@ class Result:
         }
 
 
-def check_expectations(cluster: Cluster, expectations: Sequence[Expectation]) -> list[Result]:
+def check_expectations(cluster: Reach, expectations: Sequence[Expectation]) -> list[Result]:
     """Evaluate every expectation; the results are in the same order."""
     checker = _Checker(cluster)
     return [checker.check(e) for e in expectations]
@@ -181,7 +181,7 @@ def check_expectations(cluster: Cluster, expectations: Sequence[Expectation]) ->
 
 
 class _Checker:
-    def __init__(self, cluster: Cluster) -> None:
+    def __init__(self, cluster: Reach) -> None:
         self.cluster = cluster
         self.compiled = cluster.compiled
         self.matrix = cluster.matrix

@@ -37,7 +37,6 @@ from netreach.analyses.words import (
     namespace_words,
     selector_words,
 )
-from netreach.cluster import Cluster
 from netreach.engine import ipset
 from netreach.engine.compile import admin_peer_selectors
 from netreach.engine.conns import EMPTY, ConnectionSet
@@ -54,6 +53,7 @@ from netreach.model import (
     Peer,
     Pod,
 )
+from netreach.query.reach import Reach
 
 Scope = Literal[
     "everyone", "internet", "wide-range", "all-namespaces", "namespaces-by-label", "whole-namespace"
@@ -173,7 +173,7 @@ def _prefix_scope(cidr: str, limits: Thresholds) -> Scope | None:
 
 
 def _selector_scope(
-    cluster: Cluster,
+    cluster: Reach,
     ns_sel: LabelSelector | None,
     pod_sel: LabelSelector | None,
     own: str | None,
@@ -201,7 +201,7 @@ def _selector_scope(
 
 
 def classify(
-    cluster: Cluster, rule: AnyRule, pm: PeerMatcher[Any], limits: Thresholds
+    cluster: Reach, rule: AnyRule, pm: PeerMatcher[Any], limits: Thresholds
 ) -> list[Scoped]:
     """The exposures one peer of a rule (any tier) creates; empty for a named peer."""
     compiled = cluster.compiled
@@ -239,7 +239,7 @@ def classify(
 
 
 def _cni_scopes(
-    cluster: Cluster, rule: AnyRule, pm: PeerMatcher[Any], limits: Thresholds
+    cluster: Reach, rule: AnyRule, pm: PeerMatcher[Any], limits: Thresholds
 ) -> list[Scoped]:
     """The exposures of a Calico entity or a Cilium peer (endpoint selector, CIDR, entity)."""
     peer = pm.peer
@@ -291,7 +291,7 @@ def _cni_scopes(
 
 
 def _rule_exposures(
-    cluster: Cluster, workload: str, pod: Pod, ci: int, rule: AnyRule, limits: Thresholds
+    cluster: Reach, workload: str, pod: Pod, ci: int, rule: AnyRule, limits: Thresholds
 ) -> list[Exposure]:
     """What one allowing rule opens to unnamed peers, limited to what the rules before it
     (the Admin tier, earlier rules of its own tier) leave it to decide."""
@@ -323,7 +323,7 @@ def _rule_exposures(
 
 
 def _default_exposures(
-    cluster: Cluster, workload: str, guard: Guard, limits: Thresholds
+    cluster: Reach, workload: str, guard: Guard, limits: Thresholds
 ) -> list[Exposure]:
     """What a pod NetworkPolicy does not isolate leaves to the default (allowed): pods, pods
     created later, address ranges that no tier rule decides."""
@@ -384,7 +384,7 @@ def _size_scope(ranges: Ranges, limits: Thresholds) -> Scope | None:
 
 
 def exposure(
-    cluster: Cluster,
+    cluster: Reach,
     *,
     namespaces: Sequence[str] | None = None,
     thresholds: Thresholds | None = None,
@@ -435,7 +435,7 @@ def exposure(
 
 
 def _class_exposures(
-    cluster: Cluster, workload: str, pod: Pod, ci: int, d: Direction, limits: Thresholds
+    cluster: Reach, workload: str, pod: Pod, ci: int, d: Direction, limits: Thresholds
 ) -> list[Exposure]:
     """Every allowing rule of the class's program (Admin Allow, NetworkPolicy, Baseline
     Allow), then what the default allows when NetworkPolicy does not isolate it."""

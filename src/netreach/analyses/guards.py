@@ -28,7 +28,6 @@ from dataclasses import dataclass, field
 from weakref import WeakKeyDictionary
 
 from netreach.analyses.words import NAME_LABEL
-from netreach.cluster import Cluster
 from netreach.engine import ipset
 from netreach.engine.classes import PortsKey
 from netreach.engine.conns import ALL, EMPTY, ConnectionSet
@@ -45,8 +44,8 @@ from netreach.model import (
     Peer,
     Requirement,
 )
+from netreach.query.reach import Reach
 
-DIRECTIONS: tuple[Direction, Direction] = ("ingress", "egress")
 EVERY = LabelSelector()
 
 
@@ -241,7 +240,7 @@ def tier_label(rule: AnyRule) -> str:
 class Guards:
     """Guards of every class of one cluster, computed once per distinct program."""
 
-    def __init__(self, cluster: Cluster) -> None:
+    def __init__(self, cluster: Reach) -> None:
         self.cluster = cluster
         self.compiled = cluster.compiled
         self.matrix = cluster.matrix
@@ -418,10 +417,10 @@ def _before(program: Program, rule: AnyRule) -> Program | None:
     return None
 
 
-_CACHE: WeakKeyDictionary[Cluster, Guards] = WeakKeyDictionary()
+_CACHE: WeakKeyDictionary[Reach, Guards] = WeakKeyDictionary()
 
 
-def guards(cluster: Cluster) -> Guards:
+def guards(cluster: Reach) -> Guards:
     """The cluster's guards (one cache per cluster)."""
     got = _CACHE.get(cluster)
     if got is None:

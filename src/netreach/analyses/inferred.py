@@ -3,10 +3,10 @@ inferred workloads (load/infer.py). Checks of what is protected leave them out."
 
 from __future__ import annotations
 
-from netreach.cluster import Cluster
+from netreach.query.reach import Reach
 
 
-def outside_input(cluster: Cluster, namespace: str) -> bool:
+def outside_input(cluster: Reach, namespace: str) -> bool:
     """A namespace inferred from a namespaceSelector that no policy is written for (none in
     it, no admin policy's subject): its pods are only representative peers, and their own
     isolation is nobody's finding."""

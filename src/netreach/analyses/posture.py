@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from netreach.analyses.guards import DIRECTIONS, guards, tier_label
+from netreach.analyses.guards import guards, tier_label
 from netreach.analyses.words import addresses_words
-from netreach.cluster import Cluster
 from netreach.engine.conns import EMPTY, ConnectionSet
 from netreach.engine.verdict import contributions
-from netreach.model import Direction, LabelSelector, NetworkPolicy, Pod, WorkloadRef
+from netreach.model import DIRECTIONS, Direction, LabelSelector, NetworkPolicy, Pod, WorkloadRef
+from netreach.query.reach import Reach
 
 DNS_SELECTOR = LabelSelector((("k8s-app", "kube-dns"),))
 DNS_NAMESPACE = "kube-system"
@@ -76,7 +76,7 @@ class WorkloadReach:
     open_addresses: str = ""  # tier-guarded: address ranges the default still allows, in words
 
 
-def posture(cluster: Cluster) -> list[NamespacePosture]:
+def posture(cluster: Reach) -> list[NamespacePosture]:
     out: dict[str, NamespacePosture] = {n: NamespacePosture(n) for n in sorted(cluster.namespaces)}
     for pol in cluster.policies:
         out.setdefault(pol.namespace, NamespacePosture(pol.namespace)).policies += 1
@@ -104,12 +104,12 @@ def posture(cluster: Cluster) -> list[NamespacePosture]:
 
 
 def dns_pods(
-    cluster: Cluster, selector: LabelSelector = DNS_SELECTOR, namespace: str = DNS_NAMESPACE
+    cluster: Reach, selector: LabelSelector = DNS_SELECTOR, namespace: str = DNS_NAMESPACE
 ) -> list[Pod]:
     return [p for p in cluster.pods if p.namespace == namespace and selector.matches(p.labels)]
 
 
-def isolated_reach(cluster: Cluster, direction: Direction) -> list[WorkloadReach]:
+def isolated_reach(cluster: Reach, direction: Direction) -> list[WorkloadReach]:
     """For each workload guarded in `direction` (isolated by NetworkPolicy, or with a default
     deny from an admin tier): every workload it may reach (egress) or be reached from
     (ingress), with connections and the allowing rules of every tier."""

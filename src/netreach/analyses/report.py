@@ -15,34 +15,21 @@ from ipaddress import ip_address
 from typing import Literal
 
 from netreach.analyses.audit import SEVERITIES, ObjectRef, Severity, audit
-from netreach.analyses.caveats import snapshot_caveats
-from netreach.analyses.connectivity import Node
-from netreach.analyses.guards import DIRECTIONS, guards
+from netreach.analyses.guards import guards
 from netreach.analyses.posture import NamespacePosture, posture
-from netreach.cluster import Cluster
+from netreach.analyses.refs import RuleRef
 from netreach.engine.compile import AnyRule
 from netreach.engine.conns import ConnectionSet
 from netreach.engine.verdict import Endpoint, contributions
 from netreach.errors import QueryError
-from netreach.model import Direction, Pod
+from netreach.model import DIRECTIONS, Direction, Pod
+from netreach.query.caveats import snapshot_caveats
+from netreach.query.connectivity import MapNode
+from netreach.query.reach import Reach
 
 ReportLevel = Literal["workload", "pod"]
 DEFAULT_MAX_EDGES = 100_000
 EXTERNAL = "(external)"  # the namespace matrix's name for every address outside the cluster
-
-
-@dataclass(frozen=True)
-class RuleRef:
-    """One policy rule that opens an edge, with where it is written."""
-
-    policy: str  # ns/name
-    direction: Direction
-    index: int
-    location: str
-
-    @property
-    def text(self) -> str:
-        return f"{self.policy} {self.direction}[{self.index}]"
 
 
 @dataclass(frozen=True)
@@ -119,7 +106,7 @@ class ReportData:
 
 
 def build_report(
-    cluster: Cluster,
+    cluster: Reach,
     by: ReportLevel = "workload",
     title: str = "netreach report",
     *,
@@ -186,7 +173,7 @@ def build_report(
 
 
 def _counts(
-    cluster: Cluster, scope: set[str] | None, nodes: list[ReportNode], edges: list[ReportEdge]
+    cluster: Reach, scope: set[str] | None, nodes: list[ReportNode], edges: list[ReportEdge]
 ) -> dict[str, int]:
     """The summary's numbers, over what the report shows (the namespaces in scope), so they
     agree with the graph: workloads are in-cluster nodes only, external ranges are their own
@@ -206,7 +193,7 @@ def _counts(
 
 
 def _namespace_matrix(
-    cluster: Cluster, namespaces: Sequence[str] | None
+    cluster: Reach, namespaces: Sequence[str] | None
 ) -> list[tuple[str, str, ConnectionSet]]:
     """Namespace x namespace connection sets; every address outside the cluster is one row and
     column, EXTERNAL (the union over ranges)."""
@@ -219,7 +206,7 @@ def _namespace_matrix(
     return [(s, d, conns) for (s, d), conns in sorted(cells.items())]
 
 
-def _members(cluster: Cluster, by: ReportLevel) -> dict[str, list[Pod]]:
+def _members(cluster: Reach, by: ReportLevel) -> dict[str, list[Pod]]:
     """Report node id -> its pods, one per pod class (pods of one class explain alike)."""
     out: dict[str, list[Pod]] = {}
     seen: set[tuple[str, int]] = set()
@@ -234,7 +221,7 @@ def _members(cluster: Cluster, by: ReportLevel) -> dict[str, list[Pod]]:
     return out
 
 
-def _node(cluster: Cluster, node: Node, pods: list[Pod]) -> ReportNode:
+def _node(cluster: Reach, node: MapNode, pods: list[Pod]) -> ReportNode:
     if node.is_external:
         name = _range_name(node.id)
         return ReportNode(node.id, name, "External", None, {}, 0, {"ingress": (), "egress": ()})
@@ -289,7 +276,7 @@ def _address(range_text: str) -> str:
 class _Explainer:
     """Rules behind an edge, asked of the engine and numbered into one shared table."""
 
-    def __init__(self, cluster: Cluster) -> None:
+    def __init__(self, cluster: Reach) -> None:
         self.cluster = cluster
         self.table: list[RuleRef] = []
         self._index: dict[object, int] = {}
@@ -346,7 +333,7 @@ class _Explainer:
         return got
 
 
-def _findings(cluster: Cluster) -> tuple[list[FindingView], list[str]]:
+def _findings(cluster: Reach) -> tuple[list[FindingView], list[str]]:
     """The audit's findings, and its notes (checks skipped, and why)."""
     report = audit(cluster)
     views = [

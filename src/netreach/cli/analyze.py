@@ -7,7 +7,6 @@ from typing import Any
 import click
 from rich.markup import escape
 
-from netreach.analyses.caveats import snapshot_caveats
 from netreach.cli.app import cli
 from netreach.cli.common import (
     cluster_from_inputs,
@@ -16,7 +15,8 @@ from netreach.cli.common import (
     namespaces_in_scope,
 )
 from netreach.cli.report import tell
-from netreach.render.escape import terminal
+from netreach.escape import terminal
+from netreach.query.caveats import snapshot_caveats
 from netreach.render.html import write_report
 from netreach.render.summary import print_analysis
 from netreach.render.text import console

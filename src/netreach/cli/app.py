@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import click
 
-from netreach import __version__
 from netreach.cli.guard import Group
+from netreach.version import __version__
 
 # command name -> the module that defines it (importing it registers the command on `cli`)
 COMMANDS = {

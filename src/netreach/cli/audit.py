@@ -20,8 +20,9 @@ from netreach.cli.common import (
     print_note,
 )
 from netreach.errors import InputError, Problem
-from netreach.load.files import FileSource, display_path, found_file, repository_root
+from netreach.load.files import FileSource, found_file
 from netreach.load.limits import Limits
+from netreach.paths import display_path, repository_root
 from netreach.render.audit_md import render_audit_md
 from netreach.render.audit_text import print_audit
 from netreach.render.sarif import to_sarif

@@ -14,6 +14,7 @@ import click
 from netreach.cli.guard import Command as Command
 from netreach.cli.guard import Group as Group
 from netreach.cli.guard import run_guarded as run_guarded
+from netreach.cli.guard import say as say
 from netreach.cluster import Cluster
 from netreach.errors import NetreachError
 from netreach.load.infer import INFER_MODES, InferMode, infer_workloads
@@ -22,7 +23,6 @@ from netreach.load.kube import DEFAULT_TIMEOUT
 from netreach.load.limits import Limits
 from netreach.load.sources import Source
 from netreach.model import Options, Snapshot
-from netreach.render.escape import one_line
 from netreach.render.text import make_console
 
 _DEFAULTS = Limits()
@@ -232,13 +232,6 @@ def read_input_sources(inputs: InputOptions) -> list[Source]:
     return read_sources(
         inputs, on_note=print_note, log=request_log(inputs.verbose), limits=inputs.limits
     )
-
-
-def say(text: str) -> None:
-    """One line on stderr. Every message goes through here: user text in it (file names,
-    field names, kinds, API-server messages) can neither start a line of its own, nor move
-    the cursor, nor be read as Rich markup or emoji."""
-    err_console.print(one_line(text), markup=False, emoji=False, highlight=False)
 
 
 def say_lines(text: str) -> None:

@@ -14,8 +14,9 @@ from netreach.analyses.generate.flows import read_flows
 from netreach.analyses.generate.intent import read_intent
 from netreach.cli.app import cli
 from netreach.cli.common import cluster_from_inputs, collect_inputs, input_options, say, say_lines
-from netreach.load.files import display_path, read_named
-from netreach.render.files import output_dir, write_files
+from netreach.load.files import read_named
+from netreach.paths import display_path
+from netreach.writes import output_dir, write_files
 
 
 @cli.command(name="generate")

@@ -17,15 +17,16 @@ from click.shell_completion import CompletionItem
 
 from netreach.cli.streams import OutputClosed, OutputError, guarded_streams, silence
 from netreach.errors import InputError, NetreachError
-from netreach.render.escape import one_line
+from netreach.escape import one_line
 
 
 def say(text: str) -> None:
-    """One line on stderr (netreach.cli.common.say, imported when there is something to say:
-    it brings Rich)."""
-    from netreach.cli.common import say as _say
+    """One line on stderr. Every message goes through here: user text in it (file names,
+    field names, kinds, API-server messages) can neither start a line of its own, nor move
+    the cursor, nor be read as Rich markup or emoji. Rich loads when there is something to say."""
+    from netreach.render.text import make_console
 
-    _say(text)
+    make_console(stderr=True).print(one_line(text), markup=False, emoji=False, highlight=False)
 
 
 class Command(click.Command):

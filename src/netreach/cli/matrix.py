@@ -11,8 +11,6 @@ from typing import Any
 import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from netreach.analyses.connectivity import Connectivity
-from netreach.analyses.services import is_service_ref, route
 from netreach.cli.app import cli
 from netreach.cli.common import (
     cluster_from_inputs,
@@ -22,6 +20,8 @@ from netreach.cli.common import (
     say,
 )
 from netreach.cluster import Cluster
+from netreach.query.connectivity import Connectivity
+from netreach.query.services import route, service_id
 from netreach.render.matrix import FORMATS, render
 from netreach.render.text import make_console
 
@@ -117,7 +117,7 @@ def matrix(
         cluster = compat_cluster(cluster)
         by, external, no_self = "workload", True, True
     output = output or ("txt" if compat else "table")
-    if dst is not None and is_service_ref(dst):
+    if dst is not None and service_id(cluster, dst) is not None:
         number = (port or "").partition("/")[0] or None
         proto = (port or "").partition("/")[2] or None
         say(route(cluster, dst, number, proto).explain())

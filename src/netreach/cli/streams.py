@@ -1,6 +1,6 @@
 """stdout and stderr as the CLI writes them: every line goes through one guard.
 
-The guard is the last line of defence behind each format's escaping (render/escape.py): it
+The guard is the last line of defence behind each format's escaping (escape.py): it
 makes any text encodable (undecodable bytes of a file name shown as `\\xff`), neutralises
 GitHub Actions workflow commands in CI logs, and turns write errors into exceptions the
 error boundary reports (a closed pipe, a full disk) instead of tracebacks at exit.
@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from typing import Any, TextIO
 
 from netreach.errors import NetreachError
-from netreach.render.escape import ci_commands
+from netreach.escape import ci_commands
 
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
 _LINE_END = re.compile(r"[\r\n]")

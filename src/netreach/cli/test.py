@@ -7,15 +7,15 @@ from typing import Any
 
 import click
 
-from netreach.analyses.caveats import snapshot_caveats
 from netreach.analyses.expect import check_expectations
 from netreach.analyses.expect_file import load_expectations
 from netreach.cli.app import cli
 from netreach.cli.common import cluster_from_inputs, collect_inputs, err_console, input_options
-from netreach.render.escape import terminal
+from netreach.escape import terminal
+from netreach.query.caveats import snapshot_caveats
 from netreach.render.expect import FORMATS, junit_xml, print_text, write_json
-from netreach.render.files import write_file
 from netreach.render.text import make_console
+from netreach.writes import write_file
 
 
 @cli.command("test")

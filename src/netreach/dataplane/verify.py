@@ -1,7 +1,7 @@
 """Check the engine's verdicts against a real dataplane built from the same snapshot.
 
-The engine predicts (through the public library API only: `Cluster.connectivity` for the
-matrix, `Cluster.check` for Services and explanations); the nft compiler enforces the
+The engine predicts (through the library's query layer only: `Reach.connectivity` for the
+matrix, `Reach.check` for Services and explanations); the nft compiler enforces the
 dataplane decoder's own reading of the manifests; the kernel decides. Any difference between
 the prediction and what the packets did is a disagreement to look at.
 """
@@ -40,9 +40,9 @@ from netreach.dataplane.sandbox import require_dataplane, run_isolated
 from netreach.dataplane.scenario import Scenario, prepare, scope_endpoints
 from netreach.dataplane.services import LabService
 from netreach.errors import NetreachError, QueryError
+from netreach.escape import one_line, terminal
 from netreach.model import PROTOCOLS, Options, Snapshot
 from netreach.model import Protocol as ModelProtocol
-from netreach.render.escape import one_line, terminal
 
 
 class Progress(Protocol):
@@ -64,9 +64,9 @@ class EnginePrediction:
     """The engine's answers for a snapshot that already carries the lab addresses."""
 
     def __init__(self, snapshot: Snapshot, options: Options) -> None:
-        import netreach
+        from netreach.query.reach import Reach
 
-        self.cluster = netreach.Cluster.from_snapshot(snapshot, options)
+        self.cluster = Reach.from_snapshot(snapshot, options)
         self._pairs: dict[tuple[str, str], Any] | None = None
         self._services: dict[tuple[str, str, int, str], bool] = {}
 

@@ -30,13 +30,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING
 
-from netreach.calico_selector import Expr
 from netreach.engine import ipset
 from netreach.engine.classes import SelectorUse
 from netreach.engine.conns import ALL, EMPTY, ConnectionSet
 from netreach.engine.intervals import Ranges, intersect, normalize, subtract
+from netreach.engine.plugin import BUILTIN_TIERS, CalicoTierInfo, CompiledLike, OrderedRules
 from netreach.engine.rules import AnyRule, PeerMatcher
 from netreach.engine.selectors import indexes_of
 from netreach.model import (
@@ -46,13 +45,11 @@ from netreach.model import (
     CalicoEntity,
     CalicoPolicy,
     CalicoRule,
+    CalicoSelector,
     Direction,
     IPBlock,
     NetworkSet,
 )
-
-if TYPE_CHECKING:
-    from netreach.engine.compile import CalicoTierInfo, Compiled, OrderedRules
 
 DIRECTIONS: tuple[Direction, Direction] = ("ingress", "egress")
 _NUMBERED: dict[str, str] = {"6": "TCP", "17": "UDP", "132": "SCTP"}
@@ -78,21 +75,19 @@ Scope = frozenset[str] | str | None  # namespaces; GLOBAL; None: everywhere
 class CalicoCompiler:
     """Compiles the snapshot's Calico policies for one `Compiled`."""
 
-    def __init__(self, compiled: Compiled) -> None:
+    def __init__(self, compiled: CompiledLike) -> None:
         self.c = compiled
         self.policies: list[CalicoPolicy] = compiled.calico_policies
         snap = compiled.snapshot
         self.sets: list[NetworkSet] = list(snap.network_sets)
         self.tiers: list[CalicoTierInfo] = self._tiers()
         self._set_labels = [self._labels_of(s) for s in self.sets]
-        self._set_cache: dict[tuple[Expr | None, Scope], tuple[int, Ranges]] = {}
+        self._set_cache: dict[tuple[CalicoSelector | None, Scope], tuple[int, Ranges]] = {}
         self.targets: list[int] = []
         # per policy and direction: the partition of its targets by the rules that apply
         self.parts: list[dict[Direction, list[tuple[int, tuple[AnyRule, ...]]]]] = []
 
     def _tiers(self) -> list[CalicoTierInfo]:
-        from netreach.engine.compile import BUILTIN_TIERS, CalicoTierInfo
-
         tiers = {t.name: t for t in BUILTIN_TIERS}
         for t in self.c.snapshot.calico_tiers:
             tiers[t.name] = CalicoTierInfo(t.name, t.order, t.default_action)
@@ -171,7 +166,7 @@ class CalicoCompiler:
             return True
         return s.namespace in scope
 
-    def _sets(self, selector: Expr | None, scope: Scope) -> tuple[int, Ranges]:
+    def _sets(self, selector: CalicoSelector | None, scope: Scope) -> tuple[int, Ranges]:
         """Network sets in `scope` whose labels `selector` matches: the classes with an
         address inside them, and their addresses."""
         key = (selector, scope)

@@ -24,12 +24,10 @@ test in tests/engine/test_cilium.py:
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from netreach.engine import ipset
 from netreach.engine.classes import SelectorUse
-from netreach.engine.compile import node_block
 from netreach.engine.intervals import Ranges, intersect, normalize, subtract
+from netreach.engine.plugin import CompiledLike, node_block
 from netreach.engine.rules import AnyRule, PeerMatcher
 from netreach.engine.selectors import indexes_of
 from netreach.model import (
@@ -40,9 +38,6 @@ from netreach.model import (
     IPBlock,
     LabelSelector,
 )
-
-if TYPE_CHECKING:
-    from netreach.engine.compile import Compiled
 
 DIRECTIONS: tuple[Direction, Direction] = ("ingress", "egress")
 _KEYS = {
@@ -67,7 +62,7 @@ def selector_scope(sel: LabelSelector) -> frozenset[str] | None:
 class CiliumCompiler:
     """Compiles the snapshot's Cilium policies for one `Compiled`."""
 
-    def __init__(self, compiled: Compiled) -> None:
+    def __init__(self, compiled: CompiledLike) -> None:
         self.c = compiled
         self.policies: list[CiliumPolicy] = compiled.cilium_policies
         self.targets: list[int] = []

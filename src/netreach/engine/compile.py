@@ -46,6 +46,14 @@ from netreach.engine import ipset
 from netreach.engine.classes import ClassTable, PodClass, PortsKey, SelectorUse, VirtualLabels
 from netreach.engine.conns import ALL, EMPTY, ConnectionSet
 from netreach.engine.intervals import normalize
+from netreach.engine.plugin import (
+    DEFAULT_TIER,
+    KUBE_ADMIN,
+    KUBE_BASELINE,
+    NETWORK_POLICY_ORDER,
+    OrderedRules,
+    node_block,
+)
 from netreach.engine.rules import (
     Action,
     AnyRule,
@@ -61,6 +69,7 @@ from netreach.engine.rules import (
 from netreach.engine.selectors import NamespaceIndex, Selector, indexes_of
 from netreach.engine.tiers import OPEN, Program, Stage, StageKind
 from netreach.model import (
+    DIRECTIONS,
     AdminPeer,
     AdminPolicy,
     AdminRule,
@@ -79,8 +88,6 @@ from netreach.model import (
     Rule,
     Snapshot,
 )
-
-DIRECTIONS: tuple[Direction, Direction] = ("ingress", "egress")
 
 __all__ = [
     "DIRECTIONS",
@@ -118,10 +125,6 @@ def admin_order(policies: Iterable[AdminPolicy]) -> list[AdminPolicy]:
     return sorted(policies, key=lambda p: (p.tier != "Admin", p.priority, p.kind, p.name))
 
 
-def node_block(address: str) -> IPBlock:
-    return IPBlock(f"{address}/{128 if ':' in address else 32}")
-
-
 def admin_peer_selectors(peer: AdminPeer) -> tuple[LabelSelector, LabelSelector | None] | None:
     """(namespace selector, pod selector or None) of a namespaces/pods peer, else None."""
     if peer.namespaces is not None:
@@ -140,30 +143,6 @@ class _Sources:
     uses: list[SelectorUse]
     port_names: frozenset[str]
     pod_blocks: frozenset[IPBlock]
-
-
-@dataclass(frozen=True)
-class CalicoTierInfo:
-    """A Calico tier as the programs need it: order (None: last) and default action."""
-
-    name: str
-    order: float | None
-    default_action: str
-
-
-# Calico's built-in tiers (libcalico-go names/policy.go, api v3 tier.go): the admin tiers of
-# network-policy-api live in kube-admin and kube-baseline, NetworkPolicy in default.
-KUBE_ADMIN, DEFAULT_TIER, KUBE_BASELINE = "kube-admin", "default", "kube-baseline"
-BUILTIN_TIERS = (
-    CalicoTierInfo(KUBE_ADMIN, 1_000.0, "Pass"),
-    CalicoTierInfo(DEFAULT_TIER, 1_000_000.0, "Deny"),
-    CalicoTierInfo(KUBE_BASELINE, 10_000_000.0, "Pass"),
-)
-# Kubernetes NetworkPolicies sit in Calico's default tier at this order.
-NETWORK_POLICY_ORDER = 1000.0
-
-
-OrderedRules = list[tuple[tuple[float, str], tuple[AnyRule, ...]]]
 
 
 def _by_policy(rules: tuple[AnyRule, ...]) -> OrderedRules:

@@ -122,7 +122,7 @@ RowKey = tuple[Program, PortsKey | None]
 _DENSE_LIMIT = 2048
 
 
-class Side:
+class DirectionRows:
     """One direction's rows: per row group, connection ids towards every class of the other
     side (egress: destinations; ingress: sources)."""
 
@@ -164,8 +164,8 @@ class ClassMatrix:
         self._rule_bits = _RuleBits(compiled)
         self._self_ids: dict[int, int] = {}
         self._external_cache: dict[Direction, Any] = {}
-        self.egress = Side(self, "egress")
-        self.ingress = Side(self, "ingress")
+        self.egress = DirectionRows(self, "egress")
+        self.ingress = DirectionRows(self, "ingress")
         # ingress ids laid out by source class, so a source's view of every destination
         # group is one contiguous row
         self._ingress_by_src = np.ascontiguousarray(self.ingress.rows.T)

@@ -17,11 +17,10 @@ from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 
-from netreach.calico_selector import Expr
-from netreach.model import LabelSelector, Namespace, Requirement
+from netreach.model import CalicoSelector, LabelSelector, Namespace, Requirement
 
 # Anything the index evaluates: a Kubernetes label selector or a Calico expression.
-Selector = LabelSelector | Expr
+Selector = LabelSelector | CalicoSelector
 
 
 def indexes_of(bits: int) -> list[int]:

@@ -174,7 +174,7 @@ class Verdict:
     service: str | None = None  # `ns/name` when the destination was given as a Service
     translation: str | None = None  # how the Service and its port became a pod and a pod port
     # Why the answer may be incomplete (objects netreach does not model, fields dropped by
-    # --lenient); empty: the answer is exact. Computed by netreach.analyses.caveats.
+    # --lenient); empty: the answer is exact. Computed by netreach.query.caveats.
     caveats: tuple[str, ...] = ()
 
     @property

@@ -16,13 +16,13 @@ from typing import Any
 import numpy as np
 
 from netreach.engine.classes import PortsKey
-from netreach.engine.compile import DIRECTIONS, Compiled
+from netreach.engine.compile import Compiled
 from netreach.engine.conns import ConnectionSet
 from netreach.engine.matrix import ClassMatrix
 from netreach.engine.rules import AnyRule
 from netreach.engine.selectors import indexes_of
 from netreach.engine.tiers import OPEN, Program, Stage
-from netreach.model import Direction
+from netreach.model import DIRECTIONS, Direction
 
 
 @dataclass(frozen=True)

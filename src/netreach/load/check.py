@@ -95,7 +95,7 @@ class Checker:
         self.errors: list[Problem] = []
         self.warnings: list[Problem] = []
         # Unknown fields dropped (lenient mode): (field path, location); results they could
-        # change say so (netreach.analyses.caveats).
+        # change say so (netreach.query.caveats).
         self.dropped: list[tuple[str, Location]] = []
 
     def _add(self, path: FieldPath, message: str, at: FieldPath | None, warn: bool = False) -> None:

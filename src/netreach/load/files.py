@@ -28,18 +28,10 @@ from netreach.load.decode import parse_source
 from netreach.load.limits import Limits
 from netreach.load.sources import EXTENSIONS, DecodeFailure, Source, decode_text
 from netreach.model import Location
+from netreach.paths import display_path
 
 STDIN = "<stdin>"
 CHUNK = 1 << 20
-
-
-def display_path(path: str) -> str:
-    """A file name as shown in messages and every output format: bytes that are not UTF-8
-    (kept by Python as lone surrogates) become `\\xff`, so the name is valid text (JSON,
-    SARIF, HTML) and says which byte it was."""
-    if not any("\ud800" <= c <= "\udfff" for c in path):
-        return path
-    return path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 class FileSource(Source):
@@ -287,15 +279,3 @@ def read_text(source: Source) -> str:
         where = source.at_line(text.line) if text.line is not None else Location(source)
         raise InputError([Problem(text.message, where)])
     return text
-
-
-def repository_root(start: str = ".") -> str | None:
-    """The top folder of the git work tree holding `start` (where `.git` is), or None."""
-    here = os.path.abspath(start)
-    while True:
-        if os.path.lexists(os.path.join(here, ".git")):
-            return here
-        parent = os.path.dirname(here)
-        if parent == here:
-            return None
-        here = parent

@@ -10,9 +10,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from netreach.errors import InputError, NetreachError, Problem
-from netreach.load.files import display_path
 from netreach.load.limits import Limits
 from netreach.load.sources import EXTENSIONS, Source
+from netreach.paths import display_path
 
 
 def split_range(spec: str) -> tuple[str, str]:

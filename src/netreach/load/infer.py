@@ -24,6 +24,7 @@ from typing import Literal, Protocol, TypeVar
 from netreach.errors import Problem
 from netreach.load.pods import NAMESPACE_LABEL
 from netreach.model import (
+    DIRECTIONS,
     ContainerPort,
     Direction,
     LabelSelector,
@@ -58,7 +59,6 @@ WELL_KNOWN_PORTS: dict[str, int] = {
     "redis": 6379,
 }
 FIRST_ASSUMED_PORT = 49152
-DIRECTIONS: tuple[Direction, ...] = ("ingress", "egress")
 
 PeerT = TypeVar("PeerT", covariant=True)
 _NAME_CHARS = re.compile(r"[^a-z0-9-]+")

@@ -17,10 +17,10 @@ import orjson
 from netreach.errors import NetreachError
 from netreach.load.decode import parse_source
 from netreach.load.files import read_paths
+from netreach.load.helm import render_helm, render_kustomize, require_tool
 from netreach.load.kube import DEFAULT_TIMEOUT, read_cluster_lists
 from netreach.load.limits import Limits
 from netreach.load.recognize import nested_roots, nested_roots_message, root_kind
-from netreach.load.render import render_helm, render_kustomize, require_tool
 from netreach.load.sources import Source
 
 CLUSTER_SCOPED_KINDS = frozenset(

@@ -29,8 +29,8 @@ import yaml
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
-from netreach import __version__
 from netreach.errors import NetreachError
+from netreach.version import __version__
 
 if TYPE_CHECKING:
     from kubernetes.client import Configuration

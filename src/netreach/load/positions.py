@@ -9,7 +9,7 @@ import weakref
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from netreach.load import goyaml
-from netreach.model import PathPart
+from netreach.location import PathPart
 
 
 def line_in(node: Node | None, path: tuple[PathPart, ...], first_line: int) -> int | None:

@@ -7,17 +7,15 @@ from collections.abc import Callable
 from pathlib import Path
 
 import orjson
-import yaml
 
 from netreach.errors import NetreachError
+from netreach.escape import one_line
 from netreach.load.files import check_total_size
 from netreach.load.inputs import InputSpec, read_sources
 from netreach.load.limits import Limits
 from netreach.load.sources import Source
-from netreach.render.escape import one_line
-from netreach.render.files import check_no_links, output_dir, write_file
-
-Dumper: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+from netreach.manifest import to_yaml
+from netreach.writes import check_no_links, output_dir, write_file
 
 
 def write_snapshot(
@@ -50,7 +48,7 @@ def _write(out: Path, index: int, source: Source, data: bytes) -> Path:
     except orjson.JSONDecodeError:
         write_file(path, data)  # already YAML: keep it verbatim, comments included
         return path
-    text = yaml.dump(doc, Dumper=Dumper, sort_keys=False, allow_unicode=True)
+    text = to_yaml(doc)
     write_file(path, f"# netreach snapshot of {one_line(source.name)}\n{text}")
     return path
 

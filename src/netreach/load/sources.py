@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import yaml
 
-from netreach.model import Location, PathPart
+from netreach.location import Location, PathPart
 
 EXTENSIONS = (".yaml", ".yml", ".json")
 

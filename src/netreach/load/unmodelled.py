@@ -1,7 +1,7 @@
 """Network-policy kinds netreach knows of but does not model.
 
 An object of one of these kinds changes what the cluster allows, so results that it could
-change must say so (netreach.analyses.caveats) instead of answering confidently. When a kind
+change must say so (netreach.query.caveats) instead of answering confidently. When a kind
 gets modelled (Calico and Cilium since issue 21: load/calico.py, load/cilium.py), it leaves
 this table and its objects are read like any other policy: the caveats stop by themselves.
 """

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from netreach.analyses.audit import AuditReport
+from netreach.escape import markdown as md
+from netreach.escape import terminal
 from netreach.render.audit_text import guard_caption, guarded_share
-from netreach.render.escape import markdown as md
-from netreach.render.escape import terminal
 
 
 def _fence(text: str) -> str:

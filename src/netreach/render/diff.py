@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.text import Text
 
 from netreach.analyses.diff import CHANGE_KINDS, Change, DiffReport, Why
-from netreach.render.escape import csv_cell, markdown, one_line
+from netreach.escape import csv_cell, markdown, one_line
 
 FORMATS = ("text", "json", "md", "csv", "txt")
 

@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.text import Text
 
 from netreach.analyses.expect import Result
-from netreach.render.escape import one_line, terminal
+from netreach.escape import one_line, terminal
 
 FORMATS = ("text", "json", "junit")
 

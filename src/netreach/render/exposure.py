@@ -8,7 +8,7 @@ import orjson
 from rich.console import Console
 
 from netreach.analyses.exposure import ExposureReport
-from netreach.render.escape import markdown
+from netreach.escape import markdown
 from netreach.render.text import safe
 
 FORMATS = ("text", "json", "md")

@@ -18,12 +18,12 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from netreach import __version__
 from netreach.analyses.report import DEFAULT_MAX_EDGES, ReportData, ReportLevel, build_report
 from netreach.cluster import Cluster
-from netreach.render.escape import html_text, script_json
-from netreach.render.files import write_file
+from netreach.escape import html_text, script_json
 from netreach.render.vendor import GraphLibrary, graph_library
+from netreach.version import __version__
+from netreach.writes import write_file
 
 _SCRIPT_END = re.compile(r"</(script)", re.IGNORECASE)
 _PLACEHOLDER = re.compile(r"\{\{(?:CSP|TITLE|STYLE|DATA|SCRIPTS)\}\}")
@@ -168,7 +168,7 @@ def write_report(
     library = graph_library()
     page = render_html(data, library)
     target = Path(path)
-    write_file(target, page, "the report")  # never through a link; atomic (render/files.py)
+    write_file(target, page, "the report")  # never through a link; atomic (writes.py)
     notes = list(data.notes)
     if library is None:
         notes.append(

@@ -17,9 +17,9 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from netreach.analyses.connectivity import Connection, Connectivity, node_json
 from netreach.engine.conns import ConnectionSet
-from netreach.render.escape import csv_cell, dot_string, markdown, one_line
+from netreach.escape import csv_cell, dot_string, markdown, one_line
+from netreach.query.connectivity import Connection, Connectivity, node_json
 
 FORMATS = ("table", "txt", "json", "csv", "md", "dot")
 

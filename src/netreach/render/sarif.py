@@ -7,9 +7,9 @@ import os
 from pathlib import Path
 from typing import Any
 
-from netreach import __version__
 from netreach.analyses.audit import CHECKS, AuditReport, Finding, ObjectRef
 from netreach.analyses.audit.findings import split_location
+from netreach.version import __version__
 
 SCHEMA = (
     "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"

@@ -5,7 +5,6 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 
-from netreach.analyses.guards import DIRECTIONS
 from netreach.analyses.posture import (
     NamespacePosture,
     WorkloadReach,
@@ -13,8 +12,9 @@ from netreach.analyses.posture import (
     isolated_reach,
     posture,
 )
-from netreach.analyses.services import port_mismatches
+from netreach.analyses.service_ports import port_mismatches
 from netreach.cluster import Cluster
+from netreach.model import DIRECTIONS
 from netreach.render.audit_text import guard_caption, guarded_share, print_audit_summary
 from netreach.render.text import safe
 

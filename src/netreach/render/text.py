@@ -7,7 +7,7 @@ from rich.markup import escape
 from rich.text import Text
 
 from netreach.engine.verdict import Verdict, endpoint_id
-from netreach.render.escape import one_line, terminal
+from netreach.escape import one_line, terminal
 
 
 def make_console(*, stderr: bool = False, soft_wrap: bool = True) -> Console:

@@ -1,8 +1,10 @@
 """`netreach audit`: where a cluster departs from the secure pattern (default deny both ways,
 targeted allows, the DNS exception, AND selectors across namespaces), computed by the engine.
 
+    >>> import netreach
     >>> report = netreach.load("examples/lesson").audit()
-    >>> [f.check for f in report.findings]
+    >>> sorted({f.check for f in report.findings if f.severity == "error"})
+    ['dns-blocked']
 
 One module per family of checks; each registers its check ids, severities and documentation
 in `registry.CHECKS` when imported (below).

@@ -12,17 +12,17 @@ from netreach.analyses.audit import whatif as recompiled
 from netreach.analyses.audit.config import AuditConfig
 from netreach.analyses.audit.findings import Finding, ObjectRef, Severity
 from netreach.analyses.audit.registry import CHECKS
-from netreach.analyses.audit.whatif import ConnMap, Side
-from netreach.cluster import Cluster
+from netreach.analyses.audit.whatif import ConnMap, Maps
 from netreach.engine import ipset, whatif
 from netreach.engine.compile import Compiled, NPRule
 from netreach.engine.conns import EMPTY, ConnectionSet
 from netreach.engine.whatif import Change
 from netreach.model import Direction, NetworkPolicy, Pod, Rule
+from netreach.query.reach import Reach
 
 
 class AuditContext:
-    def __init__(self, cluster: Cluster, config: AuditConfig) -> None:
+    def __init__(self, cluster: Reach, config: AuditConfig) -> None:
         self.cluster = cluster
         self.config = config
         self.notes: list[str] = []  # what the report should say beside its findings
@@ -74,8 +74,8 @@ class AuditContext:
 
     # --- what-if: ask the engine about a changed set of policies ------------------------------
     @cached_property
-    def _now(self) -> Side:
-        return Side(self.cluster.compiled, self.cluster.matrix)
+    def _now(self) -> Maps:
+        return Maps(self.cluster.compiled, self.cluster.matrix)
 
     def _pod_pairs(self, change: Change) -> Iterator[tuple[str, str, ConnectionSet, ConnectionSet]]:
         """The changed class pairs as pod pairs (src, dst, old, new); a pod's traffic to
@@ -126,7 +126,7 @@ class AuditContext:
         Only pairs a policy of `namespace` can affect in `directions` are compared: from its
         pods (egress) and to its pods (ingress)."""
         snapshot = replace(self.cluster.snapshot, policies=list(changed))
-        then = Side(Compiled(snapshot, self.cluster.options))
+        then = Maps(Compiled(snapshot, self.cluster.options))
         lost: ConnMap = {}
         gained: ConnMap = {}
         for d in directions:

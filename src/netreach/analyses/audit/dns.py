@@ -1,4 +1,4 @@
-"""Cluster DNS from egress-isolated pods: the exception every egress deny needs."""
+"""Reach DNS from egress-isolated pods: the exception every egress deny needs."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from netreach.analyses.audit import snippets
 from netreach.analyses.audit.context import AuditContext
 from netreach.analyses.audit.findings import Finding, ObjectRef
 from netreach.analyses.audit.registry import CheckInfo, register
-from netreach.cluster import Cluster
 from netreach.engine.verdict import Verdict
 from netreach.model import ContainerPort, LabelSelector, Namespace, Pod, Protocol, WorkloadRef
+from netreach.query.reach import Reach
 
 DNS_BLOCKED = CheckInfo(
     "dns-blocked",
@@ -27,8 +27,8 @@ DNS_BLOCKED = CheckInfo(
 
 
 def dns_endpoints(
-    cluster: Cluster, namespace: str, selector: LabelSelector
-) -> tuple[Cluster, list[Pod], bool]:
+    cluster: Reach, namespace: str, selector: LabelSelector
+) -> tuple[Reach, list[Pod], bool]:
     """The DNS pods of the snapshot; when it has none, a cluster with one assumed DNS pod
     added (so a manifest folder without kube-system is still checked). The flag says so."""
     found = [p for p in cluster.pods if p.namespace == namespace and selector.matches(p.labels)]
@@ -56,10 +56,10 @@ def dns_endpoints(
             namespace, {"kubernetes.io/metadata.name": namespace}, implied=True
         )
     augmented = replace(snap, namespaces=namespaces, pods=[*snap.pods, assumed])
-    return Cluster(augmented, cluster.options), [assumed], True
+    return type(cluster)(augmented, cluster.options), [assumed], True
 
 
-def _reaches(cluster: Cluster, pod: Pod, dns: list[Pod], protocol: Protocol) -> bool:
+def _reaches(cluster: Reach, pod: Pod, dns: list[Pod], protocol: Protocol) -> bool:
     """Whether some DNS pod takes `protocol` 53 from `pod`: read from the class matrix, the
     same for every pod of the class."""
     class_of = cluster.compiled.class_of

@@ -18,9 +18,7 @@ from netreach.analyses.audit.registry import CheckInfo, register
 from netreach.analyses.guards import Guard, guards, tier_label
 from netreach.analyses.inferred import outside_input
 from netreach.analyses.words import addresses_words
-from netreach.model import Direction, LabelSelector, Pod
-
-DIRECTIONS: tuple[Direction, Direction] = ("ingress", "egress")
+from netreach.model import DIRECTIONS, Direction, LabelSelector, Pod
 
 NO_DENY = {
     d: CheckInfo(

@@ -5,15 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TypeVar
 
-from netreach.analyses.audit.findings import Severity
+from netreach.analyses.audit.findings import Finding, Severity
 
-if TYPE_CHECKING:
-    from netreach.analyses.audit.context import AuditContext
-    from netreach.analyses.audit.findings import Finding
-
-CheckFn = Callable[["AuditContext"], Iterable["Finding"]]
+# A check reads an AuditContext (which reads this registry: naming its type here would make
+# the two modules import each other). The decorator keeps each check's own signature.
+CheckFn = Callable[..., Iterable[Finding]]
+F = TypeVar("F", bound=CheckFn)
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,8 +37,8 @@ CHECKS: dict[str, CheckInfo] = {}
 FAMILIES: list[Family] = []
 
 
-def register(*infos: CheckInfo) -> Callable[[CheckFn], CheckFn]:
-    def wrap(fn: CheckFn) -> CheckFn:
+def register(*infos: CheckInfo) -> Callable[[F], F]:
+    def wrap(fn: F) -> F:
         for info in infos:
             if info.id in CHECKS:
                 raise ValueError(f"check id {info.id} registered twice")

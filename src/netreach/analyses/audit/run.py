@@ -17,11 +17,11 @@ from netreach.analyses.audit.findings import (
 )
 from netreach.analyses.audit.registry import CHECKS, FAMILIES
 from netreach.analyses.posture import posture
-from netreach.cluster import Cluster
 from netreach.errors import QueryError
+from netreach.query.reach import Reach
 
 
-def audit(cluster: Cluster, config: AuditConfig | None = None) -> AuditReport:
+def audit(cluster: Reach, config: AuditConfig | None = None) -> AuditReport:
     """Every finding of the enabled checks, most severe first, and the posture summary."""
     config = config or AuditConfig()
     unknown = sorted((set(config.disable) | set(config.severity)) - set(CHECKS))
@@ -51,7 +51,7 @@ def audit(cluster: Cluster, config: AuditConfig | None = None) -> AuditReport:
 
 
 def _posture(
-    cluster: Cluster, config: AuditConfig, findings: list[Finding]
+    cluster: Reach, config: AuditConfig, findings: list[Finding]
 ) -> list[NamespaceSummary]:
     per_ns: dict[str, Counter[Severity]] = {}
     for f in findings:

@@ -1,51 +1,24 @@
-"""YAML snippets for fixes, dumped by PyYAML so names and labels from the input are quoted
-safely whatever they hold."""
+"""YAML snippets for the audit's fixes, written by netreach.manifest (the one dumper)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-import yaml
+from netreach import manifest as dump
+from netreach.model import LabelSelector
 
-from netreach.model import Direction, LabelSelector
+selector_yaml = dump.selector
+policy_types = dump.policy_types
 
 
 def to_yaml(obj: Any) -> str:
-    # libyaml's emitter: the pure-Python one costs milliseconds per snippet, and an audit
-    # of a large cluster writes thousands
-    return yaml.dump(
-        obj, Dumper=yaml.CSafeDumper, sort_keys=False, default_flow_style=False
-    ).rstrip()
-
-
-def selector_yaml(sel: LabelSelector) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    if sel.match_labels:
-        out["matchLabels"] = dict(sel.match_labels)
-    if sel.match_expressions:
-        out["matchExpressions"] = [
-            {"key": r.key, "operator": r.operator}
-            | ({"values": list(r.values)} if r.values else {})
-            for r in sel.match_expressions
-        ]
-    return out
-
-
-def policy_types(directions: tuple[Direction, ...]) -> list[str]:
-    return [d.capitalize() for d in directions]
+    return dump.to_yaml(obj).rstrip()
 
 
 def network_policy(
     namespace: str, name: str, pod_selector: LabelSelector, spec: dict[str, Any]
 ) -> str:
-    return to_yaml(
-        {
-            "apiVersion": "networking.k8s.io/v1",
-            "kind": "NetworkPolicy",
-            "metadata": {"name": name, "namespace": namespace},
-            "spec": {"podSelector": selector_yaml(pod_selector), **spec},
-        }
-    )
+    return to_yaml(dump.network_policy(namespace, name, pod_selector, spec))
 
 
 def dns_egress_rule(dns_namespace: str, dns_selector: LabelSelector) -> dict[str, Any]:

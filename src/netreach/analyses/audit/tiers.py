@@ -9,11 +9,11 @@ from collections.abc import Iterable, Iterator
 from netreach.analyses.audit.context import AuditContext
 from netreach.analyses.audit.findings import Finding, ObjectRef
 from netreach.analyses.audit.registry import CheckInfo, register
-from netreach.engine.compile import DIRECTIONS, PortsKey
+from netreach.engine.compile import PortsKey
 from netreach.engine.rules import AnyRule
 from netreach.engine.selectors import indexes_of
 from netreach.engine.tiers import Program, Stage
-from netreach.model import AdminPolicy, Direction
+from netreach.model import DIRECTIONS, AdminPolicy, Direction
 
 DENY_SHADOWED = CheckInfo(
     "admin-deny-shadowed",

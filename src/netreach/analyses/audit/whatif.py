@@ -20,7 +20,7 @@ from netreach.model import Direction, Pod
 ConnMap = dict[tuple[str, str], ConnectionSet]
 
 
-class Side:
+class Maps:
     """One compiled snapshot and its matrices (external rows computed once, on demand)."""
 
     def __init__(self, compiled: Compiled, matrix: ClassMatrix | None = None) -> None:
@@ -35,7 +35,7 @@ class Side:
         return got
 
 
-def compare(now: Side, then: Side, namespace: str, direction: Direction) -> tuple[ConnMap, ConnMap]:
+def compare(now: Maps, then: Maps, namespace: str, direction: Direction) -> tuple[ConnMap, ConnMap]:
     """(lost, gained) per pair, for connections from (egress) or to (ingress) the pods of
     `namespace`: what `now` allows that `then` does not, and the reverse."""
     a, b = now.compiled, then.compiled

@@ -3,7 +3,7 @@
 >>> import netreach
 >>> from netreach.analyses.generate import parse_intent
 >>> cluster = netreach.load("examples/lesson")
->>> out = netreach.generate(cluster, parse_intent("allow: [web -> api:8080]"))
+>>> out = cluster.generate(parse_intent("allow: [web -> api:8080]"))
 >>> out.proof.exact
 True
 """
@@ -14,8 +14,6 @@ import dataclasses
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
-
-import yaml
 
 from netreach.analyses.generate.existing import Existing
 from netreach.analyses.generate.flows import Flows, parse_flows
@@ -33,8 +31,8 @@ from netreach.analyses.generate.intent import (
 from netreach.analyses.generate.proof import Difference, Expected, Proof, prove
 from netreach.analyses.generate.synthesize import (
     Manifest,
+    Party,
     ResolvedAllow,
-    Side,
     allow_policies,
     deny_all,
     dns_egress,
@@ -42,10 +40,11 @@ from netreach.analyses.generate.synthesize import (
     unique_name,
 )
 from netreach.analyses.posture import DNS_CONNS, DNS_NAMESPACE, DNS_SELECTOR
-from netreach.cluster import Cluster
 from netreach.errors import InputError, NetreachError, QueryError
 from netreach.load import Source, load_sources
+from netreach.manifest import to_yaml_all
 from netreach.model import LabelSelector, NetworkPolicy
+from netreach.query.reach import Reach
 
 Style = Literal["per-workload", "per-namespace"]
 
@@ -83,7 +82,7 @@ class GeneratedPolicies:
 
 
 def generate(
-    cluster: Cluster,
+    cluster: Reach,
     intent: Intent | Flows,
     *,
     dns: bool = True,
@@ -135,7 +134,7 @@ def generate(
     generated = _read_back(manifests)
     kept = list(cluster.policies) if existing else []
     snapshot = dataclasses.replace(cluster.snapshot, policies=kept + list(generated))
-    after = Cluster.from_snapshot(snapshot, cluster.options)
+    after = type(cluster).from_snapshot(snapshot, cluster.options)
     proof = prove(after, expected, set(scope), indistinct)
     return GeneratedPolicies(tuple(manifests), generated, proof, notes)
 
@@ -210,11 +209,11 @@ def _named(groups: Groups, allows: Iterable[Allow]) -> set[str]:
     return out
 
 
-def _side(groups: Groups, spec: EndpointSpec) -> Side:
+def _side(groups: Groups, spec: EndpointSpec) -> Party:
     return spec if isinstance(spec, CidrSpec) else groups.group(spec)
 
 
-def _widen(groups: Groups, side: Side) -> list[Side]:
+def _widen(groups: Groups, side: Party) -> list[Party]:
     """per-namespace style: a group becomes every pod of its namespaces."""
     if isinstance(side, CidrSpec):
         return [side]
@@ -222,7 +221,7 @@ def _widen(groups: Groups, side: Side) -> list[Side]:
     return [groups.group(NamespaceSpec(n)) for n in names]
 
 
-def _expect(expected: Expected, src: Side, dst: Side, a: Allow) -> None:
+def _expect(expected: Expected, src: Party, dst: Party, a: Allow) -> None:
     if isinstance(dst, Group) and dst.pods:  # (a group with no pods has nothing to resolve)
         for name, proto in sorted(a.names):
             if not any(resolve_names(frozenset([(name, proto)]), d) for d in dst.pods):
@@ -251,9 +250,8 @@ def _order(m: Manifest) -> tuple[str, int, str]:
 
 
 def dump_yaml(manifests: Sequence[Manifest]) -> str:
-    """Multi-document YAML in the manifests' own key order (libyaml when available)."""
-    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-    return yaml.dump_all(manifests, Dumper=dumper, sort_keys=False, explicit_start=True)
+    """Multi-document YAML in the manifests' own key order."""
+    return to_yaml_all(manifests)
 
 
 def _read_back(manifests: list[Manifest]) -> tuple[NetworkPolicy, ...]:

@@ -8,16 +8,16 @@ from __future__ import annotations
 
 from netreach.analyses.generate.groups import Group
 from netreach.analyses.generate.intent import CidrSpec, NamedPort, resolve_names
-from netreach.analyses.generate.synthesize import Side
-from netreach.cluster import Cluster
+from netreach.analyses.generate.synthesize import Party
 from netreach.engine import ipset
 from netreach.engine.conns import EMPTY, ConnectionSet
 from netreach.engine.verdict import Endpoint, contributions
 from netreach.model import Direction, Pod
+from netreach.query.reach import Reach
 
 
 class Existing:
-    def __init__(self, cluster: Cluster) -> None:
+    def __init__(self, cluster: Reach) -> None:
         self.cluster = cluster
         self.compiled = cluster.compiled
 
@@ -34,7 +34,7 @@ class Existing:
         self,
         direction: Direction,
         group: Group,
-        peer: Side,
+        peer: Party,
         conns: ConnectionSet,
         names: frozenset[NamedPort] = frozenset(),
     ) -> bool:

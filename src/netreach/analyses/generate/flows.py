@@ -18,13 +18,13 @@ from typing import Any
 import orjson
 
 from netreach.analyses.generate.intent import Allow, CidrSpec, EndpointSpec, Intent, WorkloadSpec
-from netreach.cluster import Cluster
 from netreach.engine.conns import ConnectionSet
 from netreach.errors import InputError, NetreachError, Problem
 from netreach.load.files import read_text
 from netreach.load.limits import Limits, document_problem
 from netreach.load.sources import Source
 from netreach.model import PROTOCOLS, Pod, Protocol
+from netreach.query.reach import Reach
 
 # Hubble verdicts of flows that reached their destination (AUDIT: policy audit mode).
 _PASSED = {"FORWARDED", "AUDIT", "REDIRECTED", "TRACED", "TRANSLATED"}
@@ -37,7 +37,7 @@ class Flows:
 
 
 def parse_flows(
-    text: str, cluster: Cluster, name: str = "flows", limits: Limits | None = None
+    text: str, cluster: Reach, name: str = "flows", limits: Limits | None = None
 ) -> Flows:
     """Hubble JSON lines when the first non-blank character is `{`, CSV otherwise."""
     if text.lstrip().startswith("{"):
@@ -45,13 +45,13 @@ def parse_flows(
     return _csv(text, cluster, name)
 
 
-def read_flows(source: Source, cluster: Cluster, limits: Limits | None = None) -> Flows:
+def read_flows(source: Source, cluster: Reach, limits: Limits | None = None) -> Flows:
     """A flows file read through the input boundary: decoded as manifests are (UTF-8, the
     same messages), each JSON line within the same limits."""
     return parse_flows(read_text(source), cluster, source.name, limits)
 
 
-def _endpoint(cluster: Cluster, ref: str) -> EndpointSpec:
+def _endpoint(cluster: Reach, ref: str) -> EndpointSpec:
     """A pod or workload of the snapshot -> its workload; an address elsewhere -> a CIDR."""
     ep = cluster.resolve(ref)
     if isinstance(ep, Pod):
@@ -60,7 +60,7 @@ def _endpoint(cluster: Cluster, ref: str) -> EndpointSpec:
     return CidrSpec(str(ipaddress.ip_network(ep)))
 
 
-def _csv(text: str, cluster: Cluster, name: str) -> Flows:
+def _csv(text: str, cluster: Reach, name: str) -> Flows:
     allows: list[Allow] = []
     problems: list[Problem] = []
     for lineno, row in _csv_rows(text, name, problems):
@@ -105,14 +105,14 @@ def _csv_rows(text: str, name: str, problems: list[Problem]) -> Iterator[tuple[i
         yield lineno, row
 
 
-def _allow(cluster: Cluster, src: str, dst: str, proto: Protocol, port: int, where: str) -> Allow:
+def _allow(cluster: Reach, src: str, dst: str, proto: Protocol, port: int, where: str) -> Allow:
     s, d = _endpoint(cluster, src), _endpoint(cluster, dst)
     if isinstance(s, CidrSpec) and isinstance(d, CidrSpec):
         raise NetreachError(f"neither {src} nor {dst} is a pod of the snapshot")
     return Allow(s, d, ConnectionSet.ports(proto, port), where)
 
 
-def _hubble(text: str, cluster: Cluster, name: str, limits: Limits) -> Flows:
+def _hubble(text: str, cluster: Reach, name: str, limits: Limits) -> Flows:
     allows: list[Allow] = []
     notes: list[str] = []
     problems: list[Problem] = []
@@ -161,7 +161,7 @@ def _l4(l4: Any) -> tuple[Protocol, int] | None:
     return None
 
 
-def _hubble_ref(cluster: Cluster, endpoint: Any, address: Any) -> str:
+def _hubble_ref(cluster: Reach, endpoint: Any, address: Any) -> str:
     """The snapshot name of a Hubble endpoint: its pod, else its workload, else its IP."""
     if isinstance(endpoint, Mapping) and endpoint.get("namespace") and endpoint.get("pod_name"):
         ns = str(endpoint["namespace"])

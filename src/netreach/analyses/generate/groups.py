@@ -19,9 +19,9 @@ from netreach.analyses.generate.intent import (
     NamespaceSpec,
     WorkloadSpec,
 )
-from netreach.cluster import Cluster
 from netreach.errors import QueryError
 from netreach.model import LabelSelector, Pod, Requirement
+from netreach.query.reach import Reach
 
 # Labels a controller sets per revision or per replica: a selector on them breaks on rollout.
 UNSTABLE_KEYS = frozenset(
@@ -105,7 +105,7 @@ def slugify(text: str) -> str:
 class Groups:
     """Resolves endpoints against one cluster, once each."""
 
-    def __init__(self, cluster: Cluster) -> None:
+    def __init__(self, cluster: Reach) -> None:
         self.cluster = cluster
         self._cache: dict[EndpointSpec, Group] = {}
         self._by_ns: dict[str, list[Pod]] = {}

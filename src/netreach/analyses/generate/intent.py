@@ -13,13 +13,13 @@ import ipaddress
 import re
 from dataclasses import dataclass
 
-from netreach.analyses.connectivity import parse_label_selector
 from netreach.engine.conns import EMPTY, ConnectionSet
 from netreach.errors import InputError, Problem
 from netreach.load.files import read_document
 from netreach.load.limits import Limits
 from netreach.load.sources import Source
 from netreach.model import PROTOCOLS, LabelSelector, Location, Pod, Protocol
+from netreach.query.connectivity import parse_label_selector
 
 
 @dataclass(frozen=True, slots=True)

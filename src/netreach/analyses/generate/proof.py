@@ -5,18 +5,17 @@ reason the engine gives for it, and a note when two workloads cannot be told apa
 
 from __future__ import annotations
 
-import itertools
-from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from netreach.analyses.generate.intent import NamedPort, resolve_names
-from netreach.cluster import Cluster
 from netreach.engine import ipset
 from netreach.engine.conns import EMPTY, ConnectionSet
 from netreach.engine.verdict import DirectionVerdict
 from netreach.model import Peer, Pod
+from netreach.query.compare import differences
+from netreach.query.reach import Reach
 
 Span = tuple[int, int, ConnectionSet]  # an address range (ipset keys) and its connections
 
@@ -110,7 +109,7 @@ class Expected:
 
 
 def prove(
-    cluster: Cluster,
+    cluster: Reach,
     expected: Expected,
     scope: set[str],
     indistinct: Mapping[str, list[str]] | None = None,
@@ -127,12 +126,11 @@ def prove(
     conn_map = cluster.connectivity(
         "pod", external=True, merge_external=False, include_self=include_self
     )
-    kinds = {n.id: n.kind for n in conn_map.nodes}
     for c in conn_map:
-        if kinds.get(c.dst) == "External":
-            out_ranges.setdefault(c.src, []).append((*_range_keys(c.dst), c.conns))
-        elif kinds.get(c.src) == "External":
-            in_ranges.setdefault(c.dst, []).append((*_range_keys(c.src), c.conns))
+        if (span := conn_map.span(c.dst)) is not None:
+            out_ranges.setdefault(c.src, []).append((*span, c.conns))
+        elif (span := conn_map.span(c.src)) is not None:
+            in_ranges.setdefault(c.dst, []).append((*span, c.conns))
         else:
             actual[(c.src, c.dst)] = c.conns
     notes = indistinct or {}
@@ -150,7 +148,7 @@ def prove(
         for p in set(out_ranges) | set(expected.egress_ranges)
         if _ns(p) in scope and p not in host
     ):
-        for lo, hi, extra, missing in compare_spans(
+        for lo, hi, extra, missing in differences(
             out_ranges.get(pod_id, []), expected.egress_ranges.get(pod_id, [])
         ):
             rng, ip = ipset.range_text(lo, hi), ipset.key_address(lo)
@@ -160,7 +158,7 @@ def prove(
         for p in set(in_ranges) | set(expected.ingress_ranges)
         if _ns(p) in scope and p not in host
     ):
-        for lo, hi, extra, missing in compare_spans(
+        for lo, hi, extra, missing in differences(
             in_ranges.get(pod_id, []), expected.ingress_ranges.get(pod_id, [])
         ):
             rng, ip = ipset.range_text(lo, hi), ipset.key_address(lo)
@@ -172,50 +170,8 @@ def _ns(pod_id: str) -> str:
     return pod_id.partition("/")[0]
 
 
-def _range_keys(text: str) -> tuple[int, int]:
-    lo, _, hi = text.partition("-")
-    return ipset.ip_key(lo), ipset.ip_key(hi)
-
-
-def compare_spans(
-    actual: list[Span], expected: list[Span]
-) -> list[tuple[int, int, ConnectionSet, ConnectionSet]]:
-    """Ranges where the allowed connections differ: (lo, hi, extra, missing), adjacent
-    ranges with the same difference merged (never across IPv4 and IPv6)."""
-    if not actual and not expected:
-        return []
-    # A sweep over the range boundaries, with the connection sets open at each point.
-    events: dict[int, list[tuple[int, int, ConnectionSet]]] = {ipset.V6_OFFSET: []}
-    for side, spans in ((0, actual), (1, expected)):
-        for lo, hi, conns in spans:
-            events.setdefault(lo, []).append((side, 1, conns))
-            events.setdefault(hi + 1, []).append((side, -1, conns))
-    open_sets: tuple[Counter[ConnectionSet], Counter[ConnectionSet]] = (Counter(), Counter())
-    out: list[tuple[int, int, ConnectionSet, ConnectionSet]] = []
-    for a, b in itertools.pairwise(sorted(events)):
-        for side, delta, conns in events[a]:
-            open_sets[side][conns] += delta
-        have = _union(c for c, n in open_sets[0].items() if n > 0)
-        want = _union(c for c, n in open_sets[1].items() if n > 0)
-        extra, missing = have - want, want - have
-        if extra.is_empty and missing.is_empty:
-            continue
-        if out and out[-1][1] == a - 1 and out[-1][2:] == (extra, missing) and a != ipset.V6_OFFSET:
-            out[-1] = (out[-1][0], b - 1, extra, missing)
-        else:
-            out.append((a, b - 1, extra, missing))
-    return out
-
-
-def _union(items: Iterable[ConnectionSet]) -> ConnectionSet:
-    acc = EMPTY
-    for c in items:
-        acc = acc | c
-    return acc
-
-
 def _difference(
-    cluster: Cluster,
+    cluster: Reach,
     src: str,
     dst: str,
     src_ref: str,

@@ -13,6 +13,7 @@ from typing import Any
 
 import orjson
 
+from netreach import manifest as dump
 from netreach.analyses.generate.groups import Group
 from netreach.analyses.generate.intent import CidrSpec, NamedPort
 from netreach.engine.conns import ConnectionSet
@@ -22,37 +23,21 @@ from netreach.model import PROTOCOLS, Direction, LabelSelector
 PREFIX = "netreach"
 MANAGED_BY = {"app.kubernetes.io/managed-by": "netreach"}
 
-Side = Group | CidrSpec
+Party = Group | CidrSpec
 Manifest = dict[str, Any]
 Ports = tuple[ConnectionSet, frozenset[NamedPort]]  # numbers, and names
 
 
 @dataclass(frozen=True, slots=True)
 class ResolvedAllow:
-    src: Side
-    dst: Side
+    src: Party
+    dst: Party
     conns: ConnectionSet
     names: frozenset[NamedPort] = frozenset()
 
 
 # (direction, selected group, peer, ports, port names) -> whether existing policies open them
-Covered = Callable[[Direction, Group, Side, ConnectionSet, frozenset[NamedPort]], bool]
-
-
-def selector_json(sel: LabelSelector) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    if sel.match_labels:
-        out["matchLabels"] = dict(sel.match_labels)
-    if sel.match_expressions:
-        out["matchExpressions"] = [
-            {
-                "key": r.key,
-                "operator": r.operator,
-                **({"values": list(r.values)} if r.values else {}),
-            }
-            for r in sel.match_expressions
-        ]
-    return out
+Covered = Callable[[Direction, Group, Party, ConnectionSet, frozenset[NamedPort]], bool]
 
 
 def ports_json(
@@ -74,11 +59,11 @@ def ports_json(
     return out
 
 
-def peer_json(side: Side, policy_namespace: str) -> dict[str, Any]:
+def peer_json(side: Party, policy_namespace: str) -> dict[str, Any]:
     """One peer; across namespaces podSelector AND namespaceSelector in the same entry."""
     if isinstance(side, CidrSpec):
         return {"ipBlock": {"cidr": side.cidr}}
-    pods = selector_json(side.selector)
+    pods = dump.selector(side.selector)
     if side.namespace is None:
         return {"namespaceSelector": {}, "podSelector": pods}
     if side.namespace == policy_namespace:
@@ -96,16 +81,10 @@ def manifest(
     types: Iterable[Direction],
     rules: dict[Direction, list[dict[str, Any]]] | None = None,
 ) -> Manifest:
-    spec: dict[str, Any] = {"podSelector": selector_json(selector)}
-    spec["policyTypes"] = ["Ingress" if t == "ingress" else "Egress" for t in types]
+    spec: dict[str, Any] = {"policyTypes": dump.policy_types(types)}
     for direction, items in (rules or {}).items():
         spec[direction] = items
-    return {
-        "apiVersion": "networking.k8s.io/v1",
-        "kind": "NetworkPolicy",
-        "metadata": {"name": name, "namespace": namespace, "labels": dict(MANAGED_BY)},
-        "spec": spec,
-    }
+    return dump.network_policy(namespace, name, selector, spec, MANAGED_BY)
 
 
 def _key(data: Any) -> bytes:
@@ -154,7 +133,7 @@ def allow_policies(
     isolate them."""
     targets: dict[tuple[Direction, str, str], _Target] = {}
 
-    def add(direction: Direction, group: Group, peer: Side, ports: Ports) -> None:
+    def add(direction: Direction, group: Group, peer: Party, ports: Ports) -> None:
         if covered is not None and covered(direction, group, peer, *ports):
             return
         for ns in target_namespaces(group):

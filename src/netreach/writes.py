@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from netreach.errors import NetreachError
-from netreach.load.files import display_path, repository_root
+from netreach.paths import display_path, repository_root
 
 
 class WriteRefused(NetreachError):

@@ -7,20 +7,23 @@ here is that translation; the verdicts themselves come from the engine.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-from netreach.analyses.connectivity import Node, NodeFilter
 from netreach.errors import QueryError
-from netreach.model import Direction, NetworkPolicy, Pod, Service, ServicePort
+from netreach.model import Pod, Service, ServicePort, Snapshot
+from netreach.query.connectivity import MapNode, NodeFilter
 
-if TYPE_CHECKING:
-    from netreach.cluster import Cluster
-    from netreach.engine.verdict import Verdict
 
-PREFIX = "svc/"
+class Snapshotted(Protocol):
+    """What the Service translation needs: the snapshot (a `Reach` or `Cluster` is one)."""
+
+    @property
+    def snapshot(self) -> Snapshot: ...
+
+
+PREFIXES = ("svc", "service")
 
 
 @dataclass(frozen=True)
@@ -75,12 +78,46 @@ def _pod_names(pods: Iterable[Pod]) -> str:
 
 
 def is_service_ref(ref: object) -> bool:
-    return isinstance(ref, str) and ref.strip().startswith(PREFIX)
+    """Written as a Service (`svc/...` or `service/...`)? Whether it names one is
+    `service_id`'s answer, which also sees the snapshot."""
+    return isinstance(ref, str) and ref.strip().partition("/")[0] in PREFIXES
 
 
-def find_service(cluster: Cluster, ref: str) -> Service:
-    """`svc/NS/NAME` (or `svc/NAME` in default) -> the Service of the snapshot."""
-    text = ref.strip()[len(PREFIX) :] if is_service_ref(ref) else ref.strip()
+def service_id(cluster: Snapshotted, ref: object) -> str | None:
+    """The Service an endpoint names (`ns/name`), or None when it names something else.
+
+    `svc/NS/NAME` and `service/NS/NAME` always name a Service (a pod or workload is `NS/NAME`:
+    three parts cannot be one). `svc/NAME` names the Service NAME in `default`, unless the
+    snapshot has a pod or workload NAME in a namespace called `svc` (then it is that pod,
+    and the Service is `svc/default/NAME`); when both exist the reference is refused.
+    """
+    if not is_service_ref(ref):
+        return None
+    assert isinstance(ref, str)
+    prefix, _, rest = ref.strip().partition("/")
+    if rest.count("/") == 1:
+        return rest
+    if "/" in rest or not rest:
+        raise QueryError(f"{ref!r}: a Service is {prefix}/NAMESPACE/NAME")
+    pod = any(
+        p.namespace == prefix and rest in (p.name, p.workload.name) for p in cluster.snapshot.pods
+    )
+    if not pod:
+        return f"default/{rest}"
+    if any(s.id == f"default/{rest}" for s in cluster.snapshot.services):
+        raise QueryError(
+            f"{ref!r} names both the pod or workload {prefix}/{rest} and the Service "
+            f"default/{rest}: write {prefix}/default/{rest} for the Service, or "
+            f"{prefix}/{rest}[Kind] for the workload"
+        )
+    return None
+
+
+def find_service(cluster: Snapshotted, ref: str) -> Service:
+    """`svc/NS/NAME` (or `svc/NAME` in default; see `service_id`) -> the Service."""
+    text = service_id(cluster, ref) if is_service_ref(ref) else ref.strip()
+    if text is None:
+        raise QueryError(f"{ref!r} names a pod or workload, not a Service")
     if "/" not in text:
         text = f"default/{text}"
     for svc in cluster.snapshot.services:
@@ -90,14 +127,14 @@ def find_service(cluster: Cluster, ref: str) -> Service:
     raise QueryError(f"no Service {text!r} in the snapshot (Services read: {have})")
 
 
-def backing_pods(cluster: Cluster, service: Service) -> list[Pod]:
+def backing_pods(cluster: Snapshotted, service: Service) -> list[Pod]:
     """The pods the Service's selector matches in its namespace (none without a selector)."""
     if not service.selector:
         return []
     sel = service.selector
     return [
         p
-        for p in cluster.pods
+        for p in cluster.snapshot.pods
         if p.namespace == service.namespace and all(p.labels.get(k) == v for k, v in sel.items())
     ]
 
@@ -132,35 +169,12 @@ def target_on(pod: Pod, sp: ServicePort) -> int | None:
 
 
 def route(
-    cluster: Cluster, ref: str, port: int | str | None, protocol: str | None = None
+    cluster: Snapshotted, ref: str, port: int | str | None, protocol: str | None = None
 ) -> ServiceRoute:
     service = find_service(cluster, ref)
     sp = service_port(service, port, protocol)
     backends = tuple(Backend(p, target_on(p, sp)) for p in backing_pods(cluster, service))
     return ServiceRoute(service, sp, backends)
-
-
-def check_service(
-    cluster: Cluster, src: str | Pod, ref: str, port: int | str, protocol: str
-) -> Verdict:
-    """`Cluster.check` towards a Service: decided on each backing pod at its pod port.
-
-    The verdict shown is the first backing pod's, or the first denied one's when they differ
-    (a client is only sure to get through when every backend admits it).
-    """
-    r = route(cluster, ref, port, protocol)
-    if not r.reachable:
-        raise QueryError(r.explain())
-    verdicts = []
-    for b in r.reachable:
-        assert b.port is not None
-        verdicts.append(cluster.check(src, b.pod, b.port, r.port.protocol))
-    shown = next((v for v in verdicts if not v.allowed), verdicts[0])
-    note = r.explain()
-    allowed = sum(v.allowed for v in verdicts)
-    if 0 < allowed < len(verdicts):
-        note += f"; only {allowed} of {len(verdicts)} backing pods admit it"
-    return dataclasses.replace(shown, translation=note, service=r.service.id)
 
 
 class PodsFilter(NodeFilter):
@@ -171,74 +185,5 @@ class PodsFilter(NodeFilter):
         self.selector = None
         self.pod_ids = frozenset(p.id for p in pods)
 
-    def matches(self, node: Node, pods: Sequence[Pod]) -> bool:
+    def matches(self, node: MapNode, pods: Sequence[Pod]) -> bool:
         return any(p.id in self.pod_ids for p in pods)
-
-
-# --- analyze: a policy opening the Service port instead of the pod port ----------------------
-
-
-@dataclass(frozen=True)
-class PortMismatch:
-    """A rule that opens a Service's port on its pods, while the pods listen on targetPort."""
-
-    service: Service
-    port: ServicePort
-    target: int
-    rule_label: str
-    location: str
-    direction: Direction
-
-    def message(self) -> str:
-        p = self.port
-        side = "to" if self.direction == "egress" else "on"
-        return (
-            f"{self.rule_label} allows {p.port}/{p.protocol} {side} the pods of Service "
-            f"{self.service.id}, but that Service sends port {p.port} to pod port "
-            f"{self.target}/{p.protocol}: policies see the pod port, so allow "
-            f"{self.target} instead"
-        )
-
-
-def port_mismatches(cluster: Cluster) -> list[PortMismatch]:
-    """Rules that allow a Service port (not the targetPort) towards that Service's pods."""
-    compiled = cluster.compiled
-    out: list[PortMismatch] = []
-    seen: set[tuple[str, int, str, int, str]] = set()
-    for svc in cluster.snapshot.services:
-        pods = backing_pods(cluster, svc)
-        classes = 0
-        for p in pods:
-            if not compiled.exempt(p):
-                classes |= 1 << compiled.class_of[p.id]
-        if not classes:
-            continue
-        for sp in svc.ports:
-            for p in pods:
-                target = target_on(p, sp)
-                if target is None or target == sp.port:
-                    continue
-                for rule in compiled.rules:
-                    np = isinstance(rule.policy, NetworkPolicy)
-                    # a rule of any tier: its policy's pods (ingress) or its peers (egress)
-                    targets = (compiled.policy_targets if np else compiled.admin_targets)[
-                        rule.policy_index
-                    ]
-                    applies = (targets if rule.direction == "ingress" else rule.classes) & classes
-                    if not applies or not rule.ports:
-                        continue
-                    if np and not rule.policy.isolates(rule.direction):
-                        continue
-                    conns = rule.conns_for(p.ports)
-                    if not conns.contains(sp.protocol, sp.port) or conns.contains(
-                        sp.protocol, target
-                    ):
-                        continue
-                    key = (svc.id, sp.port, sp.protocol, rule.id, str(target))
-                    if key in seen:
-                        continue
-                    seen.add(key)
-                    loc = rule.policy.location
-                    where = str(loc.at("spec", rule.direction, rule.index)) if loc else ""
-                    out.append(PortMismatch(svc, sp, target, rule.label, where, rule.direction))
-    return out

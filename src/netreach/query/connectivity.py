@@ -24,12 +24,14 @@ Level = Literal["pod", "workload", "namespace"]
 
 
 @dataclass(frozen=True, slots=True)
-class Node:
+class MapNode:
     """A report endpoint: a pod, a workload, a namespace, or an external address range."""
 
     id: str
     kind: str  # "Pod", "Deployment", ..., "Namespace", "External"
     namespace: str | None
+    # an external node's addresses as integer keys (engine.ipset: IPv4, then IPv6 offset)
+    span: tuple[int, int] | None = None
 
     @property
     def is_external(self) -> bool:
@@ -96,7 +98,7 @@ class NodeFilter:
         self.text = text
         self.selector = parse_label_selector(text) if "=" in text else None
 
-    def matches(self, node: Node, pods: Sequence[Pod]) -> bool:
+    def matches(self, node: MapNode, pods: Sequence[Pod]) -> bool:
         if self.selector is not None:
             return any(self.selector.matches(p.labels) for p in pods)
         t = self.text
@@ -136,14 +138,14 @@ class Connectivity:
         self.include_self = include_self
         self.sets = matrix.table.sets
         self._port = port.conns if port is not None else None
-        groups: dict[str, tuple[Node, list[Pod]]] = {}
+        groups: dict[str, tuple[MapNode, list[Pod]]] = {}
         for pod in compiled.snapshot.pods:
             if by == "pod":
-                node = Node(pod.id, "Pod", pod.namespace)
+                node = MapNode(pod.id, "Pod", pod.namespace)
             elif by == "workload":
-                node = Node(pod.workload.id, pod.workload.kind, pod.namespace)
+                node = MapNode(pod.workload.id, pod.workload.kind, pod.namespace)
             else:
-                node = Node(pod.namespace, "Namespace", pod.namespace)
+                node = MapNode(pod.namespace, "Namespace", pod.namespace)
             groups.setdefault(node.id, (node, []))[1].append(pod)
         ids = sorted(groups)
         self._nodes = [groups[i][0] for i in ids]
@@ -165,10 +167,11 @@ class Connectivity:
         # external connections per internal node: (range text, connection id)
         self._ext_out: dict[int, list[tuple[str, int]]] = {}
         self._ext_in: dict[int, list[tuple[str, int]]] = {}
-        self._external_nodes: list[Node] = []
+        self._external_nodes: list[MapNode] = []
         self._merge_atoms = merge_external
         if external:
             self._build_external()
+        self._spans = {n.id: n for n in self._external_nodes}
         # every node id's rank in one sorted order: rows merge internal and external nodes
         everything = sorted([n.id for n in self._nodes] + [n.id for n in self._external_nodes])
         rank = {node_id: r for r, node_id in enumerate(everything)}
@@ -176,9 +179,14 @@ class Connectivity:
 
     # --- public ---------------------------------------------------------------------------------
     @property
-    def nodes(self) -> list[Node]:
+    def nodes(self) -> list[MapNode]:
         """Every node the map speaks of: the level's endpoints, then external ranges."""
         return [*self._nodes, *self._external_nodes]
+
+    def span(self, node_id: str) -> tuple[int, int] | None:
+        """An external node's address range as integer keys (None: not an external node)."""
+        node = self._spans.get(node_id)
+        return node.span if node is not None else None
 
     def __iter__(self) -> Iterator[Connection]:
         """Connections sorted by source then destination id; pairs with nothing omitted."""
@@ -350,12 +358,12 @@ class Connectivity:
     def _build_external(self) -> None:
         atoms = self.compiled.atoms
         table = self.matrix.table
-        ext_nodes: dict[str, Node] = {}
+        ext_nodes: dict[str, MapNode] = {}
         port = self._port
 
-        def ranges(row: Any) -> list[tuple[str, int]]:
-            """Atom ids along the address line -> merged (range text, id), nothing omitted."""
-            res: list[tuple[str, int]] = []
+        def ranges(row: Any) -> list[tuple[int, int, int]]:
+            """Atom ids along the address line -> merged (lo, hi, id), nothing omitted."""
+            res: list[tuple[int, int, int]] = []
             run_lo = -1
             run_v = -1
             run_hi = -1
@@ -367,17 +375,17 @@ class Connectivity:
                     run_hi = hi
                     continue
                 if run_v > 0 and (self._ipv6 or run_lo < ipset.V6_OFFSET):
-                    res.append((ipset.range_text(run_lo, run_hi), run_v))
+                    res.append((run_lo, run_hi, run_v))
                 run_lo, run_hi, run_v = lo, hi, v
             return res
 
-        def node_rows(direction: Direction, i: int) -> list[tuple[str, int]]:
+        def node_rows(direction: Direction, i: int) -> list[tuple[int, int, int]]:
             classes = self._classes[i]
             rows = np.stack([self.matrix.external_row(c, direction) for c in classes])
             row = rows[0] if len(classes) == 1 else table.reduce_join(rows)
             if not self._merge_atoms:
                 return [
-                    (ipset.range_text(*atoms.bounds(a)), v)
+                    (*atoms.bounds(a), v)
                     for a, v in enumerate(row.tolist())
                     if v and (self._ipv6 or atoms.bounds(a)[0] < ipset.V6_OFFSET)
                 ]
@@ -391,12 +399,14 @@ class Connectivity:
             if not ok:
                 continue
             for i in indexes:
-                for rng, v in node_rows(direction, i):  # type: ignore[arg-type]
+                for lo, hi, v in node_rows(direction, i):  # type: ignore[arg-type]
                     if port is not None:
                         v = table.id(table.sets[v] & port)
                     if v == 0:
                         continue
-                    ext_nodes[rng] = Node(rng, "External", None)
+                    rng = ipset.range_text(lo, hi)
+                    if rng not in ext_nodes:
+                        ext_nodes[rng] = MapNode(rng, "External", None, (lo, hi))
                     found.setdefault(i, []).append((rng, v))
         self._external_nodes = [ext_nodes[k] for k in sorted(ext_nodes)]
 
@@ -406,7 +416,7 @@ def _external_filter(f: NodeFilter) -> bool:
     return f.selector is None and ("*" in f.text or f.text[:1].isdigit() or ":" in f.text)
 
 
-def node_json(node: Node) -> dict[str, Any]:
+def node_json(node: MapNode) -> dict[str, Any]:
     return {"id": node.id, "kind": node.kind, "namespace": node.namespace}
 
 
