@@ -606,6 +606,7 @@ class Service:
     selector: Mapping[str, str] | None  # None: no selector (endpoints managed by hand)
     ports: tuple[ServicePort, ...] = ()
     location: Location | None = None
+    type: str = "ClusterIP"  # LoadBalancer and NodePort publish the pods outside the cluster
 
     @property
     def id(self) -> str:

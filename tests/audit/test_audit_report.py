@@ -172,7 +172,7 @@ def test_severity_override_of_an_unknown_check_is_refused():
 def test_analyze_prints_the_audit_summary(monkeypatch, capsys):
     code, out = _cli(monkeypatch, capsys, "analyze", LESSON)
     assert code == 0
-    assert "Audit: 2 error(s), 12 warning(s), 2 info" in out and "dns-blocked: 2" in out
+    assert "Audit: 2 error(s), 8 warning(s), 2 info" in out and "dns-blocked: 2" in out
 
 
 def test_docs_list_every_check_with_why_and_fix():
