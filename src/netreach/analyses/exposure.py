@@ -43,7 +43,16 @@ from netreach.engine.conns import EMPTY, ConnectionSet
 from netreach.engine.intervals import Ranges, intersect
 from netreach.engine.rules import AnyRule, PeerMatcher
 from netreach.engine.selectors import indexes_of
-from netreach.model import AdminPeer, Direction, IPBlock, LabelSelector, Peer, Pod
+from netreach.model import (
+    V_NAMESPACE,
+    AdminPeer,
+    CalicoEntity,
+    Direction,
+    IPBlock,
+    LabelSelector,
+    Peer,
+    Pod,
+)
 from netreach.query.reach import Reach
 
 Scope = Literal[
@@ -59,7 +68,7 @@ SCOPES: tuple[Scope, ...] = (
 )
 DIRECTIONS: tuple[Direction, Direction] = ("ingress", "egress")
 # Where an exposure comes from: a rule of a tier, or what no tier decides (the default).
-TIERS: tuple[str, ...] = ("Admin", "NetworkPolicy", "Baseline", "default")
+TIERS: tuple[str, ...] = ("Admin", "NetworkPolicy", "Baseline", "Calico", "Cilium", "default")
 DEFAULT_RULE = "default (no tier decides it)"
 
 
@@ -210,7 +219,8 @@ def classify(
         if found is not None:
             out.append(Scoped(*found, pm.classes, peer_pods(peer, own), ()))
         return out
-    assert isinstance(peer, AdminPeer)
+    if not isinstance(peer, AdminPeer):
+        return _cni_scopes(cluster, rule, pm, limits)
     selectors = admin_peer_selectors(peer)
     if selectors is not None:
         found = _selector_scope(cluster, *selectors, None)
@@ -226,6 +236,58 @@ def classify(
         words = f"addresses in {block_words(block)}"
         out.append(Scoped(scope, words, (), classes, None, ipset.block_ranges(block)))
     return out
+
+
+def _cni_scopes(
+    cluster: Reach, rule: AnyRule, pm: PeerMatcher[Any], limits: Thresholds
+) -> list[Scoped]:
+    """The exposures of a Calico entity or a Cilium peer (endpoint selector, CIDR, entity)."""
+    peer = pm.peer
+    if isinstance(peer, str):  # a Cilium entity
+        out: list[Scoped] = []
+        if peer in ("all", "world", "world-ipv4", "world-ipv6"):
+            out.append(Scoped("internet", f"the {peer} entity", (), 0, None, pm.ips))
+        if peer in ("all", "cluster"):
+            now = tuple(sorted(cluster.compiled.namespaces))
+            words = f"every pod of every namespace, existing or future (the {peer} entity)"
+            out.append(Scoped("all-namespaces", words, now, pm.classes, EVERY_POD, ()))
+        return out
+    if isinstance(peer, IPBlock):  # a Cilium CIDR
+        scope = _prefix_scope(peer.cidr, limits)
+        words = f"addresses in {block_words(peer)}"
+        return [Scoped(scope, words, (), pm.classes, None, pm.ips)] if scope else []
+    if isinstance(peer, LabelSelector):  # a Cilium endpoint selector
+        keys = {k for k, _ in peer.match_labels} | {r.key for r in peer.match_expressions}
+        if not keys:
+            now = tuple(sorted(cluster.compiled.namespaces))
+            return [
+                Scoped("all-namespaces", "every pod of every namespace", now, pm.classes, None, ())
+            ]
+        if keys == {V_NAMESPACE} and peer.match_labels:
+            ns = peer.match_labels[0][1]
+            return [
+                Scoped(
+                    "whole-namespace", f"every pod of namespace {ns}", (ns,), pm.classes, None, ()
+                )
+            ]
+        return []
+    if isinstance(peer, CalicoEntity):
+        out = []
+        for net in peer.nets:
+            scope = _prefix_scope(net, limits)
+            if scope is not None:
+                out.append(Scoped(scope, f"addresses in {net}", (), pm.classes, None, pm.ips))
+        if (
+            peer.selector is None
+            and peer.namespace_selector is not None
+            and peer.namespace_selector.is_empty
+        ):
+            now = tuple(sorted(cluster.compiled.namespaces))
+            out.append(
+                Scoped("all-namespaces", "every pod of every namespace", now, pm.classes, None, ())
+            )
+        return out
+    return []
 
 
 def _rule_exposures(
