@@ -257,10 +257,10 @@ def main() -> None:
             continue
         path = _input(name)
         if name in STANDALONE:
-            r = standalone(path)
+            sa = standalone(path)
             print(
-                f"{name:>10}  CLI end to end (YAML, {r['mb']:.1f} MB): {r['wall_s']:.2f} s wall, "
-                f"{r['cpu_s']:.2f} s CPU, {r['rss_mib']:.0f} MiB",
+                f"{name:>10}  CLI end to end (YAML, {sa['mb']:.1f} MB): {sa['wall_s']:.2f} s "
+                f"wall, {sa['cpu_s']:.2f} s CPU, {sa['rss_mib']:.0f} MiB",
                 flush=True,
             )
             continue
