@@ -6,7 +6,6 @@ first, so the finding is narrowed to what is left, or dropped when nothing is.""
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,9 +13,10 @@ from netreach.analyses.audit.context import AuditContext
 from netreach.analyses.audit.entry import EntryPoints
 from netreach.analyses.audit.findings import Finding, ObjectRef
 from netreach.analyses.audit.registry import CheckInfo, register
+from netreach.analyses.breadth import Thresholds, address_scope, every_namespace
 from netreach.analyses.guards import EVERY_POD, FuturePods, guards, peer_pods
 from netreach.engine import ipset
-from netreach.engine.compile import NPPeer, NPRule
+from netreach.engine.compile import NPRule
 from netreach.engine.conns import ALL, EMPTY, ConnectionSet
 from netreach.engine.intervals import Ranges
 from netreach.engine.selectors import indexes_of
@@ -112,16 +112,6 @@ def _rule_ref(pol: NetworkPolicy, rule: NPRule) -> ObjectRef:
     return ObjectRef.policy(pol, "spec", rule.direction, rule.index)
 
 
-def _all_namespaces(ctx: AuditContext, pm: NPPeer) -> bool:
-    sel = pm.peer.namespace_selector
-    if sel is None or pm.peer.ip_block is not None:
-        return False
-    if sel.is_empty:
-        return True
-    names = ctx.cluster.namespaces
-    return len(names) > 1 and len(ctx.cluster.compiled.ns_index.select(sel)) == len(names)
-
-
 @register(ALLOW_ALL["ingress"], ALLOW_ALL["egress"], WORLD_OPEN, ALL_NAMESPACES)
 def exposure(ctx: AuditContext) -> Iterator[Finding]:
     compiled = ctx.cluster.compiled
@@ -177,7 +167,7 @@ def exposure(ctx: AuditContext) -> Iterator[Finding]:
             for pm in rule.peers:
                 block = pm.peer.ip_block
                 if block is not None:
-                    if ipaddress.ip_network(block.cidr, strict=False).prefixlen == 0:
+                    if address_scope(block.cidr, Thresholds()) == "internet":
                         left = opened & _left(ctx, pi, rule, pm.classes, None, pm.ips)
                         if not left.is_empty:
                             what = f"{key}[{pm.index}] is ipBlock {block}"
@@ -188,7 +178,11 @@ def exposure(ctx: AuditContext) -> Iterator[Finding]:
                             )
                             yield _world(ctx, pol, rule, what, left, False, entry)
                     continue
-                if d != "ingress" or not _all_namespaces(ctx, pm):
+                if (
+                    d != "ingress"
+                    or pm.peer.ip_block is not None
+                    or not every_namespace(ctx.cluster, pm.peer.namespace_selector)
+                ):
                     continue
                 future = peer_pods(pm.peer, pol.namespace)
                 now = opened & _left(ctx, pi, rule, pm.classes, future, ())
