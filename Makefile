@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 EXAMPLE := examples/lesson
 
-.PHONY: run test lint typecheck bench install install-test clean vendor-update report-screenshot fuzz krew
+.PHONY: run test test-slow lint typecheck bench install install-test clean vendor-update report-screenshot fuzz krew
 
 # cytoscape.js for the HTML report's graph is vendored (src/netreach/render/vendor/README.md);
 # `make vendor-update` is only for moving to another release (needs npm).
@@ -49,9 +49,17 @@ run: install
 	@echo "--- the lesson's promises, checked as CI would ---"
 	$(BIN)/netreach test $(EXAMPLE) --expect examples/lesson-expectations.yaml
 
-## make test: install test extras, then ruff, mypy --strict and the whole pytest suite.
+## make test: install test extras, then ruff, mypy --strict and the whole pytest suite, on
+## every core (pytest-xdist; tests/conftest.py says what stays on one worker), property tests
+## sampled.
+PYTEST_PARALLEL ?= -n auto --dist loadscope
 test: install-test lint typecheck
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(PYTEST_PARALLEL)
+
+## make test-slow: the slow and property tests in full (hypothesis's thorough profile), as a
+## nightly CI job would run them.
+test-slow: install-test
+	$(BIN)/python -m pytest $(PYTEST_PARALLEL) -m slow --hypothesis-profile thorough
 
 lint: install-test
 	$(BIN)/ruff check src tests bench fuzz krew

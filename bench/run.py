@@ -113,13 +113,37 @@ def measure(path: str) -> dict[str, Any]:
         "cpu_s": c4 - c0,
         "load_cpu_s": c1 - c0,
         "map_cpu_s": c3 - c2,
-        "rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "rss_mib": _peak_rss_mib(),
     }
     if os.environ.get("NETREACH_BENCH_AUDIT"):
         a0 = _cpu()
         cluster.audit()
         out["audit_cpu_s"] = _cpu() - a0
     return out
+
+
+def _peak_rss_mib() -> float:
+    """This process's own peak RSS. Not getrusage's ru_maxrss: a child created by fork starts
+    from its parent's RSS, so after the runner generated a large cluster every case would
+    report at least that. VmHWM belongs to the address space exec made."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+# Runs a command from a small process and prints the command's own peak RSS (KiB) and CPU:
+# wait4 gives one child's rusage, and a fork of this small process starts near zero.
+_RUN_AND_MEASURE = """
+import os, sys
+pid = os.fork()
+if pid == 0:
+    fd = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(fd, 1)
+    os.execv(sys.argv[1], sys.argv[1:])
+_, status, ru = os.wait4(pid, 0)
+print(ru.ru_maxrss, ru.ru_utime + ru.ru_stime, os.waitstatus_to_exitcode(status), file=sys.stderr)
+"""
 
 
 def orjson_floor(path: str) -> float:
@@ -160,17 +184,20 @@ def standalone(path: Path) -> dict[str, Any]:
     cmd = [str(Path(sys.executable).with_name("netreach")), "matrix", str(path.parent / "yaml")]
     cmd += ["--by", "workload", "-o", "json"]
     t0 = time.perf_counter()
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    with open(os.devnull, "wb") as sink:
-        subprocess.run(cmd, stdout=sink, check=True)
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    res = subprocess.run(
+        [sys.executable, "-c", _RUN_AND_MEASURE, *cmd], capture_output=True, text=True, check=True
+    )
     t1 = time.perf_counter()
+    maxrss, cpu_text, code = res.stderr.strip().splitlines()[-1].split()
+    if code != "0":
+        raise SystemExit(f"{cmd}: exit {code}\n{res.stderr[-2000:]}")
+    cpu = float(cpu_text)
+    after_rss = int(maxrss)
     yaml_bytes = sum(f.stat().st_size for f in (path.parent / "yaml").glob("*.yaml"))
     return {
         "wall_s": t1 - t0,
         "cpu_s": cpu,
-        "rss_mib": after.ru_maxrss / 1024,
+        "rss_mib": after_rss / 1024,
         "mb": yaml_bytes / 1e6,
     }
 
@@ -221,19 +248,19 @@ def main() -> None:
     print(head)
     for name in args.sizes.split(","):
         if name == "startup":
-            r = startup()
+            st = startup()
             print(
-                f"{name:>10}  netreach --version: {r['netreach']:.3f} s CPU; python -c pass: "
-                f"{r['python']:.3f} s ({r['netreach'] / max(r['python'], 1e-3):.1f}x)",
+                f"{name:>10}  netreach --version: {st['netreach']:.3f} s CPU; python -c pass: "
+                f"{st['python']:.3f} s ({st['netreach'] / max(st['python'], 1e-3):.1f}x)",
                 flush=True,
             )
             continue
         path = _input(name)
         if name in STANDALONE:
-            r = standalone(path)
+            sa = standalone(path)
             print(
-                f"{name:>10}  CLI end to end (YAML, {r['mb']:.1f} MB): {r['wall_s']:.2f} s wall, "
-                f"{r['cpu_s']:.2f} s CPU, {r['rss_mib']:.0f} MiB",
+                f"{name:>10}  CLI end to end (YAML, {sa['mb']:.1f} MB): {sa['wall_s']:.2f} s "
+                f"wall, {sa['cpu_s']:.2f} s CPU, {sa['rss_mib']:.0f} MiB",
                 flush=True,
             )
             continue

@@ -13,7 +13,7 @@ import pytest
 
 from builders import cluster, ns, peer, pod, policy, port, rule
 from netreach.cluster import Cluster
-from paths import ROOT
+from paths import LESSON_DIR as LESSON  # noqa: F401  (the report tests take it from here)
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_FLAGS = [
@@ -26,7 +26,6 @@ CHROMIUM_FLAGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-LESSON = ROOT / "examples" / "lesson"
 HOSTILE = '"><script>window.__pwned=1</script><img src=x onerror="window.__pwned=2">'
 HOSTILE_NAME = '<img src=x onerror="window.__pwned=3">'  # names cannot hold a slash
 

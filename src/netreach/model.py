@@ -3,9 +3,10 @@ beyond label-selector matching, which is the definition of a selector."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
+from typing import Protocol as Interface  # `Protocol` below is the L4 protocol
 
 from netreach.location import Location as Location
 from netreach.location import PathPart as PathPart
@@ -120,6 +121,9 @@ class Pod:
     host_network: bool = False
     location: Location | None = None
     from_template: bool = False  # a representative pod made from a workload template
+    # spec.serviceAccountName (the API server's admission sets "default" when it is absent):
+    # Calico's serviceAccountSelector and Cilium's serviceaccount label read it.
+    service_account: str = "default"
     inferred: bool = False  # not in the input: made from the policies' selectors (load/infer.py)
 
     @property
@@ -128,6 +132,16 @@ class Pod:
 
     def __str__(self) -> str:
         return self.id
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceAccount:
+    """A ServiceAccount: Calico's serviceAccountSelector reads its labels."""
+
+    namespace: str
+    name: str
+    labels: Mapping[str, str]
+    location: Location | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -301,6 +315,275 @@ class AdminPolicy:
         return self.id
 
 
+# --- what a policy part netreach does not model may change ---------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class NotModelled:
+    """A part of a rule netreach does not model (Cilium L7 rules and toFQDNs, Calico HTTP
+    matches and source ports...). The rule is modelled without it, and every verdict the
+    part could change says so (netreach.analyses.caveats):
+
+    - `when` "matched": only where the rule matches the connection (an L7 rule can only refuse
+      requests of a connection its L3/L4 part allows; a mutual-authentication requirement);
+    - `when` "port": wherever the rule applies to the pod and opens the port, whoever the
+      peer (a peer kind netreach does not model matches nothing here, but may match);
+    - `peers`: which other sides it can concern: "any", "external" (addresses outside the
+      cluster), "node" (nodes and host-network pods, or addresses netreach cannot tell from
+      them), "pods".
+    """
+
+    what: str
+    when: Literal["matched", "port"] = "port"
+    peers: Literal["any", "external", "node", "pods"] = "any"
+
+
+# --- virtual labels ------------------------------------------------------------------------
+# Calico and Cilium selectors read more than a pod's own labels: its namespace and that
+# namespace's labels, its service account and that account's labels. The loaders write such
+# keys as these virtual labels, which the engine adds to what selectors see of a pod. They
+# start with NUL: no Kubernetes label key (and so no NetworkPolicy selector) can name them.
+V_NAMESPACE = "\x00ns"
+V_NS_LABEL = "\x00ns:"  # + a namespace label key
+V_SERVICE_ACCOUNT = "\x00sa"
+V_SA_LABEL = "\x00sa:"  # + a ServiceAccount label key
+V_ORCHESTRATOR = "\x00orch"  # Calico's projectcalico.org/orchestrator: "k8s" on every pod
+V_CLUSTER = "\x00cluster"  # Cilium's io.cilium.k8s.policy.cluster: the cluster name
+V_ABSENT = "\x00absent:"  # + a key: a label no pod carries (reserved identities, filtered)
+CLUSTER_NAME = "default"  # Cilium's default cluster-name
+
+
+def virtual_key_text(key: str) -> str:
+    """How messages show a virtual label key."""
+    if key == V_NAMESPACE:
+        return "<namespace>"
+    if key == V_SERVICE_ACCOUNT:
+        return "<serviceaccount>"
+    if key == V_ORCHESTRATOR:
+        return "<orchestrator>"
+    if key == V_CLUSTER:
+        return "<cluster>"
+    for prefix, what in ((V_NS_LABEL, "namespace"), (V_SA_LABEL, "serviceaccount")):
+        if key.startswith(prefix):
+            return f"<{what} label {key[len(prefix) :]}>"
+    if key.startswith(V_ABSENT):
+        return key[len(V_ABSENT) :]
+    return key
+
+
+# --- Calico (projectcalico.org/v3) ---------------------------------------------------------
+
+
+class CalicoSelector(Interface):
+    """A parsed Calico selector expression (netreach.calico_selector.Expr): what the model
+    and the engine need of it. Immutable and hashable."""
+
+    def matches(self, labels: Mapping[str, str]) -> bool: ...
+
+    def evaluate(self, index: Any) -> int: ...
+
+    def reads(self) -> Iterator[tuple[str, tuple[str, ...] | None]]: ...
+
+    @property
+    def is_empty(self) -> bool: ...
+
+    @property
+    def is_global(self) -> bool: ...
+
+    def __hash__(self) -> int: ...
+
+
+CalicoAction = Literal["Allow", "Deny", "Pass", "Log"]
+CalicoKind = Literal["NetworkPolicy", "GlobalNetworkPolicy"]
+
+
+@dataclass(frozen=True, slots=True)
+class CalicoTier:
+    """A Tier: its policies apply after those of lower-order tiers; `default_action` is what
+    an endpoint some policy of the tier selects gets when no rule of the tier decided."""
+
+    name: str
+    order: float | None  # None: last
+    default_action: Literal["Deny", "Pass"] = "Deny"
+    location: Location | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NetworkSet:
+    """A NetworkSet (namespaced) or GlobalNetworkSet (namespace None): addresses that rule
+    selectors match by the set's labels."""
+
+    namespace: str | None
+    name: str
+    labels: Mapping[str, str]
+    nets: tuple[str, ...]
+    location: Location | None = None
+
+    @property
+    def id(self) -> str:
+        if self.namespace is None:
+            return f"GlobalNetworkSet/{self.name}"
+        return f"NetworkSet/{self.namespace}/{self.name}"
+
+
+@dataclass(frozen=True, slots=True)
+class CalicoEntity:
+    """A rule's `source` or `destination` after the loader's work: `selector` is the AND of
+    the serviceAccounts match (names, selector on the account's labels) and the endpoint
+    selector; `namespace_selector` selects namespaces by their labels (and
+    projectcalico.org/name), `global()` only what lives outside namespaces. Ports are the
+    connection's destination ports (a source entity's ports are in the rule's notes)."""
+
+    nets: tuple[str, ...] = ()
+    not_nets: tuple[str, ...] = ()
+    selector: CalicoSelector | None = None
+    not_selector: CalicoSelector | None = None
+    namespace_selector: CalicoSelector | None = None
+    ports: tuple[PolicyPort, ...] = ()
+    not_ports: tuple[PolicyPort, ...] = ()
+
+    @property
+    def uses_selectors(self) -> bool:
+        """Calico limits a namespaced policy's entity to its namespace as soon as any selector
+        field is set (libcalico-go GetEntityRuleSelector)."""
+        return (
+            self.selector is not None
+            or self.not_selector is not None
+            or self.namespace_selector is not None
+        )
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.nets or self.not_nets or self.uses_selectors)
+
+
+@dataclass(frozen=True, slots=True)
+class CalicoRule:
+    """One Calico rule. `protocol` None: any; a name other than TCP, UDP, SCTP (ICMP,
+    UDPLite, a number) opens none of the connections netreach models."""
+
+    action: CalicoAction
+    protocol: str | None = None
+    not_protocol: str | None = None
+    ip_version: int | None = None
+    source: CalicoEntity = CalicoEntity()
+    destination: CalicoEntity = CalicoEntity()
+    notes: tuple[NotModelled, ...] = ()
+    # a part netreach cannot know (the client's port, a Service match) decides whether it
+    # matches: it is modelled as matching nothing, and its notes say it may
+    inert: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class CalicoPolicy:
+    """NetworkPolicy (namespaced) or GlobalNetworkPolicy of projectcalico.org/v3."""
+
+    kind: CalicoKind
+    namespace: str | None
+    name: str
+    tier: str
+    order: float | None  # None: after every ordered policy of the tier
+    selector: CalicoSelector  # the endpoints it applies to (serviceAccountSelector ANDed in)
+    types: tuple[Direction, ...]  # after Calico's defaulting
+    ingress: tuple[CalicoRule, ...] = ()
+    egress: tuple[CalicoRule, ...] = ()
+    namespace_selector: CalicoSelector | None = (
+        None  # GlobalNetworkPolicy: pods of these namespaces
+    )
+    location: Location | None = None
+    # preDNAT / doNotTrack / applyOnForward: the policy is (also) for host endpoints, which
+    # netreach does not model; preDNAT and doNotTrack policies apply to nothing else
+    host_endpoint: str = ""
+
+    @property
+    def applies_to_pods(self) -> bool:
+        return self.host_endpoint not in ("preDNAT", "doNotTrack")
+
+    @property
+    def id(self) -> str:
+        if self.namespace is None:
+            return f"GlobalNetworkPolicy/{self.name}"
+        return f"CalicoNetworkPolicy/{self.namespace}/{self.name}"
+
+    @property
+    def order_key(self) -> tuple[float, str]:
+        """Evaluation order within the tier, as Felix sorts: order (none: last), then
+        "name/namespace/kind" (felix/calc PolKVLess)."""
+        order = self.order if self.order is not None else float("inf")
+        return order, f"{self.name}/{self.namespace or ''}/{self.kind}"
+
+    def rules(self, direction: Direction) -> tuple[CalicoRule, ...]:
+        return self.ingress if direction == "ingress" else self.egress
+
+    def isolates(self, direction: Direction) -> bool:
+        return direction in self.types
+
+    def __str__(self) -> str:
+        return self.id
+
+
+# --- Cilium (cilium.io/v2) -----------------------------------------------------------------
+
+CiliumKind = Literal["CiliumNetworkPolicy", "CiliumClusterwideNetworkPolicy"]
+
+
+@dataclass(frozen=True, slots=True)
+class CiliumRule:
+    """One entry of ingress / egress (Allow) or ingressDeny / egressDeny (Deny).
+
+    Peers: `endpoints` (label selectors over pods, namespace scoping already applied),
+    `cidrs` (fromCIDR / fromCIDRSet: external addresses only), `entities` (world, cluster,
+    all... as written). `l3` False: the rule names no peer; then it admits everyone when it
+    has ports (an L4-only rule) and no one otherwise. `empty_l3`: a peer list written empty
+    (`fromEndpoints: []`), which selects no one. `ports` None: every connection.
+    """
+
+    action: Literal["Allow", "Deny"]
+    endpoints: tuple[LabelSelector, ...] = ()
+    cidrs: tuple[IPBlock, ...] = ()
+    entities: tuple[str, ...] = ()
+    l3: bool = False
+    empty_l3: bool = False
+    ports: tuple[PolicyPort, ...] | None = None
+    notes: tuple[NotModelled, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class CiliumPolicy:
+    """One rule (`spec`, or one entry of `specs`) of a CiliumNetworkPolicy or a
+    CiliumClusterwideNetworkPolicy. `subject` None: a nodeSelector rule (host policy)."""
+
+    kind: CiliumKind
+    namespace: str | None
+    name: str
+    spec_index: int | None  # None: `spec`; else the index in `specs`
+    subject: LabelSelector | None
+    ingress: tuple[CiliumRule, ...] = ()
+    egress: tuple[CiliumRule, ...] = ()
+    ingress_deny: tuple[CiliumRule, ...] = ()
+    egress_deny: tuple[CiliumRule, ...] = ()
+    default_deny: tuple[Direction, ...] = ()
+    location: Location | None = None
+
+    @property
+    def id(self) -> str:
+        where = f"{self.namespace}/" if self.namespace else ""
+        spec = f" specs[{self.spec_index}]" if self.spec_index is not None else ""
+        return f"{self.kind}/{where}{self.name}{spec}"
+
+    @property
+    def path(self) -> tuple[PathPart, ...]:
+        return ("specs", self.spec_index) if self.spec_index is not None else ("spec",)
+
+    def rules(self, direction: Direction, deny: bool = False) -> tuple[CiliumRule, ...]:
+        if direction == "ingress":
+            return self.ingress_deny if deny else self.ingress
+        return self.egress_deny if deny else self.egress
+
+    def __str__(self) -> str:
+        return self.id
+
+
 @dataclass(frozen=True, slots=True)
 class ServicePort:
     """One `spec.ports[]` entry of a Service after defaulting (targetPort defaults to port)."""
@@ -323,6 +606,7 @@ class Service:
     selector: Mapping[str, str] | None  # None: no selector (endpoints managed by hand)
     ports: tuple[ServicePort, ...] = ()
     location: Location | None = None
+    type: str = "ClusterIP"  # LoadBalancer and NodePort publish the pods outside the cluster
 
     @property
     def id(self) -> str:
@@ -382,6 +666,10 @@ class Unmodelled:
     namespace: str | None
     location: Location | None = None
     layer: str = "L3/L4"  # "L7" for policies that can only refuse what L3/L4 allows
+    # "all": any verdict with a pod of `namespace` (or any, when None); "host": only verdicts
+    # with a host-network pod or an address outside the cluster on either side
+    reach: Literal["all", "host"] = "all"
+    what: str = ""  # why it is not modelled, when it is a part of a modelled kind
 
     @property
     def id(self) -> str:
@@ -409,3 +697,8 @@ class Snapshot:
     dropped: list[DroppedField] = field(default_factory=list)
     # network-policy objects of kinds netreach does not model (verdicts they could change say so)
     unmodelled: list[Unmodelled] = field(default_factory=list)
+    service_accounts: list[ServiceAccount] = field(default_factory=list)
+    calico_policies: list[CalicoPolicy] = field(default_factory=list)
+    calico_tiers: list[CalicoTier] = field(default_factory=list)
+    network_sets: list[NetworkSet] = field(default_factory=list)
+    cilium_policies: list[CiliumPolicy] = field(default_factory=list)

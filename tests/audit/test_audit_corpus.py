@@ -10,8 +10,9 @@ import pytest
 import netreach
 from netreach.analyses.audit import CHECKS, SEVERITIES
 from netreach.errors import NetreachError
+from paths import SHARED
 
-CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpora" / "netpol-analyzer"
+CORPUS = SHARED / "corpora" / "netpol-analyzer"
 CASES = sorted((CORPUS / "cases").iterdir()) if (CORPUS / "cases").is_dir() else []
 
 

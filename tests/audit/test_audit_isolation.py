@@ -6,7 +6,7 @@ from dataclasses import replace
 
 from audit_helpers import NSS, findings
 
-from builders import cluster, pod, policy
+from builders import cluster, peer, pod, policy, rule
 from netreach.load import load_sources
 from netreach.load.sources import Source
 
@@ -63,12 +63,38 @@ def test_host_network_pod_silent_for_ordinary_pods():
     assert not findings(c, "host-network-pod")
 
 
-def test_missing_policy_types_says_what_defaulting_chose():
-    p = replace(policy("default/p", {"app": "a"}, types=["ingress"]), explicit_policy_types=False)
-    c = cluster(NSS, [pod("default/a", {"app": "a"})], [p])
+def test_missing_policy_types_reports_egress_rules_whose_default_also_isolates_ingress():
+    # egress rules, no policyTypes: defaulting gives [Ingress, Egress], and with no ingress
+    # rule every connection to the pods is denied, which the rules never said
+    out = rule([peer({"app": "db"})])
+    p = replace(
+        policy("default/p", {"app": "a"}, types=["ingress", "egress"], egress=[out]),
+        explicit_policy_types=False,
+    )
+    c = cluster(NSS, [pod("default/a", {"app": "a"}), pod("default/db", {"app": "db"})], [p])
     (f,) = findings(c, "missing-policy-types")
-    assert "defaulted it to [Ingress]" in f.message and "does not restrict egress" in f.message
-    assert f.details["defaulted_to"] == ["Ingress"]
+    assert "defaulted it to [Ingress, Egress]" in f.message
+    assert "also isolates ingress" in f.message and "is denied" in f.message
+    assert f.details["defaulted_to"] == ["Ingress", "Egress"]
+    assert "- Egress" in f.fix and "Ingress" not in f.fix.split("\n", 1)[1]
+
+
+def test_missing_policy_types_silent_where_the_default_is_what_the_rules_say():
+    # ingress rules only (or none: the deny-ingress idiom), or rules both ways: the default
+    # [Ingress] / [Ingress, Egress] is exactly what the author wrote
+    only_in = rule([peer({"app": "b"})])
+    both = [rule([peer({"app": "b"})])]
+    policies = [
+        replace(policy("default/in", {"app": "a"}, ingress=[only_in]), explicit_policy_types=False),
+        replace(policy("default/deny", {}), explicit_policy_types=False),
+        replace(
+            policy("default/both", {"app": "a"}, types=["ingress", "egress"], ingress=both,
+                   egress=both),
+            explicit_policy_types=False,
+        ),
+    ]  # fmt: skip
+    c = cluster(NSS, [pod("default/a", {"app": "a"}), pod("default/b", {"app": "b"})], policies)
+    assert not findings(c, "missing-policy-types")
 
 
 def test_missing_policy_types_silent_when_explicit():

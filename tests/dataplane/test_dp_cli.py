@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import io
 import json
 import os
 import pty
@@ -20,11 +19,9 @@ import pytest
 import yaml
 from dp_helpers import need_dataplane
 
-from netreach.cli import cli
-from netreach.cli.common import run_guarded
+from clirun import CliResult, run_cli_io
+from paths import LESSON, ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
-LESSON = str(ROOT / "examples" / "lesson")
 TIERS = str(ROOT / "examples" / "tiers")
 KEYS = ["src", "dst", "port", "protocol", "dataplane", "engine", "agree"]
 
@@ -77,13 +74,9 @@ def _netreach(*args: str, env: dict[str, str] | None = None) -> subprocess.Compl
     )
 
 
-def _run(*args: str) -> tuple[int, str, str]:
+def _run(*args: str) -> CliResult:
     """The CLI in-process (monkeypatches apply): exit code, stdout, stderr."""
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = run_guarded(cli, list(args))
-    assert "Traceback" not in err.getvalue()
-    return code, out.getvalue(), err.getvalue()
+    return run_cli_io(*args)
 
 
 @pytest.fixture

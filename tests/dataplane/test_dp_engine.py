@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from dp_helpers import (
     block,
@@ -21,9 +19,9 @@ from dp_helpers import (
 
 from netreach.dataplane import verify
 from netreach.model import ContainerPort, LabelSelector, Peer, Requirement, Snapshot
+from paths import LESSON_DIR as LESSON
 
 pytestmark = pytest.mark.dataplane
-LESSON = Path(__file__).resolve().parents[2] / "examples" / "lesson"
 
 
 def _grid() -> Snapshot:

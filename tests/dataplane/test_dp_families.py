@@ -4,8 +4,6 @@ snapshot `check` sees."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from dp_helpers import block, need_dataplane, ns, pod, pods_peer, policy, rule, sel, snapshot
 
@@ -13,9 +11,9 @@ import netreach
 from netreach.dataplane import verify
 from netreach.load import load_sources, read_paths
 from netreach.load.sources import Source
+from paths import LESSON_DIR as LESSON
 
 pytestmark = pytest.mark.dataplane
-LESSON = Path(__file__).resolve().parents[2] / "examples" / "lesson"
 
 
 def test_ipv6_only_cluster_egress_to_ipv4_everywhere_is_blocked() -> None:

@@ -21,8 +21,8 @@ from hypothesis import strategies as st
 
 from netreach.dataplane.decode import decode
 from netreach.dataplane.objects import Manifests
-
-ROOT = Path(__file__).resolve().parents[2]
+from paths import ROOT
+from sampling import examples
 
 # One object per case; each is named by its file (c<N>), kubectl reads them all at once.
 CASES = [
@@ -233,7 +233,7 @@ SCALARS = st.one_of(
 )
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(30), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.tuples(SCALARS, SCALARS, SCALARS, SCALARS), min_size=20, max_size=20))
 def test_generated_scalars_in_every_field_kind(rows: list[tuple[str, str, str, str]]) -> None:
     """Label keys and values, ports (int-or-string), numbers and booleans, as plain YAML."""

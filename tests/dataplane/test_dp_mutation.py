@@ -3,10 +3,8 @@ a second time, on its own, so the engine and the kernel no longer share the bug.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import importlib
-import io
 import json
 from pathlib import Path
 from typing import Any
@@ -14,8 +12,7 @@ from typing import Any
 import pytest
 from dp_helpers import need_dataplane
 
-from netreach.cli import cli
-from netreach.cli.common import run_guarded
+from clirun import run_cli_io
 from netreach.load.check import Checker
 
 pytestmark = pytest.mark.dataplane
@@ -45,10 +42,8 @@ spec:
 
 
 def _verify(path: Path) -> tuple[int, list[dict[str, Any]], str]:
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = run_guarded(cli, ["verify", str(path), "-o", "json", "--protocols", "tcp,udp"])
-    return code, json.loads(out.getvalue())["probes"] if out.getvalue() else [], err.getvalue()
+    code, out, err = run_cli_io("verify", str(path), "-o", "json", "--protocols", "tcp,udp")
+    return code, json.loads(out)["probes"] if out else [], err
 
 
 def test_default_protocol_udp_planted_in_the_loader_is_caught(

@@ -15,6 +15,7 @@ from dp_random_tiers import random_tiered_snapshot
 from netreach.dataplane import EnginePrediction, Probe, Session, judge, prepare, run_isolated
 from netreach.dataplane.plan import PortPlan, pod_probes, sanity_probes
 from netreach.model import PROTOCOLS, Options, Snapshot
+from sampling import examples
 
 pytestmark = pytest.mark.dataplane
 
@@ -55,9 +56,10 @@ def _run(make: Callable[[int], Snapshot], snapshots: int) -> tuple[int, list[str
     return probed, failures
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("make", "snapshots"),
-    [(random_snapshot, 200), (random_tiered_snapshot, 150)],
+    [(random_snapshot, examples(200)), (random_tiered_snapshot, examples(150))],
     ids=["network-policy", "admin-tiers"],
 )
 def test_random_snapshots_agree(make: Callable[[int], Snapshot], snapshots: int) -> None:

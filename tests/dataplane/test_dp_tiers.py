@@ -13,8 +13,9 @@ from netreach.dataplane import compile_ruleset, verify
 from netreach.load import load_sources
 from netreach.load.sources import Source
 from netreach.model import Snapshot
+from paths import ROOT
 
-CONFORMANCE = Path(__file__).resolve().parents[1] / "conformance"
+CONFORMANCE = ROOT / "tests" / "conformance"
 SCENARIOS = sorted((CONFORMANCE / "scenarios").glob("*.yaml"))
 
 

@@ -11,6 +11,7 @@ import netreach
 from builders import cluster, ns, peer, pod, policy, port, rule
 from netreach.analyses.diff import DiffReport
 from netreach.engine.conns import EMPTY, ConnectionSet
+from sampling import examples
 
 NSS = [ns("default"), ns("other")]
 
@@ -144,7 +145,7 @@ def test_workload_level_groups_replicas():
 PORT_LISTS = st.lists(st.integers(1, 20), max_size=4, unique=True)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(PORT_LISTS, PORT_LISTS, st.booleans(), st.booleans())
 def test_diff_reversed_swaps_added_and_removed(old_ports, new_ports, old_deny, new_deny):
     def build(ports, deny):

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-LESSON = str(Path(__file__).resolve().parents[2] / "examples" / "lesson")
+from paths import LESSON
 
 # The monitoring agent may now also reach the database port.
 OPEN_5432 = (

@@ -14,8 +14,9 @@ import pytest
 from netreach.engine import ipset
 from netreach.engine.conns import ConnectionSet
 from netreach.query.compare import recut
+from paths import SHARED
 
-CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpora" / "netpol-analyzer"
+CORPUS = SHARED / "corpora" / "netpol-analyzer"
 DIFFS = sorted((CORPUS / "diffs").glob("*__to__*.txt")) if CORPUS.is_dir() else []
 
 # Cases whose difference comes from AdminNetworkPolicy / BaselineAdminNetworkPolicy, which

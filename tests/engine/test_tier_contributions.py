@@ -9,9 +9,9 @@ import netreach
 from netreach.analyses.diff import diff
 from netreach.engine.verdict import contributions
 from netreach.model import Pod
+from paths import LESSON_DIR as LESSON
 from paths import ROOT
 
-LESSON = ROOT / "examples" / "lesson"
 TIERS = ROOT / "examples" / "tiers"
 
 

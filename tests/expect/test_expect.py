@@ -16,6 +16,7 @@ from netreach.analyses.expect import (
     check_expectations,
 )
 from netreach.model import WorkloadRef
+from sampling import examples
 
 NSS = [ns("default"), ns("other", team="backend")]
 
@@ -203,7 +204,7 @@ def test_every_offending_pair_is_counted_but_only_the_first_groups_reported():
     assert r.failures == MAX_REPORTED + 6 and len(r.offences) == MAX_REPORTED
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(
     st.lists(st.integers(5430, 5436), max_size=3),
     st.booleans(),

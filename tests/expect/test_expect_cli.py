@@ -3,17 +3,10 @@
 from __future__ import annotations
 
 import json
-import sys
 import xml.etree.ElementTree as ET
-from pathlib import Path
 
-import pytest
+from paths import LESSON, ROOT
 
-from netreach.cli import cli
-from netreach.cli.common import run_guarded
-
-ROOT = Path(__file__).resolve().parents[2]
-LESSON = str(ROOT / "examples" / "lesson")
 EXAMPLE = str(ROOT / "examples" / "lesson-expectations.yaml")
 
 FAILING = """expectations:
@@ -28,17 +21,6 @@ FAILING = """expectations:
     port: postgres
     expect: allow
 """
-
-
-@pytest.fixture
-def run(capsys, monkeypatch):
-    def go(*args: str) -> tuple[int, str, str]:
-        monkeypatch.setattr(sys, "argv", ["netreach", *args])
-        code = run_guarded(cli)
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return go
 
 
 def test_the_bundled_example_passes(run):

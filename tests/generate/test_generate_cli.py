@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
-from netreach.cli import cli
-from netreach.cli.common import run_guarded
+from clirun import CliResult, run_cli
 from paths import LESSON, ROOT
 
 INTENT = str(ROOT / "examples" / "generate" / "lesson-intent.yaml")
@@ -18,11 +16,8 @@ INTENT = str(ROOT / "examples" / "generate" / "lesson-intent.yaml")
 
 def run(
     args: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> tuple[int, str, str]:
-    monkeypatch.setattr(sys, "argv", ["netreach", "generate", *args])
-    code = run_guarded(cli)
-    out, err = capsys.readouterr()
-    return code, out, err
+) -> CliResult:
+    return run_cli(capsys, "generate", *args)
 
 
 def test_exact_intent_prints_yaml_and_the_proof(

@@ -4,7 +4,6 @@ ever escapes the loader, the validator or the engine. `make fuzz` runs atheris f
 from __future__ import annotations
 
 import importlib.util
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -15,9 +14,11 @@ from manifests import broken_object, broken_text, dump, side_file, valid_objects
 from netreach.cluster import Cluster
 from netreach.errors import InputError
 from netreach.load import Source, load_sources
+from paths import ROOT
+from sampling import examples
 
-FUZZ = Path(__file__).resolve().parents[2] / "fuzz" / "fuzz_load.py"
-CI = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FUZZ = ROOT / "fuzz" / "fuzz_load.py"
+CI = settings(max_examples=examples(150), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def harness() -> ModuleType:

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from hostile_cli import Run, run
 
+from paths import LESSON
+
 Cap = pytest.CaptureFixture[str]
-ROOT = Path(__file__).resolve().parents[2]
-LESSON = str(ROOT / "examples" / "lesson")
 
 DEEP = "[" * 5000 + "]" * 5000
 BIG = "1" * 5000

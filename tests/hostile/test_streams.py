@@ -21,6 +21,7 @@ from hostile_cli import run as _run
 from netreach.cli.streams import GuardedStream
 from netreach.escape import ci_commands, markdown
 from netreach.render.audit_md import render_audit_md
+from paths import LESSON
 
 Cap = pytest.CaptureFixture[str]
 
@@ -238,7 +239,6 @@ def test_markdown_fix_blocks_hold_no_escape_bytes() -> None:
 # --- write errors, closed streams, memory: one message, no traceback -----------------------
 
 CLI = [sys.executable, "-c", "from netreach.cli import main; main()"]
-LESSON = str(Path(__file__).resolve().parents[2] / "examples" / "lesson")
 
 
 def shell(cmd: str, **kw: object) -> subprocess.CompletedProcess[str]:
@@ -330,6 +330,7 @@ def _limit_memory() -> None:
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
 
+@pytest.mark.slow
 def test_running_out_of_memory_for_real_is_one_message(tmp_path: Path) -> None:
     """An input under the size limit that does not fit a small machine: MemoryError wherever
     it strikes becomes one message, exit 2."""

@@ -10,10 +10,9 @@ import pytest
 from hostile_cli import Run, run
 
 from netreach import writes as files
+from paths import LESSON, ROOT
 
 Cap = pytest.CaptureFixture[str]
-ROOT = Path(__file__).resolve().parents[2]
-LESSON = str(ROOT / "examples" / "lesson")
 INTENT = str(ROOT / "examples" / "generate" / "lesson-intent.yaml")
 EXPECT = str(ROOT / "examples" / "lesson-expectations.yaml")
 VICTIM = "precious\n"

@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import gzip
 import json
-import sys
 import time
 
 import pytest
 
-from netreach.cli import cli
-from netreach.cli.common import run_guarded
+from clirun import run_cli
 from netreach.load import kube
 from netreach.load.kube import read_cluster
 from netreach.load.kubeapi import ClusterError
@@ -97,11 +95,8 @@ def test_server_messages_are_cut_and_kept_on_one_line(
     message = "nope\n::error::forged\r\x1b[2J" + "x" * 5000
     body = json.dumps({"kind": "Status", "code": 403, "message": message}).encode()
     state.raw[PODS] = (403, {"Content-Length": str(len(body))}, body)
-    monkeypatch.setattr(
-        sys, "argv", ["netreach", "validate", "--kubeconfig", str(kubeconfig(server))]
-    )
-    assert run_guarded(cli) == 2
-    err = capsys.readouterr().err
+    code, _, err = run_cli(capsys, "validate", "--kubeconfig", str(kubeconfig(server)))
+    assert code == 2
     (line,) = err.splitlines()
     assert "The server said: nope\\n::error::forged\\x0d\\x1b[2Jxxx" in line
     assert line.endswith("... (5,025 characters)")
@@ -114,14 +109,12 @@ def test_cli_max_input_bytes_bounds_the_api_answers(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     args = [
-        "netreach",
         "validate",
         "--kubeconfig",
         str(kubeconfig(server)),
         "--max-input-bytes",
         "500",
     ]
-    monkeypatch.setattr(sys, "argv", args)
-    assert run_guarded(cli) == 2
-    err = capsys.readouterr().err
+    code, _, err = run_cli(capsys, *args)
+    assert code == 2
     assert "sent more than the input limit of 500 bytes" in err

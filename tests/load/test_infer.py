@@ -27,6 +27,7 @@ from netreach.load.infer import (
 )
 from netreach.model import LabelSelector, Pod, Requirement, Snapshot
 from paths import ROOT, SHARED
+from sampling import examples
 
 POLICIES_ONLY = str(ROOT / "examples" / "policies-only")
 
@@ -116,7 +117,7 @@ selectors = st.builds(
 )
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=examples(400), deadline=None)
 @given(selectors)
 def test_solve_is_sound_and_complete(selector: LabelSelector):
     """The labels found match the selector; None only when no label set over the selector's
@@ -160,7 +161,7 @@ def test_no_boundary_pod_when_another_requirement_also_excludes_it():
     assert list(boundary(s, {"tier": "api"})) == []
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(selectors)
 def test_boundary_pods_are_selected_or_left_out_by_exactly_one_requirement(selector: LabelSelector):
     base = solve(selector)

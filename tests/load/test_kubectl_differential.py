@@ -23,6 +23,7 @@ from netreach.errors import InputError
 from netreach.load import load_sources
 from netreach.load.decode import parse_source
 from netreach.load.sources import Source
+from sampling import examples
 
 HEAD = "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: {name}\n"
 
@@ -293,7 +294,7 @@ def _merge_case(draw: st.DrawFn) -> str:
 
 
 @settings(
-    max_examples=4,
+    max_examples=examples(4),
     deadline=None,
     # a batch is one kubectl run; the assertion names the failing file, shrinking adds nothing
     phases=[Phase.explicit, Phase.reuse, Phase.generate],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from netreach.load import load_sources
@@ -27,13 +28,14 @@ def test_malformed_yaml_bad_indentation(errors_of: ErrorsOf) -> None:
 
 def test_malformed_json_has_line(errors_of: ErrorsOf) -> None:
     errs = errors_of('{\n "kind": "Namespace",\n "metadata": {"name": "x"\n}\n', name="x.json")
-    assert len(errs) == 1 and errs[0] == "x.json:5: invalid JSON: unexpected end of data (column 1)"
+    # file, line and column are ours; the reason between them is the JSON parser's own words
+    assert len(errs) == 1 and re.fullmatch(r"x\.json:5: invalid JSON: \S.* \(column 1\)", errs[0])
 
 
 def test_json_trailing_garbage(errors_of: ErrorsOf) -> None:
     errs = errors_of('{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"x"}}\n}', "x.json")
     # kubectl reads the first object, then the rest as YAML; when that fails, the JSON error
-    assert errs == ["x.json:2: invalid JSON: unexpected character, expected a JSON value (column 1)"]
+    assert len(errs) == 1 and re.fullmatch(r"x\.json:2: invalid JSON: \S.* \(column 1\)", errs[0])
 
 
 def test_utf16_file_with_bom_is_read_as_kubectl_reads_it(load_text: LoadText) -> None:

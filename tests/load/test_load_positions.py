@@ -6,11 +6,22 @@ import json
 import random
 from pathlib import Path
 
+import pytest
 import yaml
 
-from netreach.load import load_snapshot
+from netreach.load import load_snapshot, sources
 from netreach.load.decode import parse_source
 from netreach.load.sources import Source
+
+# `List` documents above 1 MiB are looked up one item at a time. The threshold is lowered here
+# so that inputs of a few hundred kilobytes take that sliced path; each test asserts that its
+# input is over it (at 1 MiB, a 3000-pod YAML List was composed whole and never sliced).
+_SLICE_ABOVE = 64 * 1024
+
+
+@pytest.fixture(autouse=True)
+def _slice_from_64k(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sources, "_SLICE_ABOVE", _SLICE_ABOVE)
 
 
 def _pods(n: int) -> list[dict[str, object]]:
@@ -30,6 +41,15 @@ def _pods(n: int) -> list[dict[str, object]]:
 
 
 _REFERENCE: dict[str, Source] = {}
+
+
+def _dump(data: object) -> str:
+    """yaml.safe_dump through libyaml's emitter: the same text, a third of the time."""
+    return yaml.dump(data, Dumper=yaml.CSafeDumper)
+
+
+def _dump_all(docs: list[dict[str, object]]) -> str:
+    return yaml.dump_all(docs, Dumper=yaml.CSafeDumper)
 
 
 def _full_line(source: Source, doc: int, path: tuple[str | int, ...]) -> int | None:
@@ -52,13 +72,13 @@ def _paths(rnd: random.Random, n: int) -> list[tuple[str | int, ...]]:
 
 
 def test_yaml_list_lines_by_slice_equal_whole_compose(tmp_path: Path) -> None:
-    n = 3000
+    n = 800
     f = tmp_path / "big.yaml"
-    f.write_text(yaml.safe_dump({"apiVersion": "v1", "kind": "List", "items": _pods(n)}))
-    assert f.stat().st_size > 256 * 1024
+    f.write_text(_dump({"apiVersion": "v1", "kind": "List", "items": _pods(n)}))
     src = Source(str(f))
     parse_source(src)
     assert src.marks and len(src.marks[0].items) == n
+    assert src.marks[0].length > _SLICE_ABOVE
     for path in _paths(random.Random(1), n):
         fast = src.line_of(0, path)
         assert fast is not None
@@ -67,7 +87,7 @@ def test_yaml_list_lines_by_slice_equal_whole_compose(tmp_path: Path) -> None:
 
 def test_yaml_multi_document_lines_by_slice(tmp_path: Path) -> None:
     f = tmp_path / "docs.yaml"
-    f.write_text(yaml.safe_dump_all(_pods(2500)))
+    f.write_text(_dump_all(_pods(2500)))
     src = Source(str(f))
     parse_source(src)
     for doc in (0, 1, 1234, 2499):
@@ -76,10 +96,12 @@ def test_yaml_multi_document_lines_by_slice(tmp_path: Path) -> None:
 
 
 def test_json_list_lines_by_slice_equal_whole_compose(tmp_path: Path) -> None:
-    n = 3000
+    n = 800
     f = tmp_path / "big.json"
     f.write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": _pods(n)}, indent=2))
     src = Source(str(f))
+    parse_source(src)
+    assert src.marks[0].kind == "json" and src.marks[0].length > _SLICE_ABOVE
     for path in _paths(random.Random(2), n):
         fast = src.line_of(0, path)
         assert fast is not None
@@ -95,8 +117,9 @@ def test_policy_location_in_a_big_json_list(tmp_path: Path) -> None:
     }
     f = tmp_path / "all.json"
     f.write_text(
-        json.dumps({"apiVersion": "v1", "kind": "List", "items": [*_pods(3000), pol]}, indent=1)
+        json.dumps({"apiVersion": "v1", "kind": "List", "items": [*_pods(800), pol]}, indent=1)
     )
+    assert f.stat().st_size > _SLICE_ABOVE
     snap = load_snapshot(str(f))
     loc = snap.policies[0].location
     assert loc is not None

@@ -78,6 +78,7 @@ def positions(opened: OpenedPage) -> dict[str, tuple[float, float]]:
     }
 
 
+@pytest.mark.slow
 def test_the_same_input_gives_the_same_picture_on_every_load(chromium, lesson_file, tmp_path):
     first = open_report(chromium, lesson_file)
     again = open_report(chromium, lesson_file)
@@ -193,6 +194,7 @@ def five_thousand(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Any]:
     return out, result
 
 
+@pytest.mark.slow
 def test_five_thousand_workloads_open_fast_on_the_aggregated_graph(chromium, five_thousand):
     out, result = five_thousand
     started = time.perf_counter()
@@ -232,6 +234,7 @@ def test_five_thousand_workloads_open_fast_on_the_aggregated_graph(chromium, fiv
     opened.page.close()
 
 
+@pytest.mark.slow
 def test_the_aggregated_graph_is_stable_across_loads(chromium, five_thousand):
     out, _ = five_thousand
     first, again = open_report(chromium, out), open_report(chromium, out)

@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from builders import cluster, ns, peer, pod, policy, port, rule
 from netreach.analyses.report import build_report
+from sampling import examples
 
 NAMESPACES = ["x", "y"]
 APPS = ["a", "b", "c"]
@@ -49,7 +50,7 @@ def random_clusters(draw: st.DrawFn):  # type: ignore[no-untyped-def]
     return cluster([ns(n) for n in NAMESPACES], pods, pols)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(random_clusters())
 def test_report_edges_and_rules_agree_with_check(c) -> None:  # type: ignore[no-untyped-def]
     data = build_report(c, by="pod")

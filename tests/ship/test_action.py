@@ -200,6 +200,7 @@ def runner_for(
     return Runner(inputs, github, env)
 
 
+@pytest.mark.slow
 def test_the_action_on_a_pull_request(installed, tmp_path):
     repo, base = pull_request(tmp_path)
     r = runner_for(
@@ -238,6 +239,7 @@ def test_the_action_on_a_pull_request(installed, tmp_path):
     assert (tmp_path / "runner-temp" / "summary.md").read_text() == body
 
 
+@pytest.mark.slow
 def test_the_action_without_a_gate_passes(installed, tmp_path):
     repo, base = pull_request(tmp_path)
     r = runner_for(
@@ -247,6 +249,7 @@ def test_the_action_without_a_gate_passes(installed, tmp_path):
     assert r.codes == [0, 0, 0] and r.steps["netreach"]["result"] == "pass"
 
 
+@pytest.mark.slow
 def test_nothing_to_analyse_fails_the_action(installed, tmp_path):
     repo, base = pull_request(tmp_path)
     (repo / "empty").mkdir()

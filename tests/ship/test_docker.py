@@ -77,6 +77,7 @@ def test_the_build_context_holds_what_the_copies_need_and_nothing_else():
     assert {s.rstrip("/") for s in sources} == allowed
 
 
+@pytest.mark.slow
 def test_the_stages_commands_work_replayed_in_virtual_environments(wheelhouse, tmp_path):
     """Stage 1: `pip wheel` of the built wheel gathers every dependency as a wheel (the
     `wheelhouse` fixture runs it); stage 2: `pip install --no-index --find-links` installs

@@ -36,6 +36,7 @@ def built(
     return out, yaml.safe_load((out / "netreach.yaml").read_text())
 
 
+@pytest.mark.slow
 def test_the_manifest_follows_krews_rules(built):
     _, m = built
     assert m["apiVersion"] == "krew.googlecontainertools.github.com/v1alpha2"
@@ -65,6 +66,7 @@ def test_every_platform_of_a_release_is_listed():
     }  # fmt: skip
 
 
+@pytest.mark.slow
 def test_the_archive_matches_the_manifest_and_runs(built, tmp_path):
     out, m = built
     (platform,) = m["spec"]["platforms"]

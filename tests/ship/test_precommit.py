@@ -73,6 +73,7 @@ def run_hooks(tmp: Path, hooks_repo: tuple[Path, str, Path], hooks: list[dict[st
     )
 
 
+@pytest.mark.slow
 def test_validate_audit_and_test_pass_on_a_sound_repository(tmp_path, hooks_repo):
     done = run_hooks(
         tmp_path,
@@ -87,6 +88,7 @@ def test_validate_audit_and_test_pass_on_a_sound_repository(tmp_path, hooks_repo
     assert done.stdout.count("Passed") == 3
 
 
+@pytest.mark.slow
 def test_audit_fails_at_the_severity_asked(tmp_path, hooks_repo):
     done = run_hooks(
         tmp_path,
@@ -98,6 +100,7 @@ def test_audit_fails_at_the_severity_asked(tmp_path, hooks_repo):
     assert "world-open" in done.stdout
 
 
+@pytest.mark.slow
 def test_a_broken_promise_fails_the_test_hook(tmp_path, hooks_repo):
     done = run_hooks(tmp_path, hooks_repo, [])  # lays the repository out
     api = tmp_path / "policies" / "deploy" / "api.yaml"
@@ -111,6 +114,7 @@ def test_a_broken_promise_fails_the_test_hook(tmp_path, hooks_repo):
     assert "FAIL the frontend reaches the api" in done.stdout
 
 
+@pytest.mark.slow
 def test_a_hook_without_paths_stops_and_never_reads_a_cluster(tmp_path, hooks_repo):
     done = run_hooks(tmp_path, hooks_repo, [{"id": "netreach-validate"}])
     assert done.returncode == 1

@@ -14,6 +14,8 @@ import sys
 import tarfile
 import zipfile
 
+import pytest
+
 from netreach.render import vendor
 from paths import ROOT
 
@@ -65,6 +67,7 @@ def test_wheel_carries_the_graph_library_and_licenses(dists):
     assert "netreach/render/assets/report.js" in names
 
 
+@pytest.mark.slow
 def test_fresh_venv_with_only_the_wheel_writes_a_report_with_the_graph(dists, tmp_path):
     _, wheel = dists
     venv = tmp_path / "venv"

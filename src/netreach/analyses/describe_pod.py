@@ -23,7 +23,15 @@ from netreach.engine.intervals import normalize
 from netreach.engine.rules import AnyRule
 from netreach.engine.verdict import contributions
 from netreach.errors import QueryError
-from netreach.model import AdminPolicy, Direction, NetworkPolicy, Pod
+from netreach.model import (
+    AdminPolicy,
+    CalicoEntity,
+    Direction,
+    LabelSelector,
+    NetworkPolicy,
+    Pod,
+    virtual_key_text,
+)
 from netreach.query.reach import Reach
 
 DIRECTIONS: tuple[Direction, Direction] = ("ingress", "egress")
@@ -92,6 +100,8 @@ class PodDirection:
     baseline: tuple[Grant, ...] = ()  # Baseline rules that decide it (not isolated)
     skipped_baseline: tuple[Grant, ...] = ()  # Baseline rules NetworkPolicy isolation overrides
     guard: Guard | None = field(default=None, compare=False)
+    # Calico tiers and Cilium stages that apply, in order: (title, rules, closed)
+    cni: tuple[tuple[str, tuple[Grant, ...], bool], ...] = ()
 
     @property
     def isolated(self) -> bool:
@@ -101,6 +111,13 @@ class PodDirection:
     def restricted(self) -> bool:
         """Something restricts the direction: NetworkPolicy isolation or a tier's Deny."""
         return self.isolated or (self.guard is not None and self.guard.restricted)
+
+    def _cni_summary(self) -> str:
+        parts = []
+        for title, rules, closed in self.cni:
+            end = "; what it leaves is denied at its end" if closed else ""
+            parts.append(f"{title} ({_count(rules)}{end})")
+        return "decided in order by " + ", then ".join(parts)
 
     @property
     def nothing_allowed(self) -> bool:
@@ -114,7 +131,7 @@ class PodDirection:
         if g is None or not g.restricted:
             return "every connection allowed (no tier denies any)"
         if g.default_deny:
-            by = ", ".join(map(tier_label, g.guard_rules))
+            by = ", ".join(map(tier_label, g.guard_rules)) or "the end of a tier"
             text = f"what no rule allows is denied for every pod, by {by}"
             if g.open_addresses:
                 return f"{text}; addresses no rule decides are allowed"
@@ -126,6 +143,9 @@ class PodDirection:
         if self.host_network:
             return f"{d}: host-network pod; NetworkPolicy does not apply"
         names = ", ".join(p.id for p in self.isolated_by)
+        if self.cni:
+            text = f"{d}: {self._cni_summary()}; {self.rest()}"
+            return f"{text}: all {d} denied" if self.nothing_allowed else text
         if not (self.admin or self.baseline or self.skipped_baseline):
             if not self.isolated:
                 return f"{d}: not isolated (no policy selects it for {d}): every connection allowed"
@@ -164,6 +184,10 @@ class PodDirection:
             "default_deny": g.default_deny if g is not None else False,
             "default_deny_by": [tier_label(r) for r in g.guard_rules] if g is not None else [],
             "rest": self.rest(),
+            "cni_stages": [
+                {"stage": t, "rules": [r.to_dict() for r in rs], "closed": c}
+                for t, rs, c in self.cni
+            ],
         }
 
 
@@ -178,6 +202,7 @@ class PodReading:
     ingress: PodDirection
     egress: PodDirection
     tier_policies: tuple[AdminPolicy, ...] = ()  # admin-tier policies whose subject holds it
+    cni_policies: tuple[str, ...] = ()  # Calico / Cilium policies that select it
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -195,6 +220,7 @@ class PodReading:
                 }
                 for p in self.tier_policies
             ],
+            "cni_policies": list(self.cni_policies),
             "ingress": self.ingress.to_dict(),
             "egress": self.egress.to_dict(),
         }
@@ -219,8 +245,13 @@ def describe_pod(cluster: Reach, ref: str | Pod) -> PodReading:
             for ai, pol in enumerate(compiled.admin_policies)
             if compiled.admin_targets[ai] >> ci & 1
         )
+    cni: tuple[str, ...] = ()
+    if not compiled.exempt(ep):
+        cni = tuple(
+            p.id for p in compiled.calico_policies if compiled.policy_classes(p) >> ci & 1
+        ) + tuple(p.id for p in compiled.cilium_policies if compiled.policy_classes(p) >> ci & 1)
     sides = {d: _pod_direction(cluster, ep, ci, d) for d in DIRECTIONS}
-    return PodReading(ep, selecting, sides["ingress"], sides["egress"], tiers)
+    return PodReading(ep, selecting, sides["ingress"], sides["egress"], tiers, cni)
 
 
 def _tier_grant(cluster: Reach, rule: AnyRule) -> Grant:
@@ -253,7 +284,71 @@ def _pod_direction(cluster: Reach, pod: Pod, ci: int, d: Direction) -> PodDirect
         tuple(_tier_grant(cluster, r) for r in guard.baseline),
         tuple(_tier_grant(cluster, r) for r in guard.skipped_baseline),
         guard,
+        _cni_stages(cluster, ci, d),
     )
+
+
+_CNI_STAGES = frozenset({"Calico", "CiliumDeny", "Cilium"})
+
+
+def _cni_stages(
+    cluster: Reach, ci: int, d: Direction
+) -> tuple[tuple[str, tuple[Grant, ...], bool], ...]:
+    """The stages of the class's program when Calico or Cilium policies speak in it (every
+    stage then, Kubernetes ones included, as the walk takes them)."""
+    program = cluster.compiled.program(ci, d)
+    if not any(s.tier in _CNI_STAGES for s in program.stages):
+        return ()
+    out = []
+    for st in program.stages:
+        title = f"Calico tier {st.name}" if st.tier == "Calico" or st.name else st.title
+        grants = tuple(
+            Grant(
+                r.label, r.location, r.action.lower() + " " + _words(cluster, r), r.tier, r.action
+            )
+            for r in st.rules
+        )
+        out.append((title, grants, st.closed))
+    return tuple(out)
+
+
+def _words(cluster: Reach, rule: AnyRule) -> str:
+    peers = "every peer" if rule.all_peers else " or ".join(_peer(pm.peer) for pm in rule.peers)
+    ports = ", ".join(map(str, rule.port_list)) if rule.has_named else str(rule.numeric)
+    return f"{peers or 'no peer'} on {ports}"
+
+
+def _selector_text(sel: Any) -> str:
+    if isinstance(sel, LabelSelector):
+        parts = [f"{virtual_key_text(k)}={v}" for k, v in sel.match_labels]
+        parts += [
+            f"{virtual_key_text(r.key)} {r.operator} {list(r.values)}"
+            for r in sel.match_expressions
+        ]
+        return "{" + ", ".join(parts) + "}"
+    return str(sel).replace("\x00", "")
+
+
+def _peer(peer: Any) -> str:
+    """A Calico entity, a Cilium endpoint selector, CIDR or entity, in words."""
+    if isinstance(peer, CalicoEntity):
+        parts = []
+        if peer.selector is not None:
+            parts.append(f"selector {_selector_text(peer.selector)}")
+        if peer.not_selector is not None:
+            parts.append(f"not selector {_selector_text(peer.not_selector)}")
+        if peer.namespace_selector is not None:
+            parts.append(f"namespaces {peer.namespace_selector}")
+        if peer.nets:
+            parts.append("nets " + ", ".join(peer.nets))
+        if peer.not_nets:
+            parts.append("not nets " + ", ".join(peer.not_nets))
+        return " and ".join(parts) or "anyone"
+    if isinstance(peer, LabelSelector):
+        return f"endpoints {_selector_text(peer)}"
+    if isinstance(peer, str):
+        return f"entity {peer}"
+    return str(peer)
 
 
 def _speakers(

@@ -377,7 +377,13 @@ class _Side:
             for rule, part in found
             if rule.tier != "NetworkPolicy" and not (part & delta).is_empty
         ]
-        if not isolating and not tiers:
+        # Calico tiers and Cilium's default deny close a stage without NetworkPolicy's isolation
+        closed = tuple(
+            f"{'Calico tier ' + st.name if st.tier == 'Calico' else st.title} (its end denies)"
+            for st in compiled.program(ci, direction).stages
+            if st.closed and st.tier in ("Calico", "Cilium")
+        )
+        if not isolating and not tiers and not closed:
             return False, (), ()
         rules = tuple(
             self._rule_ref(rule)
@@ -394,7 +400,7 @@ class _Side:
             )
             for rule, _ in tiers
         )
-        return True, rules, tuple(self._policy_text(i) for i in isolating)
+        return True, rules, tuple(self._policy_text(i) for i in isolating) + closed
 
     def _rule_ref(self, rule: NPRule) -> RuleRef:
         got = self._rules.get(rule.id)

@@ -16,11 +16,23 @@ tier, is "not protected". Read from the compiled programs and the engine's walk
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
+from netreach.analyses.breadth import (
+    SCOPES as SCOPES,
+)
+from netreach.analyses.breadth import (
+    Scope as Scope,
+)
+from netreach.analyses.breadth import (
+    Thresholds as Thresholds,
+)
+from netreach.analyses.breadth import (
+    address_scope,
+    selector_scope,
+)
 from netreach.analyses.guards import (
     EVERY_POD,
     FuturePods,
@@ -33,9 +45,6 @@ from netreach.analyses.inferred import outside_input
 from netreach.analyses.words import (
     addresses_words,
     block_words,
-    named_namespaces,
-    namespace_words,
-    selector_words,
 )
 from netreach.engine import ipset
 from netreach.engine.compile import admin_peer_selectors
@@ -43,32 +52,22 @@ from netreach.engine.conns import EMPTY, ConnectionSet
 from netreach.engine.intervals import Ranges, intersect
 from netreach.engine.rules import AnyRule, PeerMatcher
 from netreach.engine.selectors import indexes_of
-from netreach.model import AdminPeer, Direction, IPBlock, LabelSelector, Peer, Pod
+from netreach.model import (
+    DIRECTIONS,
+    V_NAMESPACE,
+    AdminPeer,
+    CalicoEntity,
+    Direction,
+    IPBlock,
+    LabelSelector,
+    Peer,
+    Pod,
+)
 from netreach.query.reach import Reach
 
-Scope = Literal[
-    "everyone", "internet", "wide-range", "all-namespaces", "namespaces-by-label", "whole-namespace"
-]
-SCOPES: tuple[Scope, ...] = (
-    "everyone",
-    "internet",
-    "wide-range",
-    "all-namespaces",
-    "namespaces-by-label",
-    "whole-namespace",
-)
-DIRECTIONS: tuple[Direction, Direction] = ("ingress", "egress")
 # Where an exposure comes from: a rule of a tier, or what no tier decides (the default).
-TIERS: tuple[str, ...] = ("Admin", "NetworkPolicy", "Baseline", "default")
+TIERS: tuple[str, ...] = ("Admin", "NetworkPolicy", "Baseline", "Calico", "Cilium", "default")
 DEFAULT_RULE = "default (no tier decides it)"
-
-
-@dataclass(frozen=True)
-class Thresholds:
-    """An ipBlock counts as a wide range at or below these prefix lengths."""
-
-    ipv4_prefix: int = 16
-    ipv6_prefix: int = 48
 
 
 @dataclass
@@ -155,42 +154,6 @@ class Scoped:
     ips: Ranges
 
 
-def _prefix_scope(cidr: str, limits: Thresholds) -> Scope | None:
-    net = ipaddress.ip_network(cidr, strict=False)
-    if net.prefixlen == 0:
-        return "internet"
-    wide = limits.ipv4_prefix if net.version == 4 else limits.ipv6_prefix
-    return "wide-range" if net.prefixlen <= wide else None
-
-
-def _selector_scope(
-    cluster: Reach,
-    ns_sel: LabelSelector | None,
-    pod_sel: LabelSelector | None,
-    own: str | None,
-) -> tuple[Scope, str, tuple[str, ...]] | None:
-    """Pods picked by a namespace selector (None: the namespace `own`) and a pod selector:
-    scope, words, namespaces matched now; None for a named peer."""
-    pods = selector_words(pod_sel) if pod_sel is not None else ""
-    pod_part = f"pods {pods}" if pods else "every pod"
-    if ns_sel is None:
-        if pods or own is None:
-            return None
-        return "whole-namespace", f"every pod of namespace {own}", (own,)
-    now = tuple(sorted(cluster.compiled.ns_index.select(ns_sel)))
-    if ns_sel.is_empty:
-        return "all-namespaces", f"{pod_part} in every namespace, existing or future", now
-    if named_namespaces(ns_sel) is not None:
-        if pods:
-            return None
-        return "whole-namespace", f"every pod of {namespace_words(ns_sel)}", now
-    return (
-        "namespaces-by-label",
-        f"{pod_part} in any namespace {selector_words(ns_sel)} (also ones created later)",
-        now,
-    )
-
-
 def classify(
     cluster: Reach, rule: AnyRule, pm: PeerMatcher[Any], limits: Thresholds
 ) -> list[Scoped]:
@@ -200,25 +163,26 @@ def classify(
     out: list[Scoped] = []
     if isinstance(peer, Peer):
         if peer.ip_block is not None:
-            scope = _prefix_scope(peer.ip_block.cidr, limits)
+            scope = address_scope(peer.ip_block.cidr, limits)
             if scope is not None:
                 words = f"addresses in {block_words(peer.ip_block)}"
                 out.append(Scoped(scope, words, (), pm.classes, None, pm.ips))
             return out
         own = rule.policy.namespace
-        found = _selector_scope(cluster, peer.namespace_selector, peer.pod_selector, own)
+        found = selector_scope(cluster, peer.namespace_selector, peer.pod_selector, own)
         if found is not None:
             out.append(Scoped(*found, pm.classes, peer_pods(peer, own), ()))
         return out
-    assert isinstance(peer, AdminPeer)
+    if not isinstance(peer, AdminPeer):
+        return _cni_scopes(cluster, rule, pm, limits)
     selectors = admin_peer_selectors(peer)
     if selectors is not None:
-        found = _selector_scope(cluster, *selectors, None)
+        found = selector_scope(cluster, *selectors, None)
         if found is not None:
             out.append(Scoped(*found, pm.classes, peer_pods(peer, None), ()))
         return out
     for cidr in peer.networks:  # nodes peers name machines: not exposure
-        scope = _prefix_scope(cidr, limits)
+        scope = address_scope(cidr, limits)
         if scope is None:
             continue
         block = IPBlock(cidr)
@@ -226,6 +190,58 @@ def classify(
         words = f"addresses in {block_words(block)}"
         out.append(Scoped(scope, words, (), classes, None, ipset.block_ranges(block)))
     return out
+
+
+def _cni_scopes(
+    cluster: Reach, rule: AnyRule, pm: PeerMatcher[Any], limits: Thresholds
+) -> list[Scoped]:
+    """The exposures of a Calico entity or a Cilium peer (endpoint selector, CIDR, entity)."""
+    peer = pm.peer
+    if isinstance(peer, str):  # a Cilium entity
+        out: list[Scoped] = []
+        if peer in ("all", "world", "world-ipv4", "world-ipv6"):
+            out.append(Scoped("internet", f"the {peer} entity", (), 0, None, pm.ips))
+        if peer in ("all", "cluster"):
+            now = tuple(sorted(cluster.compiled.namespaces))
+            words = f"every pod of every namespace, existing or future (the {peer} entity)"
+            out.append(Scoped("all-namespaces", words, now, pm.classes, EVERY_POD, ()))
+        return out
+    if isinstance(peer, IPBlock):  # a Cilium CIDR
+        scope = address_scope(peer.cidr, limits)
+        words = f"addresses in {block_words(peer)}"
+        return [Scoped(scope, words, (), pm.classes, None, pm.ips)] if scope else []
+    if isinstance(peer, LabelSelector):  # a Cilium endpoint selector
+        keys = {k for k, _ in peer.match_labels} | {r.key for r in peer.match_expressions}
+        if not keys:
+            now = tuple(sorted(cluster.compiled.namespaces))
+            return [
+                Scoped("all-namespaces", "every pod of every namespace", now, pm.classes, None, ())
+            ]
+        if keys == {V_NAMESPACE} and peer.match_labels:
+            ns = peer.match_labels[0][1]
+            return [
+                Scoped(
+                    "whole-namespace", f"every pod of namespace {ns}", (ns,), pm.classes, None, ()
+                )
+            ]
+        return []
+    if isinstance(peer, CalicoEntity):
+        out = []
+        for net in peer.nets:
+            scope = address_scope(net, limits)
+            if scope is not None:
+                out.append(Scoped(scope, f"addresses in {net}", (), pm.classes, None, pm.ips))
+        if (
+            peer.selector is None
+            and peer.namespace_selector is not None
+            and peer.namespace_selector.is_empty
+        ):
+            now = tuple(sorted(cluster.compiled.namespaces))
+            out.append(
+                Scoped("all-namespaces", "every pod of every namespace", now, pm.classes, None, ())
+            )
+        return out
+    return []
 
 
 def _rule_exposures(

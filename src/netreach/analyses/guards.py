@@ -124,8 +124,9 @@ def contains(outer: FuturePods, inner: FuturePods, namespaces: Mapping[str, Name
     )
 
 
-def peer_pods(peer: Peer | AdminPeer, policy_namespace: str | None) -> FuturePods | None:
-    """The pods (present or future) a peer admits; None for an address peer."""
+def peer_pods(peer: object, policy_namespace: str | None) -> FuturePods | None:
+    """The pods (present or future) a peer admits; None for an address peer (and for Calico
+    and Cilium peers, whose future pods are not worked out: "not certainly", a sound answer)."""
     if isinstance(peer, Peer):
         if peer.ip_block is not None:
             return None
@@ -133,6 +134,8 @@ def peer_pods(peer: Peer | AdminPeer, policy_namespace: str | None) -> FuturePod
         if peer.namespace_selector is None:
             return FuturePods(pods=pods, namespace=policy_namespace)
         return FuturePods(peer.namespace_selector, pods)
+    if not isinstance(peer, AdminPeer):
+        return None
     if peer.namespaces is not None:
         return FuturePods(peer.namespaces)
     if peer.pods is not None:
@@ -146,6 +149,8 @@ def admits_future(rule: AnyRule, pods: FuturePods, namespaces: Mapping[str, Name
         return True
     own = rule.policy.namespace if isinstance(rule.policy, NetworkPolicy) else None
     for pm in rule.peers:
+        if pm.peer in ("all", "cluster"):  # Cilium entities: every pod, now or later
+            return True
         mine = peer_pods(pm.peer, own)
         if mine is not None and contains(mine, pods, namespaces):
             return True
@@ -405,7 +410,7 @@ def _before(program: Program, rule: AnyRule) -> Program | None:
     out: list[Stage] = []
     for stage in program.stages:
         if any(r is rule for r in stage.rules):
-            cut = 0 if stage.tier == "NetworkPolicy" else stage.rules.index(rule)
+            cut = 0 if stage.tier in ("NetworkPolicy", "Cilium") else stage.rules.index(rule)
             out.append(Stage(stage.tier, stage.rules[:cut]))
             return Program(tuple(out))
         out.append(stage)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+from dataclasses import replace
+from typing import Any
 
 import click
 import orjson
 
-from netreach.analyses.audit import AuditConfig, load_config
+from netreach.analyses.audit import AuditConfig, config_from_mapping, load_config
 from netreach.analyses.audit.config import config_from_source
 from netreach.cli.app import cli
 from netreach.cli.common import cluster_from_inputs, echo_to_stdout, input_options, print_note
@@ -30,22 +32,33 @@ def audit_config(
     disable: str,
     namespaces: list[str] | None,
     limits: Limits | None = None,
+    system_namespaces: str | None = None,
+    entry_points: tuple[str, ...] = (),
 ) -> AuditConfig:
     """--config FILE, else `.netreach.yaml` at the top of the git work tree when present;
-    then --disable and -n on top."""
+    then --disable, -n, --system-namespaces and --entry-point on top."""
     if config is not None:
         base = load_config(config, limits)
     else:
         base = default_config(limits) or AuditConfig()
     extra = {x.strip() for x in disable.split(",") if x.strip()}
-    return AuditConfig(
+    flags: dict[str, Any] = {}
+    if system_namespaces is not None:
+        flags["system-namespaces"] = [x.strip() for x in system_namespaces.split(",") if x.strip()]
+    if entry_points:
+        flags["entry-points"] = list(entry_points)
+    if flags:  # checked as the settings file is
+        given = config_from_mapping(flags, "command line")
+        base = replace(
+            base,
+            system_namespaces=given.system_namespaces if system_namespaces is not None
+            else base.system_namespaces,
+            entry_points=base.entry_points + given.entry_points,
+        )  # fmt: skip
+    return replace(
+        base,
         disable=base.disable | extra,
-        severity=base.severity,
         namespaces=tuple(namespaces) if namespaces else None,
-        dns_namespace=base.dns_namespace,
-        dns_selector=base.dns_selector,
-        sensitive_ports=base.sensitive_ports,
-        obsolete=base.obsolete,
     )
 
 
@@ -86,9 +99,31 @@ def default_config(limits: Limits | None = None, start: str = ".") -> AuditConfi
     help=f"Settings file (key `audit:`); default: {DEFAULT_CONFIG} at the top of the git "
     "work tree, when present.",
 )
+@click.option(
+    "--system-namespaces",
+    default=None,
+    metavar="NS,...",
+    help="Namespaces left out of the default-deny checks (default: kube-system, "
+    "kube-public, kube-node-lease; '' for none).",
+)
+@click.option(
+    "--entry-point",
+    "entry_points",
+    multiple=True,
+    metavar="NS[/WORKLOAD]",
+    help="An intended public entry point (a namespace, e.g. an ingress controller's, or one "
+    "workload): its world-open findings become information. Repeatable.",
+)
 @click.option("--no-fix", is_flag=True, help="Text output: leave out the suggested fixes.")
 def audit(
-    output: str, fail_on: str, disable: str, config: str | None, no_fix: bool, inputs: Inputs
+    output: str,
+    fail_on: str,
+    disable: str,
+    config: str | None,
+    no_fix: bool,
+    system_namespaces: str | None,
+    entry_points: tuple[str, ...],
+    inputs: Inputs,
 ) -> int:
     """Find where the policies depart from the secure pattern, and how to fix it.
 
@@ -98,7 +133,14 @@ def audit(
       netreach audit examples/lesson -o sarif --fail-on never
     Exit codes: 0 clean, 1 findings at --fail-on or above, 2 unusable input.
     """
-    cfg = audit_config(config, disable, inputs.scope, inputs.limits)
+    cfg = audit_config(
+        config,
+        disable,
+        inputs.scope,
+        inputs.limits,
+        system_namespaces,
+        entry_points,
+    )
     cluster = cluster_from_inputs(inputs, gate=fail_on != "never")
     report = cluster.audit(cfg)
     if output == "json":

@@ -449,7 +449,8 @@ def _object(out: Manifests, obj: dict[str, Any], kind: str, default_ns: str) -> 
         tmd = _map(_map(template).get("metadata"))
         info = _pod_info(_labels(tmd.get("labels")), _map(_map(template).get("spec")), ())
         out.workloads[(ns, kind, name)] = info
-    elif kind == "NetworkPolicy":
+    elif kind == "NetworkPolicy" and "projectcalico.org/" not in str(obj.get("apiVersion")):
+        # (Calico's projectcalico.org NetworkPolicy is another kind with the same name)
         out.policies[(ns, name)] = _policy(ns, name, spec)
     elif kind in _ADMIN_KINDS:
         out.admin[(kind, name)] = _admin_policy(kind, name, spec)

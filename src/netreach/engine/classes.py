@@ -11,13 +11,19 @@ The work is linear in pods: each pod's labels are projected onto what the namesp
 selectors read (a key they test, a value they name), pods with equal projections are grouped
 in one pass, and only those groups (few per namespace) are told apart by evaluating the
 selectors as bitsets.
+
+Selectors are Kubernetes label selectors or Calico expressions (engine/selectors.py). Calico
+and Cilium selectors also read virtual labels (model.V_*): the pod's namespace and its labels,
+the pod's service account and its labels. Those of the namespace are the same for every pod
+of it, so they are added per namespace, never per pod; those of the service account are read
+per pod only when some selector reads them.
 """
 
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,8 +31,20 @@ import numpy as np
 
 from netreach.engine import ipset
 from netreach.engine.intervals import Ranges
-from netreach.engine.selectors import LabelIndex
-from netreach.model import ContainerPort, LabelSelector, Pod
+from netreach.engine.selectors import LabelIndex, Selector
+from netreach.model import (
+    CLUSTER_NAME,
+    V_CLUSTER,
+    V_NAMESPACE,
+    V_NS_LABEL,
+    V_ORCHESTRATOR,
+    V_SA_LABEL,
+    V_SERVICE_ACCOUNT,
+    ContainerPort,
+    LabelSelector,
+    Namespace,
+    Pod,
+)
 
 PortsKey = tuple[ContainerPort, ...]
 
@@ -48,6 +66,8 @@ class PodClass:
     ports: PortsKey
     host_network: bool
     pods: list[Pod] = field(default_factory=list)
+    # what selectors see of every member: one member's labels and the virtual labels read
+    selector_labels: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def labels(self) -> Mapping[str, str]:
@@ -59,8 +79,54 @@ class SelectorUse:
     """A pod selector some rule or subject applies, and the namespaces it applies in
     (None: every namespace)."""
 
-    selector: LabelSelector
+    selector: Selector
     namespaces: frozenset[str] | None
+
+
+@dataclass(frozen=True)
+class VirtualLabels:
+    """Where virtual labels come from: namespaces' labels and ServiceAccounts' labels
+    ((namespace, name) -> labels; an account missing from the input has none)."""
+
+    namespaces: Mapping[str, Namespace]
+    accounts: Mapping[tuple[str, str], Mapping[str, str]]
+
+    def of_namespace(self, ns: str, read: frozenset[str]) -> dict[str, str]:
+        got = self.namespaces.get(ns)
+        labels = got.labels if got is not None else {}
+        out: dict[str, str] = {}
+        for key in read:
+            if key == V_NAMESPACE:
+                out[key] = ns
+            elif key == V_ORCHESTRATOR:
+                out[key] = "k8s"
+            elif key == V_CLUSTER:
+                out[key] = CLUSTER_NAME
+            elif key.startswith(V_NS_LABEL):
+                value = labels.get(key[len(V_NS_LABEL) :])
+                if value is not None:
+                    out[key] = value
+        return out
+
+    def of_account(self, pod: Pod, read: frozenset[str]) -> dict[str, str]:
+        labels = self.accounts.get((pod.namespace, pod.service_account), {})
+        out: dict[str, str] = {}
+        for key in read:
+            if key == V_SERVICE_ACCOUNT:
+                out[key] = pod.service_account
+            elif key.startswith(V_SA_LABEL):
+                value = labels.get(key[len(V_SA_LABEL) :])
+                if value is not None:
+                    out[key] = value
+        return out
+
+
+def _reads(selector: Selector) -> Iterator[str]:
+    if isinstance(selector, LabelSelector):
+        yield from (k for k, _ in selector.match_labels)
+        yield from (r.key for r in selector.match_expressions)
+    else:
+        yield from (k for k, _ in selector.reads())
 
 
 class ClassTable:
@@ -74,12 +140,16 @@ class ClassTable:
         blocks: Sequence[Ranges],
         ipblock_matches_pods: bool,
         exempt_host_network: bool,
+        virtual: VirtualLabels | None = None,
     ) -> None:
-        per_ns: dict[str, set[LabelSelector]] = defaultdict(set)
-        everywhere: set[LabelSelector] = set()
+        per_ns: dict[str, set[Selector]] = defaultdict(set)
+        everywhere: set[Selector] = set()
+        read: set[str] = set()
         for use in uses:
             if use.selector.is_empty:
                 continue  # matches every pod: never tells two apart
+            if virtual is not None:
+                read.update(k for k in _reads(use.selector) if k.startswith("\x00"))
             if use.namespaces is None:
                 everywhere.add(use.selector)
             else:
@@ -94,6 +164,8 @@ class ClassTable:
         self.classes: list[PodClass] = []
         self.class_of: dict[str, int] = {}
         self._ip_keys: list[tuple[int, ...]] = []  # per class: its address ids
+        self._virtual = virtual if read else None
+        self._read = frozenset(read)
         for ns in sorted(pods_by_ns):
             selectors = sorted(per_ns.get(ns, set()) | everywhere, key=_selector_key)
             self._split_namespace(
@@ -109,7 +181,7 @@ class ClassTable:
                 host |= 1 << c.index
         self.ns_bits: dict[str, int] = dict(ns_bits)
         self.host_network_bits = host
-        self.label_index = LabelIndex([c.labels for c in self.classes])
+        self.label_index = LabelIndex([c.selector_labels for c in self.classes])
         # Classes whose addresses each block admits (pods inside an ipBlock are peers of it).
         self.block_bits: list[int] = (
             ip_of.block_bits([self._ip_keys[i] for i in range(n)])
@@ -121,22 +193,32 @@ class ClassTable:
         self,
         ns: str,
         pods: list[Pod],
-        selectors: list[LabelSelector],
+        selectors: list[Selector],
         port_names: frozenset[str],
         ip_of: _AddressClasses | None,
         exempt_host_network: bool,
     ) -> None:
         read = _Projection(selectors)
+        virtual, vread = self._virtual, self._read
+        ns_extra = virtual.of_namespace(ns, vread) if virtual is not None else {}
+        by_account = virtual is not None and any(
+            k == V_SERVICE_ACCOUNT or k.startswith(V_SA_LABEL) for k in vread
+        )
         groups: dict[tuple[Any, ...], list[Pod]] = {}
         for pod in pods:
             host = pod.host_network and exempt_host_network
             ports = tuple(sorted({cp for cp in pod.ports if cp.name in port_names}, key=_port_key))
             ips = ip_of.key(pod) if ip_of is not None else ()
             # Host-network pods are never matched by selectors: their labels never matter.
-            labels = () if host else read.project(pod.labels)
+            if host:
+                labels: tuple[tuple[str, str], ...] = ()
+            elif by_account and virtual is not None:
+                labels = read.project({**pod.labels, **virtual.of_account(pod, vread)})
+            else:
+                labels = read.project(pod.labels)
             groups.setdefault((host, ports, ips, labels), []).append(pod)
         keys = list(groups)
-        signature = _signatures([dict(k[3]) for k in keys], selectors)
+        signature = _signatures([{**dict(k[3]), **ns_extra} for k in keys], selectors)
         merged: dict[tuple[Any, ...], PodClass] = {}
         for key, sig in zip(keys, signature, strict=True):
             host, ports, ips, _ = key
@@ -144,6 +226,12 @@ class ClassTable:
             pc = merged.get(ckey)
             if pc is None:
                 pc = PodClass(len(self.classes), ns, ports, host)
+                first = groups[key][0]
+                if virtual is None:
+                    pc.selector_labels = first.labels
+                else:
+                    account = virtual.of_account(first, vread) if by_account else {}
+                    pc.selector_labels = {**first.labels, **account, **ns_extra}
                 merged[ckey] = pc
                 self.classes.append(pc)
                 self._ip_keys.append(ips)
@@ -153,7 +241,7 @@ class ClassTable:
                 self.class_of[pod.id] = pc.index
 
 
-def _selector_key(sel: LabelSelector) -> str:
+def _selector_key(sel: Selector) -> str:
     return repr(sel)
 
 
@@ -165,27 +253,40 @@ class _Projection:
     """A pod's labels as a namespace's selectors read them: keys they test, and the values
     they name (any other value of a tested key becomes one stand-in)."""
 
-    def __init__(self, selectors: Iterable[LabelSelector]) -> None:
+    def __init__(self, selectors: Iterable[Selector]) -> None:
         values: dict[str, set[str]] = defaultdict(set)
+        raw: set[str] = set()  # keys a string operator reads: every value matters
         for sel in selectors:
-            for k, v in sel.match_labels:
-                values[k].add(v)
-            for req in sel.match_expressions:
-                values[req.key].update(req.values)
+            if isinstance(sel, LabelSelector):
+                for k, v in sel.match_labels:
+                    values[k].add(v)
+                for req in sel.match_expressions:
+                    values[req.key].update(req.values)
+                continue
+            for key, named in sel.reads():
+                if named is None:
+                    raw.add(key)
+                    values.setdefault(key, set())
+                else:
+                    values[key].update(named)
         self.values = dict(values)
+        self.raw = frozenset(raw)
 
     def project(self, labels: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
         values = self.values
         if not values:
             return ()
-        out = [(k, v if v in values[k] else _OTHER) for k, v in labels.items() if k in values]
+        raw = self.raw
+        out = [
+            (k, v if v in values[k] or k in raw else _OTHER)
+            for k, v in labels.items()
+            if k in values
+        ]
         out.sort()
         return tuple(out)
 
 
-def _signatures(
-    labels: Sequence[Mapping[str, str]], selectors: Sequence[LabelSelector]
-) -> list[bytes]:
+def _signatures(labels: Sequence[Mapping[str, str]], selectors: Sequence[Selector]) -> list[bytes]:
     """For each label map, which of `selectors` match it (as bytes, equal iff the same)."""
     if len(labels) <= 1 or not selectors:
         return [b""] * len(labels)

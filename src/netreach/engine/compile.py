@@ -25,6 +25,12 @@ network-policy-api rules (tests/engine/test_tiers.py):
   Node objects); unsupported peers (domainNames) match nothing;
 - ports: absent = every connection; numbers, ranges, named ports (resolved on the
   destination pod).
+
+Calico and Cilium (engine/calico.py, engine/cilium.py; tests/engine/test_calico.py and
+test_cilium.py): their rules become CompiledRules too, and their tiers stages of the same
+programs: Calico tiers in tier order (the network-policy-api tiers are Calico's kube-admin
+and kube-baseline tiers, NetworkPolicy sits in its default tier), Cilium's deny rules before
+its allow rules, which join NetworkPolicy's.
 """
 
 from __future__ import annotations
@@ -37,10 +43,19 @@ from typing import Any
 import numpy as np
 
 from netreach.engine import ipset
-from netreach.engine.classes import ClassTable, PodClass, PortsKey, SelectorUse
-from netreach.engine.conns import ALL, EMPTY
+from netreach.engine.classes import ClassTable, PodClass, PortsKey, SelectorUse, VirtualLabels
+from netreach.engine.conns import ALL, EMPTY, ConnectionSet
 from netreach.engine.intervals import normalize
+from netreach.engine.plugin import (
+    DEFAULT_TIER,
+    KUBE_ADMIN,
+    KUBE_BASELINE,
+    NETWORK_POLICY_ORDER,
+    OrderedRules,
+    node_block,
+)
 from netreach.engine.rules import (
+    Action,
     AnyRule,
     CompiledRule,
     NPPeer,
@@ -51,21 +66,25 @@ from netreach.engine.rules import (
     TierRule,
     port_matcher,
 )
-from netreach.engine.selectors import NamespaceIndex, indexes_of
-from netreach.engine.tiers import OPEN, Program, Stage
+from netreach.engine.selectors import NamespaceIndex, Selector, indexes_of
+from netreach.engine.tiers import OPEN, Program, Stage, StageKind
 from netreach.model import (
     DIRECTIONS,
     AdminPeer,
     AdminPolicy,
     AdminRule,
+    CalicoPolicy,
+    CiliumPolicy,
     Direction,
     IPBlock,
     LabelSelector,
     Namespace,
     NetworkPolicy,
+    NotModelled,
     Options,
     Peer,
     Pod,
+    PolicyPort,
     Rule,
     Snapshot,
 )
@@ -106,10 +125,6 @@ def admin_order(policies: Iterable[AdminPolicy]) -> list[AdminPolicy]:
     return sorted(policies, key=lambda p: (p.tier != "Admin", p.priority, p.kind, p.name))
 
 
-def node_block(address: str) -> IPBlock:
-    return IPBlock(f"{address}/{128 if ':' in address else 32}")
-
-
 def admin_peer_selectors(peer: AdminPeer) -> tuple[LabelSelector, LabelSelector | None] | None:
     """(namespace selector, pod selector or None) of a namespaces/pods peer, else None."""
     if peer.namespaces is not None:
@@ -121,11 +136,36 @@ def admin_peer_selectors(peer: AdminPeer) -> tuple[LabelSelector, LabelSelector 
 
 @dataclass(frozen=True)
 class _Sources:
-    """What the policies name, gathered before the pods are classed."""
+    """What the policies name, gathered before the pods are classed. `pod_blocks`: the blocks
+    some peer matches pod IPs against (the others only cut the external address line)."""
 
     blocks: list[IPBlock]
     uses: list[SelectorUse]
     port_names: frozenset[str]
+    pod_blocks: frozenset[IPBlock]
+
+
+def _by_policy(rules: tuple[AnyRule, ...]) -> OrderedRules:
+    """Admin-tier rules (in admin order) grouped by policy, keyed as Calico orders the
+    policies it converts from network-policy-api: order = priority, then the name."""
+    out: OrderedRules = []
+    for r in rules:
+        pol = r.policy
+        if out and out[-1][1][-1].policy is pol:
+            out[-1] = (out[-1][0], (*out[-1][1], r))
+        else:
+            out.append(((float(pol.priority), f"{pol.name}//{pol.kind}"), (r,)))
+    return out
+
+
+def _merge(
+    calico: OrderedRules, others: OrderedRules, kind: StageKind
+) -> tuple[tuple[AnyRule, ...], StageKind]:
+    """The rules of one Calico tier: Calico's policies and the converted ones by order."""
+    if not calico:
+        return tuple(r for _, rs in others for r in rs), kind
+    merged = sorted([*calico, *others], key=itemgetter(0))
+    return tuple(r for _, rs in merged for r in rs), "Calico"
 
 
 class Compiled:
@@ -137,7 +177,15 @@ class Compiled:
         self.namespaces: Mapping[str, Namespace] = snapshot.namespaces
         self.policies: list[NetworkPolicy] = list(snapshot.policies)
         self.admin_policies: list[AdminPolicy] = admin_order(snapshot.admin_policies)
+        self.calico_policies: list[CalicoPolicy] = sorted(
+            snapshot.calico_policies, key=lambda p: (p.tier, p.order_key)
+        )
+        self.cilium_policies: list[CiliumPolicy] = list(snapshot.cilium_policies)
         self.ns_index = NamespaceIndex(self.namespaces)
+        from netreach.engine import calico, cilium
+
+        self._calico = calico.CalicoCompiler(self) if self.calico_policies else None
+        self._cilium = cilium.CiliumCompiler(self) if self.cilium_policies else None
 
         sources = self._sources()
         self.blocks: list[IPBlock] = sources.blocks
@@ -147,13 +195,25 @@ class Compiled:
         # exactly the same peers, so it is one external endpoint for every query.
         self.atoms = ipset.Atoms(block_ranges)
 
+        virtual = (
+            VirtualLabels(
+                self.namespaces,
+                {(a.namespace, a.name): a.labels for a in snapshot.service_accounts},
+            )
+            if self._calico is not None or self._cilium is not None
+            else None
+        )
         table = ClassTable(
             snapshot.pods,
             sources.uses,
             sources.port_names,
-            block_ranges,
-            options.ipblock_matches_pods,
+            [
+                r if b in sources.pod_blocks else ()
+                for b, r in zip(self.blocks, block_ranges, strict=True)
+            ],
+            bool(sources.pod_blocks),
             options.host_network == "exempt",
+            virtual,
         )
         self.classes: list[PodClass] = table.classes
         self.class_of: dict[str, int] = table.class_of
@@ -167,6 +227,10 @@ class Compiled:
         self._detached = 0
         self._build_network_policies()
         self._build_admin()
+        if self._calico is not None:
+            self._calico.build()
+        if self._cilium is not None:
+            self._cilium.build()
         self.programs: dict[Direction, list[Program]] = {}
         self._build_programs()
 
@@ -205,8 +269,12 @@ class Compiled:
                         uses.append(SelectorUse(pod_sel, frozenset(self.ns_index.select(ns_sel))))
         if any_nodes:
             blocks.update(node_block(a) for node in self.snapshot.nodes for a in node.addresses)
+        pod_blocks = set(blocks) if self.options.ipblock_matches_pods else set()
+        for plugin in (self._calico, self._cilium):
+            if plugin is not None:
+                plugin.sources(uses, names, blocks, pod_blocks)
         ordered = sorted(blocks, key=lambda b: (b.cidr, b.except_))
-        return _Sources(ordered, uses, frozenset(names))
+        return _Sources(ordered, uses, frozenset(names), frozenset(pod_blocks))
 
     # --- selectors -----------------------------------------------------------------------------
     def namespaces_bits(self, names: Iterable[str]) -> int:
@@ -217,8 +285,8 @@ class Compiled:
 
     def pod_classes(
         self,
-        namespaces: LabelSelector | None,
-        pods: LabelSelector | None,
+        namespaces: Selector | None,
+        pods: Selector | None,
         own_namespace: str | None = None,
     ) -> int:
         """Classes of the non-host-network pods in the namespaces `namespaces` selects (or
@@ -232,10 +300,32 @@ class Compiled:
             bits &= self.label_index.select(pods)
         return bits
 
+    def pods_in(self, scope: frozenset[str] | None, selector: Selector | None) -> int:
+        """Classes of the non-host-network pods in the namespaces `scope` (None: all) that
+        `selector` matches (None: all)."""
+        bits = self.all_classes if scope is None else self.namespaces_bits(scope)
+        bits &= ~self.host_network_bits
+        if selector is not None and bits:
+            bits &= self.label_index.select(selector)
+        return bits
+
+    def in_block(self, block: IPBlock) -> int:
+        """Classes with an address inside `block` (only for the blocks some peer matches pod
+        addresses against; the callers apply their own switch)."""
+        return self.block_bits.get(self.block_id[block], 0)
+
+    def in_ranges(self, blocks: Iterable[IPBlock]) -> int:
+        out = 0
+        for b in blocks:
+            out |= self.in_block(b)
+        return out
+
     def peer_classes(self, policy_namespace: str, peer: Peer) -> int:
         """Pod classes a NetworkPolicy peer admits (before ports)."""
         if peer.ip_block is not None:
-            return self.block_bits.get(self.block_id[peer.ip_block], 0)
+            if not self.options.ipblock_matches_pods:
+                return 0
+            return self.in_block(peer.ip_block)
         # Host-network pods carry the node's address: pod and namespace selectors never
         # match them (Kubernetes leaves them unspecified; every major plugin behaves so).
         return self.pod_classes(peer.namespace_selector, peer.pod_selector, policy_namespace)
@@ -263,10 +353,9 @@ class Compiled:
         selectors = admin_peer_selectors(peer)
         if selectors is not None:
             return self.pod_classes(*selectors)
-        bits = 0
-        for block in self.admin_peer_blocks(peer):
-            bits |= self.block_bits.get(self.block_id[block], 0)
-        return bits
+        if not self.options.ipblock_matches_pods:
+            return 0
+        return self.in_ranges(self.admin_peer_blocks(peer))
 
     def admin_peer_blocks(self, peer: AdminPeer) -> list[IPBlock]:
         if peer.networks:
@@ -294,14 +383,48 @@ class Compiled:
         all_peers: bool,
         detached: bool = False,
     ) -> AnyRule:
-        if isinstance(rule, AdminRule):
-            action = rule.action
-            ports = tuple(port_matcher(i, p) for i, p in enumerate(rule.ports or ()))
-            every_port = rule.ports is None
-        else:
-            action = "Allow"
-            ports = tuple(port_matcher(i, p) for i, p in enumerate(rule.ports))
-            every_port = not rule.ports
+        action: Action = rule.action if isinstance(rule, AdminRule) else "Allow"
+        # An admin rule without ports opens everything (None); a NetworkPolicy rule, when
+        # its ports list is empty.
+        ports = rule.ports if isinstance(rule, AdminRule) else (rule.ports or None)
+        return self.make_rule(
+            tier,
+            action,
+            policy,
+            policy_index,
+            direction,
+            index,
+            rule,
+            peers,
+            all_peers,
+            ports,
+            detached=detached,
+        )
+
+    def make_rule(
+        self,
+        tier: TierName,
+        action: Action,
+        policy: PolicyObject,
+        policy_index: int,
+        direction: Direction,
+        index: int,
+        rule: Any,
+        peers: tuple[PeerMatcher[Any], ...],
+        all_peers: bool,
+        ports: tuple[PolicyPort, ...] | None,
+        *,
+        not_ports: tuple[PolicyPort, ...] = (),
+        protocols: ConnectionSet = ALL,
+        subjects: int | None = None,
+        key: str = "",
+        stage: str = "",
+        notes: tuple[NotModelled, ...] = (),
+        detached: bool = False,
+    ) -> AnyRule:
+        """A compiled rule of any kind. `ports` None: every port (within `protocols`)."""
+        pms = tuple(port_matcher(i, p) for i, p in enumerate(ports or ()))
+        npms = tuple(port_matcher(i, p) for i, p in enumerate(not_ports))
         if all_peers:
             classes, ips = self.all_classes, ipset.EVERYTHING
         else:
@@ -309,9 +432,13 @@ class Compiled:
             for pm in peers:
                 classes |= pm.classes
             ips = normalize(r for pm in peers for r in pm.ips)
-        numeric = ALL if every_port else EMPTY
-        for port in ports:
+        numeric = ALL if ports is None else EMPTY
+        for port in pms:
             numeric = numeric | port.numeric
+        neg = EMPTY
+        for port in npms:
+            neg = neg | port.numeric
+        numeric = (numeric & protocols) - neg
         if detached:  # a what-if rule: not part of the snapshot, an id no real rule has
             self._detached -= 1
         cr: AnyRule = CompiledRule(
@@ -324,12 +451,19 @@ class Compiled:
             index=index,
             rule=rule,
             peers=peers,
-            ports=ports,
+            ports=pms,
             all_peers=all_peers,
             classes=classes,
             ips=ips,
             numeric=numeric,
-            has_named=any(p.name is not None for p in ports),
+            has_named=any(p.name is not None for p in (*pms, *npms)),
+            not_ports=npms,
+            protocols=protocols,
+            neg_numeric=neg,
+            subjects=subjects,
+            key=key,
+            stage=stage,
+            notes=notes,
         )
         if not detached:
             self.rules.append(cr)
@@ -445,6 +579,8 @@ class Compiled:
                 per = admin if pol.tier == "Admin" else baseline
                 for ci in indexes_of(self.admin_targets[ai]):
                     per[ci].extend(rules)
+            calico = self._calico.per_class(direction) if self._calico is not None else None
+            cilium = self._cilium.per_class(direction) if self._cilium is not None else None
             interned: dict[tuple[object, ...], Program] = {}
             programs: list[Program] = []
             for c in self.classes:
@@ -454,28 +590,167 @@ class Compiled:
                     continue
                 pols = tuple(self.isolating[direction][ci])
                 base = tuple(baseline[ci])
-                key = (tuple(admin[ci]), pols, base)
+                cal: tuple[object, ...] = calico[ci] if calico is not None else ()
+                cil: tuple[object, ...] = cilium[ci] if cilium is not None else ()
+                key = (tuple(admin[ci]), pols, base, cal, cil)
                 prog = interned.get(key)
                 if prog is None:
-                    stages: list[Stage] = []
-                    if admin[ci]:
-                        stages.append(Stage("Admin", tuple(admin[ci])))
-                    if pols:
-                        ids = ids_of[direction](pols)
-                        stages.append(
-                            Stage("NetworkPolicy", self._rules_of(ids.tolist()), True, ids)
+                    if cal or cil or self._calico is not None:
+                        stages = self._plugin_stages(
+                            direction, tuple(admin[ci]), pols, base, cal, cil, ids_of[direction]
                         )
-                    if base:
-                        stages.append(Stage("Baseline", base))
+                    else:
+                        stages = []
+                        if admin[ci]:
+                            stages.append(Stage("Admin", tuple(admin[ci])))
+                        if pols:
+                            ids = ids_of[direction](pols)
+                            stages.append(
+                                Stage(
+                                    "NetworkPolicy",
+                                    self._rules_of(ids.tolist()),
+                                    True,
+                                    ids,
+                                    np_closes=True,
+                                )
+                            )
+                        if base:
+                            stages.append(Stage("Baseline", base))
                     prog = interned[key] = Program(tuple(stages)) if stages else OPEN
                 programs.append(prog)
             self.programs[direction] = programs
+
+    def _plugin_stages(
+        self,
+        direction: Direction,
+        admin: tuple[AnyRule, ...],
+        pols: tuple[int, ...],
+        base: tuple[AnyRule, ...],
+        cal: tuple[object, ...],
+        cil: tuple[object, ...],
+        ids_of: _RuleRanges,
+    ) -> list[Stage]:
+        """The stages of a class that Calico or Cilium policies concern.
+
+        Cilium: its deny rules first (they take precedence over every allow), then its allow
+        rules with NetworkPolicy's, closed when either puts the pod in default deny. Calico:
+        one stage per tier in tier order; network-policy-api's admin tiers are Calico's
+        kube-admin and kube-baseline tiers, NetworkPolicy is in its default tier at order
+        1000 (Cilium's rules, if both plugins' policies are in the input, join that tier)."""
+        deny: tuple[AnyRule, ...] = ()
+        allow: tuple[AnyRule, ...] = ()
+        cil_closed = False
+        if cil and self._cilium is not None:
+            deny, allow, cil_closed = self._cilium.stage_rules(direction, cil)
+        np_ids = ids_of(pols) if pols else None
+        np_rules = self._rules_of(np_ids.tolist()) if np_ids is not None else ()
+        if self._calico is None:
+            stages: list[Stage] = []
+            if admin:
+                stages.append(Stage("Admin", admin))
+            if deny:
+                stages.append(Stage("CiliumDeny", deny))
+            if allow or cil_closed:
+                stages.append(
+                    Stage(
+                        "Cilium",
+                        np_rules + allow,
+                        bool(pols) or cil_closed,
+                        np_closes=bool(pols) and not cil_closed,
+                    )
+                )
+            elif pols:
+                stages.append(Stage("NetworkPolicy", np_rules, True, np_ids, np_closes=True))
+            if base:
+                stages.append(Stage("Baseline", base))
+            return stages
+
+        entries, selecting = self._calico.entries(direction, cal)
+        stages = []
+        for tier in self._calico.tiers:
+            mine = entries.get(tier.name, [])
+            kind: StageKind = "Calico"
+            rules: tuple[AnyRule, ...]
+            closed_by = tier.name in selecting
+            if tier.name == KUBE_ADMIN and admin:
+                rules, kind = _merge(mine, _by_policy(admin), "Admin")
+            elif tier.name == KUBE_BASELINE and base:
+                rules, kind = _merge(mine, _by_policy(base), "Baseline")
+            elif tier.name == DEFAULT_TIER and (pols or allow or cil_closed):
+                nps = [
+                    (
+                        (NETWORK_POLICY_ORDER, f"{p.name}/{p.namespace}/KubernetesNetworkPolicy"),
+                        self.policy_rules[pi][direction],
+                    )
+                    for pi in pols
+                    for p in (self.policies[pi],)
+                ]
+                rules, kind = _merge(mine, nps, "NetworkPolicy")
+                closed_by = closed_by or bool(pols) or cil_closed
+                if deny:
+                    stages.append(Stage("CiliumDeny", deny))
+                if allow:
+                    rules, kind = rules + allow, "Calico"
+                if kind == "NetworkPolicy" and not closed_by:
+                    kind = "Calico"
+            else:
+                rules = tuple(r for _, rs in mine for r in rs)
+            closed = closed_by and tier.default_action == "Deny"
+            if kind == "NetworkPolicy" and (tier.name in selecting or not closed):
+                kind = "Calico"  # a Calico policy closes it: not NetworkPolicy's stage alone
+            if rules or closed:
+                ids = np_ids if kind == "NetworkPolicy" else None
+                np_closes = (
+                    closed
+                    and tier.name == DEFAULT_TIER
+                    and bool(pols)
+                    and not cil_closed
+                    and tier.name not in selecting
+                )
+                stages.append(Stage(kind, rules, closed, ids, name=tier.name, np_closes=np_closes))
+        if deny and not any(s.tier == "CiliumDeny" for s in stages):
+            stages.insert(0, Stage("CiliumDeny", deny))
+        return stages
 
     def _rules_of(self, ids: list[int]) -> tuple[AnyRule, ...]:
         if len(ids) == 1:
             return (self.rules[ids[0]],)
         got: tuple[AnyRule, ...] = itemgetter(*ids)(self.rules) if ids else ()
         return got
+
+    def rule_targets(self, rule: AnyRule) -> int:
+        """The classes whose programs (in the rule's direction) may hold the rule."""
+        if rule.tier == "NetworkPolicy":
+            pol = self.policies[rule.policy_index]
+            return self.policy_targets[rule.policy_index] if pol.isolates(rule.direction) else 0
+        if rule.tier in ("Admin", "Baseline"):
+            return self.admin_targets[rule.policy_index]
+        if rule.tier == "Calico" and self._calico is not None:
+            bits = self._calico.targets[rule.policy_index]
+            return bits if rule.subjects is None else bits & rule.subjects
+        if rule.tier == "Cilium" and self._cilium is not None:
+            return self._cilium.targets[rule.policy_index]
+        return 0
+
+    def policy_classes(self, policy: PolicyObject) -> int:
+        """The classes a policy of any kind applies to (its subjects)."""
+        if isinstance(policy, NetworkPolicy):
+            return self.policy_targets[self.policies.index(policy)]
+        if isinstance(policy, AdminPolicy):
+            return self.admin_targets[self.admin_policies.index(policy)]
+        if isinstance(policy, CalicoPolicy) and self._calico is not None:
+            return self._calico.targets[self.calico_policies.index(policy)]
+        if isinstance(policy, CiliumPolicy) and self._cilium is not None:
+            return self._cilium.targets[self.cilium_policies.index(policy)]
+        return 0
+
+    @property
+    def has_calico(self) -> bool:
+        return self._calico is not None
+
+    @property
+    def has_cilium(self) -> bool:
+        return self._cilium is not None
 
     # --- per-class views -----------------------------------------------------------------------
     @property

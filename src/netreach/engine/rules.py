@@ -1,10 +1,12 @@
 """One compiled rule type for every tier: NetworkPolicy, AdminNetworkPolicy,
-BaselineAdminNetworkPolicy and ClusterNetworkPolicy rules all become a `CompiledRule`: its
-tier and action, where it was written, the peers it admits (pod classes and address ranges)
-and the connections its ports open.
+BaselineAdminNetworkPolicy, ClusterNetworkPolicy, Calico and Cilium rules all become a
+`CompiledRule`: its tier and action, where it was written, the peers it admits (pod classes
+and address ranges) and the connections its ports open.
 
 Named ports resolve on the destination pod, protocol included: towards an address (no pod)
-a named port opens nothing.
+a named port opens nothing. Calico's negations are set differences: `notPorts` (numeric
+and named) are taken out of what the ports open, `protocol`/`notProtocol` restrict it to a
+protocol set; `notSelector`/`notNets` are already out of the peers' classes and ranges.
 """
 
 from __future__ import annotations
@@ -14,26 +16,33 @@ from typing import Any, Generic, Literal, TypeVar
 
 from netreach.engine import ipset
 from netreach.engine.classes import PortsKey
-from netreach.engine.conns import EMPTY, ConnectionSet
+from netreach.engine.conns import ALL, EMPTY, ConnectionSet
 from netreach.engine.intervals import Ranges
 from netreach.model import (
     AdminPeer,
     AdminPolicy,
     AdminRule,
+    CalicoPolicy,
+    CiliumPolicy,
     Direction,
     NetworkPolicy,
+    NotModelled,
     Peer,
     PolicyPort,
     Protocol,
     Rule,
 )
 
-Action = Literal["Allow", "Deny", "Pass"]
-TierName = Literal["Admin", "NetworkPolicy", "Baseline"]
-PolicyObject = NetworkPolicy | AdminPolicy
-PolicyT = TypeVar("PolicyT", NetworkPolicy, AdminPolicy)
-PeerT = TypeVar("PeerT", Peer, AdminPeer)
-RuleT = TypeVar("RuleT", Rule, AdminRule)
+# Log (Calico) matches and goes on: it decides nothing.
+Action = Literal["Allow", "Deny", "Pass", "Log"]
+# A rule's family: how it speaks. NetworkPolicy rules all allow and add up; Admin and
+# Baseline rules follow network-policy-api; Calico rules are first match within a Calico tier;
+# Cilium rules allow (and add up) or deny (and take precedence).
+TierName = Literal["Admin", "NetworkPolicy", "Baseline", "Calico", "Cilium"]
+PolicyObject = NetworkPolicy | AdminPolicy | CalicoPolicy | CiliumPolicy
+PolicyT = TypeVar("PolicyT", NetworkPolicy, AdminPolicy, CalicoPolicy, CiliumPolicy)
+PeerT = TypeVar("PeerT")
+RuleT = TypeVar("RuleT")
 
 
 @dataclass(frozen=True, eq=False)
@@ -86,7 +95,9 @@ class CompiledRule(Generic[PolicyT, RuleT, PeerT]):
     """A rule of any tier, compiled against the snapshot's classes and address atoms.
 
     `all_peers`: the rule names no peer and admits everyone (a NetworkPolicy rule without
-    from/to). `ports` empty with `numeric` ALL: every connection.
+    from/to). `ports` empty with `numeric` ALL: every connection. `numeric` is what the rule
+    opens whatever the destination (protocols, numeric ports minus numeric notPorts);
+    `subjects` limits the pods of its policy it applies to (a Calico rule's own side).
     """
 
     id: int
@@ -104,6 +115,13 @@ class CompiledRule(Generic[PolicyT, RuleT, PeerT]):
     ips: Ranges  # union of the peers' addresses (everything when all_peers)
     numeric: ConnectionSet  # union of the numeric ports (ALL without ports)
     has_named: bool
+    not_ports: tuple[PortMatcher, ...] = ()
+    protocols: ConnectionSet = ALL
+    neg_numeric: ConnectionSet = EMPTY  # the numeric notPorts
+    subjects: int | None = None  # None: every pod its policy applies to
+    key: str = ""  # the rule list it is in ("ingressDeny"...); "" means `direction`
+    stage: str = ""  # the Calico tier it belongs to ("" for other kinds)
+    notes: tuple[NotModelled, ...] = ()
     _by_ports: dict[PortsKey | None, ConnectionSet] = field(default_factory=dict, repr=False)
 
     @property
@@ -113,7 +131,16 @@ class CompiledRule(Generic[PolicyT, RuleT, PeerT]):
 
     @property
     def kind(self) -> str:
-        return "NetworkPolicy" if isinstance(self.policy, NetworkPolicy) else self.policy.kind
+        pol = self.policy
+        if isinstance(pol, NetworkPolicy):
+            return "NetworkPolicy"
+        if isinstance(pol, CalicoPolicy):
+            return "CalicoNetworkPolicy" if pol.kind == "NetworkPolicy" else pol.kind
+        return pol.kind
+
+    @property
+    def list_name(self) -> str:
+        return self.key or self.direction
 
     @property
     def self_exempt(self) -> bool:
@@ -124,12 +151,16 @@ class CompiledRule(Generic[PolicyT, RuleT, PeerT]):
     @property
     def label(self) -> str:
         name = f' "{self.name}"' if self.name else ""
-        return f"{self.policy.id} {self.direction}[{self.index}]{name}"
+        return f"{self.policy.id} {self.list_name}[{self.index}]{name}"
 
     @property
     def location(self) -> str:
-        loc = self.policy.location
-        return str(loc.at("spec", self.direction, self.index)) if loc is not None else ""
+        pol = self.policy
+        loc = pol.location
+        if loc is None:
+            return ""
+        prefix = pol.path if isinstance(pol, CiliumPolicy) else ("spec",)
+        return str(loc.at(*prefix, self.list_name, self.index))
 
     @property
     def port_list(self) -> tuple[PolicyPort, ...]:
@@ -138,7 +169,8 @@ class CompiledRule(Generic[PolicyT, RuleT, PeerT]):
 
     def conns_for(self, dst_ports: PortsKey | None) -> ConnectionSet:
         """What the rule opens towards a destination with these container ports: the numeric
-        ports plus its named ports resolved there (cached per port map)."""
+        ports plus its named ports resolved there, minus the notPorts (named ones resolved
+        there too), within its protocols (cached per port map)."""
         if not self.has_named:
             return self.numeric
         got = self._by_ports.get(dst_ports)
@@ -146,7 +178,10 @@ class CompiledRule(Generic[PolicyT, RuleT, PeerT]):
             got = self.numeric
             for pm in self.ports:
                 if pm.name is not None:
-                    got = got | pm.conns_for(dst_ports)
+                    got = got | ((pm.conns_for(dst_ports) & self.protocols) - self.neg_numeric)
+            for pm in self.not_ports:
+                if pm.name is not None:
+                    got = got - pm.conns_for(dst_ports)
             self._by_ports[dst_ports] = got
         return got
 
@@ -167,12 +202,13 @@ class CompiledRule(Generic[PolicyT, RuleT, PeerT]):
     ) -> tuple[bool, int | None]:
         """Whether the rule opens this port, and through which `ports[]` entry (None: the
         rule has no ports and opens every connection)."""
-        if not self.ports:
-            return self.numeric.contains(protocol, port), None
+        opens = self.conns_for(dst_ports).contains(protocol, port)
+        if not self.ports or not opens:
+            return opens, None
         for pm in self.ports:
             if pm.conns_for(dst_ports).contains(protocol, port):
                 return True, pm.index
-        return False, None
+        return True, None
 
 
 NPRule = CompiledRule[NetworkPolicy, Rule, Peer]

@@ -8,6 +8,12 @@ a pod that NetworkPolicy isolates for the direction (a policy selects it with th
 type) has the tier *closed*: what its rules leave undecided is denied at the end of the tier,
 so the Baseline tier never sees it. What no tier decides is allowed.
 
+The same walk serves the network plugins' own tiers: each Calico tier is a stage (first match
+within it; Allow, Deny final, Pass to the next tier, Log matches and goes on), closed when
+some policy of the tier selects the pod and the tier's default action is Deny; Cilium's deny
+rules are a stage of Deny rules before the stage of its allow rules (with NetworkPolicy's),
+closed when default deny applies. Stage kinds are listed in `StageKind`.
+
 Every query goes through here: a verdict walks one connection (engine/verdict.py), the matrix
 walks the other side's classes as a partition (engine/matrix.py), and the audit and diff read
 the same walk.
@@ -18,12 +24,17 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
 from netreach.engine.conns import ALL, EMPTY, ConnectionSet
-from netreach.engine.rules import Action, AnyRule, TierName
+from netreach.engine.rules import Action, AnyRule
+
+# Admin / Baseline: network-policy-api tiers; NetworkPolicy: Kubernetes NetworkPolicy alone;
+# Calico: one Calico tier (its name in Stage.name); CiliumDeny: Cilium's deny rules;
+# Cilium: Cilium's allow rules with NetworkPolicy's.
+StageKind = Literal["Admin", "NetworkPolicy", "Baseline", "Calico", "CiliumDeny", "Cilium"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +49,8 @@ class TierWalk:
 
     def step(self, action: Action, conns: ConnectionSet) -> TierWalk:
         """Apply one matching rule opening `conns`: it decides only what is still open."""
+        if action == "Log":
+            return self  # logs, and the next rule decides
         part = self.remaining & conns
         if part.is_empty:
             return self
@@ -75,11 +88,26 @@ START = TierWalk()
 class Stage:
     """One tier's rules that apply to a class in one direction, in evaluation order."""
 
-    tier: TierName
+    tier: StageKind
     rules: tuple[AnyRule, ...]
     closed: bool = False  # NetworkPolicy isolates the class: undecided means denied
 
     rule_ids: Any = field(default=None, compare=False, repr=False)  # given when known
+    name: str = ""  # the Calico tier's name
+    # closed only because NetworkPolicy isolates the class (a what-if that removes the
+    # isolating policies opens it)
+    np_closes: bool = False
+
+    @property
+    def title(self) -> str:
+        """How explanations name the stage: `Admin`, `Calico tier security`..."""
+        if self.name and self.tier in ("Calico", "Admin", "NetworkPolicy", "Baseline"):
+            return f"Calico tier {self.name}" if self.tier == "Calico" else self.tier
+        return {"CiliumDeny": "Cilium deny", "Cilium": "Cilium"}.get(self.tier, self.tier)
+
+    @cached_property
+    def can_pass(self) -> bool:
+        return any(r.action == "Pass" for r in self.rules)
 
     @cached_property
     def ids(self) -> Any:
@@ -125,9 +153,10 @@ class Program:
     @property
     def effective(self) -> Program:
         """The stages that can decide anything: none after a closed stage (a class NetworkPolicy
-        isolates is never decided by the Baseline tier)."""
+        isolates is never decided by the Baseline tier), unless that stage can Pass (a Calico
+        tier's Pass rule hands connections on past its end-of-tier deny)."""
         for i, stage in enumerate(self.stages):
-            if stage.closed and i + 1 < len(self.stages):
+            if stage.closed and i + 1 < len(self.stages) and not stage.can_pass:
                 return Program(self.stages[: i + 1])
         return self
 
@@ -136,7 +165,13 @@ class Program:
         isolation is unchanged unless `keep_closed` is False."""
         return Program(
             tuple(
-                Stage(s.tier, tuple(r for r in s.rules if not skip(r)), s.closed and keep_closed)
+                Stage(
+                    s.tier,
+                    tuple(r for r in s.rules if not skip(r)),
+                    s.closed and keep_closed,
+                    name=s.name,
+                    np_closes=s.np_closes,
+                )
                 for s in self.stages
             )
         )

@@ -16,8 +16,8 @@ from netreach.engine.classes import PortsKey
 from netreach.engine.compile import Compiled
 from netreach.engine.conns import EMPTY, ConnectionSet
 from netreach.engine.rules import AnyRule, PolicyObject
-from netreach.engine.tiers import walk
-from netreach.model import Direction, NetworkPolicy, Pod, Protocol
+from netreach.engine.tiers import Program, Stage, walk
+from netreach.model import AdminPolicy, CalicoPolicy, Direction, NetworkPolicy, Pod, Protocol
 
 Endpoint = Pod | str  # a pod, or an IP address outside the cluster
 
@@ -46,6 +46,13 @@ class RuleMatch:
 
     def describe(self) -> str:
         rule = self.rule
+        if rule.tier in ("Calico", "Cilium"):
+            where = f"{self.policy.id} {rule.list_name}[{rule.index}]"
+            pol = rule.policy
+            if isinstance(pol, CalicoPolicy):
+                order = "none" if pol.order is None else f"{pol.order:g}"
+                where += f", tier {pol.tier}, order {order}"
+            return f"{rule.action} ({where})"
         if rule.tier != "NetworkPolicy":
             return f"[{rule.tier}] {rule.action} ({rule.label})"
         key = "from" if rule.direction == "ingress" else "to"
@@ -67,6 +74,20 @@ class RuleMatch:
                 "port": self.port_index,
                 "location": self.location or None,
             }
+        if not isinstance(pol, AdminPolicy):  # Calico, Cilium
+            return {
+                "policy": pol.id,
+                "kind": rule.kind,
+                "tier": pol.tier if isinstance(pol, CalicoPolicy) else "Cilium",
+                "order": pol.order if isinstance(pol, CalicoPolicy) else None,
+                "direction": rule.direction,
+                "list": rule.list_name,
+                "rule": rule.index,
+                "action": rule.action,
+                "peer": self.peer_index,
+                "port": self.port_index,
+                "location": self.location or None,
+            }
         return {
             "policy": pol.name,
             "kind": pol.kind,
@@ -82,7 +103,7 @@ class RuleMatch:
 
 
 Outcome = Literal["allowed", "denied", "not-evaluated"]
-DecidedBy = Literal["Admin", "NetworkPolicy", "Baseline", "default"]
+DecidedBy = Literal["Admin", "NetworkPolicy", "Baseline", "Calico", "Cilium", "default"]
 
 
 @dataclass(frozen=True)
@@ -107,7 +128,7 @@ class DirectionVerdict:
             return self.note or "external address: not evaluated (only the pod's side counts)"
         if self.note:
             return self.note
-        if self.decided_by in ("Admin", "Baseline") and self.chain:
+        if self.decided_by in ("Admin", "Baseline", "Calico", "Cilium") and self.chain:
             return " -> ".join(self.chain)
         if self.decided_by == "default" and self.chain:
             return " -> ".join(self.chain)
@@ -310,7 +331,71 @@ def decide_direction(
     )
     if not any(s.tier != "NetworkPolicy" for s in program.stages):
         return base
+    if any(s.tier in _PLUGIN_STAGES for s in program.stages):
+        return _with_plugin(base, allowed, spoke, program)
     return _with_tiers(base, allowed, spoke)
+
+
+_PLUGIN_STAGES = frozenset({"Calico", "CiliumDeny", "Cilium"})
+
+
+def _stage_word(stage: Stage) -> str:
+    if stage.tier == "Cilium" or stage.tier == "CiliumDeny":
+        return stage.title
+    return f"Calico tier {stage.name}" if stage.name else stage.title
+
+
+def _with_plugin(
+    base: DirectionVerdict, allowed: bool, spoke: list[RuleMatch], program: Program
+) -> DirectionVerdict:
+    """The verdict of a pod Calico or Cilium policies concern: each stage (a Calico tier,
+    Cilium's deny rules, Cilium's allow rules with NetworkPolicy's) that spoke, in order: the
+    rule that decided, Passes on the way, or the end of a tier that denies what it left."""
+    stage_of = {r.id: i for i, st in enumerate(program.stages) for r in st.rules}
+    chain: list[str] = []
+    decided_by: DecidedBy = "default"
+    passed: set[int] = set()
+    final: RuleMatch | None = None
+    for m in spoke:
+        st = program.stages[stage_of[m.rule.id]]
+        chain.append(f"[{_stage_word(st)}] {m.describe()}")
+        if m.rule.action == "Pass":
+            passed.add(stage_of[m.rule.id])
+        elif m.rule.action in ("Allow", "Deny"):
+            final = m
+    if final is not None:
+        decided_by = _family(final.rule.tier)
+    else:
+        for i, st in enumerate(program.stages):
+            if i in passed or not st.closed:
+                continue
+            why = (
+                "a policy of the tier selects the pod and no rule matched"
+                if st.tier != "Cilium"
+                else "the pod is in default deny and no allow rule admits it"
+            )
+            chain.append(f"[{_stage_word(st)}] denied at the end of the tier: {why}")
+            decided_by = "Calico" if st.tier == "Calico" else "Cilium"
+            if st.tier == "NetworkPolicy":
+                decided_by = "NetworkPolicy"
+            break
+        else:
+            chain.append("[default] allowed: no tier decided it")
+    return replace(
+        base,
+        allowed=allowed,
+        matches=(),
+        near_misses=(),
+        chain=tuple(chain),
+        decided_by=decided_by,
+        tier_matches=tuple(spoke),
+    )
+
+
+def _family(tier: str) -> DecidedBy:
+    if tier in ("Admin", "Baseline", "Calico", "Cilium", "NetworkPolicy"):
+        return tier  # type: ignore[return-value]
+    return "default"
 
 
 def _with_tiers(base: DirectionVerdict, allowed: bool, spoke: list[RuleMatch]) -> DirectionVerdict:

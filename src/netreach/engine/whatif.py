@@ -54,7 +54,7 @@ def program_with(compiled: Compiled, ci: int, direction: Direction, change: Chan
     for stage in program.stages:
         rules: list[AnyRule] = []
         for r in stage.rules:
-            if stage.tier == "NetworkPolicy" and r.policy_index in change.policies:
+            if r.tier == "NetworkPolicy" and r.policy_index in change.policies:
                 continue
             if r.id in change.rules:
                 repl = change.rules[r.id]
@@ -62,13 +62,16 @@ def program_with(compiled: Compiled, ci: int, direction: Direction, change: Chan
                     rules.append(repl)
                 continue
             rules.append(r)
-        if stage.tier == "NetworkPolicy":
+        closed = stage.closed
+        if stage.np_closes:
             isolating = [
                 pi for pi in compiled.isolating[direction][ci] if pi not in change.policies
             ]
             if not isolating:
-                continue  # no longer isolated: later tiers decide
-        stages.append(Stage(stage.tier, tuple(rules), stage.closed))
+                if stage.tier == "NetworkPolicy":
+                    continue  # no longer isolated: later tiers decide
+                closed = False
+        stages.append(Stage(stage.tier, tuple(rules), closed, name=stage.name))
     return Program(tuple(stages)) if stages else OPEN
 
 
@@ -77,13 +80,8 @@ def affected(compiled: Compiled, change: Change, direction: Direction) -> int:
     bits = 0
     for rid in change.rules:
         r = compiled.rules[rid]  # ids of the snapshot's rules are their index
-        if r.direction != direction:
-            continue
-        if r.tier == "NetworkPolicy":
-            if compiled.policies[r.policy_index].isolates(direction):
-                bits |= compiled.policy_targets[r.policy_index]
-        else:
-            bits |= compiled.admin_targets[r.policy_index]
+        if r.direction == direction:
+            bits |= compiled.rule_targets(r)
     for pi in change.policies:
         if compiled.policies[pi].isolates(direction):
             bits |= compiled.policy_targets[pi]

@@ -9,7 +9,15 @@ from typing import Any
 
 from netreach.errors import InputError, Problem
 from netreach.load.admin import ADMIN_API_VERSIONS, read_admin_policy
+from netreach.load.calico import (
+    CALICO_API_VERSIONS,
+    CALICO_KINDS,
+    CLUSTER_SCOPED,
+    read_calico,
+    read_service_account,
+)
 from netreach.load.check import Checker
+from netreach.load.cilium import CILIUM_API_VERSIONS, CILIUM_KINDS, read_cilium
 from netreach.load.decode import parse_source
 from netreach.load.limits import Limits
 from netreach.load.meta import Meta, OwnerRef, read_meta
@@ -31,12 +39,16 @@ from netreach.load.unmodelled import MESH_ROOT_NAMESPACES, PolicyKind, policy_ki
 from netreach.model import (
     AdminKind,
     AdminPolicy,
+    CalicoPolicy,
+    CalicoTier,
     DroppedField,
     Location,
     Namespace,
     NetworkPolicy,
+    NetworkSet,
     Node,
     Pod,
+    ServiceAccount,
     Snapshot,
     Unmodelled,
     WorkloadRef,
@@ -207,6 +219,20 @@ class Builder:
         if c.errors or not isinstance(kind, str) or not isinstance(api, str):
             self._finish_object(c)
             return
+        if api in CALICO_API_VERSIONS and kind in CALICO_KINDS:
+            self._calico(c, kind, obj, loc)
+            return
+        if api in CILIUM_API_VERSIONS and kind in CILIUM_KINDS:
+            self._cilium(c, kind, obj, loc)
+            return
+        if kind == "ServiceAccount" and api == "v1":
+            meta = read_service_account(c, obj)
+            ns = meta.namespace or self.default_ns
+            if self._finish_object(c, (kind, ns, meta.name), loc):
+                self.snapshot.service_accounts.append(
+                    ServiceAccount(ns, meta.name, meta.labels, loc)
+                )
+            return
         unmodelled = policy_kind(api, kind)
         if unmodelled is not None:
             self._unmodelled(obj, kind, api, loc, unmodelled)
@@ -222,6 +248,57 @@ class Builder:
             self.snapshot.skipped.setdefault(SKIPPED_POD_PHASES, []).append(loc)
             return
         self._dispatch(c, kind, obj, loc)
+
+    def _calico(self, c: Checker, kind: str, obj: dict[str, Any], loc: Location) -> None:
+        c.unknown_fields(obj, (), _POLICY_TOP_FIELDS)
+        meta, got = read_calico(c, kind, obj, loc, self.default_ns)
+        ns = getattr(got, "namespace", None) or ""
+        if not self._finish_object(c, (f"{kind}.projectcalico.org", ns, meta.name), loc):
+            return
+        if isinstance(got, CalicoPolicy):
+            self.snapshot.calico_policies.append(got)
+            if got.namespace is not None:
+                self.referenced.setdefault(got.namespace, loc)
+            if got.host_endpoint:
+                # host endpoints are not modelled: verdicts with a node address may differ
+                self.snapshot.unmodelled.append(
+                    Unmodelled(
+                        kind,
+                        "projectcalico.org/v3",
+                        got.name,
+                        None,
+                        loc,
+                        reach="host",
+                        what=f"{got.host_endpoint} (host endpoint) policy",
+                    )
+                )
+        elif isinstance(got, CalicoTier):
+            self.snapshot.calico_tiers.append(got)
+        elif isinstance(got, NetworkSet):
+            self.snapshot.network_sets.append(got)
+            if got.namespace is not None:
+                self.referenced.setdefault(got.namespace, loc)
+
+    def _cilium(self, c: Checker, kind: str, obj: dict[str, Any], loc: Location) -> None:
+        meta, policies, host = read_cilium(c, CILIUM_KINDS[kind], obj, loc, self.default_ns)
+        ns = policies[0].namespace if policies and policies[0].namespace else ""
+        if not self._finish_object(c, (kind, ns, meta.name), loc):
+            return
+        self.snapshot.cilium_policies.extend(p for p in policies if p.subject is not None)
+        if ns:
+            self.referenced.setdefault(ns, loc)
+        for where in host:
+            self.snapshot.unmodelled.append(
+                Unmodelled(
+                    kind,
+                    "cilium.io/v2",
+                    meta.name,
+                    None,
+                    loc.at(*where),
+                    reach="host",
+                    what=".".join(map(str, where)) + ": a nodeSelector (host firewall) rule",
+                )
+            )
 
     def _unmodelled(
         self, obj: dict[str, Any], kind: str, api: str, loc: Location, what: PolicyKind
@@ -323,6 +400,7 @@ class Builder:
         snap.admin_policies = self.admin_policies
         snap.nodes = self.nodes
         snap.warnings.extend(_priority_ties(self.admin_policies))
+        snap.warnings.extend(_missing_tiers(snap))
         snap.pods = self._pods()
         snap.namespaces = self._namespaces()
         return snap
@@ -364,6 +442,7 @@ class Builder:
                 ports=p.raw.spec.ports,
                 host_network=p.raw.spec.host_network,
                 location=p.loc,
+                service_account=p.raw.spec.service_account,
             )
             ordered.append((p.order, pod))
         for key, w in self.workloads.items():
@@ -382,6 +461,7 @@ class Builder:
                 host_network=w.spec.host_network,
                 location=w.loc,
                 from_template=True,
+                service_account=w.spec.service_account,
             )
             ordered.append((w.order, pod))
         ordered.sort(key=lambda t: t[0])
@@ -407,6 +487,24 @@ class Builder:
                 )
             )
         return out
+
+
+def _missing_tiers(snap: Snapshot) -> list[Problem]:
+    """A Calico policy in a tier the input does not define: Calico refuses it unless the
+    Tier exists in the cluster; netreach assumes it does, ordered last with action Deny."""
+    defined = {t.name for t in snap.calico_tiers} | {"default", "kube-admin", "kube-baseline"}
+    out: list[Problem] = []
+    for p in snap.calico_policies:
+        if p.tier not in defined and p.location is not None:
+            out.append(
+                Problem(
+                    f'{p.id}: tier "{p.tier}" is not defined in the input; assuming it exists '
+                    "after every ordered tier, with defaultAction Deny",
+                    p.location.at("spec", "tier"),
+                    severity="warning",
+                )
+            )
+    return out
 
 
 def _priority_ties(policies: list[AdminPolicy]) -> list[Problem]:
@@ -439,7 +537,7 @@ def _object_ref(kind: Any, md: Any, default_ns: str) -> str:
     name = md.get("name") if isinstance(md, dict) else None
     if not isinstance(name, str) or not name:
         return f"{what} (unnamed)"
-    if kind in ("Namespace", "Node", *ADMIN_API_VERSIONS):
+    if kind in ("Namespace", "Node", *ADMIN_API_VERSIONS, *CLUSTER_SCOPED):
         return f"{what} {name}"
     ns = md.get("namespace") if isinstance(md, dict) else None
     return f"{what} {ns if isinstance(ns, str) and ns else default_ns}/{name}"

@@ -482,6 +482,10 @@ class _Converter:
         # json key -> (go key identity, 0-based line, set by a merge?) for keys seen so far;
         # only filled once something unusual (a merge, a repeat, a non-string key) happens.
         origin: dict[str, tuple[Any, int, bool]] | None = None
+        # json key -> {go key identity: (0-based line, value)}: every Go key that ends up in
+        # go-yaml's map, so that two of them meeting in one JSON key are caught even when a
+        # merge set them far apart (kubectl then keeps one at random)
+        held: dict[str, dict[Any, tuple[int, Any]]] = {}
         for index, (key_node, value_node) in enumerate(node.value):
             if (
                 type(key_node) is ScalarNode
@@ -490,7 +494,8 @@ class _Converter:
             ):
                 if origin is None:
                     origin = self._origins(node, index)
-                self._merge(out, origin, value_node, depth, key_node.start_mark.line)
+                    _hold(held, origin, out)
+                self._merge(out, origin, held, value_node, depth, key_node.start_mark.line)
                 continue
             if (
                 type(key_node) is ScalarNode
@@ -504,14 +509,18 @@ class _Converter:
             line = key_node.start_mark.line
             if origin is None and (name in out or type(go) is not str):
                 origin = self._origins(node, index)
+                _hold(held, origin, out)
             value = self.value(value_node, depth + 1)
             if origin is not None:
                 self._set_again(out, origin, name, go, line, value)
             out[name] = value
             if origin is not None:
-                origin[name] = (goyaml.go_key(go), line, False)
+                go_id = goyaml.go_key(go)
+                origin[name] = (go_id, line, False)
+                held.setdefault(name, {})[go_id] = (line, value)
         if origin is not None:
             self.keys_of[id(node)] = {k: (v[0], v[1]) for k, v in origin.items()}
+            _one_value_per_json_key(held)
         return out
 
     def _json_key(self, go: Any, key_node: Node) -> str:
@@ -565,6 +574,7 @@ class _Converter:
         self,
         out: dict[str, Any],
         origin: dict[str, tuple[Any, int, bool]],
+        held: dict[str, dict[Any, tuple[int, Any]]],
         value_node: Node,
         depth: int,
         line: int,
@@ -610,9 +620,39 @@ class _Converter:
                         )
                 out[name] = item
                 origin[name] = (go_id, line, True)
+                held.setdefault(name, {})[go_id] = (line, item)
 
 
 _MISSING: Any = object()
+
+
+def _hold(
+    held: dict[str, dict[Any, tuple[int, Any]]],
+    origin: dict[str, tuple[Any, int, bool]],
+    out: dict[str, Any],
+) -> None:
+    """Seed `held` with the keys read before the bookkeeping started."""
+    for name, (go_id, line, _) in origin.items():
+        if name in out:
+            held.setdefault(name, {})[go_id] = (line, out[name])
+
+
+def _one_value_per_json_key(held: dict[str, dict[Any, tuple[int, Any]]]) -> None:
+    """Go keys that differ (1, 1.0, 0x1 after a merge) but share a JSON key: sigs.k8s.io/yaml
+    writes them one after the other in Go's random map order, so kubectl keeps either value.
+    Equal values are harmless; different ones are refused."""
+    for name, by_go in held.items():
+        if len(by_go) < 2:
+            continue
+        entries = sorted(by_go.values(), key=lambda e: e[0])
+        first_line, first = entries[0]
+        for line, value in entries[1:]:
+            if not _json_equal(first, value):
+                raise _Failure(
+                    f'two keys become the JSON key "{name}" (lines {first_line + 1} and '
+                    f"{line + 1}); kubectl would keep one of them at random",
+                    line,
+                )
 
 
 def _json_equal(a: Any, b: Any) -> bool:

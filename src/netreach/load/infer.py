@@ -130,6 +130,14 @@ class Inference:
 def nothing_message(snapshot: Snapshot, mode: InferMode) -> str:
     """Why no connection can be decided: no pod, and none could be inferred."""
     policies = len(snapshot.policies) + len(snapshot.admin_policies)
+    cni = len(snapshot.calico_policies) + len(snapshot.cilium_policies)
+    if cni and not policies:
+        # inference reads Kubernetes label selectors only (not Calico's language yet)
+        return (
+            f"nothing to analyse: the input has {cni} Calico/Cilium polic"
+            f"{'ies' if cni != 1 else 'y'} but no pods (workloads are not inferred from "
+            "Calico or Cilium selectors; give the pods or workloads)"
+        )
     if not policies:
         return "nothing to analyse: the input has no pods and no policies"
     if mode == "never":

@@ -92,6 +92,9 @@ class PodSpec:
     labels: dict[str, str]
     ports: tuple[ContainerPort, ...]
     host_network: bool
+    # spec.serviceAccountName (admission sets "default"; the deprecated serviceAccount alias
+    # is read when the name is absent): Calico's serviceAccountSelector reads it
+    service_account: str = "default"
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,7 +194,10 @@ def read_pod_spec(c: Checker, value: Any, path: FieldPath, labels: dict[str, str
                 if port is not None:
                     ports.append(port)
     host = c.boolean(spec.get("hostNetwork"), (*path, "hostNetwork"))
-    return PodSpec(labels, tuple(ports), host)
+    account = spec.get("serviceAccountName") or spec.get("serviceAccount")
+    if not isinstance(account, str) or not account:
+        account = "default"
+    return PodSpec(labels, tuple(ports), host, account)
 
 
 # container ports already found valid, keyed by their raw fields: replicas repeat them

@@ -40,6 +40,7 @@ def read_service(
         selector=selector or None,
         ports=ports,
         location=loc,
+        type=kind,
     )
     return meta, service
 

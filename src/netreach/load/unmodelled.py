@@ -2,8 +2,8 @@
 
 An object of one of these kinds changes what the cluster allows, so results that it could
 change must say so (netreach.query.caveats) instead of answering confidently. When a kind
-gets modelled (Calico and Cilium: issue 21), it leaves this table and its objects are read
-like any other policy: the caveats stop by themselves.
+gets modelled (Calico and Cilium since issue 21: load/calico.py, load/cilium.py), it leaves
+this table and its objects are read like any other policy: the caveats stop by themselves.
 """
 
 from __future__ import annotations
@@ -19,12 +19,6 @@ class PolicyKind:
 
 # (API group, kind) -> how it applies. Groups from each project's CRDs.
 NOT_MODELLED: dict[tuple[str, str], PolicyKind] = {
-    ("cilium.io", "CiliumNetworkPolicy"): PolicyKind(True),
-    ("cilium.io", "CiliumClusterwideNetworkPolicy"): PolicyKind(False),
-    ("crd.projectcalico.org", "NetworkPolicy"): PolicyKind(True),
-    ("projectcalico.org", "NetworkPolicy"): PolicyKind(True),
-    ("crd.projectcalico.org", "GlobalNetworkPolicy"): PolicyKind(False),
-    ("projectcalico.org", "GlobalNetworkPolicy"): PolicyKind(False),
     ("crd.antrea.io", "NetworkPolicy"): PolicyKind(True),
     ("crd.antrea.io", "ClusterNetworkPolicy"): PolicyKind(False),
     ("security.antrea.tanzu.vmware.com", "NetworkPolicy"): PolicyKind(True),

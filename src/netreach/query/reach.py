@@ -181,7 +181,9 @@ class Reach:
         verdict = self._check(src, dst, port, protocol)
         if verdict.caveats:
             return verdict
-        caveats = verdict_caveats(self.snapshot, verdict.src, verdict.dst, verdict.allowed)
+        caveats = verdict_caveats(
+            self.snapshot, verdict.src, verdict.dst, verdict.allowed, self.compiled
+        )
         return replace(verdict, caveats=caveats) if caveats else verdict
 
     def _check(

@@ -114,7 +114,7 @@ def print_pod(reading: PodReading, out: Console) -> None:
         for pol in reading.selecting:
             types = ", ".join(t.capitalize() for t in pol.policy_types)
             out.print(f"    {safe(pol.id)} (policyTypes {types}){_at(str(pol.location or ''))}")
-    elif reading.tier_policies:
+    elif reading.tier_policies or reading.cni_policies:
         out.print("  Selected by no NetworkPolicy.", style="yellow")
     else:
         out.print("  Selected by no policy.", style="yellow")
@@ -127,5 +127,15 @@ def print_pod(reading: PodReading, out: Console) -> None:
             out.print(
                 f"    {safe(apol.id)} ({apol.tier} tier{prio}){_at(str(apol.location or ''))}"
             )
+    if reading.cni_policies:
+        out.print("  Calico / Cilium policies that select it:")
+        for ref in reading.cni_policies:
+            out.print(f"    {safe(ref)}")
+    for side in (reading.ingress, reading.egress):
+        for title, rules, closed in side.cni:
+            end = " (what it leaves is denied at its end)" if closed else ""
+            out.print(f"  {side.direction} {safe(title)}{end}:")
+            for g in rules:
+                out.print(f"    {safe(g.rule)}: {safe(g.reading)}{_at(g.location)}")
     _direction(reading.ingress, out)
     _direction(reading.egress, out)

@@ -35,6 +35,10 @@ def snapshot_counts(cluster: Cluster) -> str:
         for t in ("Admin", "Baseline")
         if any(p.tier == t for p in snap.admin_policies)
     ]
+    if snap.calico_policies:
+        tiers.append(f"{len(snap.calico_policies)} Calico policies")
+    if snap.cilium_policies:
+        tiers.append(f"{len(snap.cilium_policies)} Cilium rules")
     if snap.nodes:
         tiers.append(f"{len(snap.nodes)} nodes")
     return ", ".join([text, *tiers])

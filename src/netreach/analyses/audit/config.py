@@ -23,7 +23,9 @@ DEFAULT_SENSITIVE_PORTS: tuple[int, ...] = (
     22, 2379, 2380, 3306, 5432, 5984, 6379, 9042, 9200, 9300,
     10250, 11211, 15672, 27017,
 )  # fmt: skip
-
+# Namespaces the platform runs (CoreDNS, kube-proxy, leases): outside the default-deny
+# checks, as `generate` leaves them alone; a deny-all there cuts cluster DNS off.
+DEFAULT_SYSTEM_NAMESPACES: tuple[str, ...] = ("kube-system", "kube-public", "kube-node-lease")
 
 @dataclass(frozen=True)
 class AuditConfig:
@@ -33,14 +35,30 @@ class AuditConfig:
     dns_namespace: str = DEFAULT_DNS_NAMESPACE
     dns_selector: LabelSelector = DEFAULT_DNS_SELECTOR
     sensitive_ports: tuple[int, ...] = DEFAULT_SENSITIVE_PORTS
+    system_namespaces: tuple[str, ...] = DEFAULT_SYSTEM_NAMESPACES
+    # Intended public entry points: `namespace` (every workload there, e.g. an ingress
+    # controller's) or `namespace/workload-name`; their world-open findings are lowered.
+    entry_points: tuple[str, ...] = ()
+    # Workloads behind a LoadBalancer or NodePort Service are entry points too.
+    entry_point_services: bool = True
     # Keys of older config files that no longer do anything (said in the report's notes).
     obsolete: tuple[str, ...] = ()
 
     def in_scope(self, namespace: str | None) -> bool:
         return self.namespaces is None or namespace is None or namespace in self.namespaces
 
+    def default_deny_checked(self, namespace: str) -> bool:
+        """Whether the default-deny checks look at `namespace`: not a system namespace,
+        unless it was asked for by name (`-n kube-system`)."""
+        if namespace in self.system_namespaces:
+            return self.namespaces is not None and namespace in self.namespaces
+        return self.in_scope(namespace)
 
-_KEYS = {"disable", "severity", "dns", "sensitive-ports", "redundancy-budget"}
+
+_KEYS = {
+    "disable", "severity", "dns", "sensitive-ports", "redundancy-budget",
+    "system-namespaces", "entry-points", "entry-point-services",
+}  # fmt: skip
 # redundancy-budget capped the redundancy checks when they recompiled the snapshot; they now
 # ask the engine in place and always run, so the key is accepted and reported as obsolete.
 _OBSOLETE = ("redundancy-budget",)
@@ -87,6 +105,12 @@ def config_from_mapping(data: Mapping[str, Any], origin: str = "config") -> Audi
     ):
         problems.append("sensitive-ports: expected a list of port numbers 1-65535")
         ports = list(DEFAULT_SENSITIVE_PORTS)
+    system = _names(data, "system-namespaces", DEFAULT_SYSTEM_NAMESPACES, problems)
+    entries = _names(data, "entry-points", (), problems, slash=True)
+    services = data.get("entry-point-services", True)
+    if not isinstance(services, bool):
+        problems.append("entry-point-services: expected true or false")
+        services = True
     if problems:
         raise InputError(Problem(p, object_ref=origin) for p in problems)
     return AuditConfig(
@@ -95,8 +119,31 @@ def config_from_mapping(data: Mapping[str, Any], origin: str = "config") -> Audi
         dns_namespace=dns_ns,
         dns_selector=dns_sel,
         sensitive_ports=tuple(ports),
+        system_namespaces=system,
+        entry_points=entries,
+        entry_point_services=services,
         obsolete=tuple(k for k in _OBSOLETE if k in data),
     )
+
+
+def _names(
+    data: Mapping[str, Any],
+    key: str,
+    default: tuple[str, ...],
+    problems: list[str],
+    slash: bool = False,
+) -> tuple[str, ...]:
+    """A list of namespace names (`slash`: or `namespace/workload-name`)."""
+    value = data.get(key, list(default))
+    what = "namespace or namespace/workload names" if slash else "namespace names"
+    if not isinstance(value, list) or not all(isinstance(x, str) and x for x in value):
+        problems.append(f"{key}: expected a list of {what}")
+        return default
+    bad = [x for x in value if x.count("/") > (1 if slash else 0) or x.startswith("/")]
+    if bad:
+        problems.append(f"{key}: {', '.join(map(repr, bad))} not of the form {what}")
+        return default
+    return tuple(value)
 
 
 def load_config(path: str | Path, limits: Limits | None = None) -> AuditConfig:

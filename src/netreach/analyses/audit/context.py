@@ -26,6 +26,19 @@ class AuditContext:
         self.cluster = cluster
         self.config = config
         self.notes: list[str] = []  # what the report should say beside its findings
+        self._grouped: dict[str, tuple[int, list[str]]] = {}  # note template -> (at, items)
+
+    def note(self, template: str, item: str) -> None:
+        """One note per template, listing every item once (`{}` in the template)."""
+        at, items = self._grouped.get(template, (len(self.notes), []))
+        if item not in items:
+            items.append(item)
+        text = template.replace("{}", ", ".join(items))
+        if template in self._grouped:
+            self.notes[at] = text
+        else:
+            self.notes.append(text)
+        self._grouped[template] = (at, items)
 
     # --- scope and naming ---------------------------------------------------------------------
     def in_scope(self, namespace: str | None) -> bool:

@@ -6,15 +6,17 @@ first, so the finding is narrowed to what is left, or dropped when nothing is.""
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Iterator
+from typing import Any
 
 from netreach.analyses.audit.context import AuditContext
+from netreach.analyses.audit.entry import EntryPoints
 from netreach.analyses.audit.findings import Finding, ObjectRef
 from netreach.analyses.audit.registry import CheckInfo, register
+from netreach.analyses.breadth import Thresholds, address_scope, every_namespace
 from netreach.analyses.guards import EVERY_POD, FuturePods, guards, peer_pods
 from netreach.engine import ipset
-from netreach.engine.compile import NPPeer, NPRule
+from netreach.engine.compile import NPRule
 from netreach.engine.conns import ALL, EMPTY, ConnectionSet
 from netreach.engine.intervals import Ranges
 from netreach.engine.selectors import indexes_of
@@ -43,7 +45,9 @@ WORLD_OPEN = CheckInfo(
     "anywhere). `namespaceSelector: {}` without podSelector on a database, SSH or kubelet port "
     "lets any compromised pod in the cluster reach it.",
     "Narrow the peer to the address ranges or the workloads (namespaceSelector AND podSelector) "
-    "that need the connection.",
+    "that need the connection. An intended public entry point (a workload behind a "
+    "LoadBalancer or NodePort Service, or named in the audit setting entry-points) open on "
+    "no sensitive port is reported as information.",
 )
 ALL_NAMESPACES = CheckInfo(
     "exposed-to-all-namespaces",
@@ -108,16 +112,6 @@ def _rule_ref(pol: NetworkPolicy, rule: NPRule) -> ObjectRef:
     return ObjectRef.policy(pol, "spec", rule.direction, rule.index)
 
 
-def _all_namespaces(ctx: AuditContext, pm: NPPeer) -> bool:
-    sel = pm.peer.namespace_selector
-    if sel is None or pm.peer.ip_block is not None:
-        return False
-    if sel.is_empty:
-        return True
-    names = ctx.cluster.namespaces
-    return len(names) > 1 and len(ctx.cluster.compiled.ns_index.select(sel)) == len(names)
-
-
 @register(ALLOW_ALL["ingress"], ALLOW_ALL["egress"], WORLD_OPEN, ALL_NAMESPACES)
 def exposure(ctx: AuditContext) -> Iterator[Finding]:
     compiled = ctx.cluster.compiled
@@ -130,6 +124,7 @@ def exposure(ctx: AuditContext) -> Iterator[Finding]:
         if p.namespace == ctx.config.dns_namespace and ctx.config.dns_selector.matches(p.labels)
     }
     dns_conns = ConnectionSet.ports("UDP", 53) | ConnectionSet.ports("TCP", 53)
+    entries = EntryPoints(ctx.cluster, ctx.config)
     for pi, pol in ctx.policies():
         if not compiled.policy_targets[pi]:
             continue
@@ -147,31 +142,47 @@ def exposure(ctx: AuditContext) -> Iterator[Finding]:
                 opens_all = opens_all and _left(ctx, pi, rule, *peers, every=True).is_all
                 opened = opened & some
             if opens_all:
+                entry = _entry(ctx, entries, pi, opened, sensitive) if d == "ingress" else None
+                text = (
+                    f"{pol.id} {d}[{rule.index}] admits every peer on every port: the pods it "
+                    f"selects ({pol.pod_selector}) are in effect not isolated for {d}."
+                )
                 yield ctx.finding(
                     ALLOW_ALL[d].id,
-                    f"{pol.id} {d}[{rule.index}] admits every peer on every port: the pods it "
-                    f"selects ({pol.pod_selector}) are in effect not isolated for {d}.",
+                    text + (_entry_words(entry) if entry else ""),
                     [_rule_ref(pol, rule)],
                     ALLOW_ALL[d].fix,
+                    severity="info" if entry else None,
                     direction=d,
+                    **_entry_details(entry),
                 )
                 continue
             if not rule.peers and not opened.is_empty:
                 pods = _left(ctx, pi, rule, compiled.all_classes, EVERY_POD, ())
                 outside = (opened & pods).is_empty  # the Admin tier takes every pod first
                 what = f"has no {key} (any peer, any address)"
-                yield _world(ctx, pol, rule, what, opened, outside)
+                entry = _entry(ctx, entries, pi, opened, sensitive) if d == "ingress" else None
+                yield _world(ctx, pol, rule, what, opened, outside, entry)
                 continue
             for pm in rule.peers:
                 block = pm.peer.ip_block
                 if block is not None:
-                    if ipaddress.ip_network(block.cidr, strict=False).prefixlen == 0:
+                    if address_scope(block.cidr, Thresholds()) == "internet":
                         left = opened & _left(ctx, pi, rule, pm.classes, None, pm.ips)
                         if not left.is_empty:
                             what = f"{key}[{pm.index}] is ipBlock {block}"
-                            yield _world(ctx, pol, rule, what, left)
+                            entry = (
+                                _entry(ctx, entries, pi, left, sensitive)
+                                if d == "ingress"
+                                else None
+                            )
+                            yield _world(ctx, pol, rule, what, left, False, entry)
                     continue
-                if d != "ingress" or not _all_namespaces(ctx, pm):
+                if (
+                    d != "ingress"
+                    or pm.peer.ip_block is not None
+                    or not every_namespace(ctx.cluster, pm.peer.namespace_selector)
+                ):
                     continue
                 future = peer_pods(pm.peer, pol.namespace)
                 now = opened & _left(ctx, pi, rule, pm.classes, future, ())
@@ -208,6 +219,7 @@ def _world(
     what: str,
     opened: ConnectionSet,
     outside_only: bool = False,
+    entry: tuple[str, str] | None = None,
 ) -> Finding:
     ingress = rule.direction == "ingress"
     effect = (
@@ -221,15 +233,62 @@ def _world(
             if ingress
             else "data may leave to any address outside the cluster from"
         )
+    text = (
+        f"{pol.id} {rule.direction}[{rule.index}] {what}: {effect} the pods it selects "
+        f"({pol.pod_selector}) on {_ports(opened)}."
+    )
     return ctx.finding(
         WORLD_OPEN.id,
-        f"{pol.id} {rule.direction}[{rule.index}] {what}: {effect} the pods it selects "
-        f"({pol.pod_selector}) on {_ports(opened)}.",
+        text + (_entry_words(entry) if entry else ""),
         [_rule_ref(pol, rule)],
         WORLD_OPEN.fix,
-        severity="error" if ingress else "warning",
+        severity="info" if entry else "error" if ingress else "warning",
         direction=rule.direction,
+        **_entry_details(entry),
     )
+
+
+def _entry(
+    ctx: AuditContext,
+    entries: EntryPoints,
+    pi: int,
+    opened: ConnectionSet,
+    sensitive: ConnectionSet,
+) -> tuple[str, str] | None:
+    """(why, what is left to narrow) when every pod the policy selects is an intended public
+    entry point and the rule opens none of the sensitive ports on them; else None.
+
+    A rule open on every port is judged on the ports the containers declare (a pod that
+    declares none cannot be judged)."""
+    compiled = ctx.cluster.compiled
+    pods = ctx.pods_of_classes(compiled.policy_targets[pi])
+    why = entries.of_all(pods)
+    if why is None:
+        return None
+    if not opened.is_all:
+        return None if not (opened & sensitive).is_empty else (why, "")
+    if any(not p.ports for p in pods):
+        return None
+    declared = EMPTY
+    for p in pods:
+        for cp in p.ports:
+            declared = declared | ConnectionSet.ports(cp.protocol, cp.port)
+    if not (declared & sensitive).is_empty:
+        return None
+    return why, (
+        f" Its containers declare {declared}: a rule naming those ports keeps the entry "
+        "point and closes the rest."
+    )
+
+
+def _entry_words(entry: tuple[str, str]) -> str:
+    why, rest = entry
+    return f" It is an intended public entry point ({why}), so this is information.{rest}"
+
+
+def _entry_details(entry: tuple[str, str] | None) -> dict[str, Any]:
+    """The details of a finding lowered for an entry point (severity info)."""
+    return {"entry_point": entry[0]} if entry else {}
 
 
 def _ports(conns: ConnectionSet) -> str:

@@ -18,7 +18,7 @@ from netreach.analyses.audit.registry import CheckInfo, register
 from netreach.analyses.guards import Guard, guards, tier_label
 from netreach.analyses.inferred import outside_input
 from netreach.analyses.words import addresses_words
-from netreach.model import DIRECTIONS, Direction, LabelSelector, Pod
+from netreach.model import DIRECTIONS, Direction, LabelSelector, NetworkPolicy, Pod
 
 NO_DENY = {
     d: CheckInfo(
@@ -58,9 +58,11 @@ MISSING_TYPES = CheckInfo(
     "missing-policy-types",
     "warning",
     "isolation",
-    "policyTypes left to defaulting",
+    "policyTypes left to defaulting where the default changes what the rules say",
     "Without policyTypes the API server sets Ingress, and Egress only if egress rules are "
-    "present: a policy meant to restrict egress with no rules yet restricts nothing.",
+    "present. That is what an ingress-only policy means, but a policy with egress rules and "
+    "no ingress rules also isolates ingress (every connection to its pods is then denied), "
+    "and an `egress: []` meant as an egress deny-all restricts nothing.",
     "State `policyTypes` explicitly.",
 )
 
@@ -106,7 +108,7 @@ def default_deny(ctx: AuditContext) -> Iterator[Finding]:
         if not p.host_network:
             by_ns.setdefault(p.namespace, []).append(p)
     for namespace, pods in sorted(by_ns.items()):
-        if not _examined(ctx, namespace):
+        if not _deny_checked(ctx, namespace):
             continue
         ref = ObjectRef.namespace_of(namespace, ctx.cluster.namespaces.get(namespace))
         for d in DIRECTIONS:
@@ -194,7 +196,7 @@ def _tier_guard(
 @register(POD_NOT_ISOLATED)
 def pods_not_isolated(ctx: AuditContext) -> Iterator[Finding]:
     for pod in ctx.workload_pods:
-        if pod.host_network or not _examined(ctx, pod.namespace):
+        if pod.host_network or not _deny_checked(ctx, pod.namespace):
             continue
         for d in DIRECTIONS:
             guard = _guard(ctx, pod, d)
@@ -230,12 +232,26 @@ def pods_not_isolated(ctx: AuditContext) -> Iterator[Finding]:
 def host_network(ctx: AuditContext) -> Iterator[Finding]:
     for pod in ctx.workload_pods:
         if pod.host_network and ctx.in_scope(pod.namespace):
+            selecting = [
+                pol.id
+                for pol in ctx.cluster.compiled.policies
+                if pol.namespace == pod.namespace and pol.pod_selector.matches(pod.labels)
+            ]
+            aimed = (
+                f" NetworkPolicy {_listed(selecting, 3)} select{'s' if len(selecting) == 1 else ''}"
+                " its labels but cannot apply to it."
+                if selecting
+                else ""
+            )
             yield ctx.finding(
                 HOST_NETWORK.id,
-                f"{pod.workload.id} runs on the host network: no NetworkPolicy can select or "
-                "restrict it, and selectors in other policies do not match it.",
+                f"{pod.workload.id} runs on the host network (hostNetwork: true): it uses its "
+                "node's address, so no NetworkPolicy can select or restrict it, and pod or "
+                "namespace selectors in other policies do not match it (only an ipBlock of "
+                f"the node addresses does).{aimed}",
                 [ObjectRef.pod(pod)],
                 HOST_NETWORK.fix,
+                selected_by=selecting,
             )
 
 
@@ -245,21 +261,60 @@ def missing_policy_types(ctx: AuditContext) -> Iterator[Finding]:
         if pol.explicit_policy_types:
             continue
         chosen = snippets.policy_types(pol.policy_types)
-        missing = [d for d in DIRECTIONS if d not in pol.policy_types]
-        effect = f"; it does not restrict {' or '.join(missing)}" if missing else ""
+        if pol.egress and not pol.ingress:
+            # defaulting adds Ingress with no rule: it denies every connection to the pods
+            effect = (
+                "it has egress rules only, yet it also isolates ingress with no ingress rule, "
+                f"so every connection to the pods it selects ({pol.pod_selector}) is denied"
+            )
+            meant = ["Egress"]
+        elif _wrote_empty_egress(pol):
+            effect = (
+                "its `egress: []` restricts nothing, since Egress is defaulted only when "
+                "egress rules are present"
+            )
+            meant = ["Ingress", "Egress"]
+        else:
+            continue  # the default is what the rules say: ingress-only, or both directions
         yield ctx.finding(
             MISSING_TYPES.id,
             f"{pol.id} has no policyTypes; the API server defaulted it to "
-            f"[{', '.join(chosen)}]{effect}. State the intent explicitly.",
+            f"[{', '.join(chosen)}]: {effect}. State the intent explicitly.",
             [ObjectRef.policy(pol, "spec")],
             f"Add to the spec of {pol.id} the directions it is meant to isolate, e.g.:\n"
-            + snippets.to_yaml({"policyTypes": chosen}),
+            + snippets.to_yaml({"policyTypes": meant}),
             defaulted_to=chosen,
         )
 
 
+def _wrote_empty_egress(pol: NetworkPolicy) -> bool:
+    """Whether the source spells out an empty `egress:` list (read from where the key is:
+    its line differs from the spec's only when the key exists)."""
+    loc = pol.location
+    if loc is None or pol.egress:
+        return False
+    spec, egress = loc.at("spec").line, loc.at("spec", "egress").line
+    return spec is not None and egress is not None and egress != spec
+
+
 def _examined(ctx: AuditContext, namespace: str) -> bool:
     return ctx.in_scope(namespace) and not outside_input(ctx.cluster, namespace)
+
+
+def _deny_checked(ctx: AuditContext, namespace: str) -> bool:
+    """Whether the default-deny checks look at `namespace` (system namespaces are left out
+    unless named with -n; the report's notes say which were)."""
+    if not _examined(ctx, namespace):
+        return False
+    if ctx.config.default_deny_checked(namespace):
+        return True
+    ctx.note(
+        "system namespace(s) {} are outside the default-deny checks (no-default-deny-*, "
+        "pod-not-isolated): a deny-all there cuts cluster DNS and the control plane off. "
+        "Setting `system-namespaces` changes the list; -n NAMESPACE checks one.",
+        namespace,
+    )
+    return False
 
 
 def _labels(pod: Pod) -> str:

@@ -31,7 +31,9 @@ REDUNDANT_POLICY = CheckInfo(
     "A policy other policies fully cover adds review burden and can mislead: editing it "
     "changes nothing.",
     "Delete the policy, or merge it with the ones that cover it. A default deny "
-    "(`podSelector: {}` without rules) is never reported: it guards pods created later.",
+    "(`podSelector: {}` without rules) is never reported: it guards pods created later; nor "
+    "is an allow-all (a rule with no peers and no ports in each direction it isolates): it "
+    "keeps its pods open on purpose, also once a default deny is added.",
 )
 
 
@@ -60,6 +62,8 @@ def redundancy(ctx: AuditContext) -> Iterator[Finding]:
     for pi, pol in ctx.policies():
         if not compiled.policy_targets[pi]:
             continue  # policy-selects-nothing says so
+        if _is_allow_all(pol):
+            continue  # allow-all-* reports what it opens; removing it is not the point
         if not _is_default_deny(pol) and ctx.changes_nothing(Change(policies=frozenset({pi}))):
             covering = sorted(
                 {
@@ -114,3 +118,10 @@ def _is_default_deny(pol: NetworkPolicy) -> bool:
     """`podSelector: {}` with no rules: it guards the pods created later, so it is never
     redundant even when today's pods are all covered by other policies."""
     return pol.pod_selector.is_empty and not any(pol.rules(d) for d in pol.policy_types)
+
+
+def _is_allow_all(pol: NetworkPolicy) -> bool:
+    """A rule with no peers and no ports in every direction the policy isolates: an explicit
+    allow-all. Today it may change nothing (no other policy isolates its pods), but it states
+    that the pods stay open, and keeps them open when a default deny arrives."""
+    return all(any(not r.peers and not r.ports for r in pol.rules(d)) for d in pol.policy_types)

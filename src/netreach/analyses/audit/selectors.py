@@ -5,15 +5,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import replace
+from typing import Any
 
 from netreach.analyses.audit import snippets
 from netreach.analyses.audit.context import AuditContext, describe_pairs, with_rules
 from netreach.analyses.audit.findings import Finding, ObjectRef
+from netreach.analyses.audit.operators import operator_evidence
 from netreach.analyses.audit.registry import CheckInfo, register
 from netreach.analyses.audit.typos import near_labels
 from netreach.engine.compile import NPPeer, NPRule
 from netreach.engine.whatif import Change
-from netreach.model import NetworkPolicy, Peer
+from netreach.model import LabelSelector, NetworkPolicy, Peer, Pod
 
 POLICY_NOTHING = CheckInfo(
     "policy-selects-nothing",
@@ -23,7 +25,8 @@ POLICY_NOTHING = CheckInfo(
     "A policy that selects nothing protects nothing: usually a label typo, so the pods it was "
     "written for are left open (or closed) without anyone noticing.",
     "Correct the podSelector to the labels the pods carry (the finding names the near label), "
-    "or delete the policy.",
+    "or delete the policy. Pods an operator creates from a custom resource are not in "
+    "manifests: such findings say so and are information only.",
 )
 PEER_NOTHING = CheckInfo(
     "peer-selects-nothing",
@@ -32,7 +35,9 @@ PEER_NOTHING = CheckInfo(
     "A from/to entry whose selectors match no pod",
     "A peer that matches nothing allows nothing: the connection it was written for stays "
     "blocked, usually because of a label typo.",
-    "Correct the selector to labels that exist (the finding names the near label).",
+    "Correct the selector to labels that exist (the finding names the near label). Pods an "
+    "operator creates are not in manifests: such findings say so and are information only; "
+    "host-network pods are admitted by an ipBlock of their nodes' addresses, not selectors.",
 )
 AND_OR = CheckInfo(
     "and-or-confusion",
@@ -62,15 +67,45 @@ def policy_selects_nothing(ctx: AuditContext) -> Iterator[Finding]:
     for pi, pol in ctx.policies():
         if compiled.policy_targets[pi]:
             continue
-        pods = [p for p in ctx.cluster.pods if p.namespace == pol.namespace and not p.host_network]
-        if not pods:
+        here = [p for p in ctx.cluster.pods if p.namespace == pol.namespace]
+        pods = [p for p in here if not p.host_network]
+        host = _host_matches(pol.pod_selector, here)
+        if not pods and not host:
             continue  # nothing in the snapshot to judge by
+        if host:
+            yield ctx.finding(
+                POLICY_NOTHING.id,
+                f"{pol.id}: podSelector {pol.pod_selector} matches only host-network pods "
+                f"({_workloads(host)}), which NetworkPolicy never selects (they use their "
+                "node's address), so the policy has no effect on them (see host-network-pod).",
+                [ObjectRef.policy(pol, "spec", "podSelector")],
+                POLICY_NOTHING.fix,
+                severity="info",
+                host_network=_workload_ids(host),
+                hints=[],
+            )
+            continue
         hints = near_labels(pol.pod_selector, (p.labels for p in pods))
-        hint = (" " + " ".join(hints)) if hints else ""
+        operator = operator_evidence(pol.pod_selector, ctx.cluster.snapshot.skipped)
+        counted = f"none of the {len(pods)} pods of namespace {pol.namespace}"
+        if operator is not None:
+            yield ctx.finding(
+                POLICY_NOTHING.id,
+                f"{pol.id}: podSelector {pol.pod_selector} matches {counted} in the input; "
+                f"the pods are likely created by an operator ({operator}), so the input "
+                "cannot hold them and the policy applies once they run."
+                + "".join(" " + h for h in hints),
+                [ObjectRef.policy(pol, "spec", "podSelector")],
+                POLICY_NOTHING.fix,
+                severity="info",
+                operator=operator,
+                hints=hints,
+            )
+            continue
         yield ctx.finding(
             POLICY_NOTHING.id,
-            f"{pol.id}: podSelector {pol.pod_selector} matches none of the {len(pods)} pods of "
-            f"namespace {pol.namespace}, so the policy has no effect.{hint}",
+            f"{pol.id}: podSelector {pol.pod_selector} matches {counted}"
+            f"{_host_note(here)}, so the policy has no effect." + "".join(" " + h for h in hints),
             [ObjectRef.policy(pol, "spec", "podSelector")],
             POLICY_NOTHING.fix,
             hints=hints,
@@ -84,46 +119,85 @@ def peer_selects_nothing(ctx: AuditContext) -> Iterator[Finding]:
             for pm in rule.peers:
                 if pm.peer.ip_block is not None or pm.classes:
                     continue
-                text = _peer_nothing(ctx, pol, pm)
-                if text is None:
+                found = _peer_nothing(ctx, pol, pm)
+                if found is None:
                     continue
-                message, hints = text
+                message, hints, extra = found
                 yield ctx.finding(
                     PEER_NOTHING.id,
                     f"{pol.id} {rule.direction}[{rule.index}] {_peer_key(rule)}[{pm.index}] "
-                    f"({pm.peer}): {message}, so this entry allows nothing."
-                    + ("".join(" " + h for h in hints)),
+                    f"({pm.peer}): {message}" + "".join(" " + h for h in hints),
                     [_peer_ref(pol, rule, pm.index)],
                     PEER_NOTHING.fix,
                     hints=hints,
+                    **extra,
                 )
 
 
 def _peer_nothing(
     ctx: AuditContext, pol: NetworkPolicy, pm: NPPeer
-) -> tuple[str, list[str]] | None:
+) -> tuple[str, list[str], dict[str, Any]] | None:
+    """(message, hints, details: severity, operator or host_network) or None."""
     compiled = ctx.cluster.compiled
     peer = pm.peer
+    nothing = ", so this entry allows nothing."
     if peer.namespace_selector is not None:
         names = compiled.ns_index.select(peer.namespace_selector)
         if not names:
             labels = [n.labels for n in ctx.cluster.namespaces.values()]
             return (
-                f"namespaceSelector {peer.namespace_selector} matches no namespace",
+                f"namespaceSelector {peer.namespace_selector} matches no namespace{nothing}",
                 near_labels(peer.namespace_selector, labels),
+                {},
             )
     else:
         names = (pol.namespace,)
     if peer.pod_selector is None:
         return None  # namespaces match but hold no pods here: nothing to judge by
-    pods = [p for p in ctx.cluster.pods if p.namespace in names and not p.host_network]
+    there = [p for p in ctx.cluster.pods if p.namespace in names]
+    pods = [p for p in there if not p.host_network]
+    host = _host_matches(peer.pod_selector, there)
+    where = ", ".join(names[:5]) + (" ..." if len(names) > 5 else "")
+    selects = f"podSelector {peer.pod_selector} matches"
+    if host:
+        return (
+            f"{selects} only host-network pods ({_workloads(host)}) in namespace(s) {where}: "
+            "their traffic carries their node's address, which pod selectors never match"
+            f"{nothing} Admit them with an ipBlock of the node addresses.",
+            [],
+            {"host_network": _workload_ids(host)},
+        )
     if not pods:
         return None
-    where = ", ".join(names[:5]) + (" ..." if len(names) > 5 else "")
-    return (
-        f"podSelector {peer.pod_selector} matches no pod in namespace(s) {where}",
-        near_labels(peer.pod_selector, (p.labels for p in pods)),
-    )
+    hints = near_labels(peer.pod_selector, (p.labels for p in pods))
+    operator = operator_evidence(peer.pod_selector, ctx.cluster.snapshot.skipped)
+    if operator is not None:
+        return (
+            f"{selects} no pod of namespace(s) {where} in the input; the pods are likely "
+            f"created by an operator ({operator}), so the input cannot hold them and the "
+            "entry admits them once they run.",
+            hints,
+            {"severity": "info", "operator": operator},
+        )
+    return (f"{selects} no pod in namespace(s) {where}{_host_note(there)}{nothing}", hints, {})
+
+
+def _host_matches(selector: LabelSelector, pods: list[Pod]) -> list[Pod]:
+    return [p for p in pods if p.host_network and selector.matches(p.labels)]
+
+
+def _workload_ids(pods: list[Pod]) -> list[str]:
+    return sorted({p.workload.id for p in pods})
+
+
+def _workloads(pods: list[Pod]) -> str:
+    ids = _workload_ids(pods)
+    return ", ".join(ids[:3]) + (" ..." if len(ids) > 3 else "")
+
+
+def _host_note(pods: list[Pod]) -> str:
+    n = sum(1 for p in pods if p.host_network)
+    return f" (not counting {n} host-network pod(s), which selectors never match)" if n else ""
 
 
 @register(AND_OR)

@@ -25,8 +25,10 @@ def similar(a: str, b: str) -> bool:
 
 
 def near_labels(selector: LabelSelector, label_maps: Iterable[Mapping[str, str]]) -> list[str]:
-    """For each `key=value` the selector asks for that no map has: existing close pairs,
-    as `you wrote X; did you mean Y?` hints."""
+    """For each `key=value` the selector asks for that no map has: existing pairs with the
+    same key and a close value, as `you wrote X; did you mean Y?` hints. Another key is
+    never offered: `app.kubernetes.io/name: prometheus` is not a typo of
+    `app.kubernetes.io/part-of: kube-prometheus`, however alike the strings."""
     present: set[tuple[str, str]] = set()
     for m in label_maps:
         present.update(m.items())
@@ -39,9 +41,7 @@ def near_labels(selector: LabelSelector, label_maps: Iterable[Mapping[str, str]]
         if (k, v) in present:
             continue
         close = sorted(
-            f"{k2}: {v2}"
-            for k2, v2 in present
-            if (k2, v2) != (k, v) and similar(k, k2) and similar(v, v2)
+            f"{k2}: {v2}" for k2, v2 in present if k2 == k and v2 != v and similar(v, v2)
         )
         if close:
             hints.append(f"You wrote {k}: {v}; did you mean {' or '.join(close[:3])}?")

@@ -1,0 +1,548 @@
+"""Cilium's cilium.io/v2 CiliumNetworkPolicy and CiliumClusterwideNetworkPolicy, validated as
+Cilium's API does (the CRDs' OpenAPI schema and pkg/policy/api rule_validation.go Sanitize)
+and read into the model's Cilium types, at L3/L4.
+
+Selectors: Cilium endpoint selectors are label selectors whose keys may carry a source
+prefix (`k8s:`, `any:`; none means any source). Cilium's own labels become the engine's
+virtual labels: `io.kubernetes.pod.namespace` (the pod's namespace),
+`io.cilium.k8s.namespace.labels.<key>` (its namespace's labels),
+`io.cilium.k8s.policy.serviceaccount`, `io.cilium.k8s.policy.cluster`. A `reserved:` key
+(reserved identities: host, world...) matches no pod. In a CiliumNetworkPolicy the
+endpointSelector, and every fromEndpoints / toEndpoints selector that does not name the
+namespace label, are limited to the policy's namespace (pkg/k8s/apis/cilium.io/utils).
+
+What is not modelled (L7 rules, toFQDNs, toServices, toGroups, fromRequires, entities such as
+host and remote-node, mutual authentication, nodeSelector host policies) is kept as notes on
+the rule (model.NotModelled) or as an Unmodelled object: every verdict it could change says
+so.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from netreach.load.check import Checker, FieldPath
+from netreach.load.cidr import parse_cidr
+from netreach.load.meta import Meta, read_meta
+from netreach.load.names import (
+    is_dns1123_subdomain,
+    is_qualified_name,
+    is_valid_label_value,
+    is_valid_port_name,
+)
+from netreach.model import (
+    PROTOCOLS,
+    V_ABSENT,
+    V_CLUSTER,
+    V_NAMESPACE,
+    V_NS_LABEL,
+    V_SERVICE_ACCOUNT,
+    CiliumKind,
+    CiliumPolicy,
+    CiliumRule,
+    Direction,
+    IPBlock,
+    LabelSelector,
+    Location,
+    NotModelled,
+    PolicyPort,
+    Protocol,
+    Requirement,
+)
+
+CILIUM_API_VERSIONS = frozenset({"cilium.io/v2"})
+CILIUM_KINDS: dict[str, CiliumKind] = {
+    "CiliumNetworkPolicy": "CiliumNetworkPolicy",
+    "CiliumClusterwideNetworkPolicy": "CiliumClusterwideNetworkPolicy",
+}
+_TOP = frozenset({"apiVersion", "kind", "metadata", "spec", "specs", "status"})
+_RULE = frozenset(
+    {
+        "endpointSelector",
+        "nodeSelector",
+        "ingress",
+        "ingressDeny",
+        "egress",
+        "egressDeny",
+        "labels",
+        "description",
+        "enableDefaultDeny",
+        "log",
+    }
+)
+_COMMON_IN = ("fromEndpoints", "fromRequires", "fromCIDR", "fromCIDRSet", "fromEntities")
+_COMMON_IN_MORE = ("fromGroups", "fromNodes")
+_COMMON_OUT = ("toEndpoints", "toRequires", "toCIDR", "toCIDRSet", "toEntities")
+_COMMON_OUT_MORE = ("toGroups", "toNodes", "toServices")
+_PORT_RULE = frozenset(
+    {"ports", "rules", "terminatingTLS", "originatingTLS", "serverNames", "listener"}
+)
+_PORT_RULE_DENY = frozenset({"ports"})
+ENTITIES = (
+    "all",
+    "world",
+    "world-ipv4",
+    "world-ipv6",
+    "cluster",
+    "host",
+    "remote-node",
+    "kube-apiserver",
+    "ingress",
+    "init",
+    "health",
+    "unmanaged",
+    "none",
+)
+# entities the engine models exactly (world* exclude the Node objects' addresses)
+MODELLED_ENTITIES = frozenset({"all", "world", "world-ipv4", "world-ipv6", "cluster", "none"})
+_L4_PROTOCOLS = ("ANY", "TCP", "UDP", "SCTP", "VRRP", "IGMP")
+_MAX_PORTS = 40  # pkg/policy/api maxPorts per PortRule
+
+# Cilium's labels for what a pod's own labels do not say (pkg/k8s/apis/cilium.io/const.go)
+POD_NAMESPACE = "io.kubernetes.pod.namespace"
+NS_LABELS = "io.cilium.k8s.namespace.labels."
+SERVICE_ACCOUNT = "io.cilium.k8s.policy.serviceaccount"
+CLUSTER = "io.cilium.k8s.policy.cluster"
+
+
+def label_key(key: str) -> str:
+    """A selector key as the engine reads it: the source prefix dropped (`k8s:` and `any:`
+    match a pod's labels), Cilium's own labels as virtual labels; another source
+    (`reserved:`, `cidr:`...) names a label no pod carries."""
+    source, sep, rest = key.partition(":")
+    if sep and source not in ("k8s", "any"):
+        return V_ABSENT + key
+    name = rest if sep else key
+    if name == POD_NAMESPACE:
+        return V_NAMESPACE
+    if name.startswith(NS_LABELS):
+        return V_NS_LABEL + name[len(NS_LABELS) :]
+    if name == SERVICE_ACCOUNT:
+        return V_SERVICE_ACCOUNT
+    if name == CLUSTER:
+        return V_CLUSTER
+    return name
+
+
+def _key(c: Checker, key: Any, path: FieldPath) -> str | None:
+    if not isinstance(key, str):
+        c.invalid(path, key, "label keys must be strings")
+        return None
+    _, sep, rest = key.partition(":")
+    for msg in is_qualified_name(rest if sep else key):
+        c.invalid(path, key, msg)
+        return None
+    return label_key(key)
+
+
+def read_endpoint_selector(c: Checker, value: Any, path: FieldPath) -> LabelSelector | None:
+    """An EndpointSelector (a label selector whose keys may carry a source prefix)."""
+    raw = c.mapping(value, path)
+    if raw is None:
+        return None
+    c.unknown_fields(raw, path, frozenset({"matchLabels", "matchExpressions"}))
+    labels: dict[str, str] = {}
+    mpath = (*path, "matchLabels")
+    for k, v in (c.mapping(raw.get("matchLabels"), mpath) or {}).items():
+        key = _key(c, k, (*mpath, str(k)))
+        text = "" if v is None else v
+        if not isinstance(text, str):
+            c.invalid((*mpath, str(k)), v, "label values must be strings (quote it)")
+            continue
+        for msg in is_valid_label_value(text):
+            c.invalid((*mpath, str(k)), text, msg)
+        if key is not None:
+            labels[key] = text
+    reqs: list[Requirement] = []
+    epath = (*path, "matchExpressions")
+    for i, item in enumerate(c.array(raw.get("matchExpressions"), epath)):
+        at = (*epath, i)
+        req = c.mapping(item, at)
+        if req is None:
+            continue
+        c.unknown_fields(req, at, frozenset({"key", "operator", "values"}))
+        key = _key(c, req.get("key"), (*at, "key"))
+        op = c.string(req.get("operator"), (*at, "operator"))
+        values = [
+            v
+            for j, v in enumerate(c.array(req.get("values"), (*at, "values")))
+            if c.string(v, (*at, "values", j)) is not None
+        ]
+        if op not in ("In", "NotIn", "Exists", "DoesNotExist"):
+            c.not_supported((*at, "operator"), op, ("DoesNotExist", "Exists", "In", "NotIn"))
+            continue
+        if op in ("In", "NotIn") and not values:
+            c.required((*at, "values"), "must be specified when `operator` is 'In' or 'NotIn'")
+            continue
+        if op in ("Exists", "DoesNotExist") and values:
+            c.forbidden(
+                (*at, "values"),
+                "may not be specified when `operator` is 'Exists' or 'DoesNotExist'",
+            )
+            continue
+        if key is not None:
+            reqs.append(Requirement(key, op, tuple(values)))  # type: ignore[arg-type]
+    return LabelSelector(tuple(sorted(labels.items())), tuple(reqs))
+
+
+def names_namespace(sel: LabelSelector) -> bool:
+    """Whether a selector says which namespace (then Cilium does not add the policy's)."""
+    return any(k == V_NAMESPACE for k, _ in sel.match_labels) or any(
+        r.key == V_NAMESPACE for r in sel.match_expressions
+    )
+
+
+def scoped(sel: LabelSelector, namespace: str | None) -> LabelSelector:
+    """A CiliumNetworkPolicy's selector limited to its namespace (unless it names one)."""
+    if namespace is None or names_namespace(sel):
+        return sel
+    return LabelSelector(
+        tuple(sorted((*sel.match_labels, (V_NAMESPACE, namespace)))), sel.match_expressions
+    )
+
+
+# --- the objects ----------------------------------------------------------------------------
+
+
+def read_cilium(
+    c: Checker, kind: CiliumKind, obj: dict[str, Any], loc: Location, default_ns: str
+) -> tuple[Meta, list[CiliumPolicy], list[FieldPath]]:
+    """The policy's rules (one per `spec` / `specs[i]`), and the host (nodeSelector) rules
+    netreach does not model, by field path."""
+    c.unknown_fields(obj, (), _TOP)
+    namespaced = kind == "CiliumNetworkPolicy"
+    meta = read_meta(c, obj, is_dns1123_subdomain, namespaced=namespaced)
+    namespace = (meta.namespace or default_ns) if namespaced else None
+    out: list[CiliumPolicy] = []
+    host: list[FieldPath] = []
+    specs: list[tuple[FieldPath, int | None, Any]] = []
+    if obj.get("spec") is not None:
+        specs.append((("spec",), None, obj["spec"]))
+    for i, item in enumerate(c.array(obj.get("specs"), ("specs",))):
+        specs.append((("specs", i), i, item))
+    if not specs:
+        c.required(("spec",), "a CiliumNetworkPolicy needs spec or specs")
+    for path, index, raw in specs:
+        pol = _rule_spec(c, kind, meta.name, namespace, index, raw, path, loc)
+        if pol is None:
+            continue
+        if pol.subject is None:
+            host.append(path)
+        out.append(pol)
+    return meta, out, host
+
+
+def _rule_spec(
+    c: Checker,
+    kind: CiliumKind,
+    name: str,
+    namespace: str | None,
+    index: int | None,
+    value: Any,
+    path: FieldPath,
+    loc: Location,
+) -> CiliumPolicy | None:
+    raw = c.mapping(value, path)
+    if raw is None:
+        return None
+    c.unknown_fields(raw, path, _RULE)
+    before = len(c.errors)
+    subject = read_endpoint_selector(c, raw.get("endpointSelector"), (*path, "endpointSelector"))
+    nodes = read_endpoint_selector(c, raw.get("nodeSelector"), (*path, "nodeSelector"))
+    if subject is not None and nodes is not None:
+        c.forbidden(path, "rule cannot have both EndpointSelector and NodeSelector")
+    elif subject is None and nodes is None:
+        c.required(
+            (*path, "endpointSelector"), "rule must have one of EndpointSelector or NodeSelector"
+        )
+    elif nodes is not None and kind == "CiliumNetworkPolicy":
+        c.forbidden((*path, "nodeSelector"), "a CiliumNetworkPolicy cannot use NodeSelector")
+    if subject is not None:
+        subject = scoped(subject, namespace)
+    c.string(raw.get("description"), (*path, "description"))
+    default_deny: dict[Direction, bool | None] = {"ingress": None, "egress": None}
+    dd = c.mapping(raw.get("enableDefaultDeny"), (*path, "enableDefaultDeny"))
+    if dd is not None:
+        c.unknown_fields(dd, (*path, "enableDefaultDeny"), frozenset({"ingress", "egress"}))
+        for d in ("ingress", "egress"):
+            if dd.get(d) is not None:
+                default_deny[d] = c.boolean(dd.get(d), (*path, "enableDefaultDeny", d))
+    lists: dict[str, tuple[CiliumRule, ...]] = {}
+    for key, direction, deny in (
+        ("ingress", "ingress", False),
+        ("ingressDeny", "ingress", True),
+        ("egress", "egress", False),
+        ("egressDeny", "egress", True),
+    ):
+        lists[key] = tuple(
+            r
+            for i, item in enumerate(c.array(raw.get(key), (*path, key)))
+            if (r := _rule(c, item, (*path, key, i), direction, deny, namespace)) is not None  # type: ignore[arg-type]
+        )
+    if len(c.errors) > before:
+        return None
+    dirs: list[Direction] = []
+    for d, allow, deny_key in (
+        ("ingress", "ingress", "ingressDeny"),
+        ("egress", "egress", "egressDeny"),
+    ):
+        has_rules = bool(lists[allow] or lists[deny_key])
+        wanted = default_deny[d]  # type: ignore[index]
+        # default: true for a direction that has rules (Rule.EnableDefaultDeny)
+        if (wanted is None and has_rules) or wanted:
+            dirs.append(d)  # type: ignore[arg-type]
+    return CiliumPolicy(
+        kind=kind,
+        namespace=namespace,
+        name=name,
+        spec_index=index,
+        subject=subject,
+        ingress=lists["ingress"],
+        egress=lists["egress"],
+        ingress_deny=lists["ingressDeny"],
+        egress_deny=lists["egressDeny"],
+        default_deny=tuple(dirs),
+        location=loc,
+    )
+
+
+def _rule(
+    c: Checker,
+    value: Any,
+    path: FieldPath,
+    direction: Direction,
+    deny: bool,
+    namespace: str | None,
+) -> CiliumRule | None:
+    raw = c.mapping(value, path)
+    if raw is None:
+        return None
+    ingress = direction == "ingress"
+    known = [*(_COMMON_IN + _COMMON_IN_MORE if ingress else _COMMON_OUT + _COMMON_OUT_MORE)]
+    known += ["toPorts", "icmps"]
+    if not deny:
+        known.append("authentication")
+        if not ingress:
+            known.append("toFQDNs")
+    c.unknown_fields(raw, path, frozenset(known))
+    before = len(c.errors)
+    pre = "from" if ingress else "to"
+    notes: list[NotModelled] = []
+    l3_fields = [
+        f
+        for f in (
+            f"{pre}Endpoints",
+            f"{pre}CIDR",
+            f"{pre}CIDRSet",
+            f"{pre}Entities",
+            f"{pre}Nodes",
+            f"{pre}Groups",
+        )
+        + (("toServices", "toFQDNs") if not ingress else ())
+        if raw.get(f) is not None
+    ]
+    present = [f for f in l3_fields if c.array(raw.get(f), (*path, f))]
+    if len(present) > 1:
+        c.forbidden(path, f"combining {present[0]} and {present[1]} is not supported yet")
+    endpoints: list[LabelSelector] = []
+    for i, item in enumerate(c.array(raw.get(f"{pre}Endpoints"), (*path, f"{pre}Endpoints"))):
+        sel = read_endpoint_selector(c, item, (*path, f"{pre}Endpoints", i))
+        if sel is not None:
+            endpoints.append(scoped(sel, namespace))
+    cidrs: list[IPBlock] = []
+    for i, item in enumerate(c.array(raw.get(f"{pre}CIDR"), (*path, f"{pre}CIDR"))):
+        text = c.string(item, (*path, f"{pre}CIDR", i))
+        if text is not None:
+            block = _block(c, _with_prefix(text), (), (*path, f"{pre}CIDR", i))
+            if block is not None:
+                cidrs.append(block)
+    spath = (*path, f"{pre}CIDRSet")
+    for i, item in enumerate(c.array(raw.get(f"{pre}CIDRSet"), spath)):
+        entry = c.mapping(item, (*spath, i))
+        if entry is None:
+            continue
+        c.unknown_fields(
+            entry, (*spath, i), frozenset({"cidr", "except", "cidrGroupRef", "cidrGroupSelector"})
+        )
+        groups = [k for k in ("cidrGroupRef", "cidrGroupSelector") if entry.get(k) is not None]
+        if groups:
+            if entry.get("cidr") is not None:
+                c.invalid(
+                    (*spath, i),
+                    "",
+                    "cidr and cidrGroupRef/cidrGroupSelector are mutually exclusive",
+                )
+            notes.append(
+                NotModelled(f"{pre}CIDRSet {groups[0]} (CiliumCIDRGroup)", "port", "external")
+            )
+            continue
+        cidr = c.string(entry.get("cidr"), (*spath, i, "cidr"))
+        if not cidr:
+            c.required((*spath, i, "cidr"))
+            continue
+        excepts = [
+            e
+            for j, e in enumerate(c.array(entry.get("except"), (*spath, i, "except")))
+            if c.string(e, (*spath, i, "except", j)) is not None
+        ]
+        block = _block(c, cidr, tuple(excepts), (*spath, i, "cidr"), (*spath, i))
+        if block is not None:
+            cidrs.append(block)
+    entities: list[str] = []
+    epath = (*path, f"{pre}Entities")
+    for i, item in enumerate(c.array(raw.get(f"{pre}Entities"), epath)):
+        text = c.string(item, (*epath, i))
+        if text is None:
+            continue
+        if text not in ENTITIES:
+            c.not_supported((*epath, i), text, ENTITIES)
+            continue
+        entities.append(text)
+        if text not in MODELLED_ENTITIES:
+            peers: Literal["any", "node"] = "node" if text in ("host", "remote-node") else "any"
+            notes.append(NotModelled(f"the {text} entity", "port", peers))
+    for f, what, peers in (
+        (f"{pre}Nodes", f"{pre}Nodes (node selectors)", "node"),
+        (f"{pre}Groups", f"{pre}Groups (cloud provider groups)", "external"),
+        (f"{pre}Requires", f"{pre}Requires (a requirement on every rule of the endpoint)", "any"),
+        ("toServices", "toServices (Kubernetes Services as peers)", "any"),
+        ("toFQDNs", "toFQDNs (DNS names)", "external"),
+    ):
+        if f in known and raw.get(f) is not None and c.array(raw.get(f), (*path, f)):
+            notes.append(NotModelled(what, "port", peers))
+    if raw.get("authentication") is not None:
+        auth = c.mapping(raw.get("authentication"), (*path, "authentication")) or {}
+        if auth.get("mode") not in (None, "disabled"):
+            notes.append(NotModelled("mutual authentication", "matched", "any"))
+    ports = _to_ports(c, raw.get("toPorts"), (*path, "toPorts"), deny, notes)
+    if raw.get("icmps") is not None and ports is None:
+        ports = ()  # an ICMP-only rule: none of the connections netreach models
+    if len(c.errors) > before:
+        return None
+    l3 = bool(endpoints or cidrs or entities or present)
+    # a peer list written empty (`fromEndpoints: []`) selects no one
+    empty_l3 = not l3 and any(raw.get(f) is not None for f in l3_fields)
+    return CiliumRule(
+        "Deny" if deny else "Allow",
+        tuple(endpoints),
+        tuple(cidrs),
+        tuple(entities),
+        l3=l3,
+        empty_l3=empty_l3,
+        ports=ports,
+        notes=tuple(dict.fromkeys(notes)),
+    )
+
+
+def _block(
+    c: Checker, cidr: str, excepts: tuple[str, ...], at: FieldPath, path: FieldPath = ()
+) -> IPBlock | None:
+    """A CIDR (`at`) and its exceptions (`path`.except), as Cilium reads them (host bits are
+    masked)."""
+    net, why = parse_cidr(cidr)
+    if net is None:
+        c.invalid(at, cidr, why)
+        return None
+    kept: list[str] = []
+    for j, e in enumerate(excepts):
+        exc, why = parse_cidr(e)
+        if exc is None:
+            c.invalid((*path, "except", j), e, why)
+            continue
+        kept.append(str(exc))
+    return IPBlock(str(net), tuple(kept))
+
+
+def _with_prefix(text: str) -> str:
+    """fromCIDR takes a plain address as a /32 or /128 (api.CIDR)."""
+    if "/" in text:
+        return text
+    return f"{text}/{128 if ':' in text else 32}"
+
+
+def _to_ports(
+    c: Checker, value: Any, path: FieldPath, deny: bool, notes: list[NotModelled]
+) -> tuple[PolicyPort, ...] | None:
+    """toPorts: None when absent (every port); each PortProtocol as PolicyPorts (ANY: TCP,
+    UDP and SCTP; port 0 or none: every port; endPort: a range)."""
+    items = c.array(value, path)
+    if not items:
+        return None  # absent or empty: no L4 restriction
+    out: list[PolicyPort] = []
+    for i, item in enumerate(items):
+        at = (*path, i)
+        raw = c.mapping(item, at)
+        if raw is None:
+            continue
+        c.unknown_fields(raw, at, _PORT_RULE_DENY if deny else _PORT_RULE)
+        for key in ("rules", "terminatingTLS", "originatingTLS", "serverNames", "listener"):
+            if raw.get(key):
+                notes.append(NotModelled(f"L7 / TLS ({key}) in toPorts", "matched", "any"))
+                break
+        plist = c.array(raw.get("ports"), (*at, "ports"))
+        if len(plist) > _MAX_PORTS:
+            c.error((*at, "ports"), f"Too many: {len(plist)}: must have at most {_MAX_PORTS} items")
+        if not plist:
+            out.extend(PolicyPort(p) for p in PROTOCOLS)  # no ports: every port
+        for j, p in enumerate(plist):
+            out.extend(_port(c, p, (*at, "ports", j)))
+    return tuple(out)
+
+
+def _port(c: Checker, value: Any, path: FieldPath) -> list[PolicyPort]:
+    raw = c.mapping(value, path)
+    if raw is None:
+        return []
+    c.unknown_fields(raw, path, frozenset({"port", "endPort", "protocol"}))
+    proto = c.string(raw.get("protocol"), (*path, "protocol")) or "ANY"
+    if proto not in _L4_PROTOCOLS:
+        c.not_supported((*path, "protocol"), proto, _L4_PROTOCOLS)
+        return []
+    protos: tuple[Protocol, ...]
+    if proto == "ANY":
+        protos = PROTOCOLS
+    elif proto in PROTOCOLS:
+        protos = (proto,)
+    else:
+        protos = ()  # VRRP, IGMP: no connection netreach models
+    port = raw.get("port")
+    end = c.integer(raw.get("endPort"), (*path, "endPort"))
+    if isinstance(port, bool) or not isinstance(port, int | str | None):
+        c.wrong_type((*path, "port"), port, "a string")
+        return []
+    text = "" if port is None else str(port)
+    if text == "" or text == "0":
+        if end is not None and end != 0 and text == "":
+            c.invalid((*path, "endPort"), end, "endPort needs a port")
+            return []
+        return [PolicyPort(p) for p in protos]  # port 0: every port (endPort unused)
+    if text.isdigit():
+        number = int(text)
+        if number > 65535:
+            c.invalid((*path, "port"), port, "port must be between 0 and 65535")
+            return []
+        if end is not None and end != 0:
+            if end < number:
+                c.invalid((*path, "endPort"), end, "endPort must be greater than or equal to port")
+                return []
+            if end > 65535:
+                c.invalid((*path, "endPort"), end, "endPort must be between 0 and 65535")
+                return []
+            return [PolicyPort(p, number, end if end != number else None) for p in protos]
+        return [PolicyPort(p, number) for p in protos]
+    for msg in is_valid_port_name(text):
+        c.invalid((*path, "port"), port, f"invalid port name: {msg}")
+        return []
+    if end:
+        c.invalid((*path, "endPort"), end, "endPort cannot be used with a named port")
+        return []
+    return [PolicyPort(p, text) for p in protos]
+
+
+__all__ = [
+    "CILIUM_API_VERSIONS",
+    "CILIUM_KINDS",
+    "label_key",
+    "read_cilium",
+    "read_endpoint_selector",
+]
