@@ -16,8 +16,9 @@ from netreach.render.html import ReportResult, write_report
 def tell(result: ReportResult) -> None:
     """One line on stderr saying what was written, then any note (left out, no graph)."""
     size = f"{result.bytes / 1_000_000:.1f} MB" if result.bytes >= 100_000 else f"{result.bytes} B"
-    if not Verbosity.quiet:
-        say(f"wrote {result.path} ({size}, {result.nodes} nodes, {result.edges} connections drawn)")
+    if Verbosity.quiet:
+        return  # -q: the notes are in the report itself
+    say(f"wrote {result.path} ({size}, {result.nodes} nodes, {result.edges} connections drawn)")
     for note in result.notes:
         say(f"note: {note}")
 
