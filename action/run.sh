@@ -45,7 +45,7 @@ if [ -n "${NETREACH_BASE:-}" ]; then
 fi
 
 if [ -n "${NETREACH_EXPECTATIONS:-}" ]; then
-  netreach test "${paths[@]}" "${common[@]}" --expect "$NETREACH_EXPECTATIONS" \
+  netreach test "${paths[@]}" "${common[@]}" -e "$NETREACH_EXPECTATIONS" \
     --junit "$out/junit.xml" > "$out/test.txt" 2> "$out/test.err"
   rc=$?
   record "$rc"

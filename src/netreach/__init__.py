@@ -23,12 +23,14 @@ if TYPE_CHECKING:
     from netreach.cluster import Cluster, load
     from netreach.engine.conns import ConnectionSet
     from netreach.engine.verdict import Verdict
+    from netreach.load.inputs import Inputs
     from netreach.model import Options
 else:
 
-    def load(*paths: str, **kwargs: Any) -> Any:
-        """Read files, directories or `-` (stdin), validate as the API server would, and
-        return a `Cluster` (netreach.cluster.load, which says every parameter)."""
+    def load(*paths: Any, **kwargs: Any) -> Any:
+        """Read files, directories or `-` (stdin), or what one `Inputs` value names (a live
+        cluster, Helm, Kustomize), validate as the API server would, and return a `Cluster`
+        (netreach.cluster.load, which says every parameter)."""
         from netreach.cluster import load as _load
 
         return _load(*paths, **kwargs)
@@ -39,6 +41,7 @@ else:
 _LAZY = {
     "Cluster": "netreach.cluster",
     "Options": "netreach.model",
+    "Inputs": "netreach.load.inputs",
     "ConnectionSet": "netreach.engine.conns",
     "DiffReport": "netreach.analyses.diff",
     "GeneratedPolicies": "netreach.analyses.generate",
@@ -65,6 +68,7 @@ __all__ = [
     "DiffReport",
     "GeneratedPolicies",
     "InputError",
+    "Inputs",
     "NetreachError",
     "Options",
     "Problem",

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from netreach.analyses.generate.intent import Intent
     from netreach.analyses.report import ReportData, ReportLevel
     from netreach.load.infer import InferMode
+    from netreach.load.inputs import Inputs
     from netreach.model import Pod
     from netreach.query.connectivity import Level
 
@@ -88,7 +89,7 @@ class Cluster(Reach):
 
 
 def load(
-    *paths: str,
+    *paths: str | Inputs,
     namespace: str | None = None,
     skip_invalid: bool = False,
     strict: bool = True,
@@ -100,6 +101,10 @@ def load(
     """Read files, directories or `-` (stdin) as kubectl reads them, validate as the API server
     would (strict field validation, as `kubectl apply`), and compile.
 
+    Or read what one `Inputs` value names (a live cluster, Helm charts, kustomizations, files;
+    its own limits, switches and options): `netreach.load(Inputs(helm="charts/shop"))`. The
+    keyword parameters then stay at their defaults.
+
     `infer_workloads`: for policies-only input, representative pods made from the selectors
     (marked `inferred`; docs/inference.md): "auto" when no pod of the input is selected by
     any policy, "always" for every selector no pod satisfies, "never".
@@ -107,15 +112,33 @@ def load(
     `lenient=True` turns unknown fields and duplicate keys into warnings; verdicts that a
     dropped field could change then say so (`Verdict.caveats`).
     """
-    from netreach.load import load_snapshot
+    from netreach.errors import QueryError
+    from netreach.load import load_sources
     from netreach.load.infer import infer_workloads as infer
+    from netreach.load.inputs import Inputs, read_sources
 
-    snapshot = load_snapshot(
-        *paths,
-        namespace=namespace,
-        skip_invalid=skip_invalid,
-        strict=strict,
-        limits=limits,
-        lenient=lenient,
+    given = [p for p in paths if isinstance(p, Inputs)]
+    if given:
+        if len(paths) != 1:
+            raise QueryError("load() takes either paths or one Inputs value, not both")
+        inputs = given[0]
+    else:
+        inputs = Inputs(
+            paths=tuple(str(p) for p in paths),
+            namespaces=(namespace,) if namespace else (),
+            skip_invalid=skip_invalid,
+            lenient=lenient or not strict,
+            limits=limits or Limits(),
+            infer_workloads=infer_workloads,
+            options=options or Options(),
+        )
+        if not paths:
+            raise QueryError("load() needs paths, or an Inputs value (which can name a cluster)")
+    snapshot = load_sources(
+        read_sources(inputs),
+        namespace=inputs.namespace,
+        skip_invalid=inputs.skip_invalid,
+        lenient=inputs.lenient,
+        limits=inputs.limits,
     )
-    return Cluster(infer(snapshot, infer_workloads).snapshot, options)
+    return Cluster(infer(snapshot, inputs.infer_workloads).snapshot, options or inputs.options)

@@ -628,6 +628,15 @@ class Options:
     # NetworkPolicy ("exempt"). "as-pods" treats them like other pods (netpol-analyzer does).
     host_network: Literal["exempt", "as-pods"] = "exempt"
 
+    @classmethod
+    def compat(cls, tool: str, *, self_traffic: Literal["policy", "allowed"] = "policy") -> Options:
+        """A peer tool's conventions, to compare outputs with it. "netpol-analyzer": ipBlocks
+        never match pod IPs; host-network pods are modelled as ordinary pods
+        (docs/compat.md)."""
+        if tool != "netpol-analyzer":
+            raise ValueError(f"unknown tool {tool!r} (expected netpol-analyzer)")
+        return cls(ipblock_matches_pods=False, self_traffic=self_traffic, host_network="as-pods")
+
 
 @dataclass(frozen=True, slots=True)
 class DroppedField:

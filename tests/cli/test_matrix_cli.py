@@ -122,15 +122,37 @@ def test_namespace_scope_limits_both_ends(run):
 def test_external_ranges_cut_at_except_and_merged_when_equal(run, tmp_path: Path):
     f = tmp_path / "ext.yaml"
     f.write_text(EXTERNAL)
-    _, out, _ = run("matrix", str(f), "--external", "-o", "txt")
+    # csv (a machine format) keeps the range ids every output shares
+    _, out, _ = run("matrix", str(f), "--external", "-o", "csv")
     got = lines(out)
-    assert "default/app[Pod] => 10.0.0.0-10.0.255.255 : TCP 443" in got
-    assert "default/app[Pod] => 10.2.0.0-10.255.255.255 : TCP 443" in got
+    assert "default/app[Pod],10.0.0.0-10.0.255.255,TCP 443" in got
+    assert "default/app[Pod],10.2.0.0-10.255.255.255,TCP 443" in got
     # two neighbouring /24s with equal connections merge into one range
-    assert "default/app[Pod] => 192.168.0.0-192.168.1.255 : TCP 443" in got
+    assert "default/app[Pod],192.168.0.0-192.168.1.255,TCP 443" in got
     assert not any("10.1.0.0" in line for line in got)
     # ingress isolated with no rule: nothing from outside
-    assert not any(line.startswith(("0.", "1", "2")) and "=> default/app" in line for line in got)
+    assert not any(line.startswith(("0.", "1", "2")) and ",default/app" in line for line in got)
+
+
+def test_human_formats_show_address_ranges_as_cidrs(run, tmp_path: Path):
+    f = tmp_path / "ext.yaml"
+    f.write_text(EXTERNAL)
+    _, text, _ = run("matrix", str(f), "--external", "-o", "text")
+    got = lines(text)
+    assert "default/app[Pod] => 10.0.0.0/16 : TCP 443" in got
+    # 10.2.0.0-10.255.255.255 is not one block: the fewest CIDRs that cover it exactly
+    assert (
+        "default/app[Pod] => 10.2.0.0/15, 10.4.0.0/14, 10.8.0.0/13, 10.16.0.0/12, "
+        "10.32.0.0/11, 10.64.0.0/10, 10.128.0.0/9 : TCP 443"
+    ) in got
+    assert "default/app[Pod] => 192.168.0.0/23 : TCP 443" in got
+    _, table, _ = run("matrix", str(f), "--external")
+    _, md, _ = run("matrix", str(f), "--external", "-o", "md")
+    for out in (table, md):
+        assert "192.168.0.0/23" in out
+        assert "192.168.0.0-192.168.1.255" not in out
+    _, dot, _ = run("matrix", str(f), "--external", "-o", "dot")
+    assert 'label="192.168.0.0/23"' in dot
 
 
 def test_compat_mode_uses_peer_conventions(run, tmp_path: Path):

@@ -53,13 +53,13 @@ def test_check_json_carries_the_deciding_tier(run):
 
 
 def test_matrix_applies_the_baseline_tier_to_external_addresses(run):
-    args = ("--external", "--from", "monitoring/*", "-o", "txt")
+    args = ("--external", "--from", "monitoring/*", "-o", "text")
     code, out, _ = run("matrix", LESSON, TIERS, *args)
     assert code == 0
-    assert "monitoring/agent[DaemonSet] => ::-ffff" in out  # IPv6 is not in the BANP's network
-    assert "monitoring/agent[DaemonSet] => 0.0.0.0-255.255.255.255" not in out
+    assert "monitoring/agent[DaemonSet] => ::/0" in out  # IPv6 is not in the BANP's network
+    assert "monitoring/agent[DaemonSet] => 0.0.0.0/0" not in out
     _, before, _ = run("matrix", LESSON, *args)
-    assert "monitoring/agent[DaemonSet] => 0.0.0.0-255.255.255.255 : All Connections" in before
+    assert "monitoring/agent[DaemonSet] => 0.0.0.0/0 : All Connections" in before
 
 
 # --- user story 5 (a BaselineAdminNetworkPolicy deny-all), end to end ------------------------

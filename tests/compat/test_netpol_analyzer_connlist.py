@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 from netreach.analyses.compat import compare, from_connections, parse_connlist
-from netreach.cli.matrix import compat_cluster
 from netreach.cluster import Cluster
 from netreach.errors import InputError
 from netreach.load import load_snapshot
+from netreach.model import Options
 
 CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpora" / "netpol-analyzer" / "cases"
 
@@ -50,7 +50,7 @@ def _diffs(case: Path) -> list[str]:
         snapshot = load_snapshot(str(case / "input"))
     except InputError as exc:
         return [f"input refused: {exc.problems[0]}"]
-    cluster = compat_cluster(Cluster(snapshot))
+    cluster = Cluster(snapshot, Options.compat("netpol-analyzer"))
     ours = cluster.connectivity("workload", external=True, include_self=False, merge_external=False)
     want = parse_connlist((case / "expected.txt").read_text().splitlines())
     return compare(want, from_connections(ours))

@@ -33,7 +33,7 @@ def test_exact_intent_prints_yaml_and_the_proof(
 def test_output_directory_gets_one_file_per_namespace(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    code, out, err = run([LESSON, "--intent", INTENT, "-o", str(tmp_path)], capsys, monkeypatch)
+    code, out, err = run([LESSON, "--intent", INTENT, "--out", str(tmp_path)], capsys, monkeypatch)
     assert code == 0 and out == "" and f"wrote {tmp_path}/default.yaml" in err
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "backend.yaml",

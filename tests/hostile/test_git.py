@@ -62,7 +62,7 @@ def test_blob_sizes_are_checked_before_any_blob_is_read(
         git_sources("HEAD", cwd=str(repo), limits=Limits(max_input_bytes=1_000_000))
     assert [str(p) for p in info.value.problems] == [
         "HEAD:deploy/big.yaml: input is over the size limit of 1,000,000 bytes (8,000,000 "
-        "bytes so far); raise it with --max-input-bytes"
+        "bytes so far); raise it with `max_input_bytes`"
     ]
     assert read == []
 

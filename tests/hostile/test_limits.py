@@ -66,7 +66,7 @@ def problems(text: str, name: str = "t.yaml", **limits: int) -> list[str]:
 def test_alias_bomb_refused() -> None:
     assert problems(alias_bomb()) == [
         "t.yaml:1: YAML aliases expand the document by 12,345,678,990 nodes, over the limit of "
-        "100,000 (an alias bomb? raise it with --max-alias-nodes)"
+        "100,000 (an alias bomb? raise it with `max_alias_nodes`)"
     ]
 
 
@@ -99,7 +99,7 @@ def test_json_nesting_10000_refused() -> None:
 def test_nesting_over_depth_limit_refused() -> None:
     assert problems(deep_flow(150)) == [
         "t.yaml:5: document nests more than 100 levels deep, over the limit of 100 "
-        "(raise it with --max-depth)"
+        "(raise it with `max_depth`)"
     ]
 
 
@@ -119,7 +119,7 @@ def test_input_size_limit_counts_all_files() -> None:
         load_sources(sources, limits=Limits(max_input_bytes=len(NS) + 10))
     assert [str(p) for p in info.value.problems] == [
         f"b.yaml: input is over the size limit of {len(NS) + 10} bytes "
-        f"({2 * len(NS)} bytes so far); raise it with --max-input-bytes"
+        f"({2 * len(NS)} bytes so far); raise it with `max_input_bytes`"
     ]
 
 

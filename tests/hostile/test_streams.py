@@ -125,7 +125,7 @@ def test_every_command_and_format(capsys: Cap, corpus: Path, args: tuple[str, ..
 
 
 def test_report_and_its_messages(capsys: Cap, corpus: Path, tmp_path: Path) -> None:
-    r = run(capsys, "report", str(corpus), "-o", str(tmp_path / "r.html"))
+    r = run(capsys, "report", str(corpus), "--out", str(tmp_path / "r.html"))
     assert r.code == 0, r.err
     assert_clean(r.out + r.err)
     assert "\\xff.yaml" in (tmp_path / "r.html").read_text()

@@ -39,7 +39,7 @@ def refused(r: Run, path: str) -> None:
 
 def writes(kind: str, target: str) -> list[str]:
     return {
-        "report": ["report", LESSON, "-o", target],
+        "report": ["report", LESSON, "--out", target],
         "analyze": ["analyze", LESSON, "--report", target],
         "junit": ["test", LESSON, "--expect", EXPECT, "--junit", target],
         "proof": ["generate", LESSON, "--intent", INTENT, "--proof-json", target],
@@ -63,7 +63,7 @@ def test_a_folder_that_is_a_link_is_not_written_into(capsys: Cap, repo: Path, ki
 def test_generate_output_folder_that_is_a_link_is_refused(capsys: Cap, repo: Path) -> None:
     (repo / "policies").symlink_to(repo.parent / "victim-dir")
     refused(
-        run(capsys, "generate", LESSON, "--intent", INTENT, "-o", "policies"), f"{repo}/policies"
+        run(capsys, "generate", LESSON, "--intent", INTENT, "--out", "policies"), f"{repo}/policies"
     )
     assert list((repo.parent / "victim-dir").iterdir()) == []
 
@@ -71,13 +71,13 @@ def test_generate_output_folder_that_is_a_link_is_refused(capsys: Cap, repo: Pat
 def test_generate_never_writes_through_a_link_in_its_folder(capsys: Cap, repo: Path) -> None:
     (repo / "policies").mkdir()
     (repo / "policies" / "default.yaml").symlink_to(repo.parent / "victim")
-    r = run(capsys, "generate", LESSON, "--intent", INTENT, "-o", "policies")
+    r = run(capsys, "generate", LESSON, "--intent", INTENT, "--out", "policies")
     refused(r, f"{repo}/policies/default.yaml")
     assert (repo.parent / "victim").read_text() == VICTIM
 
 
 def test_generate_writes_regular_files(capsys: Cap, repo: Path) -> None:
-    r = run(capsys, "generate", LESSON, "--intent", INTENT, "-o", "policies")
+    r = run(capsys, "generate", LESSON, "--intent", INTENT, "--out", "policies")
     assert r.code == 0, r.err
     written = sorted(p.name for p in (repo / "policies").iterdir())
     assert "default.yaml" in written and not [n for n in written if n.startswith(".")]
@@ -87,14 +87,14 @@ def test_generate_writes_regular_files(capsys: Cap, repo: Path) -> None:
 
 def test_snapshot_output_that_is_a_link_is_refused(capsys: Cap, repo: Path) -> None:
     (repo / "snap").symlink_to(repo.parent / "victim-dir")
-    r = run(capsys, "snapshot", "-f", LESSON, "-o", "snap")
+    r = run(capsys, "snapshot", "-f", LESSON, "--out", "snap")
     refused(r, f"{repo}/snap")
     assert list((repo.parent / "victim-dir").iterdir()) == []
 
 
 def test_snapshot_honours_max_input_bytes(capsys: Cap, repo: Path) -> None:
     """It was ignored: `snapshot --max-input-bytes 100` saved everything."""
-    r = run(capsys, "snapshot", "-f", LESSON, "-o", "snap", "--max-input-bytes", "100")
+    r = run(capsys, "snapshot", "-f", LESSON, "--out", "snap", "--max-input-bytes", "100")
     assert r.code == 2, r.err
     assert r.problems == [
         f"{LESSON}/namespaces.yaml: input is over the size limit of 100 bytes (352 bytes so "
@@ -109,7 +109,7 @@ def test_links_above_the_working_tree_are_the_machines_own(
     """`/tmp` is a link on macOS: a path outside the checkout is checked at its end only."""
     (tmp_path / "real").mkdir()
     (tmp_path / "linked").symlink_to(tmp_path / "real")
-    r = run(capsys, "report", LESSON, "-o", str(tmp_path / "linked" / "r.html"))
+    r = run(capsys, "report", LESSON, "--out", str(tmp_path / "linked" / "r.html"))
     assert r.code == 0, r.err
     assert (tmp_path / "real" / "r.html").is_file()
 

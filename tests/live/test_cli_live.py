@@ -11,8 +11,8 @@ import pytest
 import yaml
 
 from netreach.cli import cli
-from netreach.cli.common import InputOptions, run_guarded
-from netreach.load.inputs import read_sources
+from netreach.cli.common import run_guarded
+from netreach.load.inputs import Inputs, read_sources
 
 from .apiserver import Cluster
 from .certs import Certs
@@ -28,18 +28,8 @@ def run(
     return code, out, err
 
 
-def inputs(**kwargs: Any) -> InputOptions:
-    base: dict[str, Any] = {
-        "paths": (),
-        "namespace": None,
-        "all_namespaces": False,
-        "skip_invalid": False,
-        "strict": False,
-        "ipblock_matches_pods": True,
-        "self_traffic": "policy",
-        "verbose": 0,
-    }
-    return InputOptions(**{**base, **kwargs})
+def inputs(**kwargs: Any) -> Inputs:
+    return Inputs(**kwargs)
 
 
 def _key_body(pem: bytes) -> list[str]:
@@ -59,7 +49,7 @@ def test_snapshot_saves_yaml_and_never_prints_credentials(
     path = kubeconfig(mtls_server, client_cert=True)
     out_dir = tmp_path / "snap"
     code, out, err = run(
-        ["snapshot", "-vv", "--kubeconfig", str(path), "-o", str(out_dir)], monkeypatch, capsys
+        ["snapshot", "-vv", "--kubeconfig", str(path), "--out", str(out_dir)], monkeypatch, capsys
     )
     assert code == 0, err
     assert "GET https://127.0.0.1" in err  # -v shows the requests...
@@ -85,7 +75,7 @@ def test_snapshot_refuses_a_non_empty_directory(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     (tmp_path / "old.yaml").write_text("x: 1\n")
-    code, _, err = run(["snapshot", "-f", str(tmp_path), "-o", str(tmp_path)], monkeypatch, capsys)
+    code, _, err = run(["snapshot", "-f", str(tmp_path), "--out", str(tmp_path)], monkeypatch, capsys)
     assert code == 2 and "is not an empty directory" in err
 
 
@@ -99,7 +89,7 @@ def test_errors_print_no_token_even_verbose(
 ) -> None:
     state.token = "the-server-wants-another-one"
     path = kubeconfig(server)
-    args = ["snapshot", "-vvv", "--kubeconfig", str(path), "-o", str(tmp_path / "s")]
+    args = ["snapshot", "-vvv", "--kubeconfig", str(path), "--out", str(tmp_path / "s")]
     code, out, err = run(args, monkeypatch, capsys)
     assert code == 2
     assert "401 Unauthorized" in err and "Traceback" not in err
@@ -114,7 +104,7 @@ def test_unreachable_cluster_is_one_line_exit_2(
 ) -> None:
     path = kubeconfig("https://127.0.0.1:1")
     code, _, err = run(
-        ["snapshot", "--kubeconfig", str(path), "-o", str(tmp_path / "s")], monkeypatch, capsys
+        ["snapshot", "--kubeconfig", str(path), "--out", str(tmp_path / "s")], monkeypatch, capsys
     )
     assert code == 2
     assert err.startswith("netreach: cannot reach the API server at https://127.0.0.1:1")
@@ -150,7 +140,7 @@ def test_live_cluster_plus_proposed_policies(
     (proposed / "db.yaml").write_text(NP_DB)
     (proposed / "web.yml").write_text(NP_NEW)
     (proposed / "README.md").write_text("not a manifest")
-    opts = inputs(kubeconfig=str(kubeconfig(server)), filenames=(str(proposed),), namespace="web")
+    opts = inputs(kubeconfig=str(kubeconfig(server)), paths=(str(proposed),), namespaces=("web",))
     raws = read_sources(opts)
     names = [r.name for r in raws]
     assert names[0] == "cluster:test/namespaces"
@@ -191,7 +181,7 @@ def test_no_input_means_live_cluster(tmp_path: Path) -> None:
 def test_values_without_chart() -> None:
     from netreach.errors import NetreachError
 
-    with pytest.raises(NetreachError, match="add --helm CHART"):
+    with pytest.raises(NetreachError, match="add `helm` CHART"):
         read_sources(inputs(paths=("x.yaml",), values=("v.yaml",)))
 
 
@@ -231,14 +221,14 @@ def test_snapshot_analyzes_like_the_live_cluster(
     code, live, err = run(["matrix", "--kubeconfig", path], monkeypatch, capsys)
     assert code == 0, err
     snap = str(tmp_path / "snap")
-    assert run(["snapshot", "--kubeconfig", path, "-o", snap], monkeypatch, capsys)[0] == 0
+    assert run(["snapshot", "--kubeconfig", path, "--out", snap], monkeypatch, capsys)[0] == 0
     code, offline, err = run(["matrix", snap], monkeypatch, capsys)
     assert code == 0, err
     assert offline == live and "web" in live
 
 
 def test_all_namespaces_wins_over_namespace(server: str, kubeconfig: KubeconfigWriter) -> None:
-    opts = inputs(kubeconfig=str(kubeconfig(server)), namespace="web", all_namespaces=True)
+    opts = inputs(kubeconfig=str(kubeconfig(server)), namespaces=("web",), all_namespaces=True)
     live = {r.name: orjson.loads(r.read_bytes()) for r in read_sources(opts)}
     assert len(live["cluster:test/pods"]["items"]) == 4
     assert len(live["cluster:test/namespaces"]["items"]) == 3

@@ -43,7 +43,7 @@ def test_an_answer_over_the_size_limit_is_cut_off_as_it_streams(
         read_cluster(str(kubeconfig(server)), max_bytes=1_000_000)
     message = str(info.value)
     assert "sent more than the input limit of 1,000,000 bytes" in message
-    assert "raise --max-input-bytes, or read less with -n NAMESPACE" in message
+    assert "raise `max_input_bytes`, or read less with `namespaces`" in message
 
 
 def test_a_declared_length_over_the_limit_is_refused_before_reading(

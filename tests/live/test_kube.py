@@ -180,7 +180,7 @@ def test_unreachable(kubeconfig: KubeconfigWriter) -> None:
 def test_kubeconfig_problems(tmp_path: Path, server: str, kubeconfig: KubeconfigWriter) -> None:
     with pytest.raises(ClusterError, match="no such file"):
         read_cluster(str(tmp_path / "missing"))
-    with pytest.raises(ClusterError, match=r"no kubeconfig at .*pass --kubeconfig"):
+    with pytest.raises(ClusterError, match=r"no kubeconfig at .*pass `kubeconfig`"):
         read_cluster()
     bad = tmp_path / "bad"
     bad.write_text("clusters: [\n")

@@ -456,7 +456,7 @@ def test_always_fills_only_the_selectors_no_pod_satisfies():
 def test_never_leaves_policies_only_input_empty():
     result = infer_workloads(lesson_like(), "never")
     assert result.nothing_to_analyse and result.pods == []
-    assert "--infer-workloads never" in result.notes()[-1]
+    assert "`infer_workloads` never" in result.notes()[-1]
 
 
 def test_no_policies_and_no_pods_is_nothing_to_analyse():

@@ -473,7 +473,7 @@ def test_unknown_field_is_a_warning_when_lenient(load_text: LoadText) -> None:
     )
     assert [str(w) for w in snap.warnings] == [
         't.yaml:10: NetworkPolicy default/p: unknown field "spec.ingress[0].from[0].podselector" '
-        "dropped (--lenient), as the API server would drop it; results it could change say so; "
+        "dropped (`lenient`), as the API server would drop it; results it could change say so; "
         'did you mean "podSelector"?'
     ]
     assert all(w.severity == "warning" for w in snap.warnings)

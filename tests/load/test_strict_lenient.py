@@ -50,7 +50,7 @@ def test_lenient_makes_unknown_fields_warnings_and_records_them() -> None:
     snap = snapshot(PODS + TYPO, lenient=True)
     assert str(snap.warnings[0]).startswith(
         't.yaml:20: NetworkPolicy default/np: unknown field "spec.podSelector.matchlabels" '
-        "dropped (--lenient)"
+        "dropped (`lenient`)"
     )
     (dropped,) = snap.dropped
     assert (dropped.object_ref, dropped.field, dropped.scope) == (

@@ -20,7 +20,7 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
 
 def test_report_command_writes_the_file_and_says_so(tmp_path: Path):
     out = tmp_path / "report.html"
-    proc = run("report", str(LESSON), "-o", str(out), "--title", "Lesson")
+    proc = run("report", str(LESSON), "--out", str(out), "--title", "Lesson")
     assert proc.returncode == 0, proc.stderr
     assert f"wrote {out}" in proc.stderr
     assert "<title>Lesson</title>" in out.read_text()
@@ -28,7 +28,7 @@ def test_report_command_writes_the_file_and_says_so(tmp_path: Path):
 
 def test_report_by_pod(tmp_path: Path):
     out = tmp_path / "report.html"
-    assert run("report", str(LESSON), "-o", str(out), "--by", "pod").returncode == 0
+    assert run("report", str(LESSON), "--out", str(out), "--by", "pod").returncode == 0
     assert '"by":"pod"' in out.read_text()
 
 
@@ -41,7 +41,7 @@ def test_analyze_writes_the_report_alongside_the_summary(tmp_path: Path):
 
 
 def test_unwritable_target_is_a_message_not_a_traceback(tmp_path: Path):
-    proc = run("report", str(LESSON), "-o", str(tmp_path / "no" / "such" / "r.html"))
+    proc = run("report", str(LESSON), "--out", str(tmp_path / "no" / "such" / "r.html"))
     assert proc.returncode == 2
     assert "cannot write the report" in proc.stderr
     assert "Traceback" not in proc.stderr
@@ -50,12 +50,12 @@ def test_unwritable_target_is_a_message_not_a_traceback(tmp_path: Path):
 def test_report_needs_an_output(tmp_path: Path):
     proc = run("report", str(LESSON))
     assert proc.returncode == 2
-    assert "--output" in proc.stderr
+    assert "--out" in proc.stderr
 
 
 def test_max_connections_cuts_the_map_and_says_so(tmp_path: Path):
     out = tmp_path / "r.html"
-    proc = run("report", str(LESSON), "-o", str(out), "--max-connections", "3")
+    proc = run("report", str(LESSON), "--out", str(out), "--max-connections", "3")
     assert proc.returncode == 0, proc.stderr
     assert "wrote" in proc.stderr and "3 connections" in proc.stderr
     assert "note: The map lists the first 3 allowed connections" in proc.stderr

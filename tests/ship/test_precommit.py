@@ -81,7 +81,7 @@ def test_validate_audit_and_test_pass_on_a_sound_repository(tmp_path, hooks_repo
         [
             {"id": "netreach-validate", "args": ["deploy/"]},
             {"id": "netreach-audit", "args": ["deploy/"]},
-            {"id": "netreach-test", "args": ["deploy/", "--expect", "expect.yaml"]},
+            {"id": "netreach-test", "args": ["deploy/", "-e", "expect.yaml"]},
         ],
     )
     assert done.returncode == 0, done.stdout + done.stderr
@@ -108,7 +108,7 @@ def test_a_broken_promise_fails_the_test_hook(tmp_path, hooks_repo):
     done = run_hooks(
         tmp_path,
         hooks_repo,
-        [{"id": "netreach-test", "args": ["deploy/", "--expect", "expect.yaml"]}],
+        [{"id": "netreach-test", "args": ["deploy/", "-e", "expect.yaml"]}],
     )
     assert done.returncode == 1
     assert "FAIL the frontend reaches the api" in done.stdout

@@ -98,7 +98,7 @@ def test_fresh_venv_with_only_the_wheel_writes_a_report_with_the_graph(dists, tm
             str(venv / "bin" / "netreach"),
             "report",
             str(ROOT / "examples" / "lesson"),
-            "-o",
+            "--out",
             "lesson.html",
         ],
         capture_output=True,

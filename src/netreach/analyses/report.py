@@ -118,12 +118,18 @@ def build_report(
     cost as much as listing it (an open cluster of 5,000 workloads allows 25 million pairs)."""
     if by not in ("workload", "pod"):
         raise QueryError(f"unknown level {by!r} (expected workload or pod)")
-    cmap = cluster.connectivity(by, external=True, namespaces=namespaces, include_self=False)
+    # Self connections are counted (one definition of "allowed connections" everywhere:
+    # analyses/summary.py) but not drawn.
+    cmap = cluster.connectivity(by, external=True, namespaces=namespaces, include_self=True)
     members = _members(cluster, by)
     explainer = _Explainer(cluster)
     edges: list[ReportEdge] = []
+    own = 0
     truncated = False
     for c in cmap:
+        if c.src == c.dst:
+            own += 1
+            continue
         if len(edges) >= max_edges:
             truncated = True
             break
@@ -153,7 +159,7 @@ def build_report(
     data = ReportData(
         title=title,
         by=by,
-        counts=_counts(cluster, scope, nodes, edges),
+        counts=_counts(cluster, scope, nodes, edges, own),
         posture=rows,
         nodes=nodes,
         edges=edges,
@@ -173,7 +179,11 @@ def build_report(
 
 
 def _counts(
-    cluster: Reach, scope: set[str] | None, nodes: list[ReportNode], edges: list[ReportEdge]
+    cluster: Reach,
+    scope: set[str] | None,
+    nodes: list[ReportNode],
+    edges: list[ReportEdge],
+    own: int = 0,
 ) -> dict[str, int]:
     """The summary's numbers, over what the report shows (the namespaces in scope), so they
     agree with the graph: workloads are in-cluster nodes only, external ranges are their own
@@ -187,7 +197,9 @@ def _counts(
         "inferred": len({p.workload for p in pods if p.inferred}),
         "policies": sum(1 for p in cluster.policies if scope is None or p.namespace in scope),
         "external_ranges": len(external),
-        "connections": len(edges),
+        # as ConnectionCount (analyses/summary.py): self and external included, and apart
+        "connections": len(edges) + own,
+        "self_connections": own,
         "external_connections": sum(1 for e in edges if e.src in external or e.dst in external),
     }
 

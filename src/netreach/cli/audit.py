@@ -12,16 +12,11 @@ import orjson
 from netreach.analyses.audit import AuditConfig, config_from_mapping, load_config
 from netreach.analyses.audit.config import config_from_source
 from netreach.cli.app import cli
-from netreach.cli.common import (
-    cluster_from_inputs,
-    collect_inputs,
-    echo_to_stdout,
-    input_options,
-    namespaces_in_scope,
-    print_note,
-)
+from netreach.cli.common import cluster_from_inputs, echo_to_stdout, input_options, print_note
+from netreach.cli.options import output_option
 from netreach.errors import InputError, Problem
 from netreach.load.files import FileSource, found_file
+from netreach.load.inputs import Inputs
 from netreach.load.limits import Limits
 from netreach.paths import display_path, repository_root
 from netreach.render.audit_md import render_audit_md
@@ -88,13 +83,7 @@ def default_config(limits: Limits | None = None, start: str = ".") -> AuditConfi
 
 @cli.command()
 @input_options
-@click.option(
-    "-o",
-    "--output",
-    type=click.Choice(["text", "json", "sarif", "md"]),
-    default="text",
-    show_default=True,
-)
+@output_option(["text", "json", "sarif", "md"], help="sarif: for code scanning.")
 @click.option(
     "--fail-on",
     type=click.Choice(["error", "warning", "info", "never"]),
@@ -134,21 +123,20 @@ def audit(
     no_fix: bool,
     system_namespaces: str | None,
     entry_points: tuple[str, ...],
-    **kwargs: Any,
+    inputs: Inputs,
 ) -> int:
     """Find where the policies depart from the secure pattern, and how to fix it.
 
     \b
-    Example:
+    Examples:
       netreach audit examples/lesson
-      netreach audit manifests/ -o sarif > netreach.sarif
+      netreach audit examples/lesson -o sarif --fail-on never
     Exit codes: 0 clean, 1 findings at --fail-on or above, 2 unusable input.
     """
-    inputs = collect_inputs(kwargs)
     cfg = audit_config(
         config,
         disable,
-        namespaces_in_scope(inputs),
+        inputs.scope,
         inputs.limits,
         system_namespaces,
         entry_points,

@@ -2,27 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import click
 import orjson
 
 from netreach.cli.app import cli
-from netreach.cli.common import cluster_from_inputs, collect_inputs, input_options
+from netreach.cli.common import cluster_from_inputs, input_options
+from netreach.cli.options import output_option
+from netreach.errors import QueryError
+from netreach.load.inputs import Inputs
+from netreach.query.connectivity import parse_port
 from netreach.render.text import print_verdict
-
-
-def parse_port(text: str) -> tuple[int | str, str]:
-    """`5432`, `5432/TCP`, `dns/UDP`, `postgres` -> (port or name, protocol)."""
-    port, _, proto = text.partition("/")
-    protocol = (proto or "TCP").upper()
-    if protocol not in ("TCP", "UDP", "SCTP"):
-        raise click.BadParameter(
-            f"unknown protocol {proto!r}: use TCP, UDP or SCTP", param_hint="--port"
-        )
-    if not port:
-        raise click.BadParameter("empty port", param_hint="--port")
-    return (int(port) if port.isdigit() else port), protocol
 
 
 @cli.command()
@@ -48,16 +37,14 @@ def parse_port(text: str) -> tuple[int | str, str]:
     metavar="PORT[/PROTO]",
     help="Port number or name (resolved on the destination), protocol TCP by default.",
 )
-@click.option(
-    "-o", "--output", type=click.Choice(["text", "json"]), default="text", show_default=True
-)
+@output_option(["text", "json"])
 @click.option(
     "--expect",
     type=click.Choice(["allow", "deny"]),
     default=None,
-    help="Exit 1 when the verdict differs (for scripts).",
+    help="The verdict you expect: exit 1 when it differs (for scripts).",
 )
-def check(src: str, dst: str, port: str, output: str, expect: str | None, **kwargs: Any) -> int:
+def check(src: str, dst: str, port: str, output: str, expect: str | None, inputs: Inputs) -> int:
     """Decide one connection and say why. Exit 0; 1 when --expect differs; 3 when the answer
     may be incomplete (the input holds policies netreach does not model: see the caveats).
 
@@ -65,9 +52,11 @@ def check(src: str, dst: str, port: str, output: str, expect: str | None, **kwar
     Example:
       netreach check examples/lesson --from default/api --to default/db --port 5432
     """
-    inputs = collect_inputs(kwargs)
+    try:
+        number, protocol = parse_port(port)
+    except QueryError as exc:
+        raise click.BadParameter(str(exc), param_hint="--port") from exc
     cluster = cluster_from_inputs(inputs)
-    number, protocol = parse_port(port)
     verdict = cluster.check(src, dst, number, protocol)
     if output == "json":
         click.echo(orjson.dumps(verdict.to_dict(), option=orjson.OPT_INDENT_2).decode())

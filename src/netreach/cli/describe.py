@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import click
 import orjson
 
 from netreach.analyses.describe import describe_pod, describe_policy
 from netreach.cli.app import cli
-from netreach.cli.common import cluster_from_inputs, collect_inputs, input_options
+from netreach.cli.common import cluster_from_inputs, input_options
+from netreach.cli.options import output_option
+from netreach.load.inputs import Inputs
 from netreach.render.describe import print_pod, print_policy
 from netreach.render.text import console
 
@@ -18,10 +18,8 @@ from netreach.render.text import console
 @input_options
 @click.argument("what", metavar="policy|pod", type=click.Choice(["policy", "pod"]))
 @click.argument("name", metavar="NS/NAME")
-@click.option(
-    "-o", "--output", type=click.Choice(["text", "json"]), default="text", show_default=True
-)
-def describe(what: str, name: str, output: str, **kwargs: Any) -> int:
+@output_option(["text", "json"])
+def describe(what: str, name: str, output: str, inputs: Inputs) -> int:
     """What a policy does, or what applies to a pod, in plain sentences.
 
     \b
@@ -29,7 +27,6 @@ def describe(what: str, name: str, output: str, **kwargs: Any) -> int:
       netreach describe examples/lesson policy default/allow-backend-api-to-db
       netreach describe examples/lesson pod default/db
     """
-    inputs = collect_inputs(kwargs)
     cluster = cluster_from_inputs(inputs)
     if what == "policy":
         policy = describe_policy(cluster, name)

@@ -3,25 +3,21 @@
 from __future__ import annotations
 
 import sys
-from typing import Any
 
 import click
 
 from netreach.analyses.exposure import Thresholds, exposure
 from netreach.cli.app import cli
-from netreach.cli.common import (
-    cluster_from_inputs,
-    collect_inputs,
-    input_options,
-    namespaces_in_scope,
-)
+from netreach.cli.common import cluster_from_inputs, input_options
+from netreach.cli.options import fail_on_option, flatten, output_option
+from netreach.load.inputs import Inputs
 from netreach.render.exposure import FORMATS, print_text, write_json, write_markdown
 from netreach.render.text import console
 
 
 @cli.command("exposure")
 @input_options
-@click.option("-o", "--output", type=click.Choice(FORMATS), default="text", show_default=True)
+@output_option(FORMATS)
 @click.option(
     "--wide-prefix",
     type=click.IntRange(0, 32),
@@ -36,22 +32,36 @@ from netreach.render.text import console
     show_default=True,
     help="The same for IPv6.",
 )
-@click.option("--fail", is_flag=True, help="Exit 1 when anything is exposed or unprotected.")
+@fail_on_option(
+    ("exposed", "unprotected", "any", "never"),
+    "Exit 1 when a workload is exposed, not protected, or either (any). Comma-separated or "
+    "repeated.",
+    default="never",
+)
+@click.option("--fail", "fail_any", is_flag=True, hidden=True, help="The old --fail-on any.")
 def exposure_command(
-    output: str, wide_prefix: int, wide_prefix6: int, fail: bool, **kwargs: Any
+    output: str,
+    wide_prefix: int,
+    wide_prefix6: int,
+    fail_on: tuple[tuple[str, ...], ...],
+    fail_any: bool,
+    inputs: Inputs,
 ) -> int:
     """Workloads open to the internet, to every or future namespaces, or not protected.
 
     \b
     Examples:
       netreach exposure examples/lesson
-      netreach exposure cluster/ -n shop -o md
+      netreach exposure examples/lesson -n default -o md
+      netreach exposure examples/lesson --fail-on unprotected
     """
-    inputs = collect_inputs(kwargs)
-    cluster = cluster_from_inputs(inputs, gate=fail)
+    conditions = set(flatten(fail_on)) - {"never"}
+    if fail_any or "any" in conditions:
+        conditions = {"exposed", "unprotected"}
+    cluster = cluster_from_inputs(inputs, gate=bool(conditions))
     report = exposure(
         cluster,
-        namespaces=namespaces_in_scope(inputs),
+        namespaces=inputs.scope,
         thresholds=Thresholds(wide_prefix, wide_prefix6),
     )
     if output == "json":
@@ -60,4 +70,7 @@ def exposure_command(
         write_markdown(report, sys.stdout)
     else:
         print_text(report, console, workloads=len(cluster.workloads))
-    return 1 if fail and (report.exposures or report.unprotected) else 0
+    failed = ("exposed" in conditions and report.exposures) or (
+        "unprotected" in conditions and report.unprotected
+    )
+    return 1 if failed else 0

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
 
 import click
 import orjson
@@ -13,8 +12,11 @@ from netreach.analyses.generate import Flows, Intent, generate
 from netreach.analyses.generate.flows import read_flows
 from netreach.analyses.generate.intent import read_intent
 from netreach.cli.app import cli
-from netreach.cli.common import cluster_from_inputs, collect_inputs, input_options, say, say_lines
+from netreach.cli.common import cluster_from_inputs, input_options, say, say_lines, step
+from netreach.cli.inputs import Verbosity
+from netreach.cli.options import out_option, output_option
 from netreach.load.files import read_named
+from netreach.load.inputs import Inputs
 from netreach.paths import display_path
 from netreach.writes import output_dir, write_files
 
@@ -35,15 +37,8 @@ from netreach.writes import output_dir, write_files
     type=click.Path(allow_dash=True, dir_okay=False),
     help="Observed flows: `hubble observe -o json` lines, or CSV src,dst,port,protocol.",
 )
-@click.option(
-    "-o",
-    "--output",
-    default="-",
-    show_default=True,
-    metavar="DIR|-",
-    type=click.Path(allow_dash=True),
-    help="Directory for one NAMESPACE.yaml per namespace, or - for stdout.",
-)
+@output_option(["yaml"], default="yaml", help="The policies are YAML manifests.")
+@out_option("Directory for one NAMESPACE.yaml per namespace [default: stdout].", dir_okay=True)
 @click.option(
     "--dns/--no-dns",
     default=True,
@@ -85,25 +80,29 @@ def generate_command(
     intent_path: str | None,
     flows_path: str | None,
     output: str,
+    out: str | None,
     dns: bool,
     style: str,
     existing: bool,
     allow_broader: bool,
     scope: tuple[str, ...],
     proof_json: str | None,
-    **kwargs: Any,
+    inputs: Inputs,
 ) -> int:
     """Write deny-all plus one allow per needed connection, then prove them with the engine.
 
     Exit 0 when the policies allow exactly the intent, 1 when they differ (listed on stderr).
 
     \b
-    Example:
+    Examples:
       netreach generate examples/lesson --intent examples/generate/lesson-intent.yaml
+      netreach generate examples/lesson --intent examples/generate/lesson-intent.yaml \\
+        --out policies/
     """
     if (intent_path is None) == (flows_path is None):
         raise click.UsageError("give exactly one of --intent FILE or --flows FILE")
-    inputs = collect_inputs(kwargs)
+    if out == "-":
+        out = None  # the old `-o -`: stdout
     # The intent (or flows) file first: a bad one fails before the snapshot is loaded.
     wanted = read_named(intent_path or flows_path or "", inputs.limits)
     source: Intent | Flows | None = None
@@ -112,29 +111,32 @@ def generate_command(
     cluster = cluster_from_inputs(inputs)
     if source is None:
         source = read_flows(wanted, cluster, inputs.limits)
-    result = generate(
-        cluster,
-        source,
-        dns=dns,
-        style="per-namespace" if style == "per-namespace" else "per-workload",
-        existing=existing,
-        namespaces=list(scope) or None,
-    )
+    with step("generating and proving"):
+        result = generate(
+            cluster,
+            source,
+            dns=dns,
+            style="per-namespace" if style == "per-namespace" else "per-workload",
+            existing=existing,
+            namespaces=list(scope) or None,
+        )
     for note in result.notes:
         say(f"note: {note}")
     outputs: list[tuple[Path, str | bytes]] = []
-    if output != "-":
-        folder = output_dir(output)
+    if out is not None:
+        folder = output_dir(out)
         outputs += [(folder / f"{ns}.yaml", result.yaml(ns)) for ns in result.namespaces]
     if proof_json is not None:
         proof = orjson.dumps(result.proof.to_dict(), option=orjson.OPT_INDENT_2)
         outputs.append((Path(proof_json), proof))
     write_files(outputs)  # every path checked before any is written
-    if output == "-":
+    if out is None:
         sys.stdout.write(result.yaml())
-    for path, _ in outputs[: len(outputs) - (proof_json is not None)]:
-        say(f"wrote {display_path(str(path))}")
-    say_lines(result.proof.text())
+    if not Verbosity.quiet:
+        for path, _ in outputs[: len(outputs) - (proof_json is not None)]:
+            say(f"wrote {display_path(str(path))}")
+    if not (Verbosity.quiet and result.proof.exact):  # the differences are why it exits 1
+        say_lines(result.proof.text())
     if result.proof.exact or (allow_broader and result.proof.broader_only):
         return 0
     return 1

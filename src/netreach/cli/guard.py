@@ -19,6 +19,33 @@ from netreach.cli.streams import OutputClosed, OutputError, guarded_streams, sil
 from netreach.errors import InputError, NetreachError
 from netreach.escape import one_line
 
+# Library parameter -> the flag that sets it: library messages name parameters in backquotes
+# (`max_input_bytes`); the command line shows its own flags. Only names no Kubernetes field
+# has in a message (the API server's own say `port`, `endPort`...).
+PARAM_FLAGS = {
+    "namespaces": "-n",
+    "kubeconfig": "--kubeconfig",
+    "context": "--context",
+    "request_timeout": "--request-timeout",
+    "helm": "--helm",
+    "values": "--values",
+    "set_values": "--set",
+    "kustomize": "--kustomize",
+    "skip_invalid": "--skip-invalid",
+    "lenient": "--lenient",
+    "infer_workloads": "--infer-workloads",
+    "max_input_bytes": "--max-input-bytes",
+    "max_alias_nodes": "--max-alias-nodes",
+    "max_depth": "--max-depth",
+    "git": "--git",
+}
+_PARAM = re.compile(r"`(" + "|".join(PARAM_FLAGS) + r")`")
+
+
+def flag_names(text: str) -> str:
+    """A library message as the command line says it: `max_depth` -> --max-depth."""
+    return _PARAM.sub(lambda m: PARAM_FLAGS[m.group(1)], text)
+
 
 def say(text: str) -> None:
     """One line on stderr. Every message goes through here: user text in it (file names,
@@ -26,7 +53,9 @@ def say(text: str) -> None:
     the cursor, nor be read as Rich markup or emoji. Rich loads when there is something to say."""
     from netreach.render.text import make_console
 
-    make_console(stderr=True).print(one_line(text), markup=False, emoji=False, highlight=False)
+    make_console(stderr=True).print(
+        one_line(flag_names(text)), markup=False, emoji=False, highlight=False
+    )
 
 
 class Command(click.Command):
@@ -45,6 +74,21 @@ class Command(click.Command):
                     f"{one_line(str(values[0]))!s} is not valid UTF-8 text", ctx, param
                 )
         return rest
+
+    def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The command's own options first, then the input options every command shares."""
+        own: list[tuple[str, str]] = []
+        shared: list[tuple[str, str]] = []
+        for param in self.get_params(ctx):
+            record = param.get_help_record(ctx)
+            if record is not None:
+                (shared if getattr(param, "shared", False) else own).append(record)
+        if own:
+            with formatter.section("Options"):
+                formatter.write_dl(own)
+        if shared:
+            with formatter.section("Input options (every command)"):
+                formatter.write_dl(shared)
 
 
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
@@ -118,14 +162,14 @@ def _run(command: click.Command, args: list[str] | None) -> int:
         return int(exc.exit_code)
     except InputError as exc:
         for problem in exc.problems:
-            say(str(problem))
+            say(flag_names(str(problem)))
         n = len(exc.problems)
         say(f"netreach: {n} problem{'s' if n != 1 else ''} in the input")
         return 2
     except (OutputError, OutputClosed):
         raise
     except NetreachError as exc:
-        say(f"netreach: {exc}")
+        say(f"netreach: {flag_names(str(exc))}")
         return 2
     except KeyboardInterrupt:
         return 130

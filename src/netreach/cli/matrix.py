@@ -2,30 +2,30 @@
 
 from __future__ import annotations
 
-import dataclasses
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
 
 import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from netreach.cli.app import cli
-from netreach.cli.common import (
-    cluster_from_inputs,
-    collect_inputs,
-    input_options,
-    namespaces_in_scope,
-    say,
-)
-from netreach.cluster import Cluster
+from netreach.cli.common import cluster_from_inputs, input_options, say
+from netreach.cli.inputs import Verbosity
+from netreach.cli.options import output_option
+from netreach.load.inputs import Inputs
+from netreach.model import Options
 from netreach.query.connectivity import Connectivity
 from netreach.query.services import route, service_id
-from netreach.render.matrix import FORMATS, render
+from netreach.render.matrix import ALIASES, FORMATS, render
 from netreach.render.text import make_console
 
 COMPAT_MODES = ("netpol-analyzer",)
+
+
+def compat_options(tool: str, inputs: Inputs) -> Options:
+    """A peer tool's conventions (Options.compat), with the self-traffic switch as given."""
+    return Options.compat(tool, self_traffic=inputs.options.self_traffic)
 
 
 @contextmanager
@@ -46,15 +46,6 @@ def progress_bar(cmap: Connectivity, enabled: bool) -> Iterator[Callable[[], Non
         yield lambda: bar.advance(task)
 
 
-def compat_cluster(cluster: Cluster) -> Cluster:
-    """netpol-analyzer's conventions: ipBlocks never match pod IPs; host-network pods are
-    modelled as ordinary pods."""
-    options = dataclasses.replace(
-        cluster.options, ipblock_matches_pods=False, host_network="as-pods"
-    )
-    return Cluster(cluster.snapshot, options)
-
-
 @cli.command()
 @input_options
 @click.option(
@@ -64,7 +55,12 @@ def compat_cluster(cluster: Cluster) -> Cluster:
     show_default=True,
     help="Level of detail.",
 )
-@click.option("--external", is_flag=True, help="Include addresses outside the cluster.")
+@click.option(
+    "--external/--no-external",
+    default=False,
+    show_default=True,
+    help="Include addresses outside the cluster.",
+)
 @click.option(
     "--from",
     "src",
@@ -78,12 +74,12 @@ def compat_cluster(cluster: Cluster) -> Cluster:
     help="Only destinations matching, as --from; or svc/NS/NAME (with the Service port).",
 )
 @click.option("--port", metavar="P[/PROTO]", help="Only this port or range, e.g. 5432/TCP, 53/UDP.")
-@click.option(
-    "-o",
-    "--output",
-    type=click.Choice(FORMATS),
-    default=None,
-    help="Output format (default: table; txt with --compat).",
+@output_option(
+    FORMATS,
+    default="table",
+    aliases=ALIASES,
+    help="table: for people; text: one `SRC => DST : CONNECTIONS` line each (streamed; "
+    "netpol-analyzer's lines with --compat, its default there).",
 )
 @click.option(
     "--compat",
@@ -98,10 +94,10 @@ def matrix(
     src: str | None,
     dst: str | None,
     port: str | None,
-    output: str | None,
+    output: str,
     compat: str | None,
     no_self: bool,
-    **kwargs: Any,
+    inputs: Inputs,
 ) -> int:
     """Every allowed connection: SRC => DST : CONNECTIONS.
 
@@ -109,22 +105,24 @@ def matrix(
     Examples:
       netreach matrix examples/lesson
       netreach matrix examples/lesson --by pod -o json
-      netreach matrix cluster/ --external --to 'default/*' --port 5432/TCP -o csv
+      netreach matrix examples/lesson --external --to 'default/*' --port 5432/TCP -o csv
     """
-    inputs = collect_inputs(kwargs)
-    cluster = cluster_from_inputs(inputs)
+    options = compat_options(compat, inputs) if compat else None
+    cluster = cluster_from_inputs(inputs, options=options)
     if compat:
-        cluster = compat_cluster(cluster)
         by, external, no_self = "workload", True, True
-    output = output or ("txt" if compat else "table")
+        source = click.get_current_context().get_parameter_source("output")
+        if source is click.core.ParameterSource.DEFAULT:
+            output = "text"  # the peer tool's own default
     if dst is not None and service_id(cluster, dst) is not None:
         number = (port or "").partition("/")[0] or None
         proto = (port or "").partition("/")[2] or None
-        say(route(cluster, dst, number, proto).explain())
+        if not Verbosity.quiet:
+            say(route(cluster, dst, number, proto).explain())
     cmap = cluster.connectivity(
         by,  # type: ignore[arg-type]
         external,
-        namespaces=namespaces_in_scope(inputs),
+        namespaces=inputs.scope,
         src=src,
         dst=dst,
         port=port,
@@ -133,6 +131,7 @@ def matrix(
         ipv6=compat is None,  # the peer tool ignores IPv6 ranges (docs/compat.md)
     )
     console = make_console(soft_wrap=False)
-    with progress_bar(cmap, sys.stderr.isatty() and output != "table") as progress:
+    bar = sys.stderr.isatty() and output != "table" and not Verbosity.quiet
+    with progress_bar(cmap, bar) as progress:
         render(cmap, output, sys.stdout, console, progress, compat=compat is not None)
     return 0

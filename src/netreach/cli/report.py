@@ -2,40 +2,31 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import click
 
 from netreach.analyses.report import DEFAULT_MAX_EDGES
 from netreach.cli.app import cli
-from netreach.cli.common import (
-    cluster_from_inputs,
-    collect_inputs,
-    input_options,
-    namespaces_in_scope,
-    say,
-)
+from netreach.cli.common import cluster_from_inputs, input_options, say, step
+from netreach.cli.inputs import Verbosity
+from netreach.cli.options import out_option, output_option
+from netreach.load.inputs import Inputs
 from netreach.render.html import ReportResult, write_report
 
 
 def tell(result: ReportResult) -> None:
     """One line on stderr saying what was written, then any note (left out, no graph)."""
     size = f"{result.bytes / 1_000_000:.1f} MB" if result.bytes >= 100_000 else f"{result.bytes} B"
-    say(f"wrote {result.path} ({size}, {result.nodes} nodes, {result.edges} connections)")
+    if Verbosity.quiet:
+        return  # -q: the notes are in the report itself
+    say(f"wrote {result.path} ({size}, {result.nodes} nodes, {result.edges} connections drawn)")
     for note in result.notes:
         say(f"note: {note}")
 
 
 @cli.command()
 @input_options
-@click.option(
-    "-o",
-    "--output",
-    "output",
-    required=True,
-    type=click.Path(dir_okay=False, writable=True),
-    help="The HTML file to write.",
-)
+@out_option("The HTML file to write.", required=True)
+@output_option(["html"], default="html", help="The report is one HTML file.")
 @click.option(
     "--by",
     type=click.Choice(["workload", "pod"]),
@@ -51,22 +42,22 @@ def tell(result: ReportResult) -> None:
     show_default=True,
     help="Connections listed in the map; past that it is cut (the matrix stays complete).",
 )
-def report(output: str, by: str, title: str, max_connections: int, **kwargs: Any) -> int:
+def report(out: str, output: str, by: str, title: str, max_connections: int, inputs: Inputs) -> int:
     """Write one self-contained HTML file: summary, graph, findings, matrix. Opens offline.
 
     \b
     Example:
-      netreach report examples/lesson -o report.html
+      netreach report examples/lesson --out report.html
     """
-    inputs = collect_inputs(kwargs)
     cluster = cluster_from_inputs(inputs)
-    result = write_report(
-        cluster,
-        output,
-        by="pod" if by == "pod" else "workload",
-        title=title,
-        namespaces=namespaces_in_scope(inputs),
-        max_edges=max_connections,
-    )
+    with step("writing the report"):
+        result = write_report(
+            cluster,
+            out,
+            by="pod" if by == "pod" else "workload",
+            title=title,
+            namespaces=inputs.scope,
+            max_edges=max_connections,
+        )
     tell(result)
     return 0

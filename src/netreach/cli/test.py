@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import sys
-from typing import Any
 
 import click
 
 from netreach.analyses.expect import check_expectations
 from netreach.analyses.expect_file import load_expectations
 from netreach.cli.app import cli
-from netreach.cli.common import cluster_from_inputs, collect_inputs, err_console, input_options
+from netreach.cli.common import cluster_from_inputs, err_console, input_options
+from netreach.cli.options import output_option
 from netreach.escape import terminal
+from netreach.load.inputs import Inputs
 from netreach.query.caveats import snapshot_caveats
 from netreach.render.expect import FORMATS, junit_xml, print_text, write_json
 from netreach.render.text import make_console
@@ -21,14 +22,21 @@ from netreach.writes import write_file
 @cli.command("test")
 @input_options
 @click.option(
-    "--expect",
+    "-e",
+    "--expectations",
     "expect_file",
-    required=True,
     metavar="FILE.yaml",
     type=click.Path(dir_okay=False),
-    help="The expectations to check (docs/expectations.md).",
+    help="The expectations to check (docs/expectations.md).  [required]",
 )
-@click.option("-o", "--output", type=click.Choice(FORMATS), default="text", show_default=True)
+@click.option(
+    "--expect",
+    "old_expect",
+    hidden=True,
+    type=click.Path(dir_okay=False),
+    help="The old name of --expectations.",
+)
+@output_option(FORMATS)
 @click.option(
     "--junit",
     "junit_path",
@@ -36,16 +44,26 @@ from netreach.writes import write_file
     type=click.Path(dir_okay=False, writable=True),
     help="Also write a JUnit XML report here (for CI test reports).",
 )
-def test_command(expect_file: str, output: str, junit_path: str | None, **kwargs: Any) -> int:
+def test_command(
+    expect_file: str | None,
+    old_expect: str | None,
+    output: str,
+    junit_path: str | None,
+    inputs: Inputs,
+) -> int:
     """Check expectations; exit 1 if any fails, 2 if the file is invalid, 3 if all pass but
     the input holds policies netreach does not model (the answers may be incomplete).
 
     \b
     Examples:
-      netreach test examples/lesson --expect examples/lesson-expectations.yaml
-      netreach test deploy/ --expect netpol-expectations.yaml -o junit > report.xml
+      netreach test examples/lesson -e examples/lesson-expectations.yaml
+      netreach test examples/lesson -e examples/lesson-expectations.yaml -o junit
     """
-    inputs = collect_inputs(kwargs)
+    if expect_file is not None and old_expect is not None:
+        raise click.UsageError("give the expectations once: --expectations FILE")
+    expect_file = expect_file or old_expect
+    if expect_file is None:
+        raise click.UsageError("Missing option '-e' / '--expectations' (the expectations file).")
     expectations = load_expectations(expect_file, inputs.limits)
     cluster = cluster_from_inputs(inputs, gate=True)
     results = check_expectations(cluster, expectations)

@@ -10,16 +10,17 @@ import orjson
 
 from netreach.cli.app import cli
 from netreach.cli.common import (
-    collect_inputs,
     echo_to_stdout,
     err_console,
     input_options,
-    namespaces_in_scope,
     read_input_sources,
-    report_load,
     say,
+    snapshot_from_sources,
 )
-from netreach.model import PROTOCOLS, Options, Protocol
+from netreach.cli.inputs import Verbosity
+from netreach.cli.options import output_option
+from netreach.load.inputs import Inputs
+from netreach.model import PROTOCOLS, Protocol
 
 
 def parse_ports(text: str) -> list[int] | None:
@@ -107,12 +108,9 @@ class _Bar:
     type=click.FloatRange(0.1, 60),
     help="Seconds before a probe counts as timed out.",
 )
-@click.option(
-    "-o", "--output", type=click.Choice(["text", "json"]), default="text", show_default=True,
-    help="text: disagreements and a summary; json: every probe.",
-)  # fmt: skip
+@output_option(["text", "json"], help="text: disagreements and a summary; json: every probe.")
 def verify_cmd(
-    ports: str, protocols: str, parallel: int, timeout: float, output: str, **kwargs: Any
+    ports: str, protocols: str, parallel: int, timeout: float, output: str, inputs: Inputs
 ) -> int:
     """Build the snapshot as network namespaces, enforce its policies with nftables (read a
     second time, independently of the engine), probe every pod pair, every pod's traffic to
@@ -122,37 +120,24 @@ def verify_cmd(
     its own namespaces; the host is never touched.
     """
     from netreach.dataplane import missing_requirements, verify
-    from netreach.load import load_sources
 
     port_list, proto_list = parse_ports(ports), parse_protocols(protocols)
-    inputs = collect_inputs(kwargs)
     missing = missing_requirements()
     if missing:
         say(f"netreach verify: cannot run here: missing {', '.join(missing)}")
         return 2
     sources = read_input_sources(inputs)
-    snapshot = load_sources(
-        sources,
-        namespace=inputs.namespace,
-        skip_invalid=inputs.skip_invalid,
-        strict=inputs.strict,
-        limits=inputs.limits,
-    )
-    report_load(snapshot, inputs.verbose)
-    options = Options(
-        ipblock_matches_pods=inputs.ipblock_matches_pods,
-        self_traffic="allowed" if inputs.self_traffic == "allowed" else "policy",
-    )
+    snapshot = snapshot_from_sources(sources, inputs)
     report = verify(
         snapshot,
         sources=[(s.name, s.read_bytes()) for s in sources],
-        options=options,
+        options=inputs.options,
         ports=port_list,
         protocols=proto_list,
-        namespaces=namespaces_in_scope(inputs),
+        namespaces=inputs.scope,
         parallel=parallel,
         timeout=timeout,
-        progress=_Bar() if sys.stderr.isatty() else None,
+        progress=_Bar() if sys.stderr.isatty() and not Verbosity.quiet else None,
         default_namespace=inputs.namespace or "default",
     )
     if output == "json":
@@ -161,7 +146,7 @@ def verify_cmd(
             say(f"netreach verify: {line}")
     else:
         echo_to_stdout(report.render())
-    if inputs.verbose:
+    if Verbosity.verbose:
         for pod_id, addresses in report.assigned.items():
             say(f"lab addresses {', '.join(addresses)} for {pod_id}")
         figures = ", ".join(f"{k} {v:.2f} s" for k, v in report.timings.items())

@@ -159,7 +159,7 @@ class Builder:
                     *self.errors,
                     Problem(
                         f"input is over the size limit of {limit:,} bytes "
-                        f"({self.input_bytes:,} bytes so far); raise it with --max-input-bytes",
+                        f"({self.input_bytes:,} bytes so far); raise it with `max_input_bytes`",
                         Location(source, -1),
                     ),
                 ]

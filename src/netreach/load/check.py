@@ -154,7 +154,7 @@ class Checker:
                     message = f'unknown field "{fmt_path(full)}" (strict decoding error){hint}'
                 else:
                     message = (
-                        f'unknown field "{fmt_path(full)}" dropped (--lenient), as the API '
+                        f'unknown field "{fmt_path(full)}" dropped (`lenient`), as the API '
                         f"server would drop it; results it could change say so{hint}"
                     )
                     self.dropped.append((fmt_path(full), where))

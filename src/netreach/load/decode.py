@@ -425,7 +425,7 @@ class _Converter:
     def _too_deep(self, node: Node) -> None:
         raise _Failure(
             f"document nests more than {self.limits.max_depth:,} levels deep, over the limit "
-            f"of {self.limits.max_depth:,} (raise it with --max-depth)",
+            f"of {self.limits.max_depth:,} (raise it with `max_depth`)",
             node.start_mark.line,
         )
 
@@ -595,7 +595,7 @@ class _Converter:
             if self.merged > self.limits.max_alias_nodes:
                 raise _Failure(
                     f"YAML merge keys (<<) copy over {self.limits.max_alias_nodes:,} entries "
-                    "(a merge bomb? raise the limit with --max-alias-nodes)",
+                    "(a merge bomb? raise the limit with `max_alias_nodes`)",
                     line,
                 )
             keys = self.keys_of.get(id(src), {})

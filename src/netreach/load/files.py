@@ -243,7 +243,7 @@ def check_total_size(sources: Sequence[Source], limit: int) -> None:
                 [
                     Problem(
                         f"input is over the size limit of {limit:,} bytes ({total:,} bytes "
-                        "so far); raise it with --max-input-bytes",
+                        "so far); raise it with `max_input_bytes`",
                         Location(source),
                     )
                 ]
@@ -252,7 +252,7 @@ def check_total_size(sources: Sequence[Source], limit: int) -> None:
 
 def _too_large(name: str, limit: int) -> Problem:
     return Problem(
-        f"{name}: over the size limit of {limit:,} bytes; raise it with --max-input-bytes"
+        f"{name}: over the size limit of {limit:,} bytes; raise it with `max_input_bytes`"
     )
 
 

@@ -19,11 +19,11 @@ def split_range(spec: str) -> tuple[str, str]:
     """`A..B` -> (A, B); `A..` and `A` compare A with HEAD."""
     if "..." in spec:
         raise NetreachError(
-            f"--git {spec!r}: use two dots (OLD..NEW); the three-dot form is not supported"
+            f"`git` {spec!r}: use two dots (OLD..NEW); the three-dot form is not supported"
         )
     old, sep, new = spec.partition("..")
     if not old:
-        raise NetreachError(f"--git {spec!r}: give the old revision, e.g. main..HEAD")
+        raise NetreachError(f"`git` {spec!r}: give the old revision, e.g. main..HEAD")
     return old, (new if sep and new else "HEAD")
 
 
@@ -80,7 +80,7 @@ def git_sources(
                     Problem(
                         f"{revision}:{display_path(path)}: input is over the size limit of "
                         f"{limit:,} bytes ({total:,} bytes so far); raise it with "
-                        "--max-input-bytes"
+                        "`max_input_bytes`"
                     )
                 ]
             )
@@ -177,7 +177,7 @@ def _git(cwd: str, args: list[str], *, what: str, stdin: str | None = None) -> b
             check=False,
         )
     except FileNotFoundError as exc:
-        raise NetreachError("--git needs the git command, which is not installed") from exc
+        raise NetreachError("`git` needs the git command, which is not installed") from exc
     if done.returncode != 0:
         message = done.stderr.decode(errors="replace").strip().splitlines()
         first = message[0] if message else f"exit code {done.returncode}"

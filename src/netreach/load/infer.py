@@ -104,12 +104,12 @@ class Inference:
             reason = (
                 "the input has policies but no pods"
                 if self.mode == "auto"
-                else "--infer-workloads always"
+                else "`infer_workloads` always"
             )
             out.append(
                 f"inferred {n} workload{'s' if n != 1 else ''}{spaces} from the policies' "
                 f"selectors ({reason}); they are marked [{INFERRED_KIND}] "
-                "(--infer-workloads never to turn this off; docs/inference.md)"
+                "(`infer_workloads` never to turn this off; docs/inference.md)"
             )
             if self.assumed_ports:
                 ports = ", ".join(f"{k}={v}" for k, v in sorted(self.assumed_ports.items()))
@@ -143,7 +143,7 @@ def nothing_message(snapshot: Snapshot, mode: InferMode) -> str:
     if mode == "never":
         return (
             f"nothing to analyse: the input has {policies} polic{'ies' if policies != 1 else 'y'}"
-            " but no pods (--infer-workloads never; auto or always infers them from the selectors)"
+            " but no pods (`infer_workloads` never; auto or always infers them from the selectors)"
         )
     return (
         f"nothing to analyse: the input has {policies} polic{'ies' if policies != 1 else 'y'} "

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
-from typing import Any, Protocol
+from dataclasses import dataclass, field
+from typing import Any
 
 import orjson
 
@@ -18,10 +19,12 @@ from netreach.errors import NetreachError
 from netreach.load.decode import parse_source
 from netreach.load.files import read_paths
 from netreach.load.helm import render_helm, render_kustomize, require_tool
+from netreach.load.infer import INFER_MODES, InferMode
 from netreach.load.kube import DEFAULT_TIMEOUT, read_cluster_lists
 from netreach.load.limits import Limits
 from netreach.load.recognize import nested_roots, nested_roots_message, root_kind
 from netreach.load.sources import Source
+from netreach.model import Options
 
 CLUSTER_SCOPED_KINDS = frozenset(
     {
@@ -34,57 +37,90 @@ CLUSTER_SCOPED_KINDS = frozenset(
 )
 
 
-class InputSpec(Protocol):
-    """What `read_sources` needs to know; the CLI's `InputOptions` is one."""
+@dataclass(frozen=True)
+class Inputs:
+    """Everything a command reads, and how: one value for the library (`netreach.load`) and
+    the command line (cli/inputs.py builds it from the options every command shares).
+
+    `paths`: files, directories (recursive) and "-" (stdin); a chart folder or kustomization
+    root among them is rendered. `namespaces`: the scope of the output and of what is read
+    from a live cluster (empty: every namespace, as `all_namespaces`); the first is also the
+    namespace of objects that name none (else "default"). A live cluster is read when
+    `cluster`, `kubeconfig` or `context` is set, or when nothing else is given (as kubectl).
+    `helm` (with `values` files and `set_values` KEY=VALUE) and `kustomize` directories are
+    rendered with their tools. `limits` bound the input; `skip_invalid` drops objects the API
+    server would refuse (listed in `Snapshot.invalid`); `lenient` turns unknown fields and
+    duplicate keys into warnings; `infer_workloads` makes representative pods for
+    policies-only input (docs/inference.md); `options` are the points Kubernetes leaves to
+    the network plugin."""
+
+    paths: tuple[str, ...] = ()
+    namespaces: tuple[str, ...] = ()
+    all_namespaces: bool = False
+    cluster: bool = False
+    kubeconfig: str | None = None
+    context: str | None = None
+    request_timeout: float = DEFAULT_TIMEOUT
+    helm: str | None = None
+    values: tuple[str, ...] = ()
+    set_values: tuple[str, ...] = ()
+    kustomize: tuple[str, ...] = ()
+    limits: Limits = field(default_factory=Limits)
+    skip_invalid: bool = False
+    lenient: bool = False
+    infer_workloads: InferMode = "auto"
+    options: Options = field(default_factory=Options)
+
+    def __post_init__(self) -> None:
+        # Tuples whatever was passed (a list, or one string by mistake).
+        for name in ("paths", "namespaces", "values", "set_values", "kustomize"):
+            value = getattr(self, name)
+            if isinstance(value, str):
+                value = (value,)
+            object.__setattr__(self, name, tuple(value))
+        if self.infer_workloads not in INFER_MODES:
+            raise ValueError(
+                f"infer_workloads={self.infer_workloads!r}: expected one of {INFER_MODES}"
+            )
 
     @property
-    def paths(self) -> tuple[str, ...]: ...
+    def namespace(self) -> str | None:
+        """The namespace of objects that name none (the first of `namespaces`)."""
+        return self.namespaces[0] if self.namespaces else None
+
     @property
-    def filenames(self) -> tuple[str, ...]: ...
+    def scope(self) -> list[str] | None:
+        """The namespaces the output covers; None: every namespace."""
+        if self.namespaces and not self.all_namespaces:
+            return list(dict.fromkeys(self.namespaces))
+        return None
+
     @property
-    def namespace(self) -> str | None: ...
-    @property
-    def all_namespaces(self) -> bool: ...
-    @property
-    def cluster(self) -> bool: ...
-    @property
-    def kubeconfig(self) -> str | None: ...
-    @property
-    def context(self) -> str | None: ...
-    @property
-    def request_timeout(self) -> float: ...
-    @property
-    def helm(self) -> str | None: ...
-    @property
-    def values(self) -> tuple[str, ...]: ...
-    @property
-    def set_values(self) -> tuple[str, ...]: ...
-    @property
-    def kustomize(self) -> tuple[str, ...]: ...
+    def strict(self) -> bool:
+        return not self.lenient
 
 
-def reads_cluster(inputs: InputSpec) -> bool:
+def reads_cluster(inputs: Inputs) -> bool:
     """A live cluster is read when asked for, or when nothing else is given (as kubectl)."""
     if inputs.cluster or inputs.kubeconfig or inputs.context:
         return True
-    return not (inputs.paths or inputs.filenames or inputs.helm or inputs.kustomize)
+    return not (inputs.paths or inputs.helm or inputs.kustomize)
 
 
 def read_sources(
-    inputs: InputSpec,
+    inputs: Inputs,
     *,
     on_note: Callable[[str], None] | None = None,
     log: Callable[[str], None] | None = None,
-    limits: Limits | None = None,
 ) -> list[Source]:
-    """All inputs of a command as loader sources: the live cluster first, then what is
-    proposed (files and directories, the rendered chart, the kustomizations). `limits` caps
-    what is read from stdin and parsed here; the loader enforces them in full."""
-    limits = limits or Limits()
-    paths = (*inputs.paths, *inputs.filenames)
+    """All inputs as loader sources: the live cluster first, then what is proposed (files
+    and directories, the rendered chart, the kustomizations). `inputs.limits` caps what is
+    read from stdin and parsed here; the loader enforces them in full."""
+    limits = inputs.limits
+    paths = inputs.paths
     charts = [p for p in paths if root_kind(p) == "helm"]
     if (inputs.values or inputs.set_values) and not inputs.helm and len(charts) != 1:
-        raise NetreachError("--values and --set apply to a chart: add --helm CHART")
+        raise NetreachError("`values` and `set_values` apply to a chart: add `helm` CHART")
     proposed = _read_paths(paths, inputs, limits)
     if inputs.helm:
         data = render_helm(inputs.helm, inputs.values, inputs.set_values, inputs.namespace)
@@ -93,11 +129,13 @@ def read_sources(
         proposed.append(Source(f"kustomize:{directory}", render_kustomize(directory)))
     if not reads_cluster(inputs):
         return proposed
-    scope = None if inputs.all_namespaces else inputs.namespace
+    # One namespace is read alone (a namespaced service account can do it); several, or
+    # none, read the whole cluster (the output is limited to the scope).
+    scope = inputs.scope
     lists = read_cluster_lists(
         inputs.kubeconfig,
         inputs.context,
-        scope,
+        scope[0] if scope is not None and len(scope) == 1 else None,
         request_timeout=inputs.request_timeout or DEFAULT_TIMEOUT,
         on_note=on_note,
         log=log,
@@ -109,7 +147,7 @@ def read_sources(
     return [Source(name, orjson.dumps(doc)) for name, doc in lists] + proposed
 
 
-def _read_paths(paths: Sequence[str], inputs: InputSpec, limits: Limits) -> list[Source]:
+def _read_paths(paths: Sequence[str], inputs: Inputs, limits: Limits) -> list[Source]:
     """Files and folders as given; a chart folder or kustomization root is rendered (as
     --helm / --kustomize), and a folder holding some is refused with what to do instead."""
     sources: list[Source] = []

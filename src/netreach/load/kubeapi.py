@@ -85,7 +85,7 @@ def load_configuration(kubeconfig: str | None, context: str | None) -> tuple[Con
         if kubeconfig is not None:
             raise ClusterError(f"kubeconfig {kubeconfig}: no such file")
         raise ClusterError(
-            f"no kubeconfig at {paths}: pass --kubeconfig PATH, set $KUBECONFIG, "
+            f"no kubeconfig at {paths}: pass `kubeconfig`, set $KUBECONFIG, "
             "or give files or directories to read instead of a live cluster"
         )
     try:
@@ -95,7 +95,7 @@ def load_configuration(kubeconfig: str | None, context: str | None) -> tuple[Con
         names = [c["name"] for c in contexts]
         name = context or (current["name"] if current else "")
         if not name:
-            raise ClusterError(f"kubeconfig {paths} sets no current context: pass --context NAME")
+            raise ClusterError(f"kubeconfig {paths} sets no current context: pass `context`")
         if name not in names:
             raise ClusterError(
                 f"kubeconfig {paths} has no context {name!r}; it has: {', '.join(names) or 'none'}"
@@ -346,14 +346,14 @@ class KubeApi:
         return ClusterError(
             f"the API server at {self.host} (context {self.context}) sent more than the input "
             f"limit of {self.max_bytes:,} bytes ({size:,} bytes by the time of {action}); "
-            "raise --max-input-bytes, or read less with -n NAMESPACE"
+            "raise `max_input_bytes`, or read less with `namespaces`"
         )
 
     def _too_slow(self, action: str) -> ClusterError:
         return ClusterError(
             f"the API server at {self.host} (context {self.context}) did not answer within "
             f"{self.timeout:g}s ({action}); check the network or VPN, or raise "
-            "--request-timeout"
+            "`request_timeout`"
         )
 
     def _failed(self, exc: urllib3.exceptions.HTTPError, action: str) -> ClusterError:

@@ -92,11 +92,11 @@ def document_problem(value: Any, limits: Limits) -> str | None:
     if shape.alias_nodes > limits.max_alias_nodes:
         return (
             f"YAML aliases expand the document by {shape.alias_nodes:,} nodes, over the limit of "
-            f"{limits.max_alias_nodes:,} (an alias bomb? raise it with --max-alias-nodes)"
+            f"{limits.max_alias_nodes:,} (an alias bomb? raise it with `max_alias_nodes`)"
         )
     if shape.depth > limits.max_depth:
         return (
             f"document nests {shape.depth:,} levels deep, over the limit of {limits.max_depth:,} "
-            "(raise it with --max-depth)"
+            "(raise it with `max_depth`)"
         )
     return None

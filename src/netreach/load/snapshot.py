@@ -11,30 +11,28 @@ import orjson
 from netreach.errors import NetreachError
 from netreach.escape import one_line
 from netreach.load.files import check_total_size
-from netreach.load.inputs import InputSpec, read_sources
-from netreach.load.limits import Limits
+from netreach.load.inputs import Inputs, read_sources
 from netreach.load.sources import Source
 from netreach.manifest import to_yaml
 from netreach.writes import check_no_links, output_dir, write_file
 
 
 def write_snapshot(
-    inputs: InputSpec,
+    inputs: Inputs,
     directory: str,
     *,
     on_note: Callable[[str], None] | None = None,
     log: Callable[[str], None] | None = None,
-    limits: Limits | None = None,
 ) -> list[Path]:
     """Read the inputs and write one YAML file per source into `directory` (new or empty).
-    `limits.max_input_bytes` bounds what is read, as for every other command: over it, the
-    whole snapshot is refused and nothing is written."""
-    limits = limits or Limits()
+    `inputs.limits.max_input_bytes` bounds what is read, as for every other command: over
+    it, the whole snapshot is refused and nothing is written."""
+    limits = inputs.limits
     out = Path(directory)
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise NetreachError(f"{directory}: exists and is not an empty directory; name a new one")
     check_no_links(out)
-    sources = read_sources(inputs, on_note=on_note, log=log, limits=limits)
+    sources = read_sources(inputs, on_note=on_note, log=log)
     check_total_size(sources, limits.max_input_bytes)
     docs = [(source, source.read_bytes()) for source in sources]  # all read before any write
     folder = output_dir(out, empty=True)

@@ -18,6 +18,7 @@ from netreach.engine import ipset
 from netreach.engine.compile import Compiled
 from netreach.engine.conns import EMPTY, ConnectionSet
 from netreach.engine.matrix import ClassMatrix
+from netreach.errors import QueryError
 from netreach.model import Direction, LabelSelector, Pod, Protocol, Requirement
 
 Level = Literal["pod", "workload", "namespace"]
@@ -70,6 +71,18 @@ class PortFilter:
         if not 1 <= lo <= hi <= 65535:
             raise ValueError(f"port {port!r} is not within 1-65535")
         return cls(protocol, lo, hi)  # type: ignore[arg-type]
+
+
+def parse_port(text: str) -> tuple[int | str, Protocol]:
+    """One port of a connection: `5432`, `5432/TCP`, `dns/UDP`, `postgres` -> (number or
+    name, protocol); TCP by default. A name is resolved on the destination pod."""
+    port, _, proto = text.strip().partition("/")
+    protocol = (proto or "TCP").upper()
+    if protocol not in ("TCP", "UDP", "SCTP"):
+        raise QueryError(f"port {text!r}: unknown protocol {proto!r} (expected TCP, UDP or SCTP)")
+    if not port:
+        raise QueryError(f"port {text!r}: no port number or name")
+    return (int(port) if port.isdigit() else port), protocol  # type: ignore[return-value]
 
 
 def parse_label_selector(text: str) -> LabelSelector:

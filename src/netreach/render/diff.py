@@ -11,8 +11,9 @@ from rich.text import Text
 
 from netreach.analyses.diff import CHANGE_KINDS, Change, DiffReport, Why
 from netreach.escape import csv_cell, markdown, one_line
+from netreach.render.addresses import shown
 
-FORMATS = ("text", "json", "md", "csv", "txt")
+FORMATS = ("text", "json", "md", "csv")  # and "txt": one line per change (not listed)
 
 _MARK = {"added": ("+", "green"), "removed": ("-", "red"), "changed": ("~", "yellow")}
 _TITLE = {"added": "Added", "removed": "Removed", "changed": "Changed"}
@@ -50,7 +51,8 @@ def print_text(report: DiffReport, console: Console) -> None:
     for c in report.changes:
         mark, style = _MARK[c.kind]
         line = Text(f"{mark} {c.kind:<7} ", style=f"bold {style}")
-        line.append(f"{one_line(c.src)} => {one_line(c.dst)} : {conns_change(c)}", style=style)
+        src, dst = one_line(shown(c.src)), one_line(shown(c.dst))
+        line.append(f"{src} => {dst} : {conns_change(c)}", style=style)
         console.print(line)
         note = _endpoints_note(c)
         if note:
@@ -80,7 +82,7 @@ def write_txt(report: DiffReport, out: IO[str], compat: bool = False) -> None:
             if note:
                 line += f", workloads-diff-info: {note}"
         else:
-            line = f"{c.kind} {c.src} => {c.dst} : {conns_change(c)}"
+            line = f"{c.kind} {shown(c.src)} => {shown(c.dst)} : {conns_change(c)}"
         out.write(one_line(line) + "\n")
 
 
@@ -129,8 +131,8 @@ def write_md(report: DiffReport, out: IO[str], max_rows: int = 200) -> None:
         out.write("|---|---|---|---|---|---|\n")
         for c in rows[:max_rows]:
             cells = [
-                markdown(c.src),
-                markdown(c.dst),
+                markdown(shown(c.src)),
+                markdown(shown(c.dst)),
                 markdown(str(c.before)),
                 markdown(str(c.after)),
                 "<br>".join(markdown(w) for w in side_lines(c, "old")),

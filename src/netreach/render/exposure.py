@@ -9,7 +9,7 @@ from rich.console import Console
 
 from netreach.analyses.exposure import ExposureReport
 from netreach.escape import markdown
-from netreach.render.text import safe
+from netreach.render.text import heading, safe
 
 FORMATS = ("text", "json", "md")
 _TITLES = {
@@ -22,7 +22,7 @@ def print_text(report: ExposureReport, out: Console, workloads: int | None = Non
     """`workloads`: how many were examined (0: say so rather than "all isolated")."""
     for d in ("ingress", "egress"):
         rows = [e for e in report.exposures if e.direction == d]
-        out.rule(f"[bold]{_TITLES[d]}, beyond named peers[/bold]", align="left")
+        heading(out, f"[bold]{_TITLES[d]}, beyond named peers[/bold]")
         if not rows:
             out.print("nothing beyond named peers", style="green")
         arrow = "<=" if d == "ingress" else "=>"
@@ -34,7 +34,7 @@ def print_text(report: ExposureReport, out: Console, workloads: int | None = Non
                 f"{safe(e.workload)} {arrow} {safe(e.peer)}{now} : "
                 f"[yellow]{safe(e.ports_text)}[/yellow]  [dim]via {safe(', '.join(e.rules))}[/dim]"
             )
-    out.rule("[bold]Not protected: open to everything[/bold]", align="left")
+    heading(out, "[bold]Not protected: open to everything[/bold]")
     if workloads == 0:
         out.print("no workload in the input: nothing was examined", style="yellow")
     elif not report.unprotected:

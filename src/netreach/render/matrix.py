@@ -20,8 +20,10 @@ from rich.text import Text
 from netreach.engine.conns import ConnectionSet
 from netreach.escape import csv_cell, dot_string, markdown, one_line
 from netreach.query.connectivity import Connection, Connectivity, node_json
+from netreach.render.addresses import shown
 
-FORMATS = ("table", "txt", "json", "csv", "md", "dot")
+FORMATS = ("table", "text", "json", "csv", "md", "dot")
+ALIASES = {"txt": "text"}  # the old name of `text`, still accepted
 
 
 def conns_text(c: Connection, compat: bool = False) -> str:
@@ -79,10 +81,11 @@ def _binary(out: IO[str]) -> tuple[Callable[[bytes], Any], Callable[[], None]]:
 def write_txt(
     cmap: Connectivity, out: IO[str], compat: bool = False, progress: Progress | None = None
 ) -> int:
-    """`SRC => DST : CONNECTIONS`, one line per connection."""
+    """`SRC => DST : CONNECTIONS`, one line per connection; address ranges as CIDRs (as the
+    range with `compat`, netpol-analyzer's format)."""
     enc = _Encoded(
         cmap,
-        lambda i: one_line(_compat_id(i) if compat else i).encode(),
+        lambda i: one_line(_compat_id(i) if compat else shown(i)).encode(),
         lambda c: (c.compat_text() if compat else str(c)).encode(),
     )
     write, flush = _binary(out)
@@ -155,7 +158,8 @@ def write_md(conns: Iterable[Connection], out: IO[str]) -> int:
     out.write("| src | dst | connections |\n|---|---|---|\n")
     n = 0
     for c in conns:
-        out.write(f"| {markdown(c.src)} | {markdown(c.dst)} | {markdown(str(c.conns))} |\n")
+        src, dst = markdown(shown(c.src)), markdown(shown(c.dst))
+        out.write(f"| {src} | {dst} | {markdown(str(c.conns))} |\n")
         n += 1
     return n
 
@@ -172,7 +176,8 @@ def write_dot(cmap: Connectivity, out: IO[str], conns: Iterable[Connection]) -> 
     for i, (ns, ids) in enumerate(sorted(by_ns.items(), key=lambda kv: kv[0] or "~")):
         if ns is None:
             for nid in ids:
-                out.write(f'  "{dot_string(nid)}" [shape=box, style=dashed];\n')
+                label = dot_string(shown(nid).replace(", ", "\n"))
+                out.write(f'  "{dot_string(nid)}" [label="{label}", shape=box, style=dashed];\n')
             continue
         out.write(f'  subgraph cluster_{i} {{\n    label="{dot_string(ns)}";\n    style=rounded;\n')
         for nid in ids:
@@ -198,7 +203,9 @@ def print_table(conns: Iterable[Connection], console: Console, title: str = "") 
     n = 0
     for c in conns:
         # Text, not str: a str cell is Rich markup, and ids such as `ns/x[Kind]` hold brackets.
-        table.add_row(Text(one_line(c.src)), Text(one_line(c.dst)), Text(str(c.conns)))
+        table.add_row(
+            Text(one_line(shown(c.src))), Text(one_line(shown(c.dst))), Text(str(c.conns))
+        )
         n += 1
     console.print(table)
     return n
@@ -222,11 +229,11 @@ def render(
                 yield Connection(nodes[i].id, nodes[j].id, sets[v])
 
     writers: dict[str, Callable[[], int]] = {
-        "txt": lambda: write_txt(cmap, out, compat, progress),
+        "text": lambda: write_txt(cmap, out, compat, progress),
         "json": lambda: write_json(cmap, out, progress),
         "csv": lambda: write_csv(cmap, out, progress),
         "md": lambda: write_md(stream(), out),
         "dot": lambda: write_dot(cmap, out, stream()),
         "table": lambda: print_table(stream(), console),
     }
-    return writers[fmt]()
+    return writers[ALIASES.get(fmt, fmt)]()

@@ -13,10 +13,12 @@ from netreach.analyses.posture import (
     posture,
 )
 from netreach.analyses.service_ports import port_mismatches
+from netreach.analyses.summary import count_connections
 from netreach.cluster import Cluster
 from netreach.model import DIRECTIONS
+from netreach.render.addresses import shown
 from netreach.render.audit_text import guard_caption, guarded_share, print_audit_summary
-from netreach.render.text import safe
+from netreach.render.text import heading, safe
 
 
 def snapshot_counts(cluster: Cluster) -> str:
@@ -73,7 +75,8 @@ def _reach_block(console: Console, reach: WorkloadReach, has_dns: bool) -> None:
     for a in reach.access:
         arrow = "<-" if reach.direction == "ingress" else "->"
         rules = f"  [dim]via {safe(', '.join(a.rules))}[/dim]" if a.rules else ""
-        console.print(f"    {arrow} {safe(a.peer)} : [green]{safe(str(a.conns))}[/green]{rules}")
+        peer = safe(shown(a.peer))
+        console.print(f"    {arrow} {peer} : [green]{safe(str(a.conns))}[/green]{rules}")
     if reach.open_addresses:
         arrow = "<-" if reach.direction == "ingress" else "->"
         console.print(
@@ -81,11 +84,11 @@ def _reach_block(console: Console, reach: WorkloadReach, has_dns: bool) -> None:
             "  [dim](no tier decides it)[/dim]"
         )
     if reach.blocked:
-        shown = ", ".join(reach.blocked[:6]) + (
+        names = ", ".join(reach.blocked[:6]) + (
             f" and {len(reach.blocked) - 6} more" if len(reach.blocked) > 6 else ""
         )
         word = "from" if reach.direction == "ingress" else "to"
-        console.print(f"    blocked {word}: {safe(shown)}", style="dim")
+        console.print(f"    blocked {word}: {safe(names)}", style="dim")
     if reach.dns is not None:
         if not has_dns:
             console.print(
@@ -118,30 +121,31 @@ def print_analysis(cluster: Cluster, console: Console, map_limit: int = 200) -> 
     ):
         reach = isolated_reach(cluster, direction)  # type: ignore[arg-type]
         console.print()
-        console.rule(f"[bold]{title}[/bold]", align="left")
+        heading(console, f"[bold]{title}[/bold]")
         if not reach:
             console.print(f"no workload is isolated for {direction}", style="yellow")
         for r in reach:
             _reach_block(console, r, has_dns)
     console.print()
-    console.rule("[bold]Connectivity map (workloads)[/bold]", align="left")
+    heading(console, "[bold]Connectivity map (between workloads)[/bold]")
     cmap = cluster.connectivity("workload", include_self=False)
     total = 0
     for c in cmap:
         total += 1
         if total <= map_limit:
-            console.print(f"{safe(c.src)} => {safe(c.dst)} : [green]{safe(str(c.conns))}[/green]")
+            src, dst = safe(shown(c.src)), safe(shown(c.dst))
+            console.print(f"{src} => {dst} : [green]{safe(str(c.conns))}[/green]")
     if total > map_limit:
         console.print(f"... {total - map_limit} more; see `netreach matrix`", style="dim")
     mismatches = port_mismatches(cluster)
     if mismatches:
         console.print()
-        console.rule("[bold]Services[/bold]", align="left")
+        heading(console, "[bold]Services[/bold]")
         for m in mismatches:
             where = f" [dim]({safe(m.location)})[/dim]" if m.location else ""
             console.print(f"[yellow]warning:[/yellow] {safe(m.message())}{where}")
     console.print()
-    console.rule("[bold]Audit against the secure pattern[/bold]", align="left")
+    heading(console, "[bold]Audit against the secure pattern[/bold]")
     print_audit_summary(cluster.audit(), console)
     pods = len(cluster.pods)
     iso = sum(
@@ -149,6 +153,6 @@ def print_analysis(cluster: Cluster, console: Console, map_limit: int = 200) -> 
     )
     console.print(
         f"\n[bold]Summary:[/bold] {pods} pods, {len(cluster.workloads)} workloads, "
-        f"{len(cluster.policies)} policies, {total} allowed workload connections, "
+        f"{len(cluster.policies)} policies, {count_connections(cluster)}, "
         f"{iso}/{pods} pods isolated in both directions"
     )

@@ -91,7 +91,8 @@
     card("pods", c.pods, "pods");
     card("policies", c.policies, "NetworkPolicies");
     card("connections", c.connections, "allowed connections",
-      c.external_connections ? "(" + c.external_connections + " with external ranges)" : "");
+      "(" + (c.connections - (c.self_connections || 0) - c.external_connections) + " between workloads, " +
+      (c.self_connections || 0) + " self, " + c.external_connections + " external)");
     if (c.external_ranges) card("external", c.external_ranges, "external ranges");
     document.getElementById("posture-count").textContent = "(" + data.posture.length + ")";
     document.getElementById("posture-box").open = data.posture.length <= POSTURE_OPEN;
