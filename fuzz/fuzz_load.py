@@ -22,7 +22,7 @@ from netreach.analyses.generate.flows import read_flows
 from netreach.analyses.generate.intent import read_intent
 from netreach.cluster import Cluster
 from netreach.errors import NetreachError
-from netreach.load import Limits, Source, load_sources
+from netreach.loader import Limits, Source, load_sources
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / ".fuzz-corpus"

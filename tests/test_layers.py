@@ -3,7 +3,7 @@ modules import each other, whether at the top of a module, inside a function (la
 `TYPE_CHECKING`.
 
     cli  >  render  >  front door (netreach, netreach.cluster)  >  analyses, dataplane
-         >  query  >  engine | load (beside each other, never importing each other)
+         >  query  >  engine | loader (beside each other, never importing each other)
          >  base (version, location, errors, model, escape, paths, writes, manifest)
 """
 
@@ -21,7 +21,7 @@ LAYERS: dict[str, int] = {
     **dict.fromkeys(
         ["version", "location", "errors", "model", "escape", "paths", "writes", "manifest"], 0
     ),
-    **dict.fromkeys(["engine", "load", "calico_selector"], 1),
+    **dict.fromkeys(["engine", "loader", "calico_selector"], 1),
     "query": 2,
     **dict.fromkeys(["analyses", "dataplane"], 3),
     **dict.fromkeys(["", "cluster"], 4),
@@ -29,7 +29,7 @@ LAYERS: dict[str, int] = {
     **dict.fromkeys(["cli", "__main__"], 6),
 }
 # same layer, yet kept apart: the engine decides, the input layer reads
-APART = {"engine", "load"}
+APART = {"engine", "loader"}
 
 
 def _modules() -> dict[str, Path]:

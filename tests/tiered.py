@@ -10,8 +10,8 @@ import yaml
 
 import netreach
 from netreach.cluster import Cluster
-from netreach.load import load_sources
-from netreach.load.sources import Source
+from netreach.loader import load_sources
+from netreach.loader.sources import Source
 from paths import ROOT
 
 CONFORMANCE = ROOT / "tests" / "conformance"

@@ -11,7 +11,6 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-import netreach.load as _loader_package  # noqa: F401  (the subpackage first: `load` below wins)
 from netreach.errors import InputError, NetreachError, Problem, QueryError
 from netreach.version import __version__ as __version__
 
@@ -23,7 +22,7 @@ if TYPE_CHECKING:
     from netreach.cluster import Cluster, load
     from netreach.engine.conns import ConnectionSet
     from netreach.engine.verdict import Verdict
-    from netreach.load.inputs import Inputs
+    from netreach.loader.inputs import Inputs
     from netreach.model import Options
 else:
 
@@ -41,7 +40,7 @@ else:
 _LAZY = {
     "Cluster": "netreach.cluster",
     "Options": "netreach.model",
-    "Inputs": "netreach.load.inputs",
+    "Inputs": "netreach.loader.inputs",
     "ConnectionSet": "netreach.engine.conns",
     "DiffReport": "netreach.analyses.diff",
     "GeneratedPolicies": "netreach.analyses.generate",

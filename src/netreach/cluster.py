@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import netreach.load as _loader_package  # noqa: F401  (bind the package before `load` shadows it)
-from netreach.load.limits import Limits
+from netreach.loader.limits import Limits
 from netreach.model import Options
 from netreach.query.reach import Reach
 
@@ -28,8 +27,8 @@ if TYPE_CHECKING:
     from netreach.analyses.generate.flows import Flows
     from netreach.analyses.generate.intent import Intent
     from netreach.analyses.report import ReportData, ReportLevel
-    from netreach.load.infer import InferMode
-    from netreach.load.inputs import Inputs
+    from netreach.loader.infer import InferMode
+    from netreach.loader.inputs import Inputs
     from netreach.model import Pod
     from netreach.query.connectivity import Level
 
@@ -113,9 +112,9 @@ def load(
     dropped field could change then say so (`Verdict.caveats`).
     """
     from netreach.errors import QueryError
-    from netreach.load import load_sources
-    from netreach.load.infer import infer_workloads as infer
-    from netreach.load.inputs import Inputs, read_sources
+    from netreach.loader import load_sources
+    from netreach.loader.infer import infer_workloads as infer
+    from netreach.loader.inputs import Inputs, read_sources
 
     given = [p for p in paths if isinstance(p, Inputs)]
     if given:

@@ -100,7 +100,7 @@ class Namespace:
     labels: Mapping[str, str]
     location: Location | None = None
     implied: bool = False  # referenced but not defined in the input
-    inferred: bool = False  # labels assumed from a namespaceSelector (load/infer.py)
+    inferred: bool = False  # labels assumed from a namespaceSelector (loader/infer.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,7 +124,7 @@ class Pod:
     # spec.serviceAccountName (the API server's admission sets "default" when it is absent):
     # Calico's serviceAccountSelector and Cilium's serviceaccount label read it.
     service_account: str = "default"
-    inferred: bool = False  # not in the input: made from the policies' selectors (load/infer.py)
+    inferred: bool = False  # not in the input: made from the policies' selectors (loader/infer.py)
 
     @property
     def id(self) -> str:

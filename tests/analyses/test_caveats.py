@@ -8,8 +8,8 @@ from pathlib import Path
 
 from clirun import run_cli
 from netreach.cluster import Cluster
-from netreach.load import load_sources
-from netreach.load.sources import Source
+from netreach.loader import load_sources
+from netreach.loader.sources import Source
 from netreach.model import Snapshot
 
 PODS = """apiVersion: v1

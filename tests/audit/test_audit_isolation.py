@@ -7,8 +7,8 @@ from dataclasses import replace
 from audit_helpers import NSS, findings
 
 from builders import cluster, peer, pod, policy, rule
-from netreach.load import load_sources
-from netreach.load.sources import Source
+from netreach.loader import load_sources
+from netreach.loader.sources import Source
 
 
 def test_no_default_deny_fires_per_direction_for_namespaces_with_open_pods():

@@ -22,8 +22,8 @@ from netreach.cli import cli
 from netreach.cli.common import run_guarded
 from netreach.cluster import Cluster
 from netreach.errors import InputError
-from netreach.load import load_sources
-from netreach.load.sources import Source
+from netreach.loader import load_sources
+from netreach.loader.sources import Source
 from netreach.model import LabelSelector, Location, Service
 
 DNS = pod("kube-system/coredns", {"k8s-app": "kube-dns"})

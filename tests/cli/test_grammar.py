@@ -269,7 +269,7 @@ def test_library_messages_name_parameters_the_cli_its_flags(run: Run, tmp_path: 
     field in backquotes (`port`) is left as it is."""
     import netreach
     from netreach.errors import InputError
-    from netreach.load.limits import Limits
+    from netreach.loader.limits import Limits
 
     with pytest.raises(InputError) as info:
         netreach.load(LESSON, limits=Limits(max_input_bytes=10))

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from netreach.load.recognize import go_template_line, nested_roots, root_kind
+from netreach.loader.recognize import go_template_line, nested_roots, root_kind
 
 NETPOL = """\
 apiVersion: networking.k8s.io/v1

@@ -57,6 +57,6 @@ def test_a_command_loads_when_it_runs() -> None:
 
 def test_netreach_load_is_the_function_even_after_the_package_is_imported() -> None:
     import netreach
-    import netreach.load.limits  # a submodule of the package
+    import netreach.loader.limits  # a submodule of the package
 
     assert callable(netreach.load)

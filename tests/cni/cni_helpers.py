@@ -7,8 +7,8 @@ from typing import Any
 from netreach.cluster import Cluster
 from netreach.engine import ipset
 from netreach.errors import InputError
-from netreach.load import load_sources
-from netreach.load.sources import Source
+from netreach.loader import load_sources
+from netreach.loader.sources import Source
 from netreach.model import Options
 
 # Three namespaces and a few pods most tests share.

@@ -13,7 +13,7 @@ import pytest
 from netreach.analyses.compat import compare, from_connections, parse_connlist
 from netreach.cluster import Cluster
 from netreach.errors import InputError
-from netreach.load import load_snapshot
+from netreach.loader import load_snapshot
 from netreach.model import Options
 
 CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpora" / "netpol-analyzer" / "cases"

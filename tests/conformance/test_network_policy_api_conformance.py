@@ -15,8 +15,8 @@ import yaml
 
 from netreach.cluster import Cluster
 from netreach.engine.conns import EMPTY
-from netreach.load import load_sources
-from netreach.load.sources import Source
+from netreach.loader import load_sources
+from netreach.loader.sources import Source
 
 HERE = Path(__file__).parent
 SCENARIOS = sorted((HERE / "scenarios").glob("*.yaml"))

@@ -125,7 +125,7 @@ def test_grid_full_matrix_agrees() -> None:
 def test_lesson_example_agrees() -> None:
     """The lesson read twice (loader for the engine, the dataplane decoder for the kernel)."""
     need_dataplane()
-    from netreach.load import load_sources, read_paths
+    from netreach.loader import load_sources, read_paths
 
     sources = read_paths([str(LESSON)])
     snap = load_sources(sources)

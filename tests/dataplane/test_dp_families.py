@@ -9,8 +9,8 @@ from dp_helpers import block, need_dataplane, ns, pod, pods_peer, policy, rule, 
 
 import netreach
 from netreach.dataplane import verify
-from netreach.load import load_sources, read_paths
-from netreach.load.sources import Source
+from netreach.loader import load_sources, read_paths
+from netreach.loader.sources import Source
 from paths import LESSON_DIR as LESSON
 
 pytestmark = pytest.mark.dataplane

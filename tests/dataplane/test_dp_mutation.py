@@ -13,7 +13,7 @@ import pytest
 from dp_helpers import need_dataplane
 
 from clirun import run_cli_io
-from netreach.load.check import Checker
+from netreach.loader.check import Checker
 
 pytestmark = pytest.mark.dataplane
 
@@ -76,7 +76,7 @@ def test_a_label_lost_by_the_loader_is_caught(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     need_dataplane()
-    build = importlib.import_module("netreach.load.build")
+    build = importlib.import_module("netreach.loader.build")
     path = tmp_path / "m.yaml"
     path.write_text(MANIFESTS)
     real = build.Builder.finish

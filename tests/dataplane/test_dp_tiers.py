@@ -10,8 +10,8 @@ import yaml
 from dp_helpers import need_dataplane
 
 from netreach.dataplane import compile_ruleset, verify
-from netreach.load import load_sources
-from netreach.load.sources import Source
+from netreach.loader import load_sources
+from netreach.loader.sources import Source
 from netreach.model import Snapshot
 from paths import ROOT
 

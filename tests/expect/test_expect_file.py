@@ -7,7 +7,7 @@ import pytest
 from netreach.analyses.expect import PortSpec, Selector
 from netreach.analyses.expect_file import parse_expectations
 from netreach.errors import InputError
-from netreach.load.sources import Source
+from netreach.loader.sources import Source
 
 
 def parse(text: str):

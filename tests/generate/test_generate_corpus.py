@@ -12,7 +12,7 @@ from netreach.analyses.generate import generate
 from netreach.analyses.generate.intent import Allow, CidrSpec, EndpointSpec, Intent, WorkloadSpec
 from netreach.cluster import Cluster
 from netreach.errors import InputError
-from netreach.load import load_snapshot
+from netreach.loader import load_snapshot
 from paths import SHARED
 
 CORPUS = SHARED / "corpora" / "netpol-analyzer" / "cases"

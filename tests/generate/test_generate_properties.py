@@ -24,7 +24,7 @@ from netreach.analyses.generate.intent import (
 )
 from netreach.cluster import Cluster
 from netreach.engine.conns import EMPTY, ConnectionSet
-from netreach.load import Source, load_sources
+from netreach.loader import Source, load_sources
 from netreach.model import ContainerPort, LabelSelector, Pod, WorkloadRef
 from sampling import examples
 

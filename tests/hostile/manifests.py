@@ -10,7 +10,7 @@ import orjson
 import yaml
 from hypothesis import strategies as st
 
-from netreach.load import goyaml
+from netreach.loader import goyaml
 
 # --- valid building blocks ------------------------------------------------------------------
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from hostile_cli import run
 
-from netreach.load.files import found_file
+from netreach.loader.files import found_file
 
 Cap = pytest.CaptureFixture[str]
 NS = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {name}\n"

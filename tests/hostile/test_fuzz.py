@@ -13,7 +13,7 @@ from manifests import broken_object, broken_text, dump, side_file, valid_objects
 
 from netreach.cluster import Cluster
 from netreach.errors import InputError
-from netreach.load import Source, load_sources
+from netreach.loader import Source, load_sources
 from paths import ROOT
 from sampling import examples
 

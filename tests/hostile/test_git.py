@@ -12,9 +12,9 @@ import pytest
 from hostile_cli import run
 
 from netreach.errors import InputError
-from netreach.load import git as gitload
-from netreach.load.git import git_sources
-from netreach.load.limits import Limits
+from netreach.loader import git as gitload
+from netreach.loader.git import git_sources
+from netreach.loader.limits import Limits
 
 Cap = pytest.CaptureFixture[str]
 NS = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {name}\n"

@@ -15,8 +15,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from netreach.errors import InputError
-from netreach.load import Limits, Source, load_sources
-from netreach.load.limits import measure
+from netreach.loader import Limits, Source, load_sources
+from netreach.loader.limits import measure
 
 Cap = pytest.CaptureFixture[str]
 NS = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: x\n"

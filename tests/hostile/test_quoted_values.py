@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from netreach.load.check import MAX_QUOTED, fmt_value
+from netreach.loader.check import MAX_QUOTED, fmt_value
 
 
 @pytest.mark.parametrize(

@@ -311,7 +311,7 @@ def test_closed_stdin_is_one_message() -> None:
 
 
 def test_memory_error_anywhere_is_one_message(capsys: Cap, monkeypatch: pytest.MonkeyPatch) -> None:
-    from netreach.load import build
+    from netreach.loader import build
 
     def boom(*_: object, **__: object) -> None:
         raise MemoryError

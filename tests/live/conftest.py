@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
-from netreach.load import kubeapi
+from netreach.loader import kubeapi
 
 from .apiserver import Cluster, serve
 from .certs import Certs, make_certs

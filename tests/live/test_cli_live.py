@@ -12,7 +12,7 @@ import yaml
 
 from netreach.cli import cli
 from netreach.cli.common import run_guarded
-from netreach.load.inputs import Inputs, read_sources
+from netreach.loader.inputs import Inputs, read_sources
 
 from .apiserver import Cluster
 from .certs import Certs
@@ -172,7 +172,7 @@ def test_proposed_objects_keep_unrelated_live_ones(
 
 
 def test_no_input_means_live_cluster(tmp_path: Path) -> None:
-    from netreach.load.kubeapi import ClusterError
+    from netreach.loader.kubeapi import ClusterError
 
     with pytest.raises(ClusterError, match="no kubeconfig at"):
         read_sources(inputs())

@@ -10,9 +10,9 @@ import time
 import pytest
 
 from clirun import run_cli
-from netreach.load import kube
-from netreach.load.kube import read_cluster
-from netreach.load.kubeapi import ClusterError
+from netreach.loader import kube
+from netreach.loader.kube import read_cluster
+from netreach.loader.kubeapi import ClusterError
 
 from .apiserver import Cluster
 from .conftest import KubeconfigWriter

@@ -13,8 +13,8 @@ import orjson
 import pytest
 from kubernetes.config import incluster_config
 
-from netreach.load.kube import read_cluster
-from netreach.load.kubeapi import ClusterError
+from netreach.loader.kube import read_cluster
+from netreach.loader.kubeapi import ClusterError
 
 from .apiserver import ADMIN, Cluster
 from .certs import Certs

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from netreach.load import helm
-from netreach.load.helm import RenderError, helm_command, helm_template, kustomize_build
+from netreach.loader import helm
+from netreach.loader.helm import RenderError, helm_command, helm_template, kustomize_build
 
 HAS_KUSTOMIZE = bool(shutil.which("kustomize") or shutil.which("kubectl"))
 BIN = Path(sys.executable).parent

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from netreach.errors import InputError
-from netreach.load import load_sources
-from netreach.load.sources import Source
+from netreach.loader import load_sources
+from netreach.loader.sources import Source
 from netreach.model import Snapshot
 
 LoadText = Callable[..., Snapshot]

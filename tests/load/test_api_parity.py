@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from tests_load_helpers import errors, snapshot
 
-from netreach.load.cidr import parse_cidr
+from netreach.loader.cidr import parse_cidr
 
 
 def _policy(cidr: str) -> str:

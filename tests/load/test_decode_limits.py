@@ -8,8 +8,8 @@ import time
 from tests_load_helpers import errors
 
 from netreach.errors import InputError
-from netreach.load import Limits, load_sources
-from netreach.load.sources import Source
+from netreach.loader import Limits, load_sources
+from netreach.loader.sources import Source
 
 NS = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: x\n  labels:\n"
 

@@ -1,4 +1,4 @@
-"""Inferred workloads for policies-only input (load/infer.py, docs/inference.md): selectors are
+"""Inferred workloads for policies-only input (loader/infer.py, docs/inference.md): selectors are
 solved exactly (In/NotIn/Exists/DoesNotExist, AND peers, namespaceSelectors), every rule is
 exercised by the pods made, and nothing is invented where the input has pods."""
 
@@ -16,8 +16,8 @@ import netreach
 from builders import admin, apeer, cluster, ns, peer, pod, policy, port, rule, sel, service
 from netreach.cluster import Cluster
 from netreach.engine.verdict import contributions
-from netreach.load import load_snapshot
-from netreach.load.infer import (
+from netreach.loader import load_snapshot
+from netreach.loader.infer import (
     EXISTS_VALUE,
     FIRST_ASSUMED_PORT,
     INFERRED_KIND,

@@ -20,9 +20,9 @@ from hypothesis import strategies as st
 from kubectl_oracle import Read, read_all
 
 from netreach.errors import InputError
-from netreach.load import load_sources
-from netreach.load.decode import parse_source
-from netreach.load.sources import Source
+from netreach.loader import load_sources
+from netreach.loader.decode import parse_source
+from netreach.loader.sources import Source
 from sampling import examples
 
 HEAD = "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: {name}\n"

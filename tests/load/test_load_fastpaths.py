@@ -7,7 +7,7 @@ import ipaddress
 from hypothesis import given
 from hypothesis import strategies as st
 
-from netreach.load.pods import _is_plain_ipv4
+from netreach.loader.pods import _is_plain_ipv4
 
 octet = st.one_of(
     st.integers(0, 300).map(str), st.sampled_from(["00", "01", "007", "1e1", "", " 1", "١"])

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from netreach.load import load_sources
-from netreach.load.sources import Source
+from netreach.loader import load_sources
+from netreach.loader.sources import Source
 from netreach.model import Snapshot
 
 LoadText = Callable[..., Snapshot]  # the load_text fixture (conftest.py)

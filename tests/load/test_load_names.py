@@ -7,7 +7,7 @@ import string
 from hypothesis import given
 from hypothesis import strategies as st
 
-from netreach.load.names import (
+from netreach.loader.names import (
     is_dns1123_label,
     is_dns1123_subdomain,
     is_qualified_name,

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from netreach.load import load_snapshot, sources
-from netreach.load.decode import parse_source
-from netreach.load.sources import Source
+from netreach.loader import load_snapshot, sources
+from netreach.loader.decode import parse_source
+from netreach.loader.sources import Source
 
 # `List` documents above 1 MiB are looked up one item at a time. The threshold is lowered here
 # so that inputs of a few hundred kilobytes take that sliced path; each test asserts that its

@@ -11,8 +11,8 @@ import orjson
 import pytest
 
 from netreach.errors import InputError
-from netreach.load import load_snapshot, load_sources, read_paths
-from netreach.load.sources import Source
+from netreach.loader import load_snapshot, load_sources, read_paths
+from netreach.loader.sources import Source
 from netreach.model import Snapshot
 
 NS = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {name}\n"

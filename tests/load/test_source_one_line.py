@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 
-from netreach.load.sources import Source
+from netreach.loader.sources import Source
 
 
 def test_one_line_json_is_line_1():

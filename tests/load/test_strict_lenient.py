@@ -6,8 +6,8 @@ from __future__ import annotations
 from tests_load_helpers import errors, snapshot
 
 from netreach.cluster import Cluster
-from netreach.load import load_sources
-from netreach.load.sources import Source
+from netreach.loader import load_sources
+from netreach.loader.sources import Source
 
 PODS = """apiVersion: v1
 kind: Pod

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from netreach.errors import InputError
-from netreach.load import load_sources
-from netreach.load.sources import Source
+from netreach.loader import load_sources
+from netreach.loader.sources import Source
 from netreach.model import Snapshot
 
 

@@ -1,5 +1,5 @@
 """Which parts of a cluster the input says nothing about: namespaces invented for the peers of
-inferred workloads (load/infer.py). Checks of what is protected leave them out."""
+inferred workloads (loader/infer.py). Checks of what is protected leave them out."""
 
 from __future__ import annotations
 

@@ -11,7 +11,7 @@ from netreach.cli.common import cluster_from_inputs, echo_to_stdout, input_optio
 from netreach.cli.options import output_option
 from netreach.cli.report import tell
 from netreach.escape import terminal
-from netreach.load.inputs import Inputs
+from netreach.loader.inputs import Inputs
 from netreach.query.caveats import snapshot_caveats
 from netreach.render.html import write_report
 from netreach.render.summary import print_analysis

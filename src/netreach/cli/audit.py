@@ -15,9 +15,9 @@ from netreach.cli.app import cli
 from netreach.cli.common import cluster_from_inputs, echo_to_stdout, input_options, print_note
 from netreach.cli.options import output_option
 from netreach.errors import InputError, Problem
-from netreach.load.files import FileSource, found_file
-from netreach.load.inputs import Inputs
-from netreach.load.limits import Limits
+from netreach.loader.files import FileSource, found_file
+from netreach.loader.inputs import Inputs
+from netreach.loader.limits import Limits
 from netreach.paths import display_path, repository_root
 from netreach.render.audit_md import render_audit_md
 from netreach.render.audit_text import print_audit

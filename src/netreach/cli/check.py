@@ -9,7 +9,7 @@ from netreach.cli.app import cli
 from netreach.cli.common import cluster_from_inputs, input_options
 from netreach.cli.options import output_option
 from netreach.errors import QueryError
-from netreach.load.inputs import Inputs
+from netreach.loader.inputs import Inputs
 from netreach.query.connectivity import parse_port
 from netreach.render.text import print_verdict
 

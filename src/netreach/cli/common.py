@@ -16,9 +16,9 @@ from netreach.cli.inputs import Verbosity
 from netreach.cli.inputs import input_options as input_options
 from netreach.cluster import Cluster
 from netreach.errors import NetreachError
-from netreach.load.infer import infer_workloads
-from netreach.load.inputs import Inputs, read_sources, reads_cluster
-from netreach.load.sources import Source
+from netreach.loader.infer import infer_workloads
+from netreach.loader.inputs import Inputs, read_sources, reads_cluster
+from netreach.loader.sources import Source
 from netreach.model import Options, Snapshot
 from netreach.render.text import make_console
 
@@ -92,7 +92,7 @@ def cluster_from_sources(
 
 def snapshot_from_sources(sources: Sequence[Source], inputs: Inputs) -> Snapshot:
     """Read and validate; warnings and dropped objects on stderr."""
-    from netreach.load import load_sources
+    from netreach.loader import load_sources
 
     with step("validating"):
         snapshot = load_sources(

@@ -12,7 +12,7 @@ from netreach.cli.common import (
     snapshot_from_sources,
 )
 from netreach.cli.options import output_option
-from netreach.load.inputs import Inputs
+from netreach.loader.inputs import Inputs
 
 
 @cli.command("compile")

@@ -9,7 +9,7 @@ from netreach.analyses.describe import describe_pod, describe_policy
 from netreach.cli.app import cli
 from netreach.cli.common import cluster_from_inputs, input_options
 from netreach.cli.options import output_option
-from netreach.load.inputs import Inputs
+from netreach.loader.inputs import Inputs
 from netreach.render.describe import print_pod, print_policy
 from netreach.render.text import console
 

@@ -20,9 +20,9 @@ from netreach.cli.matrix import COMPAT_MODES, compat_options
 from netreach.cli.options import fail_on_option, flatten, output_option
 from netreach.cluster import Cluster
 from netreach.errors import NetreachError
-from netreach.load.git import git_sources, split_range
-from netreach.load.infer import nothing_message
-from netreach.load.inputs import Inputs
+from netreach.loader.git import git_sources, split_range
+from netreach.loader.infer import nothing_message
+from netreach.loader.inputs import Inputs
 from netreach.model import Options
 from netreach.render.diff import FORMATS, render
 from netreach.render.text import make_console

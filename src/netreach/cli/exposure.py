@@ -10,7 +10,7 @@ from netreach.analyses.exposure import Thresholds, exposure
 from netreach.cli.app import cli
 from netreach.cli.common import cluster_from_inputs, input_options
 from netreach.cli.options import fail_on_option, flatten, output_option
-from netreach.load.inputs import Inputs
+from netreach.loader.inputs import Inputs
 from netreach.render.exposure import FORMATS, print_text, write_json, write_markdown
 from netreach.render.text import console
 

@@ -15,8 +15,8 @@ from netreach.cli.app import cli
 from netreach.cli.common import cluster_from_inputs, input_options, say, say_lines, step
 from netreach.cli.inputs import Verbosity
 from netreach.cli.options import out_option, output_option
-from netreach.load.files import read_named
-from netreach.load.inputs import Inputs
+from netreach.loader.files import read_named
+from netreach.loader.inputs import Inputs
 from netreach.paths import display_path
 from netreach.writes import output_dir, write_files
 

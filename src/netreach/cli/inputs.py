@@ -1,5 +1,5 @@
 """The options every command that reads a snapshot shares, built once into an `Inputs` value
-(netreach.load.inputs), and the help layout that lists a command's own options first."""
+(netreach.loader.inputs), and the help layout that lists a command's own options first."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ from typing import Any, TypeVar, overload
 
 import click
 
-from netreach.load.infer import INFER_MODES
-from netreach.load.inputs import Inputs
-from netreach.load.kube import DEFAULT_TIMEOUT
-from netreach.load.limits import Limits
+from netreach.loader.infer import INFER_MODES
+from netreach.loader.inputs import Inputs
+from netreach.loader.kube import DEFAULT_TIMEOUT
+from netreach.loader.limits import Limits
 from netreach.model import Options
 
 F = TypeVar("F", bound=Callable[..., Any])

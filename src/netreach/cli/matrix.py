@@ -13,7 +13,7 @@ from netreach.cli.app import cli
 from netreach.cli.common import cluster_from_inputs, input_options, say
 from netreach.cli.inputs import Verbosity
 from netreach.cli.options import output_option
-from netreach.load.inputs import Inputs
+from netreach.loader.inputs import Inputs
 from netreach.model import Options
 from netreach.query.connectivity import Connectivity
 from netreach.query.services import route, service_id

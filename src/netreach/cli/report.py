@@ -9,7 +9,7 @@ from netreach.cli.app import cli
 from netreach.cli.common import cluster_from_inputs, input_options, say, step
 from netreach.cli.inputs import Verbosity
 from netreach.cli.options import out_option, output_option
-from netreach.load.inputs import Inputs
+from netreach.loader.inputs import Inputs
 from netreach.render.html import ReportResult, write_report
 
 

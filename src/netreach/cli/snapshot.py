@@ -6,8 +6,8 @@ from netreach.cli.app import cli
 from netreach.cli.common import input_options, print_note, request_log, say, step
 from netreach.cli.inputs import Verbosity
 from netreach.cli.options import out_option
-from netreach.load.inputs import Inputs
-from netreach.load.snapshot import write_snapshot
+from netreach.loader.inputs import Inputs
+from netreach.loader.snapshot import write_snapshot
 
 
 @cli.command()

@@ -12,7 +12,7 @@ from netreach.cli.app import cli
 from netreach.cli.common import cluster_from_inputs, err_console, input_options
 from netreach.cli.options import output_option
 from netreach.escape import terminal
-from netreach.load.inputs import Inputs
+from netreach.loader.inputs import Inputs
 from netreach.query.caveats import snapshot_caveats
 from netreach.render.expect import FORMATS, junit_xml, print_text, write_json
 from netreach.render.text import make_console

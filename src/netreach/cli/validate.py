@@ -14,7 +14,7 @@ from netreach.cli.common import (
 from netreach.cli.options import output_option
 from netreach.cluster import Cluster
 from netreach.errors import InputError, Problem
-from netreach.load.inputs import Inputs
+from netreach.loader.inputs import Inputs
 from netreach.render.summary import snapshot_counts
 from netreach.render.text import console
 

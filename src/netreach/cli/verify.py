@@ -19,7 +19,7 @@ from netreach.cli.common import (
 )
 from netreach.cli.inputs import Verbosity
 from netreach.cli.options import output_option
-from netreach.load.inputs import Inputs
+from netreach.loader.inputs import Inputs
 from netreach.model import PROTOCOLS, Protocol
 
 

@@ -2,7 +2,7 @@
 
 netreach answers exactly for what it models. Two things in the input can change an answer
 without netreach knowing how: network-policy objects of kinds it does not model (Cilium,
-Calico, Antrea, OVN-Kubernetes, Istio..., `load/unmodelled.py`) and, with `--lenient`,
+Calico, Antrea, OVN-Kubernetes, Istio..., `loader/unmodelled.py`) and, with `--lenient`,
 unknown fields it dropped. A connection `src -> dst` is changed only by what applies to the
 source's egress or the destination's ingress, so a namespaced object concerns verdicts with
 a pod of its namespace on either side; a cluster-wide one concerns every verdict.

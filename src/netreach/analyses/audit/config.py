@@ -10,9 +10,9 @@ from typing import Any
 
 from netreach.analyses.audit.findings import SEVERITIES, Severity
 from netreach.errors import InputError, Problem
-from netreach.load.files import read_document, read_named
-from netreach.load.limits import Limits
-from netreach.load.sources import Source
+from netreach.loader.files import read_document, read_named
+from netreach.loader.limits import Limits
+from netreach.loader.sources import Source
 from netreach.model import LabelSelector, Location
 
 DEFAULT_DNS_NAMESPACE = "kube-system"

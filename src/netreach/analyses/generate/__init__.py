@@ -41,7 +41,7 @@ from netreach.analyses.generate.synthesize import (
 )
 from netreach.analyses.posture import DNS_CONNS, DNS_NAMESPACE, DNS_SELECTOR
 from netreach.errors import InputError, NetreachError, QueryError
-from netreach.load import Source, load_sources
+from netreach.loader import Source, load_sources
 from netreach.manifest import to_yaml_all
 from netreach.model import LabelSelector, NetworkPolicy
 from netreach.query.reach import Reach

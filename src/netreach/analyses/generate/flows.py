@@ -20,9 +20,9 @@ import orjson
 from netreach.analyses.generate.intent import Allow, CidrSpec, EndpointSpec, Intent, WorkloadSpec
 from netreach.engine.conns import ConnectionSet
 from netreach.errors import InputError, NetreachError, Problem
-from netreach.load.files import read_text
-from netreach.load.limits import Limits, document_problem
-from netreach.load.sources import Source
+from netreach.loader.files import read_text
+from netreach.loader.limits import Limits, document_problem
+from netreach.loader.sources import Source
 from netreach.model import PROTOCOLS, Pod, Protocol
 from netreach.query.reach import Reach
 

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 from netreach.engine.conns import EMPTY, ConnectionSet
 from netreach.errors import InputError, Problem
-from netreach.load.files import read_document
-from netreach.load.limits import Limits
-from netreach.load.sources import Source
+from netreach.loader.files import read_document
+from netreach.loader.limits import Limits
+from netreach.loader.sources import Source
 from netreach.model import PROTOCOLS, LabelSelector, Location, Pod, Protocol
 from netreach.query.connectivity import parse_label_selector
 

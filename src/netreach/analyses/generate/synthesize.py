@@ -17,7 +17,7 @@ from netreach import manifest as dump
 from netreach.analyses.generate.groups import Group
 from netreach.analyses.generate.intent import CidrSpec, NamedPort
 from netreach.engine.conns import ConnectionSet
-from netreach.load.pods import NAMESPACE_LABEL
+from netreach.loader.pods import NAMESPACE_LABEL
 from netreach.model import PROTOCOLS, Direction, LabelSelector
 
 PREFIX = "netreach"

@@ -6,8 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from netreach.load.check import Checker, FieldPath
-from netreach.load.names import is_dns1123_label, is_qualified_name, is_valid_label_value
+from netreach.loader.check import Checker, FieldPath
+from netreach.loader.names import is_dns1123_label, is_qualified_name, is_valid_label_value
 from netreach.model import LabelSelector, Operator, Requirement
 
 _OPERATORS: tuple[Operator, ...] = ("In", "NotIn", "Exists", "DoesNotExist")

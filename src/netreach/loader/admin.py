@@ -15,10 +15,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from netreach.load.check import Checker, FieldPath
-from netreach.load.cidr import parse_cidr
-from netreach.load.meta import Meta, read_meta, read_selector
-from netreach.load.names import is_dns1123_subdomain, is_valid_port_name
+from netreach.loader.check import Checker, FieldPath
+from netreach.loader.cidr import parse_cidr
+from netreach.loader.meta import Meta, read_meta, read_selector
+from netreach.loader.names import is_dns1123_subdomain, is_valid_port_name
 from netreach.model import (
     PROTOCOLS,
     AdminAction,

@@ -27,11 +27,11 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from netreach.errors import Problem
-from netreach.load import goyaml
-from netreach.load.goyaml import PLAIN, YAMLValueError
-from netreach.load.limits import Limits, document_problem
-from netreach.load.recognize import go_template_line, go_template_message
-from netreach.load.sources import DecodeFailure, DocMarks, Source, decode_text
+from netreach.loader import goyaml
+from netreach.loader.goyaml import PLAIN, YAMLValueError
+from netreach.loader.limits import Limits, document_problem
+from netreach.loader.recognize import go_template_line, go_template_message
+from netreach.loader.sources import DecodeFailure, DocMarks, Source, decode_text
 from netreach.model import Location
 
 __all__ = ["Parsed", "parse_source", "parse_text"]
@@ -392,6 +392,9 @@ class _Converter:
         self.dups: list[tuple[str, int]] = []  # (key, 0-based line)
         self.notes: list[tuple[str, int]] = []  # warnings: (message, 0-based line)
         self.keys_of: dict[int, dict[str, tuple[Any, int]]] = {}  # node -> json key -> go key
+        # node -> json key -> every Go key of that map behind it (only where there are several,
+        # with equal values: 1 and 1.0 both `a`), so a merge of the map brings them all along
+        self.go_keys_of: dict[int, dict[str, tuple[Any, ...]]] = {}
 
     def value(self, node: Node, depth: int) -> Any:
         if type(node) is ScalarNode:
@@ -521,6 +524,9 @@ class _Converter:
         if origin is not None:
             self.keys_of[id(node)] = {k: (v[0], v[1]) for k, v in origin.items()}
             _one_value_per_json_key(held)
+            several = {k: tuple(v) for k, v in held.items() if len(v) > 1}
+            if several:
+                self.go_keys_of[id(node)] = several
         return out
 
     def _json_key(self, go: Any, key_node: Node) -> str:
@@ -599,6 +605,7 @@ class _Converter:
                     line,
                 )
             keys = self.keys_of.get(id(src), {})
+            go_keys = self.go_keys_of.get(id(src), {})
             for name, item in merged.items():
                 go_id, _ = keys.get(name, (("str", name), line))
                 before = origin.get(name)
@@ -620,7 +627,8 @@ class _Converter:
                         )
                 out[name] = item
                 origin[name] = (go_id, line, True)
-                held.setdefault(name, {})[go_id] = (line, item)
+                for each in go_keys.get(name, (go_id,)):
+                    held.setdefault(name, {})[each] = (line, item)
 
 
 _MISSING: Any = object()

@@ -6,10 +6,10 @@ from __future__ import annotations
 import ipaddress
 from typing import Any
 
-from netreach.load.check import Checker, FieldPath
-from netreach.load.cidr import parse_cidr
-from netreach.load.meta import Meta, read_meta, read_selector
-from netreach.load.names import (
+from netreach.loader.check import Checker, FieldPath
+from netreach.loader.cidr import parse_cidr
+from netreach.loader.meta import Meta, read_meta, read_selector
+from netreach.loader.names import (
     is_dns1123_subdomain,
     is_valid_port_name,
     is_valid_port_num,
@@ -198,7 +198,7 @@ def _ip_block(c: Checker, value: Any, path: FieldPath) -> IPBlock | None:
 def _cidr(
     c: Checker, value: str, path: FieldPath
 ) -> ipaddress.IPv4Network | ipaddress.IPv6Network | None:
-    """A CIDR as Go and the API server read it (load/cidr.py); host bits may be set (legacy
+    """A CIDR as Go and the API server read it (loader/cidr.py); host bits may be set (legacy
     fields), normalised to the network it denotes so the engine need not re-check."""
     net, why = parse_cidr(value)
     if net is None:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Literal
 
 from netreach.errors import NetreachError
-from netreach.load.sources import Source
+from netreach.loader.sources import Source
 
 RENDER_TIMEOUT = 300.0
 HELM_RELEASE = "release-name"  # what `helm template` calls a release when given no name

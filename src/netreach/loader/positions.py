@@ -8,7 +8,7 @@ import weakref
 
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from netreach.load import goyaml
+from netreach.loader import goyaml
 from netreach.location import PathPart
 
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from netreach.load.check import Checker, FieldPath
-from netreach.load.meta import Meta, read_labels, read_meta
-from netreach.load.names import (
+from netreach.loader.check import Checker, FieldPath
+from netreach.loader.meta import Meta, read_labels, read_meta
+from netreach.loader.names import (
     is_dns1035_label,
     is_dns1123_label,
     is_valid_port_name,

@@ -10,8 +10,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from netreach.errors import InputError, NetreachError, Problem
-from netreach.load.limits import Limits
-from netreach.load.sources import EXTENSIONS, Source
+from netreach.loader.limits import Limits
+from netreach.loader.sources import EXTENSIONS, Source
 from netreach.paths import display_path
 
 

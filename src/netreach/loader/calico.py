@@ -14,10 +14,10 @@ from typing import Any, Literal
 
 from netreach.calico_selector import All, Expr, In, SelectorError, conjunction, mentions_global
 from netreach.calico_selector import parse as parse_selector
-from netreach.load.check import Checker, FieldPath
-from netreach.load.cidr import parse_cidr
-from netreach.load.meta import Meta, read_meta
-from netreach.load.names import is_dns1123_subdomain, is_valid_port_name
+from netreach.loader.check import Checker, FieldPath
+from netreach.loader.cidr import parse_cidr
+from netreach.loader.meta import Meta, read_meta
+from netreach.loader.names import is_dns1123_subdomain, is_valid_port_name
 from netreach.model import (
     PROTOCOLS,
     V_NAMESPACE,

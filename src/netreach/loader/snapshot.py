@@ -10,9 +10,9 @@ import orjson
 
 from netreach.errors import NetreachError
 from netreach.escape import one_line
-from netreach.load.files import check_total_size
-from netreach.load.inputs import Inputs, read_sources
-from netreach.load.sources import Source
+from netreach.loader.files import check_total_size
+from netreach.loader.inputs import Inputs, read_sources
+from netreach.loader.sources import Source
 from netreach.manifest import to_yaml
 from netreach.writes import check_no_links, output_dir, write_file
 

@@ -10,11 +10,11 @@ import gc
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from netreach.load.limits import Limits
+from netreach.loader.limits import Limits
 
 if TYPE_CHECKING:
-    from netreach.load.files import read_paths
-    from netreach.load.sources import Source
+    from netreach.loader.files import read_paths
+    from netreach.loader.sources import Source
     from netreach.model import Snapshot
 
 __all__ = ["Limits", "Source", "load_snapshot", "load_sources", "read_paths"]
@@ -23,11 +23,11 @@ __all__ = ["Limits", "Source", "load_snapshot", "load_sources", "read_paths"]
 def __getattr__(name: str) -> Any:
     """`Source` and `read_paths` load the parsers (YAML, JSON): only when asked for."""
     if name == "Source":
-        from netreach.load.sources import Source
+        from netreach.loader.sources import Source
 
         return Source
     if name == "read_paths":
-        from netreach.load.files import read_paths
+        from netreach.loader.files import read_paths
 
         return read_paths
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
@@ -49,7 +49,7 @@ def load_sources(
     `lenient` (or `strict=False`): then they are warnings, the fields are dropped and listed
     in `Snapshot.dropped`, and every verdict they could change carries a caveat; `limits`
     bounds the input (an InputError names the limit and its flag)."""
-    from netreach.load.build import Builder
+    from netreach.loader.build import Builder
 
     limits = limits or Limits()
     builder = Builder(
@@ -80,7 +80,7 @@ def load_snapshot(
     lenient: bool = False,
 ) -> Snapshot:
     """`load_sources` over files, directories (recursive) and "-" (stdin)."""
-    from netreach.load.files import read_paths
+    from netreach.loader.files import read_paths
 
     limits = limits or Limits()
     return load_sources(

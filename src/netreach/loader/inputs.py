@@ -16,14 +16,14 @@ from typing import Any
 import orjson
 
 from netreach.errors import NetreachError
-from netreach.load.decode import parse_source
-from netreach.load.files import read_paths
-from netreach.load.helm import render_helm, render_kustomize, require_tool
-from netreach.load.infer import INFER_MODES, InferMode
-from netreach.load.kube import DEFAULT_TIMEOUT, read_cluster_lists
-from netreach.load.limits import Limits
-from netreach.load.recognize import nested_roots, nested_roots_message, root_kind
-from netreach.load.sources import Source
+from netreach.loader.decode import parse_source
+from netreach.loader.files import read_paths
+from netreach.loader.helm import render_helm, render_kustomize, require_tool
+from netreach.loader.infer import INFER_MODES, InferMode
+from netreach.loader.kube import DEFAULT_TIMEOUT, read_cluster_lists
+from netreach.loader.limits import Limits
+from netreach.loader.recognize import nested_roots, nested_roots_message, root_kind
+from netreach.loader.sources import Source
 from netreach.model import Options
 
 CLUSTER_SCOPED_KINDS = frozenset(

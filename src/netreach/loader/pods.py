@@ -6,9 +6,9 @@ import ipaddress
 from dataclasses import dataclass
 from typing import Any
 
-from netreach.load.check import Checker, FieldPath
-from netreach.load.meta import OBJECT_META_FIELDS, Meta, read_labels, read_meta
-from netreach.load.names import (
+from netreach.loader.check import Checker, FieldPath
+from netreach.loader.meta import OBJECT_META_FIELDS, Meta, read_labels, read_meta
+from netreach.loader.names import (
     is_dns1123_label,
     is_dns1123_subdomain,
     is_valid_port_name,

@@ -21,10 +21,10 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from netreach.load.check import Checker, FieldPath
-from netreach.load.cidr import parse_cidr
-from netreach.load.meta import Meta, read_meta
-from netreach.load.names import (
+from netreach.loader.check import Checker, FieldPath
+from netreach.loader.cidr import parse_cidr
+from netreach.loader.meta import Meta, read_meta
+from netreach.loader.names import (
     is_dns1123_subdomain,
     is_qualified_name,
     is_valid_label_value,

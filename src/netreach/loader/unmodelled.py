@@ -2,7 +2,7 @@
 
 An object of one of these kinds changes what the cluster allows, so results that it could
 change must say so (netreach.query.caveats) instead of answering confidently. When a kind
-gets modelled (Calico and Cilium since issue 21: load/calico.py, load/cilium.py), it leaves
+gets modelled (Calico and Cilium since issue 21: loader/calico.py, loader/cilium.py), it leaves
 this table and its objects are read like any other policy: the caveats stop by themselves.
 """
 

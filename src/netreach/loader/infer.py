@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Literal, Protocol, TypeVar
 
 from netreach.errors import Problem
-from netreach.load.pods import NAMESPACE_LABEL
+from netreach.loader.pods import NAMESPACE_LABEL
 from netreach.model import (
     DIRECTIONS,
     ContainerPort,

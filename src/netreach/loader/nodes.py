@@ -5,9 +5,9 @@ from __future__ import annotations
 import ipaddress
 from typing import Any
 
-from netreach.load.check import Checker
-from netreach.load.meta import read_meta
-from netreach.load.names import is_dns1123_subdomain
+from netreach.loader.check import Checker
+from netreach.loader.meta import read_meta
+from netreach.loader.names import is_dns1123_subdomain
 from netreach.model import Location, Node
 
 # Address types that carry an IP (Hostname/InternalDNS/ExternalDNS carry names).

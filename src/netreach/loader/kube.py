@@ -8,9 +8,9 @@ from typing import Any
 
 import orjson
 
-from netreach.load.kubeapi import ClusterError, KubeApi, ListExpiredError, Log, connect
-from netreach.load.limits import Limits
-from netreach.load.sources import Source
+from netreach.loader.kubeapi import ClusterError, KubeApi, ListExpiredError, Log, connect
+from netreach.loader.limits import Limits
+from netreach.loader.sources import Source
 
 Note = Callable[[str], None]
 

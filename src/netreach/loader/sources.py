@@ -90,7 +90,7 @@ class Source:
             return None
         if self._one_line_json(text):
             return 1  # compact JSON (e.g. kubectl -o json | jq -c): every node is on line 1
-        from netreach.load.positions import line_in
+        from netreach.loader.positions import line_in
 
         if not self.marks:
             return self._line_whole(text, doc, path)
@@ -136,10 +136,10 @@ class Source:
 
     def _line_whole(self, text: str, doc: int, path: tuple[PathPart, ...]) -> int | None:
         """Sources read without the decoder (tests, other readers): compose all of it once."""
-        from netreach.load.positions import line_in
+        from netreach.loader.positions import line_in
 
         if self._whole is None:
-            from netreach.load.goyaml import split_documents
+            from netreach.loader.goyaml import split_documents
 
             chunks, _ = split_documents(text)
             self._whole = []
@@ -210,7 +210,7 @@ def _line_starts(text: str) -> list[int]:
 
 
 def _compose_text(text: str) -> yaml.Node | None:
-    from netreach.load.goyaml import compose_first
+    from netreach.loader.goyaml import compose_first
 
     try:
         return compose_first(text)

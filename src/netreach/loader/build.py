@@ -8,22 +8,22 @@ from dataclasses import dataclass
 from typing import Any
 
 from netreach.errors import InputError, Problem
-from netreach.load.admin import ADMIN_API_VERSIONS, read_admin_policy
-from netreach.load.calico import (
+from netreach.loader.admin import ADMIN_API_VERSIONS, read_admin_policy
+from netreach.loader.calico import (
     CALICO_API_VERSIONS,
     CALICO_KINDS,
     CLUSTER_SCOPED,
     read_calico,
     read_service_account,
 )
-from netreach.load.check import Checker
-from netreach.load.cilium import CILIUM_API_VERSIONS, CILIUM_KINDS, read_cilium
-from netreach.load.decode import parse_source
-from netreach.load.limits import Limits
-from netreach.load.meta import Meta, OwnerRef, read_meta
-from netreach.load.names import is_dns1123_subdomain
-from netreach.load.nodes import read_node
-from netreach.load.pods import (
+from netreach.loader.check import Checker
+from netreach.loader.cilium import CILIUM_API_VERSIONS, CILIUM_KINDS, read_cilium
+from netreach.loader.decode import parse_source
+from netreach.loader.limits import Limits
+from netreach.loader.meta import Meta, OwnerRef, read_meta
+from netreach.loader.names import is_dns1123_subdomain
+from netreach.loader.nodes import read_node
+from netreach.loader.pods import (
     NAMESPACE_LABEL,
     PodSpec,
     RawPod,
@@ -32,10 +32,10 @@ from netreach.load.pods import (
     read_pod,
     read_template,
 )
-from netreach.load.policy import read_policy
-from netreach.load.service import read_service
-from netreach.load.sources import Source
-from netreach.load.unmodelled import MESH_ROOT_NAMESPACES, PolicyKind, policy_kind
+from netreach.loader.policy import read_policy
+from netreach.loader.service import read_service
+from netreach.loader.sources import Source
+from netreach.loader.unmodelled import MESH_ROOT_NAMESPACES, PolicyKind, policy_kind
 from netreach.model import (
     AdminKind,
     AdminPolicy,

@@ -24,9 +24,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from netreach.errors import InputError, Problem
-from netreach.load.decode import parse_source
-from netreach.load.limits import Limits
-from netreach.load.sources import EXTENSIONS, DecodeFailure, Source, decode_text
+from netreach.loader.decode import parse_source
+from netreach.loader.limits import Limits
+from netreach.loader.sources import EXTENSIONS, DecodeFailure, Source, decode_text
 from netreach.model import Location
 from netreach.paths import display_path
 
@@ -258,7 +258,7 @@ def _too_large(name: str, limit: int) -> Problem:
 
 def read_document(source: Source, limits: Limits | None = None) -> Any:
     """The one YAML/JSON document of a settings, expectations or intent file, decoded exactly
-    as manifests are (netreach.load.decode: same limits, same messages). None when empty.
+    as manifests are (netreach.loader.decode: same limits, same messages). None when empty.
     Raises InputError with every problem, each located."""
     parsed = parse_source(source, limits or Limits())
     problems = parsed.problems + parsed.duplicate_problems(source, lambda _: "")
