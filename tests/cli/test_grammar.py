@@ -146,7 +146,10 @@ def test_the_report_counts_connections_as_everywhere() -> None:
     assert all(e.src != e.dst for e in data.edges)  # counted, not drawn
 
 
-def test_no_truncation_without_a_terminal(run: Run, tmp_path: Path) -> None:
+def test_no_truncation_without_a_terminal(
+    run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("COLUMNS", raising=False)  # pytest-xdist's workers set COLUMNS=80
     long = "a-namespace-name-long-enough-to-push-the-table-past-80-columns"
     name = "and-a-pod-name-that-is-long-as-well"
     (tmp_path / "p.yaml").write_text(
