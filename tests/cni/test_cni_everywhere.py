@@ -111,7 +111,7 @@ def test_report_and_analyze_run_on_cni_input(tmp_path: Path) -> None:
         code, out = run("analyze", example)
         assert code in (0, 3), out
         target = tmp_path / "r.html"
-        code, out = run("report", example, "-o", str(target))
+        code, out = run("report", example, "--out", str(target))
         assert code in (0, 3), out
         assert target.stat().st_size > 0
 
