@@ -18,10 +18,10 @@ pod), allowed otherwise.
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Mapping
 
-from engine.oracle import Oracle
+from engine.oracle import Oracle, _in_block
+from engine.oracle import _in_cidr as _in
 from netreach.model import (
     V_NAMESPACE,
     V_NS_LABEL,
@@ -35,7 +35,6 @@ from netreach.model import (
     CiliumPolicy,
     CiliumRule,
     Direction,
-    IPBlock,
     Namespace,
     NetworkPolicy,
     Options,
@@ -46,15 +45,6 @@ from netreach.model import (
 
 Endpoint = Pod | str
 BUILTIN = {"kube-admin": (1000.0, "Pass"), "default": (1e6, "Deny"), "kube-baseline": (1e7, "Pass")}
-
-
-def _in(ip: str, cidr: str) -> bool:
-    a, n = ipaddress.ip_address(ip), ipaddress.ip_network(cidr, strict=False)
-    return a.version == n.version and a in n
-
-
-def _in_block(ip: str, b: IPBlock) -> bool:
-    return _in(ip, b.cidr) and not any(_in(ip, e) for e in b.except_)
 
 
 class CniOracle:

@@ -11,12 +11,12 @@ port: check, the matrix and the oracle must agree.
 from __future__ import annotations
 
 import dataclasses
-import itertools
 
 from cni_oracle import CniOracle
 from hypothesis import given
 from hypothesis import strategies as st
 
+from engine.oracle import assert_agrees
 from engine.test_properties import (
     KEYS,
     NS_NAMES,
@@ -28,7 +28,6 @@ from engine.test_properties import (
 )
 from netreach.calico_selector import All, And, Eq, Expr, Global, Has, In, Ne, Not, Or
 from netreach.cluster import Cluster
-from netreach.engine import ipset
 from netreach.model import (
     PROTOCOLS,
     V_NAMESPACE,
@@ -186,29 +185,6 @@ def calico_clusters(draw: st.DrawFn):  # type: ignore[no-untyped-def]
     return nss, pods, pols, cal, tiers, accounts
 
 
-def assert_agrees(c: Cluster, oracle: CniOracle) -> None:
-    pairs = {(x.src, x.dst): x.conns for x in c.connectivity(by="pod")}
-    compiled, matrix = c.compiled, c.matrix
-    for a, b in itertools.product(c.pods, repeat=2):
-        got = pairs.get((a.id, b.id))
-        for proto, n in PROBE_PORTS:
-            want = oracle.allowed(a, b, proto, n)
-            assert c.check(a, b, n, proto).allowed == want, (a.id, b.id, proto, n)
-            assert (got is not None and got.contains(proto, n)) == want, (a.id, b.id, proto, n)
-    for p, ip in itertools.product(c.pods, ADDRESSES):
-        atom = compiled.atoms.index(ipset.ip_key(ip))
-        ci = compiled.class_of[p.id]
-        out = matrix.table.sets[int(matrix.external_row(ci, "egress")[atom])]
-        into = matrix.table.sets[int(matrix.external_row(ci, "ingress")[atom])]
-        for proto, n in PROBE_PORTS:
-            want_out = oracle.allowed(p, ip, proto, n)
-            want_in = oracle.allowed(ip, p, proto, n)
-            assert c.check(p, ip, n, proto).allowed == want_out, (p.id, ip, proto, n)
-            assert c.check(ip, p, n, proto).allowed == want_in, (ip, p.id, proto, n)
-            assert out.contains(proto, n) == want_out, (p.id, ip, proto, n)
-            assert into.contains(proto, n) == want_in, (ip, p.id, proto, n)
-
-
 @SETTINGS
 @given(calico_clusters())
 def test_engine_agrees_with_the_oracle_on_calico_policies(data) -> None:  # type: ignore[no-untyped-def]
@@ -218,7 +194,13 @@ def test_engine_agrees_with_the_oracle_on_calico_policies(data) -> None:  # type
     )
     c = Cluster(snap, Options(ipblock_matches_pods=True, self_traffic="policy"))
     acc = {(a.namespace, a.name): a.labels for a in accounts}
-    assert_agrees(c, CniOracle(c.namespaces, pols, c.options, cal, tiers, accounts=acc))
+    assert_agrees(
+        c,
+        ADDRESSES,
+        PROBE_PORTS,
+        CniOracle(c.namespaces, pols, c.options, cal, tiers, accounts=acc),
+        check_pods=True,
+    )
 
 
 # --- Cilium ---------------------------------------------------------------------------------
@@ -323,4 +305,10 @@ def test_engine_agrees_with_the_oracle_on_cilium_policies(data, more) -> None:  
     snap = _snapshot(nss, pods, pols, cilium_policies=cil)
     # Cilium: CIDR peers (and Kubernetes ipBlocks) select addresses outside the cluster only
     c = Cluster(snap, Options(ipblock_matches_pods=False, self_traffic="policy"))
-    assert_agrees(c, CniOracle(c.namespaces, pols, c.options, cilium=cil))
+    assert_agrees(
+        c,
+        ADDRESSES,
+        PROBE_PORTS,
+        CniOracle(c.namespaces, pols, c.options, cilium=cil),
+        check_pods=True,
+    )

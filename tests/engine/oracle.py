@@ -22,8 +22,12 @@ right; the engine must agree with it everywhere.
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Mapping
+import itertools
+import typing
+from collections.abc import Mapping, Sequence
+from typing import Any
 
+from netreach.engine import ipset
 from netreach.model import (
     AdminPeer,
     AdminPolicy,
@@ -218,3 +222,42 @@ class Oracle:
         egress = not isinstance(src, Pod) or self._side("egress", src, dst, dst, protocol, port)
         ingress = not isinstance(dst, Pod) or self._side("ingress", dst, src, dst, protocol, port)
         return egress and ingress
+
+
+class Decides(typing.Protocol):
+    def allowed(self, src: Endpoint, dst: Endpoint, protocol: Protocol, port: int) -> bool: ...
+
+
+def assert_agrees(
+    c: Any,
+    addresses: Sequence[str],
+    ports: Sequence[tuple[Protocol, int]],
+    oracle: Decides,
+    *,
+    check_pods: bool = False,
+) -> None:
+    """The engine's map (pod pairs, and each pod's external rows at `addresses`) and `check`
+    against the oracle on `ports`. `check_pods`: also `check` every pod pair (not only the
+    map)."""
+    pairs = {(x.src, x.dst): x.conns for x in c.connectivity(by="pod")}
+    compiled, matrix = c.compiled, c.matrix
+    for a, b in itertools.product(c.pods, repeat=2):
+        got = pairs.get((a.id, b.id))
+        for proto, n in ports:
+            want = oracle.allowed(a, b, proto, n)
+            if check_pods:
+                assert c.check(a, b, n, proto).allowed == want, (a.id, b.id, proto, n)
+            assert (got is not None and got.contains(proto, n)) == want, (a.id, b.id, proto, n)
+    for p, ip in itertools.product(c.pods, addresses):
+        atom = compiled.atoms.index(ipset.ip_key(ip))
+        ci = compiled.class_of[p.id]
+        out = matrix.table.sets[int(matrix.external_row(ci, "egress")[atom])]
+        into = matrix.table.sets[int(matrix.external_row(ci, "ingress")[atom])]
+        for proto, n in ports:
+            want_out = oracle.allowed(p, ip, proto, n)
+            want_in = oracle.allowed(ip, p, proto, n)
+            assert c.check(p, ip, n, proto).allowed == want_out, (p.id, ip, proto, n)
+            assert c.check(ip, p, n, proto).allowed == want_in, (ip, p.id, proto, n)
+            # the matrix's external rows hold only the pod's side
+            assert out.contains(proto, n) == want_out, (p.id, ip, proto, n)
+            assert into.contains(proto, n) == want_in, (ip, p.id, proto, n)

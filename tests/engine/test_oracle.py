@@ -9,16 +9,14 @@ every pod pair, every pod and external address, every probe port.
 from __future__ import annotations
 
 import dataclasses
-import itertools
 
 from hypothesis import given
 from hypothesis import strategies as st
-from oracle import Oracle
+from oracle import Oracle, assert_agrees
 from test_properties import PROBE_PORTS, SETTINGS, clusters
 from test_tiers_properties import tiered
 
 from builders import cluster
-from netreach.engine import ipset
 from netreach.model import Pod
 
 # never a pod IP (pods get 10.1.{1..3}.{1..8}): these stay external addresses
@@ -37,35 +35,12 @@ def with_unread_labels(draw: st.DrawFn, data):  # type: ignore[no-untyped-def]
     return nss, pods, pols, adm
 
 
-def assert_agrees(c, oracle: Oracle) -> None:  # type: ignore[no-untyped-def]
-    pairs = {(x.src, x.dst): x.conns for x in c.connectivity(by="pod")}
-    compiled, matrix = c.compiled, c.matrix
-    for a, b in itertools.product(c.pods, repeat=2):
-        got = pairs.get((a.id, b.id))
-        for proto, n in PROBE_PORTS:
-            want = oracle.allowed(a, b, proto, n)
-            assert (got is not None and got.contains(proto, n)) == want, (a.id, b.id, proto, n)
-    for p, ip in itertools.product(c.pods, ADDRESSES):
-        atom = compiled.atoms.index(ipset.ip_key(ip))
-        ci = compiled.class_of[p.id]
-        out = matrix.table.sets[int(matrix.external_row(ci, "egress")[atom])]
-        into = matrix.table.sets[int(matrix.external_row(ci, "ingress")[atom])]
-        for proto, n in PROBE_PORTS:
-            want_out = oracle.allowed(p, ip, proto, n)
-            want_in = oracle.allowed(ip, p, proto, n)
-            assert c.check(p, ip, n, proto).allowed == want_out, (p.id, ip, proto, n)
-            assert c.check(ip, p, n, proto).allowed == want_in, (ip, p.id, proto, n)
-            # the matrix's external rows hold only the pod's side
-            assert out.contains(proto, n) == want_out, (p.id, ip, proto, n)
-            assert into.contains(proto, n) == want_in, (ip, p.id, proto, n)
-
-
 @SETTINGS
 @given(clusters().flatmap(lambda d: with_unread_labels((*d, []))), st.booleans())
 def test_engine_agrees_with_the_oracle_on_network_policies(data, ipb: bool) -> None:  # type: ignore[no-untyped-def]
     nss, pods, pols, _ = data
     c = cluster(nss, pods, pols, ipblock_matches_pods=ipb)
-    assert_agrees(c, Oracle(c.namespaces, pols, [], [], c.options))
+    assert_agrees(c, ADDRESSES, PROBE_PORTS, Oracle(c.namespaces, pols, [], [], c.options))
 
 
 @st.composite
@@ -88,7 +63,7 @@ def as_cluster_network_policies(draw: st.DrawFn, data):  # type: ignore[no-untyp
 def test_engine_agrees_with_the_oracle_with_admin_tiers(data, ipb: bool, self_traffic) -> None:  # type: ignore[no-untyped-def]
     nss, pods, pols, adm = data
     c = cluster(nss, pods, pols, admin=adm, ipblock_matches_pods=ipb, self_traffic=self_traffic)
-    assert_agrees(c, Oracle(c.namespaces, pols, adm, [], c.options))
+    assert_agrees(c, ADDRESSES, PROBE_PORTS, Oracle(c.namespaces, pols, adm, [], c.options))
 
 
 @SETTINGS
