@@ -33,9 +33,13 @@ def recut(old: Iterable[Piece], new: Iterable[Piece]) -> list[Cut]:
     out: list[Cut] = []
     for a, b in pairwise(sorted(events)):
         for side, delta, conns in events[a]:
-            open_sets[side][conns] += delta
-        before = _union(c for c, n in open_sets[0].items() if n > 0)
-        after = _union(c for c, n in open_sets[1].items() if n > 0)
+            count = open_sets[side][conns] + delta
+            if count:
+                open_sets[side][conns] = count
+            else:
+                del open_sets[side][conns]  # the unions below read only what is open
+        before = _union(open_sets[0])
+        after = _union(open_sets[1])
         if before == after:
             continue
         if out and out[-1][1] == a - 1 and out[-1][2:] == (before, after) and a != ipset.V6_OFFSET:
