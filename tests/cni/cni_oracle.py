@@ -99,7 +99,13 @@ class CniOracle:
     # --- Calico --------------------------------------------------------------------------------
     def _entity(self, e: CalicoEntity, ep: Endpoint, policy_ns: str | None) -> bool:
         pod = ep if isinstance(ep, Pod) and not ep.host_network else None
-        if e.uses_selectors:
+        # libcalico-go rules.go: the positive match is the selector, limited to the namespace
+        # selector or the policy's own namespace; a notSelector alone in a global policy is
+        # only "not one of these endpoints", so it admits host and external addresses too.
+        positive = e.selector is not None or e.namespace_selector is not None or (
+            e.not_selector is not None and policy_ns is not None
+        )
+        if positive:
             if pod is None:
                 return False  # no network sets here: selectors only match pods
             if e.namespace_selector is not None:
@@ -109,10 +115,10 @@ class CniOracle:
                     return False
             elif policy_ns is not None and pod.namespace != policy_ns:
                 return False
-            labels = self.labels(pod)
-            if e.selector is not None and not e.selector.matches(labels):
+            if e.selector is not None and not e.selector.matches(self.labels(pod)):
                 return False
-            if e.not_selector is not None and e.not_selector.matches(labels):
+        if e.not_selector is not None and pod is not None:
+            if e.not_selector.matches(self.labels(pod)):
                 return False
         ips = self._ips(ep)
         if e.nets and not any(_in(ip, n) for ip in ips for n in e.nets):

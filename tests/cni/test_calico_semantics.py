@@ -275,6 +275,20 @@ def test_calico_not_selector_excludes() -> None:
     assert allowed(c, "ops/mon", "shop/api", 1)
 
 
+def test_calico_not_selector_alone_is_scoped_only_in_a_namespaced_policy() -> None:
+    """[policy] libcalico-go rules.go: a namespaced policy's entity with any selector field
+    matches only endpoints of its namespace; in a GlobalNetworkPolicy a notSelector alone
+    is "any source not among these endpoints", addresses outside the cluster included."""
+    body = '  selector: app == "api"\n  ingress: [{action: Allow, source: {notSelector: app == "web"}}]'
+    glob = cluster(gnp("p", body))
+    assert allowed(glob, "192.0.2.1", "shop/api", 1)
+    assert allowed(glob, "ops/mon", "shop/api", 1)
+    ns = cluster(cnp("p", "shop", body))
+    assert not allowed(ns, "192.0.2.1", "shop/api", 1)
+    assert not allowed(ns, "ops/mon", "shop/api", 1)
+    assert not allowed(ns, "shop/web", "shop/api", 1)
+
+
 def test_calico_nets_and_not_nets() -> None:
     """[policy] nets / notNets match addresses (pod addresses included)."""
     body = '  selector: app == "api"\n  ingress: [{action: Allow, source: {nets: [192.0.2.0/24], notNets: [192.0.2.128/25]}}]'
