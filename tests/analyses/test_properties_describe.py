@@ -10,7 +10,9 @@ from netreach.analyses.exposure import exposure
 from netreach.analyses.service_ports import port_mismatches
 from sampling import examples
 
-SETTINGS = settings(max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(
+    max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 PORTS = st.integers(min_value=1, max_value=6)
 LABELS = st.dictionaries(
     st.sampled_from(["team", "env", "zone"]), st.sampled_from(["a", "b"]), min_size=1

@@ -17,7 +17,9 @@ from netreach.engine.conns import EMPTY, ConnectionSet
 from netreach.model import NetworkPolicy
 from sampling import examples
 
-SETTINGS = settings(max_examples=examples(40), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(
+    max_examples=examples(40), deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 NSS = [ns("x", team="a"), ns("y", team="b")]
 LABELS = st.sampled_from([{"app": "a"}, {"app": "b"}, {"app": "a", "tier": "t"}, {}])
 

@@ -102,8 +102,10 @@ class CniOracle:
         # libcalico-go rules.go: the positive match is the selector, limited to the namespace
         # selector or the policy's own namespace; a notSelector alone in a global policy is
         # only "not one of these endpoints", so it admits host and external addresses too.
-        positive = e.selector is not None or e.namespace_selector is not None or (
-            e.not_selector is not None and policy_ns is not None
+        positive = (
+            e.selector is not None
+            or e.namespace_selector is not None
+            or (e.not_selector is not None and policy_ns is not None)
         )
         if positive:
             if pod is None:
@@ -117,9 +119,12 @@ class CniOracle:
                 return False
             if e.selector is not None and not e.selector.matches(self.labels(pod)):
                 return False
-        if e.not_selector is not None and pod is not None:
-            if e.not_selector.matches(self.labels(pod)):
-                return False
+        if (
+            e.not_selector is not None
+            and pod is not None
+            and e.not_selector.matches(self.labels(pod))
+        ):
+            return False
         ips = self._ips(ep)
         if e.nets and not any(_in(ip, n) for ip in ips for n in e.nets):
             return False

@@ -30,7 +30,9 @@ KEYS = ["app", "tier"]
 VALUES = ["a", "b", "c"]
 NS_NAMES = ["x", "y", "z"]
 PORT_NAMES = ["http", "dns"]
-SETTINGS = settings(max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(
+    max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 
 # --- connection-set algebra against a reference over a small port domain ----------------------
 

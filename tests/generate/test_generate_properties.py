@@ -28,7 +28,9 @@ from netreach.loader import Source, load_sources
 from netreach.model import ContainerPort, LabelSelector, Pod, WorkloadRef
 from sampling import examples
 
-SETTINGS = settings(max_examples=examples(40), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(
+    max_examples=examples(40), deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 NAMESPACES = ["alpha", "beta", "gamma"]
 PORTS = [53, 80, 81, 82, 443, 5432, 8080]
 CIDRS = ["10.0.0.0/8", "192.168.1.0/24", "0.0.0.0/0"]

@@ -18,7 +18,9 @@ from paths import ROOT
 from sampling import examples
 
 FUZZ = ROOT / "fuzz" / "fuzz_load.py"
-CI = settings(max_examples=examples(150), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+CI = settings(
+    max_examples=examples(150), deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 
 
 def harness() -> ModuleType:

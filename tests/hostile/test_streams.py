@@ -38,6 +38,7 @@ def run(capsys: Cap, *args: str) -> Run:
         args = (args[0], "--lenient", *args[1:])
     return _run(capsys, *args)
 
+
 # What a pull request can put in text netreach prints.
 EVIL = (
     "w\n::error file=a.yaml::forged\r::stop-commands::tok ##[set-output name=x]y"

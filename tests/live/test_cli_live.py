@@ -75,7 +75,9 @@ def test_snapshot_refuses_a_non_empty_directory(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     (tmp_path / "old.yaml").write_text("x: 1\n")
-    code, _, err = run(["snapshot", "-f", str(tmp_path), "--out", str(tmp_path)], monkeypatch, capsys)
+    code, _, err = run(
+        ["snapshot", "-f", str(tmp_path), "--out", str(tmp_path)], monkeypatch, capsys
+    )
     assert code == 2 and "is not an empty directory" in err
 
 

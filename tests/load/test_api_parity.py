@@ -32,7 +32,9 @@ def _policy(cidr: str) -> str:
 )
 def test_cidr_refused_as_the_api_server_refuses_it(cidr: str, why: str) -> None:
     (err,) = errors(_policy(cidr))
-    assert err.startswith(f't.yaml:8: NetworkPolicy default/p: spec.egress[0].to[0].ipBlock.cidr: Invalid value: "{cidr}"')
+    assert err.startswith(
+        f't.yaml:8: NetworkPolicy default/p: spec.egress[0].to[0].ipBlock.cidr: Invalid value: "{cidr}"'
+    )
     assert why in err
 
 
@@ -100,7 +102,9 @@ def test_cnp_v1alpha2_pods_without_namespace_selector_selects_all_namespaces() -
 
 
 def test_anp_v1alpha1_pods_still_needs_namespace_selector() -> None:
-    text = CNP_PODS.replace("v1alpha2", "v1alpha1").replace("ClusterNetworkPolicy", "AdminNetworkPolicy")
+    text = CNP_PODS.replace("v1alpha2", "v1alpha1").replace(
+        "ClusterNetworkPolicy", "AdminNetworkPolicy"
+    )
     text = text.replace("  tier: Admin\n", "")
     assert any("subject.pods.namespaceSelector: Required value" in e for e in errors(text))
 
@@ -145,7 +149,9 @@ def _cnp(name: str, tier: str, priority: int) -> str:
 def test_equal_priorities_warn_in_every_tier(tier: str) -> None:
     snap = snapshot(_cnp("a", tier, 7) + _cnp("b", tier, 7) + _cnp("c", tier, 8))
     (w,) = [str(w) for w in snap.warnings if "share priority" in str(w)]
-    assert f"{tier}-tier policies ClusterNetworkPolicy/a, ClusterNetworkPolicy/b share priority 7" in w
+    assert (
+        f"{tier}-tier policies ClusterNetworkPolicy/a, ClusterNetworkPolicy/b share priority 7" in w
+    )
 
 
 def test_same_priority_in_different_tiers_is_no_tie() -> None:

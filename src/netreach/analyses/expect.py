@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from netreach.engine import ipset
 from netreach.engine.conns import EMPTY, ConnectionSet
 from netreach.model import Location, Pod, Protocol
+from netreach.query.ports import PortSpec
 
 if TYPE_CHECKING:
     from netreach.query.reach import Reach
@@ -80,33 +81,6 @@ class Selector:
                 + ",".join(f"{k}={v}" for k, v in sorted(self.namespace_labels.items()))
             )
         return " ".join(parts) or "every pod"
-
-
-@dataclass(frozen=True)
-class PortSpec:
-    """A port number, a range, or a container port name (resolved on each destination)."""
-
-    protocol: Protocol
-    lo: int = 0
-    hi: int = 0
-    name: str | None = None
-
-    def conns_for(self, dst: Pod | None) -> ConnectionSet:
-        if self.name is None:
-            return ConnectionSet.ports(self.protocol, self.lo, self.hi)
-        if dst is None:
-            return EMPTY  # an address outside the cluster has no named ports
-        out = EMPTY
-        for cp in dst.ports:
-            if cp.name == self.name and cp.protocol == self.protocol:
-                out = out | ConnectionSet.ports(cp.protocol, cp.port)
-        return out
-
-    def __str__(self) -> str:
-        if self.name is not None:
-            return f"{self.name}/{self.protocol}"
-        span = str(self.lo) if self.lo == self.hi else f"{self.lo}-{self.hi}"
-        return f"{span}/{self.protocol}"
 
 
 @dataclass(frozen=True)

@@ -4,19 +4,18 @@ with its file:line, as `InputError`."""
 from __future__ import annotations
 
 import ipaddress
-import re
 from collections.abc import Mapping
 from typing import Any
 
-from netreach.analyses.expect import Expectation, PortSpec, Selector
+from netreach.analyses.expect import Expectation, Selector
 from netreach.errors import InputError, Problem
 from netreach.loader.files import read_document, read_named
 from netreach.loader.limits import Limits
 from netreach.loader.sources import Source
 from netreach.model import Location, PathPart
+from netreach.query.ports import PortSpec, PortSyntaxError, parse_port
 
 SELECTOR_KEYS = ("namespace", "pod", "workload", "labels", "namespace-labels", "cidr")
-_PORT_NAME = re.compile(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?")  # IANA_SVC_NAME
 ITEM_KEYS = ("name", "from", "to", "port", "expect", "only-from", "only-to")
 
 
@@ -181,22 +180,8 @@ class _Reader:
         if not isinstance(text, str) or not text.strip():
             self.error("`port` is a number, a range (8000-8080) or a name, then /PROTOCOL", *path)
             return None
-        port, _, proto = text.strip().partition("/")
-        protocol = (proto or "TCP").upper()
-        if protocol not in ("TCP", "UDP", "SCTP"):
-            self.error(f"unknown protocol {proto!r} (expected TCP, UDP or SCTP)", *path)
+        try:
+            return parse_port(text)
+        except PortSyntaxError as exc:
+            self.error(str(exc), *path)
             return None
-        lo_s, dash, hi_s = port.partition("-")
-        if lo_s.isdigit() and (not dash or hi_s.isdigit()):
-            if len(lo_s) > 5 or len(hi_s) > 5:  # also keeps int() off 5,000-digit text
-                self.error(f"port {port[:20]!r}... is not within 1-65535 (low-high)", *path)
-                return None
-            lo, hi = int(lo_s), int(hi_s or lo_s)
-            if not 1 <= lo <= hi <= 65535:
-                self.error(f"port {port!r} is not within 1-65535 (low-high)", *path)
-                return None
-            return PortSpec(protocol, lo, hi)  # type: ignore[arg-type]
-        if not _PORT_NAME.fullmatch(port) or port.isdigit():
-            self.error(f"port {port!r} is neither a number, a range nor a port name", *path)
-            return None
-        return PortSpec(protocol, name=port)  # type: ignore[arg-type]

@@ -8,9 +8,9 @@ import orjson
 from netreach.cli.app import cli
 from netreach.cli.common import cluster_from_inputs, input_options
 from netreach.cli.options import output_option
-from netreach.errors import QueryError
 from netreach.loader.inputs import Inputs
-from netreach.query.connectivity import parse_port
+from netreach.loader.names import is_dns1123_label
+from netreach.query.ports import PortSyntaxError, parse_port
 from netreach.render.text import print_verdict
 
 
@@ -53,11 +53,12 @@ def check(src: str, dst: str, port: str, output: str, expect: str | None, inputs
       netreach check examples/lesson --from default/api --to default/db --port 5432
     """
     try:
-        number, protocol = parse_port(port)
-    except QueryError as exc:
+        # a container port's name or a Service port's (a DNS-1123 label, the wider rule)
+        asked = parse_port(port, ranges=False, name_rule=is_dns1123_label)
+    except PortSyntaxError as exc:
         raise click.BadParameter(str(exc), param_hint="--port") from exc
     cluster = cluster_from_inputs(inputs)
-    verdict = cluster.check(src, dst, number, protocol)
+    verdict = cluster.check(src, dst, asked.number, asked.protocol)
     if output == "json":
         click.echo(orjson.dumps(verdict.to_dict(), option=orjson.OPT_INDENT_2).decode())
     else:

@@ -20,36 +20,25 @@ from netreach.cli.common import (
 from netreach.cli.inputs import Verbosity
 from netreach.cli.options import output_option
 from netreach.loader.inputs import Inputs
-from netreach.model import PROTOCOLS, Protocol
+from netreach.model import Protocol
+from netreach.query.ports import PortSyntaxError, parse_numbers, parse_protocol
 
 
 def parse_ports(text: str) -> list[int] | None:
     """`auto`, or a list like `80,8000-8010`."""
     if text == "auto":
         return None
-    ports: list[int] = []
-    for part in text.split(","):
-        lo, _, hi = part.strip().partition("-")
-        if not lo.isdigit() or (hi and not hi.isdigit()):
-            raise click.BadParameter(f"not a port or range: {part!r}", param_hint="--ports")
-        if int(hi or lo) - int(lo) > 65535:
-            raise click.BadParameter(f"not a port or range: {part!r}", param_hint="--ports")
-        ports += range(int(lo), int(hi or lo) + 1)
-    if not ports or not all(1 <= p <= 65535 for p in ports):
-        raise click.BadParameter("ports must be within 1-65535", param_hint="--ports")
-    return sorted(set(ports))
+    try:
+        return parse_numbers(text)
+    except PortSyntaxError as exc:
+        raise click.BadParameter(str(exc), param_hint="--ports") from exc
 
 
 def parse_protocols(text: str) -> list[Protocol]:
-    out: list[Protocol] = []
-    for part in text.split(","):
-        proto = next((p for p in PROTOCOLS if p == part.strip().upper()), None)
-        if proto is None:
-            raise click.BadParameter(
-                f"unknown protocol {part!r} (expected tcp, udp, sctp)", param_hint="--protocols"
-            )
-        out.append(proto)
-    return out
+    try:
+        return [parse_protocol(part) for part in text.split(",")]
+    except PortSyntaxError as exc:
+        raise click.BadParameter(str(exc), param_hint="--protocols") from exc
 
 
 class _Bar:

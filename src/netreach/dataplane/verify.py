@@ -298,7 +298,6 @@ class Session:
         self.timings["probe"] = time.perf_counter() - loaded
         return results
 
-
     def recheck(self, probes: Sequence[Probe]) -> list[ProbeResult]:
         """`probes` once more, slower: the lab's answer to a probe whose first answer
         disagreed with the engine. A policy's verdict is the same every time; a neighbour

@@ -18,8 +18,8 @@ from netreach.engine import ipset
 from netreach.engine.compile import Compiled
 from netreach.engine.conns import EMPTY, ConnectionSet
 from netreach.engine.matrix import ClassMatrix
-from netreach.errors import QueryError
-from netreach.model import Direction, LabelSelector, Pod, Protocol, Requirement
+from netreach.model import Direction, LabelSelector, Pod, Requirement
+from netreach.query.ports import PortSpec
 
 Level = Literal["pod", "workload", "namespace"]
 
@@ -47,42 +47,6 @@ class Connection:
 
     def __str__(self) -> str:
         return f"{self.src} => {self.dst} : {self.conns}"
-
-
-@dataclass(frozen=True)
-class PortFilter:
-    protocol: Protocol
-    lo: int
-    hi: int
-
-    @property
-    def conns(self) -> ConnectionSet:
-        return ConnectionSet.ports(self.protocol, self.lo, self.hi)
-
-    @classmethod
-    def parse(cls, text: str) -> PortFilter:
-        """`5432`, `5432/TCP`, `53/udp`, `8000-8080/TCP`."""
-        port, _, proto = text.partition("/")
-        protocol = (proto or "TCP").upper()
-        if protocol not in ("TCP", "UDP", "SCTP"):
-            raise ValueError(f"unknown protocol {proto!r} (expected TCP, UDP or SCTP)")
-        lo_s, _, hi_s = port.partition("-")
-        lo, hi = int(lo_s), int(hi_s or lo_s)
-        if not 1 <= lo <= hi <= 65535:
-            raise ValueError(f"port {port!r} is not within 1-65535")
-        return cls(protocol, lo, hi)  # type: ignore[arg-type]
-
-
-def parse_port(text: str) -> tuple[int | str, Protocol]:
-    """One port of a connection: `5432`, `5432/TCP`, `dns/UDP`, `postgres` -> (number or
-    name, protocol); TCP by default. A name is resolved on the destination pod."""
-    port, _, proto = text.strip().partition("/")
-    protocol = (proto or "TCP").upper()
-    if protocol not in ("TCP", "UDP", "SCTP"):
-        raise QueryError(f"port {text!r}: unknown protocol {proto!r} (expected TCP, UDP or SCTP)")
-    if not port:
-        raise QueryError(f"port {text!r}: no port number or name")
-    return (int(port) if port.isdigit() else port), protocol  # type: ignore[return-value]
 
 
 def parse_label_selector(text: str) -> LabelSelector:
@@ -141,7 +105,7 @@ class Connectivity:
         namespaces: Sequence[str] | None = None,
         src: NodeFilter | None = None,
         dst: NodeFilter | None = None,
-        port: PortFilter | None = None,
+        port: PortSpec | None = None,
         ipv6: bool = True,
     ) -> None:
         self.compiled = compiled

@@ -247,7 +247,9 @@ class Reach:
         ipv6: bool = True,
     ) -> Connectivity:
         """Every allowed connection `src -> dst : connection set`, sorted, streamed."""
-        from netreach.query.connectivity import Connectivity, NodeFilter, PortFilter
+        from netreach.loader.names import is_dns1123_label
+        from netreach.query.connectivity import Connectivity, NodeFilter
+        from netreach.query.ports import PortSyntaxError, parse_port
         from netreach.query.services import PodsFilter, route, service_id
 
         if by not in ("pod", "workload", "namespace"):
@@ -255,8 +257,16 @@ class Reach:
         dst_filter: NodeFilter | None = NodeFilter(dst) if dst else None
         if dst is not None and service_id(self, dst) is not None:
             # The Service port becomes the pod port, the Service its backing pods.
-            number, _, proto = (port or "").partition("/")
-            r = route(self, dst, number or None, proto or None)
+            try:
+                asked = parse_port(port, ranges=False, name_rule=is_dns1123_label) if port else None
+            except PortSyntaxError as exc:
+                raise QueryError(f"port: {exc}") from exc
+            r = route(
+                self,
+                dst,
+                asked.number if asked else None,
+                asked.protocol if asked and "/" in (port or "") else None,
+            )
             if not r.reachable:
                 raise QueryError(r.explain())
             if len(r.target_ports) != 1:
@@ -264,9 +274,9 @@ class Reach:
             dst_filter = PodsFilter(dst, [b.pod for b in r.reachable])
             port = f"{r.target_ports[0]}/{r.port.protocol}"
         try:
-            port_filter = PortFilter.parse(port) if port else None
-        except ValueError as exc:
-            raise QueryError(f"--port {port!r}: {exc}") from exc
+            port_filter = parse_port(port, names=False) if port else None
+        except PortSyntaxError as exc:
+            raise QueryError(f"port: {exc}") from exc
         return Connectivity(
             self.compiled,
             self.matrix,

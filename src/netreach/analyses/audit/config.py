@@ -27,6 +27,7 @@ DEFAULT_SENSITIVE_PORTS: tuple[int, ...] = (
 # checks, as `generate` leaves them alone; a deny-all there cuts cluster DNS off.
 DEFAULT_SYSTEM_NAMESPACES: tuple[str, ...] = ("kube-system", "kube-public", "kube-node-lease")
 
+
 @dataclass(frozen=True)
 class AuditConfig:
     disable: frozenset[str] = frozenset()

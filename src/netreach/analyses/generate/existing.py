@@ -7,12 +7,13 @@ lands, so "allowed because nothing selects it" is not coverage.
 from __future__ import annotations
 
 from netreach.analyses.generate.groups import Group
-from netreach.analyses.generate.intent import CidrSpec, NamedPort, resolve_names
+from netreach.analyses.generate.intent import CidrSpec, resolve_names
 from netreach.analyses.generate.synthesize import Party
 from netreach.engine import ipset
 from netreach.engine.conns import EMPTY, ConnectionSet
 from netreach.engine.verdict import Endpoint, contributions
 from netreach.model import Direction, Pod
+from netreach.query.ports import NamedPort
 from netreach.query.reach import Reach
 
 

@@ -18,8 +18,9 @@ from netreach.errors import InputError, Problem
 from netreach.loader.files import read_document
 from netreach.loader.limits import Limits
 from netreach.loader.sources import Source
-from netreach.model import PROTOCOLS, LabelSelector, Location, Pod, Protocol
+from netreach.model import LabelSelector, Location, Pod
 from netreach.query.connectivity import parse_label_selector
+from netreach.query.ports import NamedPort, parse_port_list
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,13 +83,6 @@ class Intent:
 
 
 _WORKLOAD_RE = re.compile(r"^(?P<name>[a-z0-9]([-a-z0-9.]*[a-z0-9])?)(\[(?P<kind>[A-Za-z]+)\])?$")
-_PORT_RE = re.compile(r"^(?P<lo>\d+)(-(?P<hi>\d+))?(/(?P<proto>[A-Za-z]+))?$")
-# IANA_SVC_NAME, as the API server checks a container port name
-_NAME_RE = re.compile(
-    r"^(?P<name>(?=.*[a-z])[a-z0-9]([-a-z0-9]{0,13}[a-z0-9])?)(/(?P<proto>[A-Za-z]+))?$"
-)
-
-NamedPort = tuple[str, Protocol]
 
 
 def parse_endpoint(text: str, default_namespace: str = "default") -> EndpointSpec:
@@ -120,40 +114,8 @@ def parse_endpoint(text: str, default_namespace: str = "default") -> EndpointSpe
 
 def parse_ports(text: str) -> ConnectionSet:
     """`5432`, `8080/TCP`, `8000-8080`, `53/UDP,53/TCP` -> a connection set."""
-    conns, names = parse_port_list(text)
-    if names:
-        raise ValueError(f"{text!r}: a port name is not allowed here, only numbers")
+    conns, _ = parse_port_list(text, names=False)
     return conns
-
-
-def parse_port_list(text: str) -> tuple[ConnectionSet, frozenset[NamedPort]]:
-    """Numbers and ranges as a connection set, and container port names with protocols."""
-    conns = EMPTY
-    names: set[NamedPort] = set()
-    for part in filter(None, (p.strip() for p in text.split(","))):
-        m = _PORT_RE.match(part)
-        named = _NAME_RE.match(part) if not m else None
-        if not m and not named:
-            raise ValueError(
-                f"port {part!r}: expected PORT[-END][/PROTOCOL] or a port name, e.g. 8080/TCP"
-            )
-        match = m or named
-        assert match is not None
-        proto = (match["proto"] or "TCP").upper()
-        if proto not in PROTOCOLS:
-            raise ValueError(f"port {part!r}: unknown protocol (expected TCP, UDP or SCTP)")
-        if named:
-            names.add((named["name"], proto))
-            continue
-        lo = int(match["lo"])
-        hi = int(match["hi"] or lo)
-        if not 1 <= lo <= hi <= 65535:
-            raise ValueError(f"port {part!r} is not within 1-65535")
-        protocol: Protocol = proto
-        conns = conns | ConnectionSet.ports(protocol, lo, hi)
-    if conns.is_empty and not names:
-        raise ValueError("no port given")
-    return conns, frozenset(names)
 
 
 def parse_allow(line: str, default_namespace: str = "default", origin: str = "") -> Allow:

@@ -9,12 +9,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from netreach.analyses.generate.intent import NamedPort, resolve_names
+from netreach.analyses.generate.intent import resolve_names
 from netreach.engine import ipset
 from netreach.engine.conns import EMPTY, ConnectionSet
 from netreach.engine.verdict import DirectionVerdict
 from netreach.model import Peer, Pod
 from netreach.query.compare import differences
+from netreach.query.ports import NamedPort
 from netreach.query.reach import Reach
 
 Span = tuple[int, int, ConnectionSet]  # an address range (ipset keys) and its connections

@@ -15,10 +15,11 @@ import orjson
 
 from netreach import manifest as dump
 from netreach.analyses.generate.groups import Group
-from netreach.analyses.generate.intent import CidrSpec, NamedPort
+from netreach.analyses.generate.intent import CidrSpec
 from netreach.engine.conns import ConnectionSet
 from netreach.loader.pods import NAMESPACE_LABEL
 from netreach.model import PROTOCOLS, Direction, LabelSelector
+from netreach.query.ports import NamedPort
 
 PREFIX = "netreach"
 MANAGED_BY = {"app.kubernetes.io/managed-by": "netreach"}
