@@ -19,7 +19,7 @@ import pytest
 import yaml
 
 from paths import ROOT
-from ship_helpers import copy_checkout, fresh_venv
+from ship_helpers import copy_checkout, fresh_venv, offline_pip
 
 ACTION = ROOT / "action.yml"
 SCRIPT = ROOT / "action" / "run.sh"
@@ -145,13 +145,15 @@ def git(repo: Path, *args: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def installed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+def installed(
+    wheelhouse: Path, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Path, Path, dict[str, str]]:
     """The action's checkout (this repository's files) and a runner's Python with nothing in it;
     the action's install step is what puts netreach there."""
     tmp = tmp_path_factory.mktemp("action")
     action_path = copy_checkout(tmp / "action-checkout")
     python_bin = fresh_venv(tmp / "runner-python")
-    return action_path, python_bin
+    return action_path, python_bin, offline_pip(wheelhouse)
 
 
 def pull_request(tmp: Path) -> tuple[Path, str]:
@@ -172,9 +174,9 @@ def pull_request(tmp: Path) -> tuple[Path, str]:
 
 
 def runner_for(
-    tmp: Path, installed: tuple[Path, Path], repo: Path, pr_base: str, **inputs: str
+    tmp: Path, installed: tuple[Path, Path, dict[str, str]], repo: Path, pr_base: str, **inputs: str
 ) -> Runner:
-    action_path, python_bin = installed
+    action_path, python_bin, pip_env = installed
     tools = tmp / "tools"
     tools.mkdir(exist_ok=True)
     gh = tools / "gh"
@@ -190,6 +192,7 @@ def runner_for(
         "GITHUB_WORKSPACE": str(repo),
         "GITHUB_STEP_SUMMARY": str(summary),
         "RUNNER_TEMP": str(temp),
+        **pip_env,
     }
     github = {
         "action_path": str(action_path),

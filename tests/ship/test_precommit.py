@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from paths import ROOT
-from ship_helpers import copy_checkout
+from ship_helpers import copy_checkout, offline_pip
 
 PRE_COMMIT = str(Path(sys.executable).parent / "pre-commit")
 HOOKS = ROOT / ".pre-commit-hooks.yaml"
@@ -39,7 +39,9 @@ def test_the_manifest_is_valid_for_pre_commit():
 
 
 @pytest.fixture(scope="module")
-def hooks_repo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, Path]:
+def hooks_repo(
+    wheelhouse: Path, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Path, str, Path, dict[str, str]]:
     """This repository as pre-commit sees it: a git repository at a commit; and a home for
     pre-commit's environments, shared by the tests (the first run installs netreach)."""
     tmp = tmp_path_factory.mktemp("pre-commit")
@@ -47,11 +49,13 @@ def hooks_repo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, Pat
     git(src, "init", "-q", "-b", "main")
     git(src, "add", ".")
     git(src, "commit", "-qm", "netreach")
-    return src, git(src, "rev-parse", "HEAD"), tmp / "home"
+    return src, git(src, "rev-parse", "HEAD"), tmp / "home", offline_pip(wheelhouse)
 
 
-def run_hooks(tmp: Path, hooks_repo: tuple[Path, str, Path], hooks: list[dict[str, object]]):
-    src, rev, home = hooks_repo
+def run_hooks(
+    tmp: Path, hooks_repo: tuple[Path, str, Path, dict[str, str]], hooks: list[dict[str, object]]
+):
+    src, rev, home, pip_env = hooks_repo
     repo = tmp / "policies"
     if not repo.exists():
         shutil.copytree(ROOT / "examples" / "policies-only", repo / "deploy")
@@ -60,7 +64,7 @@ def run_hooks(tmp: Path, hooks_repo: tuple[Path, str, Path], hooks: list[dict[st
     config = {"repos": [{"repo": str(src), "rev": rev, "hooks": hooks}]}
     (repo / ".pre-commit-config.yaml").write_text(yaml.safe_dump(config))
     git(repo, "add", ".")
-    env = {**os.environ, "PRE_COMMIT_HOME": str(home)}
+    env = {**os.environ, "PRE_COMMIT_HOME": str(home), **pip_env}
     env.pop("KUBECONFIG", None)
     return subprocess.run(
         [PRE_COMMIT, "run", "--all-files", "--color", "never"],
