@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import difflib
 import ipaddress
-import re
 from collections.abc import Sequence
 from dataclasses import replace
 from functools import cached_property
@@ -30,6 +29,7 @@ from netreach.model import (
     Snapshot,
     WorkloadRef,
 )
+from netreach.query.endpoints import parse_name_ref
 
 if TYPE_CHECKING:
     # The engine (numpy) and the analyses load when a question needs them: `import netreach`
@@ -38,8 +38,6 @@ if TYPE_CHECKING:
     from netreach.engine.matrix import ClassMatrix
     from netreach.engine.verdict import Endpoint, Verdict
     from netreach.query.connectivity import Connectivity, Level
-
-_WORKLOAD_RE = re.compile(r"^(?P<ns>[^/\[\]]+)/(?P<name>[^/\[\]]+)\[(?P<kind>[A-Za-z]+)\]$")
 
 
 class Reach:
@@ -124,18 +122,19 @@ class Reach:
             pass
         else:
             return self._by_ip.get(ip, ip)
-        if "/" not in ref:
-            ref = f"default/{ref}"
+        named = parse_name_ref(ref)
+        if named is None:
+            raise QueryError(self._unknown(ref))
+        ref = named.id if named.kind is None else f"{named.id}[{named.kind}]"
         pod = self._pods_by_id.get(ref)
         if pod is not None:
             return pod
-        m = _WORKLOAD_RE.match(ref)
-        if m:
-            wl = WorkloadRef(m["ns"], m["name"], m["kind"])
+        if named.kind is not None:
+            wl = WorkloadRef(named.namespace, named.name, named.kind)
             if wl in self._by_workload:
                 return self._by_workload[wl][0]
             raise QueryError(self._unknown(ref))
-        ns, _, name = ref.partition("/")
+        ns, name = named.namespace, named.name
         owners = [w for w in self._by_workload if w.namespace == ns and w.name == name]
         if len(owners) == 1:
             return self._by_workload[owners[0]][0]

@@ -20,6 +20,7 @@ from netreach.loader.limits import Limits
 from netreach.loader.sources import Source
 from netreach.model import LabelSelector, Location, Pod
 from netreach.query.connectivity import parse_label_selector
+from netreach.query.endpoints import parse_name_ref, split_namespace
 from netreach.query.ports import NamedPort, parse_port_list
 
 
@@ -82,7 +83,8 @@ class Intent:
     allows: tuple[Allow, ...]
 
 
-_WORKLOAD_RE = re.compile(r"^(?P<name>[a-z0-9]([-a-z0-9.]*[a-z0-9])?)(\[(?P<kind>[A-Za-z]+)\])?$")
+# the characters of a DNS-1123 subdomain, as workload names have
+_WORKLOAD_NAME = re.compile(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")
 
 
 def parse_endpoint(text: str, default_namespace: str = "default") -> EndpointSpec:
@@ -94,10 +96,7 @@ def parse_endpoint(text: str, default_namespace: str = "default") -> EndpointSpe
         return CidrSpec(str(ipaddress.ip_network(text, strict=False)))
     except ValueError:
         pass
-    if "/" in text:
-        namespace, _, rest = text.partition("/")
-    else:
-        namespace, rest = default_namespace, text
+    namespace, rest = split_namespace(text, default_namespace)
     if not namespace or not rest:
         raise ValueError(f"endpoint {text!r}: expected ns/name, ns/*, labels or a CIDR")
     if "=" in rest:
@@ -106,10 +105,10 @@ def parse_endpoint(text: str, default_namespace: str = "default") -> EndpointSpe
         raise ValueError(f"endpoint {text!r}: `*/` is only for labels, e.g. */app=web")
     if rest == "*":
         return NamespaceSpec(namespace)
-    m = _WORKLOAD_RE.match(rest)
-    if not m:
+    named = parse_name_ref(rest, namespace)
+    if named is None or not _WORKLOAD_NAME.match(named.name):
         raise ValueError(f"endpoint {text!r}: {rest!r} is not a workload name")
-    return WorkloadSpec(namespace, m["name"], m["kind"])
+    return WorkloadSpec(namespace, named.name, named.kind)
 
 
 def parse_ports(text: str) -> ConnectionSet:
