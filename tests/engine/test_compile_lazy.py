@@ -1,0 +1,91 @@
+"""The compiled form builds per-class views when asked (issue 17: a policy per pod selecting
+every other pod makes them classes x policies). What is asked must not depend on when, or in
+which order: these properties compare the lazy views with the rules written out directly."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+from test_properties import NS_NAMES, SETTINGS, labels_st, pods_st, policies
+
+from builders import cluster
+from netreach.engine.compile import Compiled
+from netreach.model import DIRECTIONS, Direction, Namespace, Pod
+
+
+@st.composite
+def many_classes(draw: st.DrawFn):  # type: ignore[no-untyped-def]
+    """Up to 30 pods (so class bitsets span several bytes) and up to 8 policies."""
+    nss = [Namespace(n, {**draw(labels_st), "kubernetes.io/metadata.name": n}) for n in NS_NAMES]
+    pods = [draw(pods_st(i)) for i in range(draw(st.integers(1, 30)))]
+    pols = [draw(policies(f"pol{i}")) for i in range(draw(st.integers(0, 8)))]
+    return nss, pods, pols
+
+
+def selecting(compiled: Compiled, pod: Pod, direction: Direction) -> list[int]:
+    """The policies that isolate `pod` in `direction`, in input order, read off the model."""
+    return [
+        pi
+        for pi, pol in enumerate(compiled.policies)
+        if pol.namespace == pod.namespace
+        and pol.isolates(direction)
+        and pol.pod_selector.matches(pod.labels)
+    ]
+
+
+@SETTINGS
+@given(many_classes())
+def test_isolating_lists_every_selecting_policy_in_order(data) -> None:  # type: ignore[no-untyped-def]
+    compiled = cluster(*data).compiled
+    for direction in DIRECTIONS:
+        iso = compiled.isolating[direction]
+        assert len(iso) == len(compiled.classes)
+        assert list(iso) == [iso[ci] for ci in range(len(compiled.classes))]
+        for pod in compiled.snapshot.pods:
+            ci = compiled.class_of[pod.id]
+            assert iso[ci] == selecting(compiled, pod, direction), (pod.id, direction)
+            assert compiled.is_isolated(ci, direction) == bool(iso[ci])
+
+
+def stages_of(compiled: Compiled, ci: int, direction: Direction) -> list[tuple[object, ...]]:
+    return [
+        (s.tier, s.closed, s.np_closes, [r.id for r in s.rules], list(s.ids))
+        for s in compiled.program(ci, direction).stages
+    ]
+
+
+@SETTINGS
+@given(many_classes(), st.randoms(use_true_random=False))
+def test_programs_do_not_depend_on_the_order_classes_are_asked(data, rnd) -> None:  # type: ignore[no-untyped-def]
+    first = cluster(*data).compiled
+    second = cluster(*data).compiled
+    n = len(first.classes)
+    order = list(range(n))
+    rnd.shuffle(order)
+    for direction in DIRECTIONS:
+        seen = {ci: stages_of(second, ci, direction) for ci in order}
+        for ci in range(n):
+            assert stages_of(first, ci, direction) == seen[ci]
+            # the NetworkPolicy stage: the rules of the isolating policies, in policy order
+            np_rules = [
+                r.id
+                for s in first.program(ci, direction).stages
+                if s.tier == "NetworkPolicy"
+                for r in s.rules
+            ]
+            assert np_rules == [
+                r.id
+                for pi in first.isolating[direction][ci]
+                for r in first.policy_rules[pi][direction]
+            ]
+            assert np_rules == [r.id for r in first.class_rules(ci, direction)]
+        # classes isolated by the same policies share one program; the same rules make equal
+        # programs (the matrix groups rows by them)
+        iso = first.isolating[direction]
+        for ci in range(n):
+            for cj in range(n):
+                a, b = first.program(ci, direction), first.program(cj, direction)
+                if iso[ci] == iso[cj]:
+                    assert a is b
+                if stages_of(first, ci, direction) == stages_of(first, cj, direction):
+                    assert a == b and hash(a) == hash(b)
