@@ -128,7 +128,9 @@ class _Isolating:
 
     def __init__(self, n: int, pis: list[int], targets: list[int]) -> None:
         self._n = n
-        self._pool = np.asarray(pis, dtype=np.intp)
+        # the policy indexes as Python ints, shared by every list handed out (not one int
+        # object per entry: 15 million entries when every class is asked)
+        self._pool = tuple(pis)
         nbytes = (n + 7) // 8
         # one row of packed bits per isolating policy: policies x classes / 8 bytes
         self._rows = np.frombuffer(
@@ -145,8 +147,10 @@ class _Isolating:
         if self._empty:
             return []
         column = self._rows[:, ci >> 3] & (1 << (ci & 7))
-        got: list[int] = self._pool[np.flatnonzero(column)].tolist()
-        return got
+        idx = np.flatnonzero(column).tolist()
+        if len(idx) > 1:
+            return list(itemgetter(*idx)(self._pool))
+        return [self._pool[i] for i in idx]
 
     def __iter__(self) -> Iterator[list[int]]:
         return (self[ci] for ci in range(self._n))
