@@ -68,6 +68,7 @@ from netreach.engine.rules import (
 )
 from netreach.engine.selectors import NamespaceIndex, Selector, indexes_of
 from netreach.engine.tiers import OPEN, Program, Stage, StageKind
+from netreach.engine.unions import UnionStages
 from netreach.model import (
     DIRECTIONS,
     AdminPeer,
@@ -155,6 +156,12 @@ class _Isolating:
     def __iter__(self) -> Iterator[list[int]]:
         return (self[ci] for ci in range(self._n))
 
+    def any(self, ci: int) -> bool:
+        """Whether some policy isolates the class."""
+        if not 0 <= ci < self._n:
+            raise IndexError(ci)
+        return not self._empty and bool((self._rows[:, ci >> 3] & (1 << (ci & 7))).any())
+
 
 class _ClassKey(NamedTuple):
     """What decides a class's program in one direction: its Admin-tier rules, the policies
@@ -179,6 +186,7 @@ class _Programs:
         self._calico, self._cilium = compiled._plugins_per_class(direction)
         self._built: dict[int, Program] = {}
         self._interned: dict[_ClassKey, Program] = {}
+        self._unions: UnionStages | None = None
 
     def __len__(self) -> int:
         return len(self._c.classes)
@@ -206,6 +214,31 @@ class _Programs:
 
     def __iter__(self) -> Iterator[Program]:
         return (self[ci] for ci in range(len(self)))
+
+    def union(self, ci: int) -> Program:
+        """The program as the matrix's rows read it: for a class NetworkPolicy alone decides,
+        its stage as a union of distinct rule meanings (engine/unions.py); else its own."""
+        c = self._c
+        d = self._direction
+        if (
+            c.classes[ci].host_network
+            or c.has_calico
+            or (self._cilium is not None and self._cilium[ci])
+            or self._admin[ci]
+            or self._baseline[ci]
+            or not c.isolating[d].any(ci)
+        ):
+            return self[ci]
+        if self._unions is None:
+            self._unions = UnionStages(
+                len(c.classes),
+                [
+                    t if pol.isolates(d) else 0
+                    for pol, t in zip(c.policies, c.policy_targets, strict=True)
+                ],
+                [per[d] for per in c.policy_rules],
+            )
+        return self._unions.program(ci)
 
 
 def admin_order(policies: Iterable[AdminPolicy]) -> list[AdminPolicy]:
@@ -816,12 +849,18 @@ class Compiled:
     def program(self, class_index: int, direction: Direction) -> Program:
         return self.programs[direction][class_index]
 
+    def row_program(self, class_index: int, direction: Direction) -> Program:
+        """The program the matrix computes the class's row from: the same connections as
+        `program`, its NetworkPolicy rules deduplicated by meaning when NetworkPolicy alone
+        decides the class (no explanation reads it: they name the class's own rules)."""
+        return self.programs[direction].union(class_index)
+
     def exempt(self, pod: Pod) -> bool:
         """Whether NetworkPolicy leaves this pod alone (a host-network pod, by default)."""
         return self.classes[self.class_of[pod.id]].host_network
 
     def is_isolated(self, class_index: int, direction: Direction) -> bool:
-        return bool(self.isolating[direction][class_index])
+        return self.isolating[direction].any(class_index)
 
     def class_rules(self, class_index: int, direction: Direction) -> list[NPRule]:
         """The NetworkPolicy rules of the policies isolating the class, in policy order."""

@@ -174,7 +174,7 @@ class ClassMatrix:
     def row_key(self, ci: int, direction: Direction) -> RowKey:
         """What a class's row depends on: its program and, for ingress rules with named ports,
         its own container ports (named ports resolve on the destination)."""
-        program = self.compiled.program(ci, direction).effective
+        program = self.compiled.row_program(ci, direction).effective
         if direction == "ingress" and self._has_named(program):
             return program, self.compiled.classes[ci].ports
         return program, None
