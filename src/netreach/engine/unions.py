@@ -14,6 +14,7 @@ isolating policies of the class's own program (`Compiled.program`).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -65,7 +66,13 @@ class UnionStages:
         prog = self._programs.get(key)
         if prog is None:
             which = np.flatnonzero(column)
-            rules = tuple(self._reps[m] for m in which.tolist())
+            picked = which.tolist()
+            # one C call however many meanings (thousands when every rule differs)
+            rules: tuple[AnyRule, ...] = (
+                itemgetter(*picked)(self._reps)
+                if len(picked) > 1
+                else tuple(self._reps[m] for m in picked)
+            )
             stage = Stage("NetworkPolicy", rules, True, self._ids[which], np_closes=True)
             prog = self._programs[key] = Program((stage,))
         return prog
