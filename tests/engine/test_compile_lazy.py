@@ -5,13 +5,16 @@ which order: these properties compare the lazy views with the rules written out 
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_properties import NS_NAMES, SETTINGS, labels_st, pods_st, policies
 from test_tiers_properties import tiered
 
 from builders import cluster
+from netreach.engine import matrix as matrix_module
 from netreach.engine.compile import Compiled
+from netreach.engine.conns import ALL, EMPTY
 from netreach.engine.matrix import ClassMatrix
 from netreach.model import (
     DIRECTIONS,
@@ -189,3 +192,42 @@ def test_rules_that_admit_different_peers_stay_apart_in_the_row_program() -> Non
     ci = compiled.class_of["x/p0"]
     assert len(list(compiled.row_program(ci, "ingress").rules)) == 2
     assert_rows_agree(compiled)
+
+
+@ROW_SETTINGS
+@given(many_classes(), st.integers(1, 2), st.data())
+def test_joined_row_is_the_union_of_the_rows(data, block: int, more) -> None:  # type: ignore[no-untyped-def]
+    """A node's row, joined a block of sources at a time, is the union of its classes' rows
+    (each read on its own)."""
+    compiled = cluster(*data).compiled
+    m = ClassMatrix(compiled)
+    n = len(compiled.classes)
+    classes = more.draw(st.lists(st.integers(0, n - 1), min_size=1, max_size=n, unique=True))
+    sets = m.table.sets
+    whole = [EMPTY] * n
+    for c in classes:
+        whole = [w | sets[i] for w, i in zip(whole, m.rows_ids([c])[0].tolist(), strict=True)]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(matrix_module, "_JOIN_BLOCK", block)
+        joined = [sets[i] for i in m.joined_row(classes).tolist()]
+    assert joined == whole
+
+
+def test_joined_row_joins_every_block() -> None:
+    """One source denied all egress, another open: the node reaches what the open one does,
+    whichever block each source is in."""
+    pods = [
+        Pod("x", f"p{i}", {"app": f"a{i}"}, WorkloadRef("x", f"p{i}", "Pod"), ips=(f"10.1.1.{i}",))
+        for i in range(3)
+    ]
+    deny = NetworkPolicy("x", "deny", LabelSelector((("app", "a0"),)), ("egress",))
+    compiled = cluster([Namespace("x", {})], pods, [deny]).compiled
+    m = ClassMatrix(compiled)
+    closed, open_ = compiled.class_of["x/p0"], compiled.class_of["x/p1"]
+    for block in (1, 2):
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(matrix_module, "_JOIN_BLOCK", block)
+            for order in ([closed, open_], [open_, closed]):
+                row = [m.table.sets[i] for i in m.joined_row(order).tolist()]
+                assert row == [m.table.sets[i] for i in m.rows_ids([open_])[0].tolist()]
+                assert all(conns == ALL for conns in row)
