@@ -163,3 +163,53 @@ def test_the_calico_and_cilium_examples_audit_as_measured() -> None:
     posture = {p.namespace: p for p in cilium.posture}
     assert posture["default"].policies == 3  # the Cilium policies written there
     assert posture["default"].egress_guarded == 3
+
+
+# --- targeted allows: rules that open everything -------------------------------------------
+
+
+def test_calico_allow_everything_rule_is_allow_all_naming_the_rule() -> None:
+    p = gnp("open", '  selector: app == "api"\n  ingress: [{action: Allow}]')
+    (f,) = _checks(_audit(p), "allow-all-ingress")
+    assert f.message.startswith("GlobalNetworkPolicy/open ingress[0] admits every peer")
+    assert (f.objects[0].kind, f.objects[0].name) == ("GlobalNetworkPolicy", "open")
+    assert f.objects[0].location and f.objects[0].location.startswith("t.yaml:")
+
+
+def test_calico_allow_everything_after_an_earlier_deny_is_not_allow_all() -> None:
+    """An earlier tier that denies everything first leaves the Allow nothing to open."""
+    deny = gnp("sec.deny", '  tier: sec\n  selector: app == "api"\n  ingress: [{action: Deny}]')
+    p = gnp("open", '  selector: app == "api"\n  ingress: [{action: Allow}]')
+    found = _audit(docs(calico_tier("sec", 100), deny, p))
+    assert not _checks(found, "allow-all-ingress")
+    assert not _checks(found, "world-open")
+
+
+def test_calico_egress_to_every_address_is_world_open() -> None:
+    p = gnp(
+        "out",
+        '  selector: app == "web"\n  types: [Egress]\n'
+        "  egress: [{action: Allow, protocol: TCP, destination: {nets: [0.0.0.0/0], ports: [443]}}]",
+    )
+    (f,) = _checks(_audit(p), "world-open")
+    assert f.severity == "warning" and "TCP 443" in f.message
+    assert f.message.startswith("GlobalNetworkPolicy/out egress[0] admits")
+
+
+def test_cilium_world_and_all_entities_in_audit_terms() -> None:
+    world = ccnp(
+        "w", "  endpointSelector: {matchLabels: {app: api}}\n  ingress: [{fromEntities: [world]}]"
+    )
+    (f,) = _checks(_audit(world), "world-open")
+    assert f.severity == "error"
+    assert f.message.startswith("CiliumClusterwideNetworkPolicy/w ingress[0] admits")
+    everyone = ccnp(
+        "a", "  endpointSelector: {matchLabels: {app: api}}\n  ingress: [{fromEntities: [all]}]"
+    )
+    assert _checks(_audit(everyone), "allow-all-ingress")
+    denied = ccnp(
+        "w",
+        "  endpointSelector: {matchLabels: {app: api}}\n  ingress: [{fromEntities: [world]}]\n"
+        "  ingressDeny: [{fromEntities: [world]}]",
+    )
+    assert not _checks(_audit(denied), "world-open")  # the deny rule takes all of it first

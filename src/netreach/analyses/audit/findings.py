@@ -49,10 +49,11 @@ class ObjectRef:
         return cls("NetworkPolicy", pol.namespace, pol.name, _where(pol.location, path))
 
     @classmethod
-    def any_policy(cls, pol: CalicoPolicy | CiliumPolicy) -> ObjectRef:
-        """A Calico or Cilium policy, by the kind netreach's ids name it."""
+    def any_policy(cls, pol: CalicoPolicy | CiliumPolicy, location: str = "") -> ObjectRef:
+        """A Calico or Cilium policy, by the kind netreach's ids name it (`location`: where
+        in it, a rule's file:line)."""
         kind = "CalicoNetworkPolicy" if pol.kind == "NetworkPolicy" else pol.kind
-        return cls(kind, pol.namespace, pol.name, _where(pol.location, ()))
+        return cls(kind, pol.namespace, pol.name, location or _where(pol.location, ()))
 
     @classmethod
     def pod(cls, pod: Pod) -> ObjectRef:
