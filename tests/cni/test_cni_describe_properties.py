@@ -5,27 +5,19 @@ is found by the id `check` prints for it."""
 
 from __future__ import annotations
 
-from cni_oracle import CniOracle
 from hypothesis import given
-from test_cni_oracle import _snapshot, calico_clusters
+from test_cni_oracle import calico_cluster, calico_clusters
 
 from engine.test_properties import SETTINGS
 from netreach.analyses.describe import describe_policy, find_policy
 from netreach.analyses.describe_cni import CalicoPolicyReading
-from netreach.cluster import Cluster
-from netreach.model import Options
 
 
 @SETTINGS
 @given(calico_clusters())
 def test_describe_calico_policy_agrees_with_the_oracle(data) -> None:  # type: ignore[no-untyped-def]
-    nss, pods, pols, cal, tiers, accounts = data
-    snap = _snapshot(
-        nss, pods, pols, calico_policies=cal, calico_tiers=tiers, service_accounts=accounts
-    )
-    c = Cluster(snap, Options(ipblock_matches_pods=True, self_traffic="policy"))
-    acc = {(a.namespace, a.name): a.labels for a in accounts}
-    oracle = CniOracle(c.namespaces, pols, c.options, cal, tiers, accounts=acc)
+    c, oracle = calico_cluster(data)
+    cal = c.snapshot.calico_policies
     for pol in cal:
         assert find_policy(c, pol.id)[1] is pol or find_policy(c, pol.id)[1] == pol
         reading = describe_policy(c, pol.id)
