@@ -244,9 +244,7 @@ def describe_pod(cluster: Reach, ref: str | Pod) -> PodReading:
         )
     cni: tuple[str, ...] = ()
     if not compiled.exempt(ep):
-        cni = tuple(
-            p.id for p in compiled.calico_policies if compiled.policy_classes(p) >> ci & 1
-        ) + tuple(p.id for p in compiled.cilium_policies if compiled.policy_classes(p) >> ci & 1)
+        cni = tuple(p.id for p, bits in guards(cluster).cni_targets if bits >> ci & 1)
     sides = {d: _pod_direction(cluster, ep, ci, d) for d in DIRECTIONS}
     return PodReading(ep, selecting, sides["ingress"], sides["egress"], tiers, cni)
 

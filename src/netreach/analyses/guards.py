@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from weakref import WeakKeyDictionary
 
 from netreach.analyses.words import NAME_LABEL
@@ -315,6 +316,16 @@ class Guards:
         self._left_open: dict[tuple[object, ...], ConnectionSet] = {}
         self._closers: dict[tuple[object, ...], Closer] = {}
 
+    @cached_property
+    def cni_targets(self) -> tuple[tuple[CalicoPolicy | CiliumPolicy, int], ...]:
+        """Every Calico and Cilium policy with the classes it selects (computed once)."""
+        compiled = self.compiled
+        pols: list[CalicoPolicy | CiliumPolicy] = [
+            *compiled.calico_policies,
+            *compiled.cilium_policies,
+        ]
+        return tuple((p, compiled.policy_classes(p)) for p in pols)
+
     # --- per class -------------------------------------------------------------------------
     def of(self, ci: int, direction: Direction) -> Guard:
         got = self._of.get((ci, direction))
@@ -351,22 +362,22 @@ class Guards:
         key = (id(program), stage.tier, stage.name, direction)
         got = self._closers.get(key)
         if got is None:
-            compiled = self.compiled
-            pols: list[CalicoPolicy | CiliumPolicy] = []
-            if stage.tier != "Cilium":  # a Calico tier: its policies selecting the pod
-                pols += [
-                    p
-                    for p in compiled.calico_policies
-                    if p.tier == stage.name
-                    and p.isolates(direction)
-                    and compiled.policy_classes(p) >> ci & 1
-                ]
-            if stage.tier == "Cilium" or stage.name == DEFAULT_TIER:  # Cilium's default deny
-                pols += [
-                    p
-                    for p in compiled.cilium_policies
-                    if direction in p.default_deny and compiled.policy_classes(p) >> ci & 1
-                ]
+            calico = stage.tier != "Cilium"  # a Calico tier: its policies selecting the pod
+            cilium = stage.tier == "Cilium" or stage.name == DEFAULT_TIER  # default deny
+            pols = [
+                p
+                for p, bits in self.cni_targets
+                if bits >> ci & 1
+                and (
+                    (
+                        calico
+                        and isinstance(p, CalicoPolicy)
+                        and p.tier == stage.name
+                        and p.isolates(direction)
+                    )
+                    or (cilium and isinstance(p, CiliumPolicy) and direction in p.default_deny)
+                )
+            ]
             self._keep[id(program)] = program
             got = self._closers[key] = Closer(stage.title, tuple(pols))
         return got

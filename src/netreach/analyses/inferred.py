@@ -3,7 +3,7 @@ inferred workloads (loader/infer.py). Checks of what is protected leave them out
 
 from __future__ import annotations
 
-from netreach.model import CalicoPolicy, CiliumPolicy
+from netreach.analyses.guards import guards
 from netreach.query.reach import Reach
 
 
@@ -20,9 +20,7 @@ def outside_input(cluster: Reach, namespace: str) -> bool:
     if any(a.subject.namespaces.matches(ns.labels) for a in cluster.admin_policies):
         return False
     # Calico and Cilium policies: written in it, or selecting some pod of it
-    compiled = cluster.compiled
-    cni: list[CalicoPolicy | CiliumPolicy] = [*compiled.calico_policies, *compiled.cilium_policies]
-    if any(p.namespace == namespace for p in cni):
-        return False
-    mine = compiled.namespaces_bits((namespace,))
-    return not any(compiled.policy_classes(p) & mine for p in cni if p.namespace is None)
+    mine = cluster.compiled.namespaces_bits((namespace,))
+    return not any(
+        p.namespace == namespace or bits & mine for p, bits in guards(cluster).cni_targets
+    )
