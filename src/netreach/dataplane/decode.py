@@ -25,6 +25,7 @@ from typing import Any
 import numpy
 import yaml
 
+from netreach.dataplane import decode_cni
 from netreach.dataplane.objects import (
     NAMESPACE_NAME_LABEL,
     Action,
@@ -367,7 +368,14 @@ def _object(out: Manifests, obj: dict[str, Any], kind: str, default_ns: str) -> 
     name = _str(md.get("name")) or ""
     ns = _str(md.get("namespace")) or default_ns
     spec = _map(obj.get("spec"))
-    if kind == "Namespace":
+    api = _str(obj.get("apiVersion")) or ""
+    if decode_cni.is_calico(api, kind):
+        decode_cni.calico(out, obj, kind, ns, name)
+    elif decode_cni.is_cilium(api, kind):
+        decode_cni.cilium(out, obj, kind, ns, name)
+    elif kind == "ServiceAccount":
+        out.accounts[(ns, name)] = _labels(md.get("labels"))
+    elif kind == "Namespace":
         out.namespaces[name] = {**_labels(md.get("labels")), NAMESPACE_NAME_LABEL: name}
     elif kind == "Pod":
         out.pods[(ns, name)] = _pod_info(_labels(md.get("labels")), spec, _pod_ips(obj))
@@ -378,7 +386,7 @@ def _object(out: Manifests, obj: dict[str, Any], kind: str, default_ns: str) -> 
         tmd = _map(_map(template).get("metadata"))
         info = _pod_info(_labels(tmd.get("labels")), _map(_map(template).get("spec")), ())
         out.workloads[(ns, kind, name)] = info
-    elif kind == "NetworkPolicy" and "projectcalico.org/" not in str(obj.get("apiVersion")):
+    elif kind == "NetworkPolicy" and "projectcalico.org/" not in api:
         # (Calico's projectcalico.org NetworkPolicy is another kind with the same name)
         out.policies[(ns, name)] = _policy(ns, name, spec)
     elif kind in _ADMIN_KINDS:
@@ -419,7 +427,10 @@ def _pod_info(labels: dict[str, str], spec: dict[str, Any], ips: tuple[str, ...]
             if number is not None:
                 cp_name = _str(raw.get("name")) or ""
                 ports.append(ContainerPort(number, _protocol(raw.get("protocol")), cp_name))
-    return PodInfo(labels, tuple(ports), _bool(spec.get("hostNetwork")), ips)
+    # admission sets "default"; the deprecated serviceAccount is read when the name is absent
+    account = _str(spec.get("serviceAccountName")) or _str(spec.get("serviceAccount"))
+    host = _bool(spec.get("hostNetwork"))
+    return PodInfo(labels, tuple(ports), host, ips, account or "default")
 
 
 def _policy(ns: str, name: str, spec: dict[str, Any]) -> Policy:

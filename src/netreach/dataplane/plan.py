@@ -175,7 +175,7 @@ class PortPlan:
             return
         resolved = scenario.resolved
         addresses = _Addresses(scenario.endpoints)
-        for rule in (*resolved.rules, *resolved.admin):
+        for rule in resolved.all_rules:
             for subject, allowance in rule.entries:
                 if allowance.ports is None:
                     continue  # every port alike: no boundary
