@@ -16,8 +16,9 @@ The stages, per direction, as docs/semantics.md and docs/verify.md state them:
 
 Peers are matched per lab pod (labels, namespace, addresses), exactly as the engine decides
 a pod; what is left of an address peer outside the lab's addresses is compiled as prefixes
-(and not probed). Address peers (Calico nets, notNets and NetworkSets) match pod addresses
-only when ipBlocks do (`--ipblock-external-only`); Cilium's CIDR peers never match pods.
+(and not probed). Calico's address peers (nets, notNets, NetworkSets) match pod addresses
+whatever `--ipblock-external-only` says (they are not ipBlocks); Cilium's CIDR peers never
+match pods.
 """
 
 from __future__ import annotations
@@ -224,7 +225,6 @@ class CniResolver:
         self.m = base.manifests
         self.endpoints = base.endpoints
         self.pods = base.pods
-        self.match_addresses = not base.holes  # ipBlocks (and Calico nets) match pods
         self.lab: list[Network] = [n for e in self.endpoints for n in e.host_nets()]
         nodes = [parse_address(a) for n in self.m.nodes.values() for a in n.addresses]
         self.node_nets: list[Network] = [ipaddress.ip_network(a) for a in nodes if a is not None]
@@ -296,9 +296,9 @@ class CniResolver:
             return _GLOBAL if sel.is_global else self._namespaces(sel)
         return frozenset((policy_ns,)) if policy_ns is not None else None
 
-    def _inside(self, e: Endpoint, nets: Sequence[Network]) -> bool:
-        """An address peer matches a pod only when ipBlocks match pods."""
-        return self.match_addresses and any(
+    @staticmethod
+    def _inside(e: Endpoint, nets: Sequence[Network]) -> bool:
+        return any(
             a in n for a in e.pod.addresses for n in nets if a.version == n.version
         )
 
@@ -368,9 +368,9 @@ class CniResolver:
         )
         where = f"{_calico_id(policy)} {direction}[{index}]"
         summary = f"{rule.action} (Calico tier {policy.tier})"
-        action: Action = "Pass" if rule.action == "Pass" else rule.action  # type: ignore[assignment]
+        action: Action = "Deny" if rule.action == "Log" else rule.action  # (Log never comes)
         entries: list[tuple[Endpoint, Allowance]] = []
-        if not rule.inert and rule.protocols and rule.action != "Log":
+        if not rule.inert and rule.protocols:
             subjects = selected
             if own.nets or own.not_nets or own.uses_selectors:
                 mine = {e.id for e in self.calico_entity(own, policy.namespace)[0]}
@@ -409,9 +409,10 @@ class CniResolver:
         closing: dict[str, dict[str, Endpoint]] = {}
         for pol in self.m.calico.values():
             selected = self.calico_selected(pol, direction)
-            rules = [
+            rules = [  # a Log rule decides nothing: the next rule does
                 self.calico_rule(pol, direction, i, r, selected)
                 for i, r in enumerate(pol.ingress if direction == "ingress" else pol.egress)
+                if r.action != "Log"
             ]
             by_tier.setdefault(pol.tier, []).append((pol.order_key, rules))
             closing.setdefault(pol.tier, {}).update((e.id, e) for e in selected)
