@@ -298,9 +298,7 @@ class CniResolver:
 
     @staticmethod
     def _inside(e: Endpoint, nets: Sequence[Network]) -> bool:
-        return any(
-            a in n for a in e.pod.addresses for n in nets if a.version == n.version
-        )
+        return any(a in n for a in e.pod.addresses for n in nets if a.version == n.version)
 
     def calico_entity(
         self, entity: CalicoEntity, policy_ns: str | None
