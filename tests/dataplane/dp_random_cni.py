@@ -13,6 +13,7 @@ import dataclasses
 import random
 
 from dp_random import _CIDRS, _EXCEPTS, PROBE_PORTS, _selector, random_snapshot
+from dp_random_tiers import random_tiered_snapshot
 
 from netreach.calico_selector import All, And, Eq, Expr, Global, Has, In, Ne, Not, Or
 from netreach.model import (
@@ -129,7 +130,8 @@ def _calico_policy(rng: random.Random, i: int) -> CalicoPolicy:
 
 def random_calico_snapshot(seed: int) -> Snapshot:
     rng = random.Random(30_000 + seed)
-    snap = random_snapshot(seed)
+    # admin tiers now and then: Calico's kube-admin and kube-baseline tiers hold them
+    snap = random_tiered_snapshot(seed) if rng.random() < 0.3 else random_snapshot(seed)
     snap.policies = snap.policies[: rng.choice([0, 1, 2])]  # NetworkPolicies in the default tier
     snap.pods = [dataclasses.replace(p, service_account=rng.choice(ACCOUNTS)) for p in snap.pods]
     snap.service_accounts = [ServiceAccount(n, "sa1", {"role": rng.choice("ab")}) for n in "rs"]

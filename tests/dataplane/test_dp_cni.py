@@ -45,6 +45,12 @@ kind: Pod
 metadata: {name: db, namespace: b, labels: {app: db}}
 spec: {serviceAccountName: sa1, containers: [{name: c}]}
 status: {podIPs: [{ip: 10.244.2.2}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: agent, namespace: b, labels: {app: agent}}
+spec: {hostNetwork: true, containers: [{name: c}]}
+status: {podIPs: [{ip: 10.0.0.10}]}
 """
 
 
@@ -214,6 +220,7 @@ def test_calico_network_sets_service_accounts_namespaces_and_not_ports() -> None
     got = _kernel(SETS)
     assert got[("a/web", "b/db", 80)] == "allowed"  # its address is in the set
     assert got[("a/api", "b/db", 80)] == "blocked"
+    assert got[("b/agent", "b/db", 80)] == "blocked"  # host network: no selector matches it
     assert got[("b/db", "a/api", 80)] == "allowed"  # its ServiceAccount's labels
     assert got[("a/web", "a/api", 81)] == "allowed"  # namespace a, not port 80
     assert got[("a/web", "a/api", 80)] == "blocked"
@@ -304,7 +311,9 @@ def test_cilium_entities_world_cidr_and_cluster() -> None:
     # world and CIDR peers are outside the cluster: no pod matches them
     assert got[("a/web", "b/db", 80)] == "blocked"
     assert got[("a/api", "b/db", 81)] == "blocked"
-    # cluster: every pod
+    assert got[("b/agent", "b/db", 80)] == "blocked"  # a host-network pod is not world
+    # cluster: every pod, host-network pods too
+    assert got[("b/agent", "a/api", 80)] == "allowed"
     assert got[("a/web", "a/api", 80)] == "allowed"
     assert got[("b/db", "a/api", 80)] == "allowed"
     assert got[("b/db", "a/api", 81)] == "blocked"
