@@ -317,3 +317,37 @@ def test_cilium_entities_world_cidr_and_cluster() -> None:
     assert got[("a/web", "a/api", 80)] == "allowed"
     assert got[("b/db", "a/api", 80)] == "allowed"
     assert got[("b/db", "a/api", 81)] == "blocked"
+
+
+def test_what_the_engine_does_not_model_is_named_not_checked() -> None:
+    from netreach.dataplane import prepare
+
+    fqdn = (
+        DENY
+        + """---
+apiVersion: cilium.io/v2
+kind: CiliumNetworkPolicy
+metadata: {name: out, namespace: a}
+spec:
+  endpointSelector: {matchLabels: {app: web}}
+  egress:
+    - toFQDNs: [{matchName: example.com}]
+"""
+    )
+    sources = _sources(fqdn)
+    scenario = prepare(load_sources([Source(n, b) for n, b in sources]), sources=sources)
+    assert scenario.cni == "cilium"
+    assert any(n.startswith("toFQDNs") and "(1 rule(s))" in n for n in scenario.unmodelled)
+    assert len(scenario.engine_snapshot.cilium_policies) == 2  # both sides enforce them
+
+
+def test_calico_and_cilium_in_one_input_are_left_out_of_both_sides_and_said_so() -> None:
+    from netreach.dataplane import prepare
+
+    sources = _sources(PASS + "---" + DENY)
+    scenario = prepare(load_sources([Source(n, b) for n, b in sources]), sources=sources)
+    assert scenario.cni is None
+    assert scenario.engine_snapshot.calico_policies == []
+    assert scenario.engine_snapshot.cilium_policies == []
+    assert "Calico and Cilium policies in one input" in scenario.unmodelled[0]
+    assert "chain eg_s0" not in scenario.ruleset()
