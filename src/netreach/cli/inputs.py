@@ -11,8 +11,7 @@ import click
 
 from netreach.loader.infer import INFER_MODES
 from netreach.loader.inputs import Inputs
-from netreach.loader.kube import DEFAULT_TIMEOUT
-from netreach.loader.limits import Limits
+from netreach.loader.limits import DEFAULT_TIMEOUT, Limits
 from netreach.model import Options
 
 F = TypeVar("F", bound=Callable[..., Any])

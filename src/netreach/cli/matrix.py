@@ -7,7 +7,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import click
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from netreach.cli.app import cli
 from netreach.cli.common import cluster_from_inputs, input_options, say
@@ -36,6 +35,9 @@ def progress_bar(cmap: Connectivity, enabled: bool) -> Iterator[Callable[[], Non
     if not enabled:
         yield None
         return
+    # imported here: only a terminal draws it, and Rich's progress costs start-up time
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     with Progress(
         TextColumn("computing map"),
         BarColumn(),

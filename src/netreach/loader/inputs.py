@@ -20,8 +20,7 @@ from netreach.loader.decode import parse_source
 from netreach.loader.files import read_paths
 from netreach.loader.helm import render_helm, render_kustomize, require_tool
 from netreach.loader.infer import INFER_MODES, InferMode
-from netreach.loader.kube import DEFAULT_TIMEOUT, read_cluster_lists
-from netreach.loader.limits import Limits
+from netreach.loader.limits import DEFAULT_TIMEOUT, Limits
 from netreach.loader.recognize import nested_roots, nested_roots_message, root_kind
 from netreach.loader.sources import Source
 from netreach.model import Options
@@ -132,6 +131,8 @@ def read_sources(
     # One namespace is read alone (a namespaced service account can do it); several, or
     # none, read the whole cluster (the output is limited to the scope).
     scope = inputs.scope
+    from netreach.loader.kube import read_cluster_lists  # the HTTP stack, only when needed
+
     lists = read_cluster_lists(
         inputs.kubeconfig,
         inputs.context,

@@ -9,13 +9,12 @@ from typing import Any
 import orjson
 
 from netreach.loader.kubeapi import ClusterError, KubeApi, ListExpiredError, Log, connect
-from netreach.loader.limits import Limits
+from netreach.loader.limits import DEFAULT_TIMEOUT, Limits
 from netreach.loader.sources import Source
 
 Note = Callable[[str], None]
 
 PAGE_SIZE = 500
-DEFAULT_TIMEOUT = 30.0
 # Pages of one list at most: 5 million objects at 500 a page. A server that keeps sending
 # `continue` tokens (with empty pages, which the byte limit would not stop) is cut off here.
 MAX_PAGES = 10_000

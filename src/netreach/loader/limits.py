@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from typing import Any
 
 MIB = 1 << 20
+# Seconds for one API request to a live cluster (connect and each read).
+DEFAULT_TIMEOUT = 30.0
 
 
 @dataclass(frozen=True, slots=True)

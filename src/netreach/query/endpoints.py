@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_NAME_KIND = re.compile(r"^(?P<name>[^/\[\]]+?)(\[(?P<kind>[A-Za-z]+)\])?$")
+_NAME_KIND = re.compile(r"(?P<name>[^/\[\]]+?)(\[(?P<kind>[A-Za-z]+)\])?")
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,7 +37,7 @@ def split_namespace(text: str, default_namespace: str = "default") -> tuple[str,
 def parse_name_ref(text: str, default_namespace: str = "default") -> NameRef | None:
     """`NS/NAME[Kind]`, `NS/NAME` or `NAME`; None when `text` is not of that form."""
     namespace, rest = split_namespace(text.strip(), default_namespace)
-    m = _NAME_KIND.match(rest)
+    m = _NAME_KIND.fullmatch(rest)
     if not namespace or m is None:
         return None
     return NameRef(namespace, m["name"], m["kind"])

@@ -29,7 +29,7 @@ from netreach.model import (
     Snapshot,
     WorkloadRef,
 )
-from netreach.query.endpoints import parse_name_ref
+from netreach.query.endpoints import parse_name_ref, split_namespace
 
 if TYPE_CHECKING:
     # The engine (numpy) and the analyses load when a question needs them: `import netreach`
@@ -122,13 +122,14 @@ class Reach:
             pass
         else:
             return self._by_ip.get(ip, ip)
+        namespace, rest = split_namespace(ref)
+        ref = f"{namespace}/{rest}"
+        pod = self._pods_by_id.get(ref)  # any pod name, before the workload syntax
+        if pod is not None:
+            return pod
         named = parse_name_ref(ref)
         if named is None:
             raise QueryError(self._unknown(ref))
-        ref = named.id if named.kind is None else f"{named.id}[{named.kind}]"
-        pod = self._pods_by_id.get(ref)
-        if pod is not None:
-            return pod
         if named.kind is not None:
             wl = WorkloadRef(named.namespace, named.name, named.kind)
             if wl in self._by_workload:

@@ -106,7 +106,7 @@ def parse_endpoint(text: str, default_namespace: str = "default") -> EndpointSpe
     if rest == "*":
         return NamespaceSpec(namespace)
     named = parse_name_ref(rest, namespace)
-    if named is None or not _WORKLOAD_NAME.match(named.name):
+    if named is None or not _WORKLOAD_NAME.fullmatch(named.name):
         raise ValueError(f"endpoint {text!r}: {rest!r} is not a workload name")
     return WorkloadSpec(namespace, named.name, named.kind)
 
