@@ -351,3 +351,45 @@ def test_calico_and_cilium_in_one_input_are_left_out_of_both_sides_and_said_so()
     assert scenario.engine_snapshot.cilium_policies == []
     assert "Calico and Cilium policies in one input" in scenario.unmodelled[0]
     assert "chain eg_s0" not in scenario.ruleset()
+
+
+def test_the_decoder_reads_calico_and_cilium_with_their_defaults() -> None:
+    from netreach.dataplane.decode import decode
+
+    text = b"""
+apiVersion: projectcalico.org/v3
+kind: Tier
+metadata: {name: default}
+---
+apiVersion: projectcalico.org/v3
+kind: NetworkPolicy
+metadata: {name: p, namespace: a}
+spec:
+  selector: all()
+  egress:
+  - {action: Allow, protocol: 6, destination: {ports: ["80", 81, "82:84", http]}}
+---
+apiVersion: cilium.io/v2
+kind: CiliumNetworkPolicy
+metadata: {name: c, namespace: a}
+specs:
+- endpointSelector: {matchLabels: {"k8s:app": web}}
+  egressDeny: [{toEntities: [world]}]
+- endpointSelector: {matchLabels: {"k8s:io.kubernetes.pod.namespace": b}}
+  enableDefaultDeny: {ingress: true}
+"""
+    m = decode([("x.yaml", text)])
+    assert m.problems == []
+    assert m.tiers["default"].order == 1_000_000.0 and m.tiers["default"].default_action == "Deny"
+    pol = m.calico[("NetworkPolicy", "a", "p")]
+    assert pol.types == ("egress",)  # egress rules only: Egress
+    assert pol.egress[0].protocols == ("TCP",)
+    ports = pol.egress[0].destination.ports
+    assert [(p.port, p.end) for p in ports] == [(80, None), (81, None), (82, 84), ("http", None)]
+    first, second = m.cilium[("CiliumNetworkPolicy", "a", "c")]
+    assert first.subject is not None
+    assert dict(first.subject.labels) == {"app": "web", "io.kubernetes.pod.namespace": "a"}
+    assert first.default_deny == ("egress",)  # a direction with rules is default deny
+    assert second.default_deny == ("ingress",)  # asked for, without rules
+    assert second.subject is not None
+    assert dict(second.subject.labels) == {"io.kubernetes.pod.namespace": "b"}

@@ -236,6 +236,8 @@ def _calico_ports(value: Any, proto: Proto | None) -> tuple[Port, ...]:
     for item in as_list(value):
         number = as_int(item)
         text = as_str(item)
+        if number is None and text is not None and text.isdigit():
+            number = int(text)  # "80" is the number, as Calico's numorstring.Port reads it
         if number is not None:
             lo = hi = number
         elif text is not None and text.count(":") == 1 and text.replace(":", "").isdigit():
