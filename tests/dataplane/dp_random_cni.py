@@ -233,7 +233,8 @@ def _cilium_policy(rng: random.Random, i: int) -> CiliumPolicy:
 
 def random_cilium_snapshot(seed: int) -> Snapshot:
     rng = random.Random(40_000 + seed)
-    snap = random_snapshot(seed)
+    # admin tiers now and then: before Cilium's deny rules, the Baseline tier after
+    snap = random_tiered_snapshot(seed) if rng.random() < 0.3 else random_snapshot(seed)
     snap.policies = snap.policies[: rng.choice([0, 1, 2])]  # NetworkPolicies beside them
     snap.cilium_policies = [_cilium_policy(rng, i) for i in range(rng.randint(1, 3))]
     return snap
