@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from netreach.analyses.audit import AuditConfig, AuditReport
-    from netreach.analyses.describe import AdminPolicyReading, PolicyReading
+    from netreach.analyses.describe import PolicyDescription
     from netreach.analyses.describe_pod import PodReading
     from netreach.analyses.diff import DiffReport
     from netreach.analyses.expect import Expectation, Result
@@ -68,8 +68,9 @@ class Cluster(Reach):
 
         return describe_pod(self, ref)
 
-    def describe_policy(self, ref: str) -> PolicyReading | AdminPolicyReading:
-        """A policy of any tier (`ns/name`, `KIND/NAME`) in words: whom it selects, each rule."""
+    def describe_policy(self, ref: str) -> PolicyDescription:
+        """A policy of any tier or kind (`ns/name`, `KIND/NAME`, `KIND/NS/NAME`) in words:
+        whom it selects, each rule."""
         from netreach.analyses.describe import describe_policy
 
         return describe_policy(self, ref)

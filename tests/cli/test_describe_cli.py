@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from paths import LESSON
+from paths import LESSON, ROOT
 
 
 def test_describe_the_and_policy_of_the_lesson(run):
@@ -56,3 +56,24 @@ def test_describe_policy_json(run):
     assert dns["ports"] == "UDP 53, TCP 53"
     assert dns["peers"][0]["namespaces_now"] == ["kube-system"]
     assert dns["peers"][0]["pods_now"][0].startswith("kube-system/coredns-")
+
+
+def test_describe_calico_and_cilium_policies(run):
+    code, out, _ = run("describe", str(ROOT / "examples" / "calico"), "policy", "gnp/security.dns")
+    assert code == 0
+    assert "Calico GlobalNetworkPolicy security.dns" in out
+    assert "passes to the next tier" in out
+    code, out, _ = run(
+        "describe", str(ROOT / "examples" / "cilium"), "policy", "ccnp/default-deny-with-dns"
+    )
+    assert code == 0
+    assert "Cilium's default-deny idiom" in out
+
+
+def test_describe_a_name_of_several_namespaced_policies_is_a_message(run):
+    code, _, err = run("describe", str(ROOT / "examples" / "cilium"), "policy", "to-db")
+    assert code == 2
+    assert (
+        "did you mean CiliumNetworkPolicy/monitoring/to-db, CiliumNetworkPolicy/backend/to-db"
+        in err
+    )

@@ -79,3 +79,62 @@ def matrix_allows(c: Cluster, src: str, dst: str, port: int, proto: str = "TCP")
     atom = compiled.atoms.index(ipset.ip_key(ip))
     row = matrix.external_row(compiled.class_of[pod.id], direction)  # type: ignore[arg-type]
     return bool(matrix.table.sets[int(row[atom])].contains(proto, port))  # type: ignore[arg-type]
+
+
+# --- policies as YAML text -----------------------------------------------------------------
+
+
+def docs(*parts: str) -> str:
+    return "\n---\n".join(parts)
+
+
+def gnp(name: str, body: str) -> str:
+    """A Calico GlobalNetworkPolicy; `body` is the spec's lines, indented."""
+    return f"""
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata: {{name: {name}}}
+spec:
+{body}
+"""
+
+
+def calico_np(name: str, ns: str, body: str) -> str:
+    """A Calico (projectcalico.org/v3) NetworkPolicy."""
+    return f"""
+apiVersion: projectcalico.org/v3
+kind: NetworkPolicy
+metadata: {{name: {name}, namespace: {ns}}}
+spec:
+{body}
+"""
+
+
+def calico_tier(name: str, order: int, action: str = "Deny") -> str:
+    return f"""
+apiVersion: projectcalico.org/v3
+kind: Tier
+metadata: {{name: {name}}}
+spec: {{order: {order}, defaultAction: {action}}}
+"""
+
+
+def cilium_np(name: str, ns: str, body: str, key: str = "spec") -> str:
+    """A CiliumNetworkPolicy; `key` "specs" for a list of rule sets."""
+    return f"""
+apiVersion: cilium.io/v2
+kind: CiliumNetworkPolicy
+metadata: {{name: {name}, namespace: {ns}}}
+{key}:
+{body}
+"""
+
+
+def ccnp(name: str, body: str) -> str:
+    return f"""
+apiVersion: cilium.io/v2
+kind: CiliumClusterwideNetworkPolicy
+metadata: {{name: {name}}}
+spec:
+{body}
+"""

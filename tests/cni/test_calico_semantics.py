@@ -12,43 +12,11 @@
 from __future__ import annotations
 
 import pytest
-from cni_helpers import allowed, cluster
+from cni_helpers import allowed, cluster, docs, gnp
+from cni_helpers import calico_np as cnp
+from cni_helpers import calico_tier as tier
 
 from netreach.calico_selector import SelectorError, parse
-
-
-def gnp(name: str, body: str) -> str:
-    return f"""
-apiVersion: projectcalico.org/v3
-kind: GlobalNetworkPolicy
-metadata: {{name: {name}}}
-spec:
-{body}
-"""
-
-
-def cnp(name: str, ns: str, body: str) -> str:
-    return f"""
-apiVersion: projectcalico.org/v3
-kind: NetworkPolicy
-metadata: {{name: {name}, namespace: {ns}}}
-spec:
-{body}
-"""
-
-
-def tier(name: str, order: int, action: str = "Deny") -> str:
-    return f"""
-apiVersion: projectcalico.org/v3
-kind: Tier
-metadata: {{name: {name}}}
-spec: {{order: {order}, defaultAction: {action}}}
-"""
-
-
-def docs(*parts: str) -> str:
-    return "\n---\n".join(parts)
-
 
 # --- order and first match ------------------------------------------------------------------
 

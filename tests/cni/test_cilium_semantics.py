@@ -15,28 +15,8 @@
 
 from __future__ import annotations
 
-from cni_helpers import allowed, cluster
-
-
-def cnp(name: str, ns: str, body: str) -> str:
-    return f"""
-apiVersion: cilium.io/v2
-kind: CiliumNetworkPolicy
-metadata: {{name: {name}, namespace: {ns}}}
-spec:
-{body}
-"""
-
-
-def ccnp(name: str, body: str) -> str:
-    return f"""
-apiVersion: cilium.io/v2
-kind: CiliumClusterwideNetworkPolicy
-metadata: {{name: {name}}}
-spec:
-{body}
-"""
-
+from cni_helpers import allowed, ccnp, cluster
+from cni_helpers import cilium_np as cnp
 
 API = "  endpointSelector: {matchLabels: {app: api}}\n"
 

@@ -1,6 +1,6 @@
 """Calico and Cilium policies seen by every command through the one engine: check names the
 CNI rule, describe lists the stages, exposure classifies their peers, diff and the report read
-them, and the dataplane differential says plainly that it does not compile them (yet)."""
+them, and the dataplane differential compiles them on both sides."""
 
 from __future__ import annotations
 
@@ -116,7 +116,7 @@ def test_report_and_analyze_run_on_cni_input(tmp_path: Path) -> None:
         assert target.stat().st_size > 0
 
 
-def test_verify_leaves_cni_policies_out_and_says_so() -> None:
+def test_verify_compiles_cni_policies_on_both_sides() -> None:
     c = cluster(
         """
 apiVersion: projectcalico.org/v3
@@ -126,9 +126,9 @@ spec: {selector: all(), ingress: [{action: Deny}]}
 """
     )
     scenario = prepare(c.snapshot)
-    assert any(
-        "Calico/Cilium policies: neither predicted nor enforced" in n for n in scenario.unmodelled
-    )
-    assert not scenario.engine_snapshot.calico_policies
+    assert scenario.cni == "calico"
+    assert scenario.engine_snapshot.calico_policies  # the engine answers with it
+    assert ("NetworkPolicy", "shop", "deny") in scenario.manifests.calico
+    assert "CalicoNetworkPolicy/shop/deny ingress[0]" in scenario.ruleset()
     # the dataplane's own decoder never reads Calico's NetworkPolicy as Kubernetes'
     assert not scenario.manifests.policies

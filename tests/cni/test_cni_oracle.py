@@ -185,22 +185,22 @@ def calico_clusters(draw: st.DrawFn):  # type: ignore[no-untyped-def]
     return nss, pods, pols, cal, tiers, accounts
 
 
-@SETTINGS
-@given(calico_clusters())
-def test_engine_agrees_with_the_oracle_on_calico_policies(data) -> None:  # type: ignore[no-untyped-def]
+def calico_cluster(data) -> tuple[Cluster, CniOracle]:  # type: ignore[no-untyped-def]
+    """A drawn `calico_clusters()` as a Cluster, with the oracle reading it."""
     nss, pods, pols, cal, tiers, accounts = data
     snap = _snapshot(
         nss, pods, pols, calico_policies=cal, calico_tiers=tiers, service_accounts=accounts
     )
     c = Cluster(snap, Options(ipblock_matches_pods=True, self_traffic="policy"))
     acc = {(a.namespace, a.name): a.labels for a in accounts}
-    assert_agrees(
-        c,
-        ADDRESSES,
-        PROBE_PORTS,
-        CniOracle(c.namespaces, pols, c.options, cal, tiers, accounts=acc),
-        check_pods=True,
-    )
+    return c, CniOracle(c.namespaces, pols, c.options, cal, tiers, accounts=acc)
+
+
+@SETTINGS
+@given(calico_clusters())
+def test_engine_agrees_with_the_oracle_on_calico_policies(data) -> None:  # type: ignore[no-untyped-def]
+    c, oracle = calico_cluster(data)
+    assert_agrees(c, ADDRESSES, PROBE_PORTS, oracle, check_pods=True)
 
 
 # --- Cilium ---------------------------------------------------------------------------------

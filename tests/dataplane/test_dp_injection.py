@@ -23,6 +23,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from clirun import run_cli_io
+from netreach.calico_selector import All, Eq, Has
 from netreach.dataplane import compile_ruleset
 from netreach.errors import NetreachError
 from netreach.model import (
@@ -30,6 +31,12 @@ from netreach.model import (
     AdminPolicy,
     AdminRule,
     AdminSubject,
+    CalicoEntity,
+    CalicoPolicy,
+    CalicoRule,
+    CalicoTier,
+    CiliumPolicy,
+    CiliumRule,
     ContainerPort,
     IPBlock,
     LabelSelector,
@@ -443,6 +450,99 @@ def test_a_service_port_twice_is_compiled_once() -> None:
     snap.services = [Service("default", "web", {"app": "web"}, twice)]
     text = compile_ruleset(snap)
     assert text.count(". tcp . 1 : goto") == 1
+    assert_safe(text)
+    if _can_run_nft():
+        nft_accepts(text)
+
+
+# --- Calico and Cilium: names, tiers, selectors, CIDRs and entities are user text too ------
+
+
+def _calico_policy(names: list[str]) -> st.SearchStrategy[CalicoPolicy]:
+    expr = st.one_of(
+        st.just(All()),
+        st.builds(Eq, hostile_text(), hostile_text()),
+        st.builds(Has, hostile_text()),
+    )
+    entity = st.builds(
+        CalicoEntity,
+        st.lists(cidr_text(), max_size=2).map(tuple),
+        st.lists(cidr_text(), max_size=1).map(tuple),
+        st.one_of(st.none(), expr),
+        st.one_of(st.none(), expr),
+        st.one_of(st.none(), expr),
+    )
+    crule = st.builds(
+        CalicoRule,
+        st.sampled_from(["Allow", "Deny", "Pass", "Log"]),
+        st.sampled_from([None, "TCP", "UDP", "SCTP", "ICMP"]),
+        st.none(),
+        st.none(),
+        entity,
+        entity,
+    )
+    return st.builds(
+        lambda kind, ns_, name, tier, order, sel_, ing, eg: CalicoPolicy(
+            kind, ns_ if kind == "NetworkPolicy" else None, name, tier, order, sel_,
+            ("ingress", "egress"), ing, eg,
+        ),
+        st.sampled_from(["NetworkPolicy", "GlobalNetworkPolicy"]),
+        st.one_of(st.sampled_from(names), hostile_text()),
+        hostile_text(),
+        st.one_of(st.just("default"), hostile_text()),
+        st.one_of(st.none(), st.floats(-1e9, 1e9)),
+        expr,
+        st.lists(crule, max_size=2).map(tuple),
+        st.lists(crule, max_size=2).map(tuple),
+    )  # fmt: skip
+
+
+def _cilium_policy(names: list[str]) -> st.SearchStrategy[CiliumPolicy]:
+    krule = st.builds(
+        lambda action, eps, cidrs, ents, p: CiliumRule(
+            action, eps, cidrs, ents, bool(eps or cidrs or ents), False, p
+        ),
+        st.sampled_from(["Allow", "Deny"]),
+        st.lists(selector(), max_size=1).map(tuple),
+        st.lists(st.builds(IPBlock, cidr_text(), st.lists(cidr_text(), max_size=1).map(tuple)),
+                 max_size=1).map(tuple),
+        st.lists(st.one_of(st.sampled_from(["all", "world", "cluster"]), hostile_text()),
+                 max_size=1).map(tuple),
+        st.one_of(st.none(), ports()),
+    )  # fmt: skip
+    rules = st.lists(krule, max_size=2).map(tuple)
+    return st.builds(
+        lambda kind, ns_, name, sub, ing, eg, ingd, egd: CiliumPolicy(
+            kind, ns_ if kind == "CiliumNetworkPolicy" else None, name, None, sub,
+            ing, eg, ingd, egd, ("ingress", "egress"),
+        ),
+        st.sampled_from(["CiliumNetworkPolicy", "CiliumClusterwideNetworkPolicy"]),
+        st.one_of(st.sampled_from(names), hostile_text()),
+        hostile_text(),
+        st.one_of(st.none(), selector()),
+        rules, rules, rules, rules,
+    )  # fmt: skip
+
+
+@settings(max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(snap=hostile_snapshots(), data=st.data())
+def test_hostile_calico_and_cilium_models_compile_to_one_safe_table(
+    snap: Snapshot, data: st.DataObject
+) -> None:
+    """Calico tiers, policy names, selectors, nets and Cilium entities, CIDRs and names from
+    a hostile model: one safe table that nft accepts, or a refusal with a message."""
+    names = sorted(snap.namespaces)
+    if data.draw(st.booleans()):
+        snap.calico_policies = data.draw(st.lists(_calico_policy(names), min_size=1, max_size=3))
+        snap.calico_tiers = data.draw(
+            st.lists(st.builds(CalicoTier, hostile_text(), st.none()), max_size=1)
+        )
+    else:
+        snap.cilium_policies = data.draw(st.lists(_cilium_policy(names), min_size=1, max_size=3))
+    try:
+        text = compile_ruleset(snap)
+    except NetreachError:
+        return
     assert_safe(text)
     if _can_run_nft():
         nft_accepts(text)

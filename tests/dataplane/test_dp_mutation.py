@@ -90,3 +90,100 @@ def test_a_label_lost_by_the_loader_is_caught(
     code, records, err = _verify(path)
     assert code == 1, err
     assert any(r["src"] == "a/db" and r["dst"] == "a/web" and not r["agree"] for r in records)
+
+
+CNI = """
+apiVersion: v1
+kind: Pod
+metadata: {name: web, namespace: a, labels: {app: web}}
+spec: {containers: [{name: c, image: i}]}
+status: {podIP: 10.1.0.1}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: db, namespace: a, labels: {app: db}}
+spec: {containers: [{name: c, image: i}]}
+status: {podIP: 10.1.0.2}
+---
+apiVersion: projectcalico.org/v3
+kind: Tier
+metadata: {name: security}
+spec: {order: 100, defaultAction: Deny}
+---
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata: {name: security.web}
+spec:
+  tier: security
+  selector: app == "web"
+  ingress:
+    - {action: Allow, protocol: TCP, source: {selector: app == "db"}, destination: {ports: [80]}}
+"""
+CILIUM = """
+apiVersion: cilium.io/v2
+kind: CiliumNetworkPolicy
+metadata: {name: web, namespace: a}
+spec:
+  endpointSelector: {matchLabels: {app: web}}
+  enableDefaultDeny: {ingress: false}
+  ingressDeny:
+    - fromEndpoints: [{matchLabels: {app: db}}]
+"""
+
+
+def _plant(monkeypatch: pytest.MonkeyPatch, change: Any) -> None:
+    build = importlib.import_module("netreach.loader.build")
+    real = build.Builder.finish
+    monkeypatch.setattr(build.Builder, "finish", lambda self: change(real(self)))
+
+
+def test_a_calico_tier_action_misread_by_the_loader_is_caught(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    need_dataplane()
+    path = tmp_path / "m.yaml"
+    path.write_text(CNI)
+    code, records, err = _verify(path)
+    assert code == 0, err
+
+    def passing(snap: Any) -> Any:
+        snap.calico_tiers = [
+            dataclasses.replace(t, default_action="Pass") for t in snap.calico_tiers
+        ]
+        return snap
+
+    _plant(monkeypatch, passing)
+    code, records, err = _verify(path)
+    assert code == 1, err
+    # the engine (tier passes) allows web's other ingress; the kernel ends the tier in a deny
+    assert any(
+        r["dst"] == "a/web" and r["engine"] == "allowed" and r["dataplane"] == "blocked"
+        for r in records
+    )
+
+
+def test_a_cilium_deny_rule_dropped_by_the_loader_is_caught(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    need_dataplane()
+    path = tmp_path / "m.yaml"
+    path.write_text(CNI.split("---\napiVersion: projectcalico.org/v3")[0] + "---" + CILIUM)
+    code, records, err = _verify(path)
+    assert code == 0, err
+
+    def no_deny(snap: Any) -> Any:
+        snap.cilium_policies = [
+            dataclasses.replace(p, ingress_deny=()) for p in snap.cilium_policies
+        ]
+        return snap
+
+    _plant(monkeypatch, no_deny)
+    code, records, err = _verify(path)
+    assert code == 1, err
+    assert any(
+        r["src"] == "a/db"
+        and r["dst"] == "a/web"
+        and r["engine"] == "allowed"
+        and r["dataplane"] == "blocked"
+        for r in records
+    )

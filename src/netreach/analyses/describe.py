@@ -1,17 +1,31 @@
 """`describe`: what a policy of any tier does, and what applies to a pod, in plain sentences.
 
 Policies are named as `kubectl` names them: `NS/NAME` (or a bare name in `default`) for a
-NetworkPolicy, `KIND/NAME` for the cluster-scoped AdminNetworkPolicy,
-BaselineAdminNetworkPolicy and ClusterNetworkPolicy (short names anp, banp, cnp), or a bare
-name when only one policy carries it. The readings live in describe_np (NetworkPolicy),
-describe_admin (the admin tiers) and describe_pod (a pod, across tiers).
+namespaced policy, `KIND/NAME` for a cluster-scoped one (AdminNetworkPolicy,
+BaselineAdminNetworkPolicy, ClusterNetworkPolicy: short names anp, banp, cnp;
+GlobalNetworkPolicy: gnp; CiliumClusterwideNetworkPolicy: ccnp) and `KIND/NS/NAME` for a
+namespaced one of another kind than NetworkPolicy (CalicoNetworkPolicy,
+networkpolicies.projectcalico.org, CiliumNetworkPolicy). A bare name, or `NS/NAME`, that
+several policies carry is refused with the candidates. The readings live in describe_np
+(NetworkPolicy), describe_admin (the admin tiers), describe_cni (Calico and Cilium) and
+describe_pod (a pod, across tiers).
 """
 
 from __future__ import annotations
 
 import difflib
+from dataclasses import dataclass
 
 from netreach.analyses.describe_admin import AdminPolicyReading, describe_admin_policy
+from netreach.analyses.describe_cni import (
+    CalicoPolicyReading,
+    CiliumPolicyReading,
+    CiliumSpecReading,
+    CniPeerReading,
+    CniRuleReading,
+    describe_calico_policy,
+    describe_cilium_policy,
+)
 from netreach.analyses.describe_np import (
     PeerReading,
     PolicyReading,
@@ -28,17 +42,23 @@ from netreach.analyses.describe_pod import (
 )
 from netreach.analyses.words import block_words, peer_words, port_words, ports_words
 from netreach.errors import QueryError
-from netreach.model import AdminPolicy, NetworkPolicy
+from netreach.model import AdminPolicy, CalicoPolicy, CiliumPolicy, NetworkPolicy
 from netreach.query.reach import Reach
 
 __all__ = [
     "AddressAccess",
     "AdminPolicyReading",
+    "CalicoPolicyReading",
+    "CiliumPolicyReading",
+    "CiliumSpecReading",
+    "CniPeerReading",
+    "CniRuleReading",
     "Grant",
     "PeerAccess",
     "PeerReading",
     "PodDirection",
     "PodReading",
+    "PolicyDescription",
     "PolicyReading",
     "RuleReading",
     "block_words",
@@ -50,11 +70,20 @@ __all__ = [
     "ports_words",
 ]
 
-# kubectl's names for the kinds (singular, plural, short), lower-cased
+# The names `describe policy KIND/...` takes for each kind, lower-cased: kubectl's (singular,
+# plural, short name, `plural.group`) and the kind as netreach's ids spell it. Short names that
+# would collide are left out: `cnp` is ClusterNetworkPolicy here (Cilium's kubectl short name
+# for CiliumNetworkPolicy), and a bare `networkpolicy` is Kubernetes'.
 KINDS: dict[str, str] = {
     alias: kind
     for kind, aliases in {
-        "NetworkPolicy": ("networkpolicy", "networkpolicies", "netpol"),
+        "NetworkPolicy": (
+            "networkpolicy",
+            "networkpolicies",
+            "netpol",
+            "networkpolicy.networking.k8s.io",
+            "networkpolicies.networking.k8s.io",
+        ),
         "AdminNetworkPolicy": ("adminnetworkpolicy", "adminnetworkpolicies", "anp"),
         "BaselineAdminNetworkPolicy": (
             "baselineadminnetworkpolicy",
@@ -62,41 +91,121 @@ KINDS: dict[str, str] = {
             "banp",
         ),
         "ClusterNetworkPolicy": ("clusternetworkpolicy", "clusternetworkpolicies", "cnp"),
+        "CalicoNetworkPolicy": (
+            "caliconetworkpolicy",
+            "caliconetworkpolicies",
+            "networkpolicy.projectcalico.org",
+            "networkpolicies.projectcalico.org",
+        ),
+        "GlobalNetworkPolicy": (
+            "globalnetworkpolicy",
+            "globalnetworkpolicies",
+            "gnp",
+            "globalnetworkpolicy.projectcalico.org",
+            "globalnetworkpolicies.projectcalico.org",
+        ),
+        "CiliumNetworkPolicy": (
+            "ciliumnetworkpolicy",
+            "ciliumnetworkpolicies",
+            "ciliumnetworkpolicy.cilium.io",
+            "ciliumnetworkpolicies.cilium.io",
+        ),
+        "CiliumClusterwideNetworkPolicy": (
+            "ciliumclusterwidenetworkpolicy",
+            "ciliumclusterwidenetworkpolicies",
+            "ccnp",
+            "ciliumclusterwidenetworkpolicy.cilium.io",
+            "ciliumclusterwidenetworkpolicies.cilium.io",
+        ),
     }.items()
     for alias in aliases
 }
+NAMESPACED = frozenset({"NetworkPolicy", "CalicoNetworkPolicy", "CiliumNetworkPolicy"})
 
-Found = tuple[int, NetworkPolicy] | tuple[int, AdminPolicy]
+AnyPolicy = NetworkPolicy | AdminPolicy | CalicoPolicy | CiliumPolicy
+Found = tuple[int, AnyPolicy]
+
+
+@dataclass(frozen=True)
+class _Entry:
+    kind: str
+    namespace: str | None
+    name: str
+    found: Found
+
+    @property
+    def id(self) -> str:
+        """How messages name it: `ns/name` for a NetworkPolicy, else `Kind/[ns/]name`."""
+        if self.kind == "NetworkPolicy":
+            return f"{self.namespace}/{self.name}"
+        where = f"{self.namespace}/" if self.namespace is not None else ""
+        return f"{self.kind}/{where}{self.name}"
+
+
+def _entries(cluster: Reach) -> list[_Entry]:
+    compiled = cluster.compiled
+    out = [
+        _Entry("NetworkPolicy", p.namespace, p.name, (i, p))
+        for i, p in enumerate(compiled.policies)
+    ]
+    out += [_Entry(p.kind, None, p.name, (i, p)) for i, p in enumerate(compiled.admin_policies)]
+    out += [
+        _Entry(
+            "CalicoNetworkPolicy" if p.namespace else "GlobalNetworkPolicy",
+            p.namespace,
+            p.name,
+            (i, p),
+        )
+        for i, p in enumerate(compiled.calico_policies)
+    ]
+    seen: set[tuple[str, str | None, str]] = set()
+    for i, p in enumerate(compiled.cilium_policies):
+        key = (p.kind, p.namespace, p.name)
+        if key not in seen:  # one entry per object: its rule sets (`specs`) read together
+            seen.add(key)
+            out.append(_Entry(p.kind, p.namespace, p.name, (i, p)))
+    return out
+
+
+def _one(text: str, found: list[_Entry]) -> Found:
+    if len(found) == 1:
+        return found[0].found
+    which = ", ".join(sorted(e.id for e in found))
+    raise QueryError(
+        f"{text!r} names several policies ({which}); name one as KIND/NAME or KIND/NS/NAME"
+    )
 
 
 def find_policy(cluster: Reach, ref: str) -> Found:
-    """A policy of any tier by name: (its index in the compiled form, the policy)."""
-    compiled = cluster.compiled
+    """A policy of any kind by name: (its index in the compiled form's list of its kind, the
+    policy). A Cilium policy with `specs` is found by its first rule set."""
     text = ref.strip()
-    nps = {pol.id: (i, pol) for i, pol in enumerate(compiled.policies)}
-    admins = {pol.id: (i, pol) for i, pol in enumerate(compiled.admin_policies)}
-    if text in nps:  # `ns/name`, as kubectl takes it (a namespace may be called `anp`)
-        return nps[text]
+    entries = _entries(cluster)
+    names = [e.id for e in entries]
     head, slash, rest = text.partition("/")
+    if slash and "/" not in rest:  # `ns/name`, as kubectl takes it (a namespace may be `anp`)
+        found = [
+            e for e in entries if e.kind in NAMESPACED and (e.namespace, e.name) == (head, rest)
+        ]
+        if found:
+            return _one(text, found)
     kind = KINDS.get(head.lower()) if slash else None
-    if kind == "NetworkPolicy":
-        return find_policy(cluster, rest if "/" in rest else f"default/{rest}")
     if kind is not None:
-        got = admins.get(f"{kind}/{rest}")
-        if got is not None:
-            return got
-        raise QueryError(f"no {kind} {rest!r} in the snapshot{_hint(text, [*admins, *nps])}")
+        if kind in NAMESPACED:
+            ns, _, name = rest.rpartition("/")
+            key: tuple[str | None, str] = (ns or "default", name)
+        else:
+            key = (None, rest)
+        found = [e for e in entries if e.kind == kind and (e.namespace, e.name) == key]
+        if found:
+            return _one(text, found)
+        same = [e.id for e in entries if e.kind == kind]  # close names of that kind first
+        raise QueryError(f"no {kind} {rest!r} in the snapshot{_hint(rest, same or names)}")
     if slash:
-        raise QueryError(f"no NetworkPolicy {text!r} in the snapshot{_hint(text, [*nps, *admins])}")
-    found: list[Found] = [got for pid, got in admins.items() if pid.endswith(f"/{text}")]
-    if f"default/{text}" in nps:
-        found.append(nps[f"default/{text}"])
-    if len(found) == 1:
-        return found[0]
+        raise QueryError(f"no NetworkPolicy {text!r} in the snapshot{_hint(text, names)}")
+    found = [e for e in entries if e.name == text and e.namespace in (None, "default")]
     if found:
-        which = ", ".join(sorted(p.id for _, p in found))
-        raise QueryError(f"{text!r} names several policies ({which}); name one as KIND/NAME")
-    names = [*nps, *admins]
+        return _one(text, found)
     raise QueryError(
         f"no NetworkPolicy 'default/{text}' and no cluster-scoped policy "
         f"{text!r} in the snapshot{_hint(text, names)}"
@@ -118,10 +227,19 @@ def _hint(text: str, names: list[str]) -> str:
     return f"; did you mean {', '.join(close[:3])}?" if close else ""
 
 
-def describe_policy(cluster: Reach, ref: str) -> PolicyReading | AdminPolicyReading:
+PolicyDescription = PolicyReading | AdminPolicyReading | CalicoPolicyReading | CiliumPolicyReading
+
+
+def describe_policy(cluster: Reach, ref: str) -> PolicyDescription:
     """What one policy does, in words: a NetworkPolicy (the pods it selects, isolation, each
-    rule) or an admin-tier policy (tier, priority, subject, each rule with its action)."""
+    rule), an admin-tier policy (tier, priority, subject, each rule with its action), a Calico
+    policy (tier, order, types, each rule with its action) or a Cilium policy (per rule set:
+    the endpoints, default deny, allow and deny rules)."""
     index, pol = find_policy(cluster, ref)
     if isinstance(pol, NetworkPolicy):
         return describe_network_policy(cluster, index)
+    if isinstance(pol, CalicoPolicy):
+        return describe_calico_policy(cluster, index)
+    if isinstance(pol, CiliumPolicy):
+        return describe_cilium_policy(cluster, index)
     return describe_admin_policy(cluster, index)

@@ -16,7 +16,7 @@ from typing import Any
 from netreach.analyses.describe_admin import admin_rule_reading
 from netreach.analyses.describe_np import rule_reading
 from netreach.analyses.guards import Guard, guards, tier_label
-from netreach.analyses.words import ranges_words
+from netreach.analyses.words import cni_peer_words, ranges_words
 from netreach.engine import ipset
 from netreach.engine.conns import EMPTY, ConnectionSet
 from netreach.engine.intervals import normalize
@@ -25,12 +25,9 @@ from netreach.engine.verdict import contributions
 from netreach.errors import QueryError
 from netreach.model import (
     AdminPolicy,
-    CalicoEntity,
     Direction,
-    LabelSelector,
     NetworkPolicy,
     Pod,
-    virtual_key_text,
 )
 from netreach.query.reach import Reach
 
@@ -247,9 +244,7 @@ def describe_pod(cluster: Reach, ref: str | Pod) -> PodReading:
         )
     cni: tuple[str, ...] = ()
     if not compiled.exempt(ep):
-        cni = tuple(
-            p.id for p in compiled.calico_policies if compiled.policy_classes(p) >> ci & 1
-        ) + tuple(p.id for p in compiled.cilium_policies if compiled.policy_classes(p) >> ci & 1)
+        cni = tuple(p.id for p, bits in guards(cluster).cni_targets if bits >> ci & 1)
     sides = {d: _pod_direction(cluster, ep, ci, d) for d in DIRECTIONS}
     return PodReading(ep, selecting, sides["ingress"], sides["egress"], tiers, cni)
 
@@ -313,42 +308,14 @@ def _cni_stages(
 
 
 def _words(cluster: Reach, rule: AnyRule) -> str:
-    peers = "every peer" if rule.all_peers else " or ".join(_peer(pm.peer) for pm in rule.peers)
+    own = rule.policy.namespace
+    peers = (
+        "every peer"
+        if rule.all_peers
+        else " or ".join(cni_peer_words(pm.peer, own) for pm in rule.peers)
+    )
     ports = ", ".join(map(str, rule.port_list)) if rule.has_named else str(rule.numeric)
     return f"{peers or 'no peer'} on {ports}"
-
-
-def _selector_text(sel: Any) -> str:
-    if isinstance(sel, LabelSelector):
-        parts = [f"{virtual_key_text(k)}={v}" for k, v in sel.match_labels]
-        parts += [
-            f"{virtual_key_text(r.key)} {r.operator} {list(r.values)}"
-            for r in sel.match_expressions
-        ]
-        return "{" + ", ".join(parts) + "}"
-    return str(sel).replace("\x00", "")
-
-
-def _peer(peer: Any) -> str:
-    """A Calico entity, a Cilium endpoint selector, CIDR or entity, in words."""
-    if isinstance(peer, CalicoEntity):
-        parts = []
-        if peer.selector is not None:
-            parts.append(f"selector {_selector_text(peer.selector)}")
-        if peer.not_selector is not None:
-            parts.append(f"not selector {_selector_text(peer.not_selector)}")
-        if peer.namespace_selector is not None:
-            parts.append(f"namespaces {peer.namespace_selector}")
-        if peer.nets:
-            parts.append("nets " + ", ".join(peer.nets))
-        if peer.not_nets:
-            parts.append("not nets " + ", ".join(peer.not_nets))
-        return " and ".join(parts) or "anyone"
-    if isinstance(peer, LabelSelector):
-        return f"endpoints {_selector_text(peer)}"
-    if isinstance(peer, str):
-        return f"entity {peer}"
-    return str(peer)
 
 
 def _speakers(

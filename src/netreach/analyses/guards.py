@@ -23,8 +23,9 @@ matches every pod; `team=x` matches every pod of a namespace selected by `team=x
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from weakref import WeakKeyDictionary
 
 from netreach.analyses.words import NAME_LABEL
@@ -32,11 +33,14 @@ from netreach.engine import ipset
 from netreach.engine.classes import PortsKey
 from netreach.engine.conns import ALL, EMPTY, ConnectionSet
 from netreach.engine.intervals import Ranges, normalize
-from netreach.engine.rules import AnyRule
+from netreach.engine.plugin import DEFAULT_TIER
+from netreach.engine.rules import AnyRule, PolicyObject
 from netreach.engine.selectors import indexes_of
 from netreach.engine.tiers import Program, Stage, walk, walk_parts
 from netreach.model import (
     AdminPeer,
+    CalicoPolicy,
+    CiliumPolicy,
     Direction,
     LabelSelector,
     Namespace,
@@ -47,6 +51,8 @@ from netreach.model import (
 from netreach.query.reach import Reach
 
 EVERY = LabelSelector()
+# stages a Calico tier or Cilium closes (a closed NetworkPolicy stage is isolation)
+_CNI = frozenset({"Calico", "Cilium"})
 
 
 # --- pods created later ------------------------------------------------------------------------
@@ -170,6 +176,9 @@ class Leftover:
     addresses: tuple[tuple[Ranges, ConnectionSet], ...]  # address ranges left something
     denies: bool  # some tier denies some connection (some peer, some port)
     catch_all: tuple[AnyRule, ...] = ()  # tier Deny rules that deny (part of) every pod
+    # closed Calico / Cilium stages whose end denies (part of) every pod: a tier's end-of-tier
+    # deny, Cilium's default deny
+    closed_by: tuple[Stage, ...] = ()
 
     @property
     def pods_closed(self) -> bool:
@@ -186,6 +195,39 @@ OPEN = Leftover((), ALL, ((ipset.EVERYTHING, ALL),), False)  # NetworkPolicy doe
 
 
 @dataclass(frozen=True)
+class Closer:
+    """A Calico tier's end-of-tier deny or Cilium's default deny that reaches every pod: the
+    stage, and the policies whose selecting the pod closes it."""
+
+    stage: str  # the stage's title: "Calico tier default", "Cilium"
+    policies: tuple[CalicoPolicy | CiliumPolicy, ...]
+
+    @property
+    def label(self) -> str:
+        names = ", ".join(p.id for p in self.policies)
+        if self.stage == "Cilium":
+            return f"Cilium default deny ({names})"
+        return f"the end-of-tier deny of {self.stage} ({names})"
+
+
+def merged_closers(found: Sequence[Guard]) -> tuple[Closer, ...]:
+    """The Calico / Cilium stage ends guarding several pods, one per stage: named by the
+    policies that close it for every one of them (those that select them all), else by all."""
+    by_stage: dict[str, list[tuple[CalicoPolicy | CiliumPolicy, ...]]] = {}
+    for g in found:
+        if not g.isolated:
+            for c in g.closers:
+                by_stage.setdefault(c.stage, []).append(c.policies)
+    out = []
+    for stage, lists in by_stage.items():
+        every = [p for p in lists[0] if all(p in pols for pols in lists)]
+        if len(lists) < len(found) or not every:
+            every = list(dict.fromkeys(p for pols in lists for p in pols))
+        out.append(Closer(stage, tuple(every)))
+    return tuple(out)
+
+
+@dataclass(frozen=True)
 class Guard:
     """What decides one pod class's traffic in one direction, tier by tier."""
 
@@ -196,6 +238,8 @@ class Guard:
     baseline: tuple[AnyRule, ...] = ()  # Baseline rules that decide it (not isolated)
     skipped_baseline: tuple[AnyRule, ...] = ()  # select it, but NetworkPolicy isolates it
     left: Leftover = field(default=OPEN)  # what the default allows
+    cni: tuple[AnyRule, ...] = ()  # Calico and Cilium rules that apply, in order
+    closers: tuple[Closer, ...] = ()  # Calico / Cilium stage ends that deny every pod
 
     @property
     def isolated(self) -> bool:
@@ -226,6 +270,27 @@ class Guard:
         return () if self.isolated else self.left.catch_all
 
     @property
+    def guard_labels(self) -> tuple[str, ...]:
+        """What denies what no rule allows, when NetworkPolicy does not isolate: the tier Deny
+        rules that reach every pod and the Calico / Cilium stage ends, in words."""
+        if self.isolated:
+            return ()
+        return tuple(map(tier_label, self.left.catch_all)) + tuple(c.label for c in self.closers)
+
+    @property
+    def guard_policies(self) -> tuple[PolicyObject, ...]:
+        """The policies behind `guard_labels`, once each."""
+        out: list[PolicyObject] = []
+        if not self.isolated:
+            for p in (
+                *(r.policy for r in self.left.catch_all),
+                *(p for c in self.closers for p in c.policies),
+            ):
+                if p not in out:
+                    out.append(p)
+        return tuple(out)
+
+    @property
     def open_addresses(self) -> Ranges:
         """Address ranges the default still allows something to or from (not isolated)."""
         return () if self.isolated else self.left.address_ranges
@@ -249,6 +314,17 @@ class Guards:
         self._keep: dict[int, Program] = {}  # programs keyed by id stay alive
         self._of: dict[tuple[int, Direction], Guard] = {}
         self._left_open: dict[tuple[object, ...], ConnectionSet] = {}
+        self._closers: dict[tuple[object, ...], Closer] = {}
+
+    @cached_property
+    def cni_targets(self) -> tuple[tuple[CalicoPolicy | CiliumPolicy, int], ...]:
+        """Every Calico and Cilium policy with the classes it selects (computed once)."""
+        compiled = self.compiled
+        pols: list[CalicoPolicy | CiliumPolicy] = [
+            *compiled.calico_policies,
+            *compiled.cilium_policies,
+        ]
+        return tuple((p, compiled.policy_classes(p)) for p in pols)
 
     # --- per class -------------------------------------------------------------------------
     def of(self, ci: int, direction: Direction) -> Guard:
@@ -275,7 +351,36 @@ class Guards:
             left = Leftover(((compiled.all_classes, ALL),), ALL, OPEN.addresses, False)
         else:
             left = self.leftover(ci, direction)
-        return Guard(direction, False, admin, isolating, baseline, skipped, left)
+        cni = tuple(r for r in program.rules if r.tier in ("Calico", "Cilium"))
+        closers = tuple(self._closer(ci, direction, st) for st in left.closed_by)
+        return Guard(direction, False, admin, isolating, baseline, skipped, left, cni, closers)
+
+    def _closer(self, ci: int, direction: Direction, stage: Stage) -> Closer:
+        """The Calico / Cilium policies whose selecting class `ci` closes `stage` (the same
+        for every class of one program: cached by it)."""
+        program = self.compiled.program(ci, direction)
+        key = (id(program), stage.tier, stage.name, direction)
+        got = self._closers.get(key)
+        if got is None:
+            calico = stage.tier != "Cilium"  # a Calico tier: its policies selecting the pod
+            cilium = stage.tier == "Cilium" or stage.name == DEFAULT_TIER  # default deny
+            pols = [
+                p
+                for p, bits in self.cni_targets
+                if bits >> ci & 1
+                and (
+                    (
+                        calico
+                        and isinstance(p, CalicoPolicy)
+                        and p.tier == stage.name
+                        and p.isolates(direction)
+                    )
+                    or (cilium and isinstance(p, CiliumPolicy) and direction in p.default_deny)
+                )
+            ]
+            self._keep[id(program)] = program
+            got = self._closers[key] = Closer(stage.title, tuple(pols))
+        return got
 
     def _own(self, ci: int, direction: Direction) -> PortsKey | None:
         """Container ports named ports resolve on: this class's (ingress), else the peer's."""
@@ -325,12 +430,21 @@ class Guards:
                 ranges = normalize(atoms.bounds(i) for i in indexes_of(bits))
                 addresses.append((ranges, state.remaining))
         catch_all: list[AnyRule] = []
+        closed_by: list[Stage] = []
         walk(
             program,
             future_conns,
             lambda rule, _part: catch_all.append(rule) if rule.action == "Deny" else None,
+            lambda stage, _part: closed_by.append(stage) if stage.tier in _CNI else None,
         )
-        return Leftover(tuple(classes), left_future, tuple(addresses), denies, tuple(catch_all))
+        return Leftover(
+            tuple(classes),
+            left_future,
+            tuple(addresses),
+            denies,
+            tuple(catch_all),
+            tuple(closed_by),
+        )
 
     # --- what is left to one rule --------------------------------------------------------
     def left_open(

@@ -21,13 +21,16 @@ DNS_NAMESPACE = "kube-system"
 DNS_CONNS = ConnectionSet.ports("UDP", 53) | ConnectionSet.ports("TCP", 53)
 
 
+_CNI_KINDS = ("CalicoNetworkPolicy/", "GlobalNetworkPolicy/", "Cilium")
+
+
 @dataclass
 class NamespacePosture:
     namespace: str
     pods: int = 0
     ingress_isolated: int = 0  # by NetworkPolicy
     egress_isolated: int = 0
-    policies: int = 0
+    policies: int = 0  # written in the namespace: NetworkPolicies, Calico's and Cilium's
     host_network: int = 0
     ingress_guarded: int = 0  # a default deny from any tier (isolation included)
     egress_guarded: int = 0
@@ -46,8 +49,13 @@ class NamespacePosture:
         if isolated:
             parts.append(f"NetworkPolicy {isolated}/{self.pods}")
         if guarded > isolated:
-            policies = ", ".join(self.tier_guards[direction])
-            parts.append(f"admin tiers ({policies}) {guarded - isolated}/{self.pods}")
+            ids = self.tier_guards[direction]
+            cni = any(i.startswith(_CNI_KINDS) for i in ids)
+            admin = not ids or any(not i.startswith(_CNI_KINDS) for i in ids)
+            who = " and ".join(
+                w for w, on in (("admin tiers", admin), ("Calico / Cilium", cni)) if on
+            )
+            parts.append(f"{who} ({', '.join(ids)}) {guarded - isolated}/{self.pods}")
         return ", ".join(parts) or "nothing"
 
     @staticmethod
@@ -78,9 +86,15 @@ class WorkloadReach:
 
 def posture(cluster: Reach) -> list[NamespacePosture]:
     out: dict[str, NamespacePosture] = {n: NamespacePosture(n) for n in sorted(cluster.namespaces)}
-    for pol in cluster.policies:
-        out.setdefault(pol.namespace, NamespacePosture(pol.namespace)).policies += 1
     compiled = cluster.compiled
+    cilium = {(p.kind, p.namespace, p.name): p.namespace for p in compiled.cilium_policies}
+    for ns in [
+        *(p.namespace for p in cluster.policies),
+        *(p.namespace for p in compiled.calico_policies),
+        *cilium.values(),  # one per object, whatever its rule sets (`specs`)
+    ]:
+        if ns is not None:
+            out.setdefault(ns, NamespacePosture(ns)).policies += 1
     g = guards(cluster)
     for pod in cluster.pods:
         p = out.setdefault(pod.namespace, NamespacePosture(pod.namespace))
@@ -96,7 +110,7 @@ def posture(cluster: Reach) -> list[NamespacePosture]:
             else:
                 p.egress_guarded += guard.default_deny
             have = p.tier_guards[d]
-            have += [r.policy.id for r in guard.guard_rules if r.policy.id not in have]
+            have += [q.id for q in guard.guard_policies if q.id not in have]
         for ai, apol in enumerate(compiled.admin_policies):
             if compiled.admin_targets[ai] >> ci & 1 and apol.id not in p.tier_policies:
                 p.tier_policies.append(apol.id)
@@ -149,7 +163,7 @@ def isolated_reach(cluster: Reach, direction: Direction) -> list[WorkloadReach]:
         guarded: tuple[str, ...] = ()
         addresses = ""
         if not isolating and guard is not None:
-            guarded = tuple(map(tier_label, guard.guard_rules))
+            guarded = guard.guard_labels
             if guard.open_addresses:
                 addresses = addresses_words(guard.open_addresses)
         out.append(

@@ -4,18 +4,25 @@ address ranges, said as sentences (describe, exposure and the audit share them).
 from __future__ import annotations
 
 import ipaddress
+import re
+from collections.abc import Callable
 
 from netreach.engine import ipset
 from netreach.engine.intervals import Ranges, intersect
 from netreach.model import (
     PROTOCOLS,
+    V_NAMESPACE,
+    V_NS_LABEL,
     AdminAction,
     AdminPeer,
+    CalicoEntity,
+    CalicoSelector,
     IPBlock,
     LabelSelector,
     Peer,
     PolicyPort,
     Requirement,
+    virtual_key_text,
 )
 
 
@@ -200,3 +207,140 @@ def addresses_words(ranges: Ranges) -> str:
     """`every address (0.0.0.0/0, ::/0)`, or `addresses in 10.0.0.0/8`."""
     text = ranges_words(ranges)
     return text if text.startswith("every address") else f"addresses in {text}"
+
+
+# --- Calico and Cilium peers -----------------------------------------------------------------
+# Their selectors read virtual labels (model.V_*: a pod's namespace, its namespace's labels,
+# its service account); words show them as `<namespace>`, `<namespace label team>`...
+
+_VIRTUAL = re.compile(r"\x00[\w./:-]*")
+
+
+def calico_selector_words(sel: CalicoSelector) -> str:
+    """A Calico selector expression as written, virtual keys in words."""
+    return _VIRTUAL.sub(lambda m: virtual_key_text(m.group(0)), str(sel))
+
+
+def _renamed(sel: LabelSelector, rename: Callable[[str], str]) -> LabelSelector:
+    return LabelSelector(
+        tuple((rename(k), v) for k, v in sel.match_labels),
+        tuple(Requirement(rename(r.key), r.operator, r.values) for r in sel.match_expressions),
+    )
+
+
+def _keyed(sel: LabelSelector, keep: Callable[[str], bool]) -> LabelSelector:
+    return LabelSelector(
+        tuple((k, v) for k, v in sel.match_labels if keep(k)),
+        tuple(r for r in sel.match_expressions if keep(r.key)),
+    )
+
+
+def cilium_endpoint_words(sel: LabelSelector) -> str:
+    """A Cilium endpoint selector (namespace scoping already applied by the loader): `pods
+    labelled app=web in namespace shop`, `every pod in namespaces labelled team=ops`."""
+    pods = selector_words(
+        _renamed(
+            _keyed(sel, lambda k: k != V_NAMESPACE and not k.startswith(V_NS_LABEL)),
+            virtual_key_text,
+        )
+    )
+    pod_part = f"pods {pods}" if pods else "every pod"
+    places: list[str] = []
+    for k, v in sel.match_labels:
+        if k == V_NAMESPACE:
+            places.append(f"namespace {v}")
+    for r in sel.match_expressions:
+        if r.key != V_NAMESPACE:
+            continue
+        if r.operator == "In":
+            places.append(
+                ("namespace " if len(r.values) == 1 else "namespaces ") + ", ".join(r.values)
+            )
+        elif r.operator == "NotIn":
+            places.append(f"every namespace except {', '.join(r.values)}")
+        elif r.operator == "Exists":
+            places.append("every namespace")
+        else:
+            places.append("no namespace (matches no pod)")
+    ns_labels = selector_words(
+        _renamed(_keyed(sel, lambda k: k.startswith(V_NS_LABEL)), lambda k: k[len(V_NS_LABEL) :])
+    )
+    if ns_labels:
+        places.append(f"namespaces {ns_labels}")
+    where = " and ".join(places) if places else "every namespace"
+    return f"{pod_part} in {where}"
+
+
+ENTITY_WORDS: dict[str, str] = {
+    "all": "everyone (entity all: every pod, node and address)",
+    "cluster": "every pod and node of the cluster (entity cluster)",
+    "world": "every address outside the cluster (entity world: not a pod, not a node)",
+    "world-ipv4": "every IPv4 address outside the cluster (entity world-ipv4)",
+    "world-ipv6": "every IPv6 address outside the cluster (entity world-ipv6)",
+    "none": "no one (entity none)",
+}
+
+
+def cilium_entity_words(name: str) -> str:
+    known = ENTITY_WORDS.get(name)
+    if known is not None:
+        return known
+    return (
+        f"entity {name} (not modelled: it matches nothing here, and verdicts it could "
+        "change say so)"
+    )
+
+
+def calico_entity_words(entity: CalicoEntity, policy_namespace: str | None) -> str:
+    """How Calico reads a rule's source or destination (libcalico-go rules.go): the selector
+    (pods and network sets) within the policy's namespace for a namespaced policy unless
+    namespaceSelector says where, notSelector anywhere, nets / notNets on addresses."""
+    if entity.is_empty:
+        return "anyone (every endpoint and address)"
+    parts: list[str] = []
+    if entity.uses_selectors:
+        sel = entity.selector
+        who = (
+            f"endpoints (pods and network sets) where {calico_selector_words(sel)}"
+            if sel is not None and not sel.is_empty
+            else "every endpoint (pods and network sets)"
+        )
+        ns_sel = entity.namespace_selector
+        if ns_sel is not None and ns_sel.is_global:
+            where = "outside every namespace (global(): GlobalNetworkSets, never a pod)"
+        elif ns_sel is not None:
+            where = (
+                "in every namespace"
+                if ns_sel.is_empty
+                else f"in namespaces where {calico_selector_words(ns_sel)}"
+            )
+        elif policy_namespace is not None:
+            where = f"in namespace {policy_namespace} (the policy's own)"
+        else:
+            where = "in every namespace"
+        parts.append(f"{who} {where}")
+        if entity.not_selector is not None:
+            parts.append(
+                f"except endpoints where {calico_selector_words(entity.not_selector)} (anywhere)"
+            )
+    if entity.nets:
+        lead = "with an address in" if parts else "addresses in"
+        parts.append(f"{lead} {', '.join(entity.nets)} (pod addresses too)")
+    if entity.not_nets:
+        lead = "except addresses in" if parts else "every address except"
+        parts.append(f"{lead} {', '.join(entity.not_nets)}")
+    return ", ".join(parts)
+
+
+def cni_peer_words(peer: object, policy_namespace: str | None) -> str:
+    """One peer of a compiled Calico or Cilium rule: a Calico entity, a Cilium endpoint
+    selector, CIDR block or entity name."""
+    if isinstance(peer, CalicoEntity):
+        return calico_entity_words(peer, policy_namespace)
+    if isinstance(peer, LabelSelector):
+        return cilium_endpoint_words(peer)
+    if isinstance(peer, IPBlock):
+        return f"addresses in {block_words(peer)} (outside the cluster only: never a pod)"
+    if isinstance(peer, str):
+        return cilium_entity_words(peer)
+    return str(peer)

@@ -17,14 +17,20 @@ from netreach.render.text import console
 @cli.command()
 @input_options
 @click.argument("what", metavar="policy|pod", type=click.Choice(["policy", "pod"]))
-@click.argument("name", metavar="NS/NAME")
+@click.argument("name", metavar="NS/NAME|KIND/[NS/]NAME")
 @output_option(["text", "json"])
 def describe(what: str, name: str, output: str, inputs: Inputs) -> int:
     """What a policy does, or what applies to a pod, in plain sentences.
 
+    A policy is NS/NAME (a NetworkPolicy), KIND/NAME for a cluster-scoped kind (anp, banp,
+    cnp, gnp, ccnp...) or KIND/NS/NAME for a Calico or Cilium namespaced one
+    (caliconetworkpolicy, ciliumnetworkpolicy).
+
     \b
     Examples:
       netreach describe examples/lesson policy default/allow-backend-api-to-db
+      netreach describe examples/calico policy gnp/security.dns
+      netreach describe examples/cilium policy ciliumnetworkpolicy/default/db
       netreach describe examples/lesson pod default/db
     """
     cluster = cluster_from_inputs(inputs)

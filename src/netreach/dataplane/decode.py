@@ -19,22 +19,20 @@ from __future__ import annotations
 import datetime
 import json
 import re
-from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import numpy
 import yaml
 
+from netreach.dataplane import decode_cni
 from netreach.dataplane.objects import (
     NAMESPACE_NAME_LABEL,
-    PROTOS,
     Action,
     AdminPeer,
     AdminPolicy,
     AdminRule,
     ContainerPort,
-    Expression,
     Manifests,
     Node,
     Peer,
@@ -42,10 +40,44 @@ from netreach.dataplane.objects import (
     Policy,
     PolicyRule,
     Port,
-    Proto,
-    Selector,
     Service,
     ServicePort,
+)
+from netreach.dataplane.values import (
+    Scalar,
+)
+from netreach.dataplane.values import (
+    as_bool as _bool,
+)
+from netreach.dataplane.values import (
+    as_int as _int,
+)
+from netreach.dataplane.values import (
+    as_int_or_str as _int_or_str,
+)
+from netreach.dataplane.values import (
+    as_list as _list,
+)
+from netreach.dataplane.values import (
+    as_map as _map,
+)
+from netreach.dataplane.values import (
+    as_str as _str,
+)
+from netreach.dataplane.values import (
+    labels_of as _labels,
+)
+from netreach.dataplane.values import (
+    optional_selector as _optional_selector,
+)
+from netreach.dataplane.values import (
+    present as _present,
+)
+from netreach.dataplane.values import (
+    protocol_of as _protocol,
+)
+from netreach.dataplane.values import (
+    selector_of as _selector,
 )
 
 _MAX_DEPTH = 100
@@ -53,15 +85,6 @@ _MAX_DEPTH = 100
 
 class _Unreadable(Exception):
     """A document this decoder refuses (too deep, too large once aliases expand, bad YAML)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Scalar:
-    """A YAML scalar: its text as written and the kind go-yaml v2 resolves it to."""
-
-    text: str
-    kind: str  # null, bool, int, float, timestamp (its RFC 3339 text), str
-    value: object = None
 
 
 _NULLS = frozenset({"", "~", "null", "Null", "NULL"})
@@ -299,99 +322,6 @@ def _text(data: bytes) -> str:
     return data.decode("utf-8-sig")
 
 
-# --- typed access to decoded values (YAML Scalars or JSON values) ---------------------------
-
-
-def _str(v: Any) -> str | None:
-    """A string field. kubectl turns YAML into JSON first (a plain `yes` is true, `80` a
-    number, a date a time) and the API types refuse a non-string there: such a value reads
-    as absent; a timestamp becomes the string Go writes for it."""
-    if isinstance(v, Scalar):
-        return v.text if v.kind in ("str", "timestamp") else None
-    return v if isinstance(v, str) else None
-
-
-def _int(v: Any) -> int | None:
-    """An integer field. A float with an integral value (`08`, `1e3`) becomes a JSON number
-    like 8 or 1000 on its way through kubectl, which an integer field takes."""
-    if isinstance(v, Scalar):
-        if v.kind == "int" and isinstance(v.value, int):
-            return v.value
-        if v.kind == "float" and isinstance(v.value, float):
-            return _integral(v.value)
-        return None
-    if isinstance(v, float):
-        return _integral(v)
-    return v if isinstance(v, int) and not isinstance(v, bool) else None
-
-
-def _integral(number: float) -> int | None:
-    # Go prints floats below 1e21 without an exponent: an integer field decodes those
-    return int(number) if number.is_integer() and abs(number) < 1e21 else None
-
-
-def _bool(v: Any) -> bool:
-    if isinstance(v, Scalar):
-        return v.kind == "bool" and v.value is True
-    return v is True
-
-
-def _int_or_str(v: Any) -> int | str | None:
-    if isinstance(v, Scalar):
-        if v.kind in ("int", "float"):
-            return _int(v)
-        return v.text if v.kind in ("str", "timestamp") else None
-    if isinstance(v, bool):
-        return None
-    return v if isinstance(v, int | str) else None
-
-
-def _map(v: Any) -> dict[str, Any]:
-    return v if isinstance(v, dict) else {}
-
-
-def _list(v: Any) -> list[Any]:
-    return v if isinstance(v, list) else []
-
-
-def _present(obj: Mapping[str, Any], key: str) -> bool:
-    """Set and not null: a null value decodes as absent."""
-    v = obj.get(key)
-    return v is not None and not (isinstance(v, Scalar) and v.kind == "null")
-
-
-def _labels(v: Any) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for k, value in _map(v).items():
-        text = _str(value)
-        if text is not None:
-            out[k] = text
-    return out
-
-
-def _selector(v: Any) -> Selector:
-    raw = _map(v)
-    exprs = []
-    for item in _list(raw.get("matchExpressions")):
-        e = _map(item)
-        values = tuple(s for s in (_str(x) for x in _list(e.get("values"))) if s is not None)
-        exprs.append(Expression(_str(e.get("key")) or "", _str(e.get("operator")) or "", values))
-    return Selector(tuple(sorted(_labels(raw.get("matchLabels")).items())), tuple(exprs))
-
-
-def _optional_selector(obj: Mapping[str, Any], key: str) -> Selector | None:
-    return _selector(obj[key]) if _present(obj, key) else None
-
-
-def _protocol(v: Any) -> Proto:
-    """Protocols default to TCP when absent (API-server defaulting)."""
-    text = _str(v)
-    for proto in PROTOS:
-        if text == proto:
-            return proto
-    return "TCP"
-
-
 # --- kinds ------------------------------------------------------------------------------------
 
 _WORKLOAD_TEMPLATE = {
@@ -438,7 +368,14 @@ def _object(out: Manifests, obj: dict[str, Any], kind: str, default_ns: str) -> 
     name = _str(md.get("name")) or ""
     ns = _str(md.get("namespace")) or default_ns
     spec = _map(obj.get("spec"))
-    if kind == "Namespace":
+    api = _str(obj.get("apiVersion")) or ""
+    if decode_cni.is_calico(api, kind):
+        decode_cni.calico(out, obj, kind, ns, name)
+    elif decode_cni.is_cilium(api, kind):
+        decode_cni.cilium(out, obj, kind, ns, name)
+    elif kind == "ServiceAccount":
+        out.accounts[(ns, name)] = _labels(md.get("labels"))
+    elif kind == "Namespace":
         out.namespaces[name] = {**_labels(md.get("labels")), NAMESPACE_NAME_LABEL: name}
     elif kind == "Pod":
         out.pods[(ns, name)] = _pod_info(_labels(md.get("labels")), spec, _pod_ips(obj))
@@ -449,7 +386,7 @@ def _object(out: Manifests, obj: dict[str, Any], kind: str, default_ns: str) -> 
         tmd = _map(_map(template).get("metadata"))
         info = _pod_info(_labels(tmd.get("labels")), _map(_map(template).get("spec")), ())
         out.workloads[(ns, kind, name)] = info
-    elif kind == "NetworkPolicy" and "projectcalico.org/" not in str(obj.get("apiVersion")):
+    elif kind == "NetworkPolicy" and "projectcalico.org/" not in api:
         # (Calico's projectcalico.org NetworkPolicy is another kind with the same name)
         out.policies[(ns, name)] = _policy(ns, name, spec)
     elif kind in _ADMIN_KINDS:
@@ -490,7 +427,10 @@ def _pod_info(labels: dict[str, str], spec: dict[str, Any], ips: tuple[str, ...]
             if number is not None:
                 cp_name = _str(raw.get("name")) or ""
                 ports.append(ContainerPort(number, _protocol(raw.get("protocol")), cp_name))
-    return PodInfo(labels, tuple(ports), _bool(spec.get("hostNetwork")), ips)
+    # admission sets "default"; the deprecated serviceAccount is read when the name is absent
+    account = _str(spec.get("serviceAccountName")) or _str(spec.get("serviceAccount"))
+    host = _bool(spec.get("hostNetwork"))
+    return PodInfo(labels, tuple(ports), host, ips, account or "default")
 
 
 def _policy(ns: str, name: str, spec: dict[str, Any]) -> Policy:

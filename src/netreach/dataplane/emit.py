@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from netreach.dataplane import emit_cni
 from netreach.model import (
     AdminPeer,
     AdminPolicy,
@@ -45,6 +46,7 @@ def manifests(snapshot: Snapshot) -> list[tuple[str, bytes]]:
         )
         for n in snapshot.nodes
     ]
+    items += emit_cni.objects(snapshot)
     doc = {"apiVersion": "v1", "kind": "List", "items": items}
     return [("snapshot", json.dumps(doc).encode())]
 
@@ -72,11 +74,33 @@ def _pod(pod: Pod) -> dict[str, Any]:
         }
         for cp in pod.ports
     ]
+    spec = {
+        "hostNetwork": pod.host_network,
+        "serviceAccountName": pod.service_account,
+        "containers": [{"name": "c", "ports": ports}],
+    }
+    if pod.from_template:  # the workload it stands for, with the pod as its template
+        w = pod.workload
+        template: dict[str, Any] = {"metadata": {"labels": dict(pod.labels)}, "spec": spec}
+        if w.kind == "CronJob":
+            template = {"spec": {"template": template}}
+            return _obj(
+                "batch/v1",
+                w.kind,
+                {"name": w.name, "namespace": w.namespace},
+                spec={"jobTemplate": template},
+            )
+        return _obj(
+            "apps/v1",
+            w.kind,
+            {"name": w.name, "namespace": w.namespace},
+            spec={"template": template},
+        )
     return _obj(
         "v1",
         "Pod",
         {"name": pod.name, "namespace": pod.namespace, "labels": dict(pod.labels)},
-        spec={"hostNetwork": pod.host_network, "containers": [{"name": "c", "ports": ports}]},
+        spec=spec,
         status={"podIPs": [{"ip": ip} for ip in pod.ips]},
     )
 

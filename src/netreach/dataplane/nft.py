@@ -32,6 +32,7 @@ from netreach.dataplane.resolve import (
     PortRange,
     ResolvedRule,
 )
+from netreach.dataplane.resolve_cni import Stage
 from netreach.dataplane.services import LabService
 
 TABLE = "netreach"
@@ -53,6 +54,10 @@ class RulesetInput:
     self_allowed: bool = False  # --self-traffic allowed: a pod may always reach itself
     policies: int = 0
     admin_policies: int = 0
+    # Calico's or Cilium's policies: every tier as stages, per direction (rules and admin
+    # are then unused)
+    stages: Mapping[Direction, Sequence[Stage]] | None = None
+    cni_policies: int = 0
 
 
 # --- rendering of values: only ever from parsed objects ------------------------------------
@@ -114,6 +119,8 @@ def render(spec: RulesetInput, table: str = TABLE, enforce: bool = True) -> str:
 
 def _header(spec: RulesetInput, enforce: bool) -> list[str]:
     what = "NetworkPolicies" + (" and admin tiers" if spec.admin_policies else "")
+    if spec.stages is not None:
+        what += f", with {spec.cni_policies} Calico/Cilium policies"
     lines = [
         f"# netreach: {what} compiled for the lab's node"
         + ("" if enforce else " (Service translation only)"),
@@ -207,6 +214,12 @@ _ICMP = "    meta l4proto { icmp, ipv6-icmp } accept"
 
 
 def _filter(spec: RulesetInput) -> tuple[list[str], list[str]]:
+    if spec.stages is not None:
+        sets, chains = _staged(spec.stages)
+        if spec.self_allowed:
+            sets = _self_sets(spec) + sets
+        checks = {"egress": ["    jump egress"], "ingress": ["    jump ingress"]}
+        return sets, chains + _hooks(spec, checks)
     sets = _iso_sets(spec)
     if spec.self_allowed:
         sets += _self_sets(spec)
@@ -217,11 +230,6 @@ def _filter(spec: RulesetInput) -> tuple[list[str], list[str]]:
         s, lines = _rule_sets(f"np{i}", rule, verdict, header)
         sets += s
         np_lines[rule.direction] += lines
-    self_accept = (
-        ["    ip saddr . ip daddr @self4 accept", "    ip6 saddr . ip6 daddr @self6 accept"]
-        if spec.self_allowed
-        else []
-    )
     if spec.admin:
         tier_sets, chains = _tiered(spec.admin, np_lines)
         sets += tier_sets
@@ -245,7 +253,17 @@ def _filter(spec: RulesetInput) -> tuple[list[str], list[str]]:
                 "    ip6 daddr @in_iso6 jump ingress",
             ],
         }
-    chains += [
+    return sets, chains + _hooks(spec, checks)
+
+
+def _hooks(spec: RulesetInput, checks: Mapping[str, list[str]]) -> list[str]:
+    """The base chains: every packet a pod sends or receives meets the checks."""
+    self_accept = (
+        ["    ip saddr . ip daddr @self4 accept", "    ip6 saddr . ip6 daddr @self6 accept"]
+        if spec.self_allowed
+        else []
+    )
+    return [
         "  # pod to pod (and a pod to itself): the node routes it",
         "  chain forward {",
         "    type filter hook forward priority filter; policy accept;",
@@ -271,7 +289,6 @@ def _filter(spec: RulesetInput) -> tuple[list[str], list[str]]:
         *checks["ingress"],
         "  }",
     ]
-    return sets, chains
 
 
 # What an admin action does in each direction's chain. Egress runs first and `return`s to
@@ -344,6 +361,68 @@ def _tiered(
         "    accept",
         "  }",
     ]
+    return sets, chains
+
+
+_STAGE_VERDICT = {
+    ("egress", "Allow"): "return",
+    ("egress", "Deny"): REJECT,
+    ("ingress", "Allow"): "accept",
+    ("ingress", "Deny"): REJECT,
+}
+
+
+def _staged(stages: Mapping[Direction, Sequence[Stage]]) -> tuple[list[str], list[str]]:
+    """One chain per stage and direction, in evaluation order: the first rule that matches
+    decides (Allow, Deny; Pass goes to the next stage's chain); then the stage's end denies
+    the pods it closes; what no stage decided is allowed. Egress allows by `return`ing to
+    the hook, which goes on to the ingress check."""
+    sets: list[str] = []
+    chains: list[str] = []
+    n = 0
+    for direction, prefix in (("egress", "eg"), ("ingress", "in")):
+        mine = [s for s in stages.get(direction, ()) if s.rules or s.closed]  # type: ignore[call-overload]
+        names = [f"{prefix}_s{i}" for i in range(len(mine))]
+        last = "return" if direction == "egress" else "accept"
+        chains += [
+            f"  chain {direction} {{",
+            f"    goto {names[0]}" if names else f"    {last}",
+            "  }",
+        ]
+        for i, stage in enumerate(mine):
+            after = f"goto {names[i + 1]}" if i + 1 < len(mine) else last
+            lines: list[str] = []
+            for rule in stage.rules:
+                if rule.action == "Pass":
+                    verdict = after if i + 1 < len(mine) else last
+                else:
+                    verdict = _STAGE_VERDICT[(direction, rule.action)]
+                header = f"[{stage.title}] {rule.summary} {rule.where}"
+                s, ls = _rule_sets(f"cn{n}", rule, verdict, header)
+                n += 1
+                sets += s
+                lines += ls
+            if stage.closed:
+                p = "saddr" if direction == "egress" else "daddr"
+                for family in (4, 6):
+                    addrs = sorted(
+                        {int(a) for e in stage.closed if (a := e.pod.address(family)) is not None}
+                    )
+                    make = ipaddress.IPv4Address if family == 4 else ipaddress.IPv6Address
+                    set_name = f"{names[i]}_end{family}"
+                    sets += _set(
+                        set_name,
+                        _FAMILY[family][1],
+                        [render_address(make(a)) for a in addrs],
+                    )
+                    lines.append(f"    {_FAMILY[family][0]} {p} @{set_name} {REJECT}")
+            chains += [
+                f"  # {safe(stage.title)}: the first matching rule decides",
+                f"  chain {names[i]} {{",
+                *lines,
+                f"    {after}",
+                "  }",
+            ]
     return sets, chains
 
 

@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
+from netreach.calico_selector import Expr
+
 Proto = Literal["TCP", "UDP", "SCTP"]
 PROTOS: tuple[Proto, ...] = ("TCP", "UDP", "SCTP")
 Action = Literal["Allow", "Deny", "Pass"]
@@ -156,6 +158,7 @@ class PodInfo:
     ports: tuple[ContainerPort, ...]
     host_network: bool
     ips: tuple[str, ...] = ()
+    service_account: str = "default"
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,6 +166,115 @@ class Node:
     name: str
     labels: Mapping[str, str]
     addresses: tuple[str, ...]
+
+
+# --- Calico (projectcalico.org/v3) and Cilium (cilium.io/v2), read by decode_cni.py -----------
+
+CalicoAction = Literal["Allow", "Deny", "Pass", "Log"]
+Direction = Literal["ingress", "egress"]
+
+
+@dataclass(frozen=True, slots=True)
+class CalicoEntity:
+    """A rule's source or destination. Selectors read Calico's labels of an endpoint as
+    written (`pcns.*`, `pcsa.*`, `projectcalico.org/namespace`...); `selector` has the
+    serviceAccounts match ANDed in; `ports` are destination ports (numbers, ranges, names)."""
+
+    nets: tuple[str, ...] = ()
+    not_nets: tuple[str, ...] = ()
+    selector: Expr | None = None
+    not_selector: Expr | None = None
+    namespace_selector: Expr | None = None
+    ports: tuple[Port, ...] = ()
+    not_ports: tuple[Port, ...] = ()
+
+    @property
+    def uses_selectors(self) -> bool:
+        return not (
+            self.selector is None and self.not_selector is None and self.namespace_selector is None
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class CalicoRule:
+    action: CalicoAction
+    protocols: tuple[Proto, ...]  # what protocol / notProtocol leave of TCP, UDP, SCTP
+    ip_version: int | None = None
+    source: CalicoEntity = CalicoEntity()
+    destination: CalicoEntity = CalicoEntity()
+    inert: bool = False  # decided by what a snapshot cannot know (source ports, services)
+
+
+@dataclass(frozen=True, slots=True)
+class CalicoPolicy:
+    kind: str  # NetworkPolicy or GlobalNetworkPolicy
+    namespace: str | None
+    name: str
+    tier: str
+    order: float | None
+    selector: Expr  # serviceAccountSelector ANDed in
+    types: tuple[Direction, ...]
+    ingress: tuple[CalicoRule, ...] = ()
+    egress: tuple[CalicoRule, ...] = ()
+    namespace_selector: Expr | None = None  # GlobalNetworkPolicy only
+    applies_to_pods: bool = True  # False for preDNAT / doNotTrack (host endpoints only)
+
+    @property
+    def order_key(self) -> tuple[float, str]:
+        """Felix's order: `order` (none last), then "name/namespace/kind"."""
+        order = self.order if self.order is not None else float("inf")
+        return order, f"{self.name}/{self.namespace or ''}/{self.kind}"
+
+
+@dataclass(frozen=True, slots=True)
+class CalicoTier:
+    name: str
+    order: float | None
+    default_action: Literal["Deny", "Pass"] = "Deny"
+
+
+@dataclass(frozen=True, slots=True)
+class NetworkSet:
+    namespace: str | None  # None: a GlobalNetworkSet
+    name: str
+    labels: Mapping[str, str]
+    nets: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CiliumRule:
+    """An entry of ingress / egress (Allow) or ingressDeny / egressDeny (Deny). `l3`: some peer
+    field is set and not empty; `empty_l3`: a peer list written empty. `ports` None: every
+    connection; empty: none netreach models (ICMP only)."""
+
+    action: Literal["Allow", "Deny"]
+    endpoints: tuple[Selector, ...] = ()
+    cidrs: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (cidr, excepts)
+    entities: tuple[str, ...] = ()
+    l3: bool = False
+    empty_l3: bool = False
+    ports: tuple[Port, ...] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CiliumPolicy:
+    """One `spec` or `specs[i]` of a CiliumNetworkPolicy / CiliumClusterwideNetworkPolicy;
+    selector keys without their `k8s:` / `any:` source, namespace scoping applied."""
+
+    kind: str
+    namespace: str | None
+    name: str
+    subject: Selector | None  # None: a nodeSelector (host) rule
+    ingress: tuple[CiliumRule, ...] = ()
+    egress: tuple[CiliumRule, ...] = ()
+    ingress_deny: tuple[CiliumRule, ...] = ()
+    egress_deny: tuple[CiliumRule, ...] = ()
+    default_deny: tuple[Direction, ...] = ()
+
+    def rules(self, direction: Direction, deny: bool) -> tuple[CiliumRule, ...]:
+        if direction == "ingress":
+            return self.ingress_deny if deny else self.ingress
+        return self.egress_deny if deny else self.egress
 
 
 @dataclass(slots=True)
@@ -176,6 +288,11 @@ class Manifests:
     admin: dict[tuple[str, str], AdminPolicy] = field(default_factory=dict)  # (kind, name)
     services: dict[tuple[str, str], Service] = field(default_factory=dict)
     nodes: dict[str, Node] = field(default_factory=dict)
+    calico: dict[tuple[str, str, str], CalicoPolicy] = field(default_factory=dict)  # kind, ns, name
+    tiers: dict[str, CalicoTier] = field(default_factory=dict)
+    network_sets: dict[tuple[str, str, str], NetworkSet] = field(default_factory=dict)
+    accounts: dict[tuple[str, str], Mapping[str, str]] = field(default_factory=dict)  # labels
+    cilium: dict[tuple[str, str, str], tuple[CiliumPolicy, ...]] = field(default_factory=dict)
     # documents or objects the decoder could not read (`file: why`)
     problems: list[str] = field(default_factory=list)
 

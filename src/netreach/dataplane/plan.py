@@ -84,6 +84,12 @@ def _model_ranges(snap: Snapshot) -> tuple[set[PortRange3], set[tuple[str, Proto
     ports += [
         pp for ap in snap.admin_policies for r in (*ap.ingress, *ap.egress) for pp in r.ports or ()
     ]
+    for cp in snap.calico_policies:
+        for cr in (*cp.ingress, *cp.egress):
+            ports += [*cr.destination.ports, *cr.destination.not_ports]
+    for kp in snap.cilium_policies:
+        for kr in (*kp.ingress, *kp.egress, *kp.ingress_deny, *kp.egress_deny):
+            ports += kr.ports or ()
     for pp in ports:
         if isinstance(pp.port, str):
             names.add((pp.port, pp.protocol))
@@ -107,6 +113,13 @@ def _decoded_ranges(manifests: Manifests) -> tuple[set[PortRange3], set[tuple[st
         for r in (*ap.ingress, *ap.egress)
         for p in r.ports or ()
     ]
+    for c in manifests.calico.values():
+        for cr in (*c.ingress, *c.egress):
+            ports += [*cr.destination.ports, *cr.destination.not_ports]
+    for specs in manifests.cilium.values():
+        for k in specs:
+            for kr in (*k.ingress, *k.egress, *k.ingress_deny, *k.egress_deny):
+                ports += kr.ports or ()
     for p in ports:
         for proto in (p.protocol,) if p.protocol else PROTOS:
             if isinstance(p.port, str):
@@ -175,7 +188,7 @@ class PortPlan:
             return
         resolved = scenario.resolved
         addresses = _Addresses(scenario.endpoints)
-        for rule in (*resolved.rules, *resolved.admin):
+        for rule in resolved.all_rules:
             for subject, allowance in rule.entries:
                 if allowance.ports is None:
                     continue  # every port alike: no boundary

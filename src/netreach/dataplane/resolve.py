@@ -51,6 +51,7 @@ class Endpoint:
     pod: LabPod
     labels: Mapping[str, str]
     ports: tuple[ContainerPort, ...]
+    service_account: str = "default"
 
     @property
     def id(self) -> str:
@@ -77,7 +78,7 @@ class ResolvedRule:
     direction: Direction
     has_ports: bool
     entries: tuple[tuple[Endpoint, Allowance], ...]
-    tier: Literal["Admin", "NetworkPolicy", "Baseline"] = "NetworkPolicy"
+    tier: Literal["Admin", "NetworkPolicy", "Baseline", "Calico", "Cilium"] = "NetworkPolicy"
     action: Literal["Allow", "Deny", "Pass"] = "Allow"
 
 
@@ -228,32 +229,33 @@ class Resolver:
         return out
 
     def network_policy_rules(self) -> list[ResolvedRule]:
+        return [r for p in self.manifests.policies.values() for r in self.policy_rules(p)]
+
+    def policy_rules(self, policy: Policy, only: Direction | None = None) -> list[ResolvedRule]:
+        """One NetworkPolicy's rules (of the directions it isolates; `only` one of them)."""
         out: list[ResolvedRule] = []
-        for policy in self.manifests.policies.values():
-            selected = self.selected(policy)
-            pid = f"{policy.namespace}/{policy.name}"
-            for direction, isolated, rules in (
-                ("ingress", policy.ingress_isolated, policy.ingress),
-                ("egress", policy.egress_isolated, policy.egress),
-            ):
-                if not isolated:
-                    continue  # rules of a direction not in policyTypes are ignored
-                d: Direction = "ingress" if direction == "ingress" else "egress"
-                for index, rule in enumerate(rules):
-                    where = f"{pid} {d}[{index}]"
-                    targets: list[tuple[Network, Endpoint | None]] = (
-                        [(n, None) for n in EVERYWHERE]
-                        if not rule.peers
-                        else [t for p in rule.peers for t in self._peer_nets(policy, p, where)]
-                    )
-                    entries = tuple(
-                        (e, a)
-                        for e in selected
-                        for a in self._allowances(targets, d, rule.ports, e)
-                    )
-                    out.append(
-                        ResolvedRule(where, describe_rule(rule, d), d, bool(rule.ports), entries)
-                    )
+        selected = self.selected(policy)
+        pid = f"{policy.namespace}/{policy.name}"
+        for direction, isolated, rules in (
+            ("ingress", policy.ingress_isolated, policy.ingress),
+            ("egress", policy.egress_isolated, policy.egress),
+        ):
+            if not isolated or only not in (None, direction):
+                continue  # rules of a direction not in policyTypes are ignored
+            d: Direction = "ingress" if direction == "ingress" else "egress"
+            for index, rule in enumerate(rules):
+                where = f"{pid} {d}[{index}]"
+                targets: list[tuple[Network, Endpoint | None]] = (
+                    [(n, None) for n in EVERYWHERE]
+                    if not rule.peers
+                    else [t for p in rule.peers for t in self._peer_nets(policy, p, where)]
+                )
+                entries = tuple(
+                    (e, a) for e in selected for a in self._allowances(targets, d, rule.ports, e)
+                )
+                out.append(
+                    ResolvedRule(where, describe_rule(rule, d), d, bool(rule.ports), entries)
+                )
         return out
 
     def _peer_nets(
@@ -330,41 +332,51 @@ class Resolver:
                     nets += [ipaddress.ip_network(a) for a in addrs if a is not None]
         return [(n, None) for n in subtract(nets, self.holes)]
 
-    def admin_rules(self) -> list[ResolvedRule]:
-        """Admin and Baseline rules in evaluation order: Admin by priority (lower first), ties
-        by kind then name; rules in written order; egress and ingress kept apart."""
-        order = sorted(
+    def admin_order(self) -> list[AdminPolicy]:
+        """Admin policies in evaluation order: Admin by priority (lower first), ties by kind
+        then name; Baseline last."""
+        return sorted(
             self.manifests.admin.values(), key=lambda p: (p.baseline, p.priority, p.kind, p.name)
         )
+
+    def admin_rules(self) -> list[ResolvedRule]:
+        """Admin and Baseline rules in evaluation order (rules in written order; egress and
+        ingress kept apart)."""
+        return [r for policy in self.admin_order() for r in self.admin_policy_rules(policy)]
+
+    def admin_policy_rules(
+        self, policy: AdminPolicy, only: Direction | None = None
+    ) -> list[ResolvedRule]:
         out: list[ResolvedRule] = []
-        for policy in order:
-            subjects = self.subjects(policy)
-            # "A Pod connecting to its own Pod IP is not subject to CNP" (network-policy-api):
-            # a CNP rule never matches the subject's own addresses.
-            cnp = policy.kind == "ClusterNetworkPolicy"
-            for d, rules in (("egress", policy.egress), ("ingress", policy.ingress)):
-                direction: Direction = "egress" if d == "egress" else "ingress"
-                for index, rule in enumerate(rules):
-                    targets = [t for p in rule.peers for t in self._admin_peer_nets(p)]
-                    entries: tuple[tuple[Endpoint, Allowance], ...] = ()
-                    if targets and rule.ports != ():
-                        entries = tuple(
-                            (e, _not_itself(e, a) if cnp else a)
-                            for e in subjects
-                            for a in self._allowances(targets, direction, rule.ports, e)
-                        )
-                    name = f" ({rule.name})" if rule.name else ""
-                    out.append(
-                        ResolvedRule(
-                            where=f"{policy.kind}/{policy.name} {direction}[{index}]",
-                            summary=f"{rule.action}{name}",
-                            direction=direction,
-                            has_ports=rule.ports is not None,
-                            entries=entries,
-                            tier="Baseline" if policy.baseline else "Admin",
-                            action=rule.action,
-                        )
+        subjects = self.subjects(policy)
+        # "A Pod connecting to its own Pod IP is not subject to CNP" (network-policy-api):
+        # a CNP rule never matches the subject's own addresses.
+        cnp = policy.kind == "ClusterNetworkPolicy"
+        for d, rules in (("egress", policy.egress), ("ingress", policy.ingress)):
+            direction: Direction = "egress" if d == "egress" else "ingress"
+            if only not in (None, direction):
+                continue
+            for index, rule in enumerate(rules):
+                targets = [t for p in rule.peers for t in self._admin_peer_nets(p)]
+                entries: tuple[tuple[Endpoint, Allowance], ...] = ()
+                if targets and rule.ports != ():
+                    entries = tuple(
+                        (e, _not_itself(e, a) if cnp else a)
+                        for e in subjects
+                        for a in self._allowances(targets, direction, rule.ports, e)
                     )
+                name = f" ({rule.name})" if rule.name else ""
+                out.append(
+                    ResolvedRule(
+                        where=f"{policy.kind}/{policy.name} {direction}[{index}]",
+                        summary=f"{rule.action}{name}",
+                        direction=direction,
+                        has_ports=rule.ports is not None,
+                        entries=entries,
+                        tier="Baseline" if policy.baseline else "Admin",
+                        action=rule.action,
+                    )
+                )
         return out
 
 

@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TypeVar
+from typing import Literal, TypeVar
 
 from netreach.dataplane import emit
 from netreach.dataplane.addresses import Addressing, assign, parse_address
@@ -22,9 +22,10 @@ from netreach.dataplane.decode import decode
 from netreach.dataplane.nft import RulesetInput, render
 from netreach.dataplane.objects import Manifests, PodInfo
 from netreach.dataplane.resolve import Direction, Endpoint, ResolvedRule, Resolver
+from netreach.dataplane.resolve_cni import CniResolver, Stage
 from netreach.dataplane.services import LabService, lab_services
 from netreach.errors import NetreachError
-from netreach.model import Options, Pod, Snapshot
+from netreach.model import CalicoRule, CiliumRule, Options, Pod, Snapshot
 
 # Kinds the loader skips that change what traffic is allowed or where it goes.
 _TRAFFIC_KINDS = re.compile(r"Policy|Endpoint|Ingress|Gateway|Route|Mesh", re.IGNORECASE)
@@ -35,6 +36,14 @@ class Resolved:
     rules: list[ResolvedRule]  # NetworkPolicy rules
     admin: list[ResolvedRule]  # Admin and Baseline rules in evaluation order
     isolated: dict[Direction, list[Endpoint]]
+    # with Calico's or Cilium's policies: every tier's rules as stages, per direction
+    stages: dict[Direction, list[Stage]] | None = None
+
+    @property
+    def all_rules(self) -> list[ResolvedRule]:
+        if self.stages is not None:
+            return [r for d in ("egress", "ingress") for s in self.stages[d] for r in s.rules]
+        return [*self.rules, *self.admin]
 
 
 @dataclass
@@ -50,15 +59,24 @@ class Scenario:
     notes: list[str] = field(default_factory=list)  # how the lab ran this snapshot
     unmodelled: list[str] = field(default_factory=list)  # what the input holds the lab lacks
     differences: list[str] = field(default_factory=list)  # the two readings disagree
+    cni: Literal["calico", "cilium"] | None = None  # whose policies the ruleset compiles
 
     @cached_property
     def resolved(self) -> Resolved:
         """The dataplane's reading resolved against the lab's pods (computed once)."""
         resolver = Resolver(self.manifests, self.endpoints, self.options.ipblock_matches_pods)
+        stages: dict[Direction, list[Stage]] | None = None
+        if self.cni == "calico":
+            cni = CniResolver(resolver)
+            stages = {d: cni.calico_stages(d) for d in ("egress", "ingress")}
+        elif self.cni == "cilium":
+            cni = CniResolver(resolver)
+            stages = {d: cni.cilium_stages(d) for d in ("egress", "ingress")}
         return Resolved(
             rules=resolver.network_policy_rules(),
             admin=resolver.admin_rules(),
             isolated={d: resolver.isolated(d) for d in ("ingress", "egress")},
+            stages=stages,
         )
 
     def ruleset(self, enforce: bool = True) -> str:
@@ -74,6 +92,8 @@ class Scenario:
             self_allowed=self.options.self_traffic == "allowed",
             policies=len(self.manifests.policies),
             admin_policies=len(self.manifests.admin),
+            stages=resolved.stages if enforce else None,
+            cni_policies=len(self.manifests.calico) + len(self.manifests.cilium),
         )
         return render(spec, enforce=enforce)
 
@@ -114,26 +134,33 @@ def prepare(
             info = PodInfo({}, (), pod.host_network)
         else:
             differences += _topology_differences(pod, info)
-        endpoints.append(Endpoint(by_id[pod.id], dict(info.labels), info.ports))
+        endpoint = Endpoint(by_id[pod.id], dict(info.labels), info.ports, info.service_account)
+        endpoints.append(endpoint)
     used = {a for p in addressing.pods for a in p.addresses} | set(addressing.gateways.values())
     services, svc_notes = lab_services(
         list(manifests.services.values()), endpoints, addressing.families, used
     )
     unmodelled = svc_notes + _unmodelled(snapshot, manifests)
     engine_snapshot = addressing.engine_snapshot(snapshot)
-    cni = len(snapshot.calico_policies) + len(snapshot.cilium_policies)
-    if cni:
-        # The nft compiler does not compile Calico or Cilium policies (yet): both sides leave
-        # them out, and the report says so, rather than a differential that cannot agree.
+    cni: Literal["calico", "cilium"] | None = None
+    if snapshot.calico_policies and snapshot.cilium_policies:
+        # Both plugins at once (one cluster runs one): the compiler does not order them
+        # together. Both sides leave them out, and the report says so.
         engine_snapshot = dataclasses.replace(
             engine_snapshot, calico_policies=[], cilium_policies=[], calico_tiers=[]
         )
+        manifests.calico, manifests.cilium = {}, {}
         unmodelled.insert(
             0,
-            f"{cni} Calico/Cilium policies: neither predicted nor enforced here (the nft "
-            "compiler does not compile them yet); the engine's answers with them are not "
-            "checked by this run",
+            f"{len(snapshot.calico_policies) + len(snapshot.cilium_policies)} Calico and "
+            "Cilium policies in one input: neither predicted nor enforced here (the lab runs "
+            "one plugin's policies at a time); the engine's answers with them are not checked",
         )
+    elif snapshot.calico_policies:
+        cni = "calico"
+    elif snapshot.cilium_policies:
+        cni = "cilium"
+    unmodelled += _cni_unmodelled(snapshot)
     return Scenario(
         snapshot=snapshot,
         engine_snapshot=engine_snapshot,
@@ -146,6 +173,7 @@ def prepare(
         notes=notes,
         unmodelled=unmodelled,
         differences=differences,
+        cni=cni,
     )
 
 
@@ -183,12 +211,45 @@ def _limit_to_loaded(decoded: Manifests, snap: Snapshot) -> tuple[Manifests, lis
         [(s.namespace, s.name) for s in snap.services],
         differences,
     )
+    out.accounts = decoded.accounts  # labels only: an account not in the input has none
+    _keep(
+        "Calico policy",
+        decoded.calico,
+        out.calico,
+        [(p.kind, p.namespace or "", p.name) for p in snap.calico_policies],
+        differences,
+    )
+    _keep(
+        "Cilium policy",
+        decoded.cilium,
+        out.cilium,
+        list(dict.fromkeys((p.kind, p.namespace or "", p.name) for p in snap.cilium_policies)),
+        differences,
+    )
+    _keep(
+        "Calico network set",
+        decoded.network_sets,
+        out.network_sets,
+        [
+            ("NetworkSet" if s.namespace else "GlobalNetworkSet", s.namespace or "", s.name)
+            for s in snap.network_sets
+        ],
+        differences,
+    )
+    for tier in snap.calico_tiers:
+        if tier.name in decoded.tiers:
+            out.tiers[tier.name] = decoded.tiers[tier.name]
+        elif tier.location is not None:  # (the built-in tiers need no object)
+            differences.append(f"Calico Tier {tier.name}: the dataplane decoder did not find it")
     ignored = sum(
         len(set(have) - set(keep))
         for have, keep in (
             (decoded.policies, out.policies),
             (decoded.admin, out.admin),
             (decoded.services, out.services),
+            (decoded.calico, out.calico),
+            (decoded.cilium, out.cilium),
+            (decoded.network_sets, out.network_sets),
         )
     )
     out.nodes = {n.name: decoded.nodes[n.name] for n in snap.nodes if n.name in decoded.nodes}
@@ -201,7 +262,7 @@ def _limit_to_loaded(decoded: Manifests, snap: Snapshot) -> tuple[Manifests, lis
     return out, differences, notes
 
 
-K = TypeVar("K", bound=tuple[str, str])
+K = TypeVar("K", bound=tuple[str, ...])
 V = TypeVar("V")
 
 
@@ -263,6 +324,60 @@ def _named_cidrs(snapshot: Snapshot, manifests: Manifests) -> list[str]:
             for a in ar.peers:
                 out += a.networks
     out += [a for n in manifests.nodes.values() for a in n.addresses]
+    out += _cni_cidrs(snapshot, manifests)
+    return out
+
+
+def _cni_cidrs(snapshot: Snapshot, manifests: Manifests) -> list[str]:
+    """The addresses Calico's and Cilium's policies and network sets name, in both readings."""
+    out = [n for s in snapshot.network_sets for n in s.nets]
+    out += [n for s in manifests.network_sets.values() for n in s.nets]
+    for cp in snapshot.calico_policies:
+        for cr in (*cp.ingress, *cp.egress):
+            for ce in (cr.source, cr.destination):
+                out += [*ce.nets, *ce.not_nets]
+    for dp in manifests.calico.values():
+        for dr in (*dp.ingress, *dp.egress):
+            for de in (dr.source, dr.destination):
+                out += [*de.nets, *de.not_nets]
+    for kp in snapshot.cilium_policies:
+        for kr in (*kp.ingress, *kp.egress, *kp.ingress_deny, *kp.egress_deny):
+            out += [t for b in kr.cidrs for t in (b.cidr, *b.except_)]
+    for specs in manifests.cilium.values():
+        for sp in specs:
+            for sr in (*sp.ingress, *sp.egress, *sp.ingress_deny, *sp.egress_deny):
+                out += [t for cidr, excepts in sr.cidrs for t in (cidr, *excepts)]
+    return out
+
+
+def _cni_unmodelled(snapshot: Snapshot) -> list[str]:
+    """What the engine marks as not modelled in Calico's and Cilium's policies: the lab
+    enforces it as the engine models it (matching nothing, or the rule without the part),
+    so the agreement says nothing about it."""
+    counts: dict[str, int] = {}
+    rules: list[CalicoRule | CiliumRule] = [
+        r for p in snapshot.calico_policies for r in (*p.ingress, *p.egress)
+    ]
+    rules += [
+        r
+        for p in snapshot.cilium_policies
+        for r in (*p.ingress, *p.egress, *p.ingress_deny, *p.egress_deny)
+    ]
+    for rule in rules:
+        for note in dict.fromkeys(n.what for n in rule.notes):
+            counts[note] = counts.get(note, 0) + 1
+    out = [
+        f"{what} ({n} rule(s)): not modelled by the engine; enforced here as the engine models "
+        "it, so the probes do not check it"
+        for what, n in sorted(counts.items())
+    ]
+    host = [p.id for p in snapshot.calico_policies if p.host_endpoint]
+    host += [p.id for p in snapshot.cilium_policies if p.subject is None]
+    if host:
+        out.append(
+            f"{len(host)} host-endpoint / node policies (preDNAT, doNotTrack, applyOnForward, "
+            "nodeSelector): traffic of the nodes themselves is not probed"
+        )
     return out
 
 

@@ -51,6 +51,7 @@ from netreach.engine.plugin import (
     KUBE_ADMIN,
     KUBE_BASELINE,
     NETWORK_POLICY_ORDER,
+    CalicoTierInfo,
     OrderedRules,
     node_block,
 )
@@ -831,6 +832,11 @@ class Compiled:
         if isinstance(policy, CiliumPolicy) and self._cilium is not None:
             return self._cilium.targets[self.cilium_policies.index(policy)]
         return 0
+
+    @property
+    def calico_tiers(self) -> list[CalicoTierInfo]:
+        """Calico's tiers in evaluation order, built-in ones included (empty without Calico)."""
+        return list(self._calico.tiers) if self._calico is not None else []
 
     @property
     def has_calico(self) -> bool:

@@ -184,10 +184,12 @@ def walk(
     program: Program,
     matches: Callable[[AnyRule], ConnectionSet],
     on_match: Callable[[AnyRule, ConnectionSet], None] | None = None,
+    on_close: Callable[[Stage, ConnectionSet], None] | None = None,
 ) -> TierWalk:
     """Walk one peer through `program`. `matches(rule)` is what the rule opens towards that
     peer (EMPTY when it does not admit it); `on_match(rule, part)` hears each rule that
-    decided (or passed on) part of the traffic, with that part."""
+    decided (or passed on) part of the traffic, with that part; `on_close(stage, part)` each
+    closed stage that denied what its rules left (the end-of-tier deny), with that part."""
     state = START
     for stage in program.stages:
         for rule in stage.rules:
@@ -200,6 +202,8 @@ def walk(
                 part = before & conns
                 if not part.is_empty:
                     on_match(rule, part)
+        if on_close is not None and stage.closed and not state.remaining.is_empty:
+            on_close(stage, state.remaining)
         state = state.close(stage.closed)
     return state
 

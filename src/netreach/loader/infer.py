@@ -22,9 +22,11 @@ from dataclasses import dataclass, field
 from typing import Literal, Protocol, TypeVar
 
 from netreach.errors import Problem
+from netreach.loader.infer_cni import Place, calico_namespaces, calico_selector, split_virtual
 from netreach.loader.pods import NAMESPACE_LABEL
 from netreach.model import (
     DIRECTIONS,
+    CalicoSelector,
     ContainerPort,
     Direction,
     LabelSelector,
@@ -129,15 +131,12 @@ class Inference:
 
 def nothing_message(snapshot: Snapshot, mode: InferMode) -> str:
     """Why no connection can be decided: no pod, and none could be inferred."""
-    policies = len(snapshot.policies) + len(snapshot.admin_policies)
-    cni = len(snapshot.calico_policies) + len(snapshot.cilium_policies)
-    if cni and not policies:
-        # inference reads Kubernetes label selectors only (not Calico's language yet)
-        return (
-            f"nothing to analyse: the input has {cni} Calico/Cilium polic"
-            f"{'ies' if cni != 1 else 'y'} but no pods (workloads are not inferred from "
-            "Calico or Cilium selectors; give the pods or workloads)"
-        )
+    policies = (
+        len(snapshot.policies)
+        + len(snapshot.admin_policies)
+        + len(snapshot.calico_policies)
+        + len(snapshot.cilium_policies)
+    )
     if not policies:
         return "nothing to analyse: the input has no pods and no policies"
     if mode == "never":
@@ -166,7 +165,7 @@ def infer_workloads(
         raise ValueError(f"unknown inference mode {mode!r}")
     result = Inference(snapshot, mode)
     sources = [snapshot, *also]
-    if mode == "never" or not any(s.policies or s.admin_policies for s in sources):
+    if mode == "never" or not any(_has_policies(s) for s in sources):
         return result
     if mode == "auto" and any(s.pods for s in sources):
         return result
@@ -177,6 +176,10 @@ def infer_workloads(
             builder.add(want)
     result.snapshot = builder.snapshot()
     return result
+
+
+def _has_policies(s: Snapshot) -> bool:
+    return bool(s.policies or s.admin_policies or s.calico_policies or s.cilium_policies)
 
 
 # --- what the policies talk about --------------------------------------------------------
@@ -223,6 +226,8 @@ def wants(snapshot: Snapshot) -> Iterator[Want]:
                 yield Want(why, where, namespaces=ap.namespaces, ports=ports)
             elif ap.pods is not None:
                 yield Want(why, where, namespaces=ap.pods[0], pods=ap.pods[1], ports=ports)
+    yield from _calico_wants(snapshot)
+    yield from _cilium_wants(snapshot)
     for svc in snapshot.services:
         if not svc.selector:
             continue  # no selector: endpoints managed by hand, no pod to infer
@@ -236,6 +241,119 @@ def wants(snapshot: Snapshot) -> Iterator[Want]:
             pods=LabelSelector(tuple(svc.selector.items())),
             ports=named,
         )
+
+
+def _placed(
+    why: str,
+    where: Location | None,
+    place: Place | None,
+    *,
+    namespace: str | None = None,
+    namespaces: LabelSelector | None = None,
+    home: str | None = None,
+    ports: tuple[tuple[str, IPProtocol], ...] = (),
+) -> Iterator[Want]:
+    """The Want of a Calico / Cilium selector read as (namespace, namespace labels, pod
+    labels) (infer_cni), within what the policy adds: its namespace, a namespaceSelector.
+    None: no pod can be inferred for it (a service-account selector...)."""
+    if place is None:
+        return
+    own_ns, own_nss, pods = place
+    namespace = own_ns or namespace
+    sels = [x for x in (namespaces, own_nss) if x is not None]
+    merged = None
+    if sels:
+        if namespace is not None:  # that namespace, with those labels
+            sels.append(LabelSelector(((NAMESPACE_LABEL, namespace),)))
+            namespace = None
+        merged = LabelSelector(
+            tuple(kv for x in sels for kv in x.match_labels),
+            tuple(r for x in sels for r in x.match_expressions),
+        )
+    yield Want(why, where, namespace, merged, pods, home, ports)
+
+
+def _calico_wants(snapshot: Snapshot) -> Iterator[Want]:
+    """Subjects and peer entities of Calico policies (the entity's selector within the
+    policy's namespace unless namespaceSelector says where; `global()` and nets: no pod)."""
+    for p in snapshot.calico_policies:
+        loc = p.location
+        what = f"Calico {p.id}"
+        ns_sel = None
+        if p.namespace is None and p.namespace_selector is not None:
+            ns_sel = calico_namespaces(p.namespace_selector)
+            if ns_sel is None:
+                continue
+        named_in = _named_ports(r.destination.ports for r in p.ingress)
+        yield from _placed(
+            f"subject of {what}",
+            loc.at("spec", "selector") if loc else None,
+            _read_calico(p.selector),
+            namespace=p.namespace,
+            namespaces=ns_sel,
+            ports=named_in,
+        )
+        for direction in DIRECTIONS:
+            for i, r in enumerate(p.rules(direction)):
+                side, entity = (
+                    ("source", r.source)
+                    if direction == "ingress"
+                    else ("destination", r.destination)
+                )
+                if entity.selector is None and entity.namespace_selector is None:
+                    continue
+                scope = entity.namespace_selector
+                if scope is not None and scope.is_global:
+                    continue
+                nss = calico_namespaces(scope) if scope is not None else None
+                if scope is not None and nss is None:
+                    continue
+                sel = entity.selector
+                ports = _named_ports((entity.ports,)) if direction == "egress" else ()
+                yield from _placed(
+                    f"peer of {what} {direction}[{i}] {side}",
+                    loc.at("spec", direction, i, side) if loc else None,
+                    _read_calico(sel) if sel is not None else split_virtual(LabelSelector()),
+                    namespace=p.namespace if scope is None else None,
+                    namespaces=nss,
+                    home=p.namespace,
+                    ports=ports,
+                )
+
+
+def _read_calico(sel: CalicoSelector) -> Place | None:
+    got = calico_selector(sel)
+    return split_virtual(got) if got is not None else None
+
+
+def _cilium_wants(snapshot: Snapshot) -> Iterator[Want]:
+    """Subjects (endpointSelector) and endpoint peers of Cilium policies; CIDR and entity
+    peers name no pod."""
+    for p in snapshot.cilium_policies:
+        if p.subject is None:
+            continue
+        loc = p.location
+        what = f"{p.id}"
+        named_in = _named_ports(r.ports for deny in (False, True) for r in p.rules("ingress", deny))
+        yield from _placed(
+            f"subject of {what}",
+            loc.at(*p.path, "endpointSelector") if loc else None,
+            split_virtual(p.subject),
+            ports=named_in,
+        )
+        for direction in DIRECTIONS:
+            for deny in (False, True):
+                key = direction + ("Deny" if deny else "")
+                for i, r in enumerate(p.rules(direction, deny)):
+                    ports = _named_ports((r.ports,)) if direction == "egress" else ()
+                    for sel in r.endpoints:
+                        yield from _placed(
+                            f"peer of {what} {key}[{i}]",
+                            loc.at(*p.path, key, i) if loc else None,
+                            split_virtual(sel),
+                            home=p.namespace,
+                            ports=ports,
+                        )
 
 
 class _RuleLike(Protocol[PeerT]):

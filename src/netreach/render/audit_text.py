@@ -50,7 +50,10 @@ def guard_caption(guards: list[tuple[str, str, list[str]]], escape: bool = True)
     """The caption of a posture table with admin tiers: what `+N` means and who guards
     (`escape`: for the terminal; Markdown escapes on its own)."""
     esc = safe if escape else str
-    lines = ["+N: pods no NetworkPolicy isolates that an admin-tier Deny guards (default deny)"]
+    lines = [
+        "+N: pods no NetworkPolicy isolates that an admin-tier Deny, a Calico end-of-tier deny "
+        "or Cilium's default deny guards (default deny)"
+    ]
     lines += [f"{esc(ns)} {d}: {esc(', '.join(ps))}" for ns, d, ps in guards]
     return lines
 

@@ -6,10 +6,13 @@ from rich.console import Console
 
 from netreach.analyses.describe import (
     AdminPolicyReading,
+    CalicoPolicyReading,
+    CiliumPolicyReading,
+    CniRuleReading,
     Grant,
     PodDirection,
     PodReading,
-    PolicyReading,
+    PolicyDescription,
 )
 from netreach.model import Location
 from netreach.render.text import safe
@@ -34,9 +37,15 @@ def _head(out: Console, title: str, location: Location | None, lines: list[str])
         out.print(f"  {safe(line)}")
 
 
-def print_policy(reading: PolicyReading | AdminPolicyReading, out: Console) -> None:
+def print_policy(reading: PolicyDescription, out: Console) -> None:
     if isinstance(reading, AdminPolicyReading):
         print_admin_policy(reading, out)
+        return
+    if isinstance(reading, CalicoPolicyReading):
+        print_calico_policy(reading, out)
+        return
+    if isinstance(reading, CiliumPolicyReading):
+        print_cilium_policy(reading, out)
         return
     pol = reading.policy
     _head(out, f"NetworkPolicy {pol.id}", pol.location, reading.summary())
@@ -67,6 +76,42 @@ def print_admin_policy(reading: AdminPolicyReading, out: Console) -> None:
             if p.nodes is not None:
                 now.append(f"nodes now: {_some(p.nodes)}")
             out.print(f"    ({p.index + 1}) {safe('; '.join(now))}", style="dim")
+
+
+def _cni_rule(rule: CniRuleReading, out: Console, indent: str = "  ") -> None:
+    style = "" if rule.counted else "dim"
+    out.print(f"{indent}[bold]{safe(rule.label)}[/bold]{_at(rule.location)}", style=style)
+    out.print(f"{indent}  {safe(rule.sentence())}", style=style)
+    if rule.applies_to is not None:
+        out.print(f"{indent}  applies now to: {safe(_some(rule.applies_to))}", style="dim")
+    for p in rule.peers:
+        now = [f"pods now: {_some(p.pods)}"]
+        if p.addresses:
+            now.append(f"addresses now: {p.addresses}")
+        out.print(f"{indent}  ({p.index + 1}) {safe('; '.join(now))}", style="dim")
+    for what in rule.not_modelled:
+        out.print(f"{indent}  not modelled: {safe(what)}", style="yellow")
+
+
+def print_calico_policy(reading: CalicoPolicyReading, out: Console) -> None:
+    _head(out, reading.title, reading.policy.location, reading.summary())
+    out.print(f"  Selected now: {safe(_some([p.id for p in reading.subjects]))}")
+    for rule in reading.rules:
+        _cni_rule(rule, out)
+
+
+def print_cilium_policy(reading: CiliumPolicyReading, out: Console) -> None:
+    _head(out, reading.id, reading.policy.location, reading.summary())
+    several = len(reading.specs) > 1
+    for spec in reading.specs:
+        indent = "    " if several else "  "
+        if several:
+            out.print(f"  [bold]{safe(spec.label)}[/bold]")
+        for line in spec.summary():
+            out.print(f"{indent}{safe(line)}")
+        out.print(f"{indent}Selected now: {safe(_some([p.id for p in spec.subjects]))}")
+        for rule in spec.rules:
+            _cni_rule(rule, out, indent)
 
 
 def _grant(g: Grant, out: Console, tier: bool) -> None:

@@ -14,13 +14,15 @@ from netreach.analyses.audit.entry import EntryPoints
 from netreach.analyses.audit.findings import Finding, ObjectRef
 from netreach.analyses.audit.registry import CheckInfo, register
 from netreach.analyses.breadth import Thresholds, address_scope, every_namespace
-from netreach.analyses.guards import EVERY_POD, FuturePods, guards, peer_pods
+from netreach.analyses.guards import EVERY_POD, FuturePods, Guards, guards, peer_pods
+from netreach.analyses.words import addresses_words
 from netreach.engine import ipset
 from netreach.engine.compile import NPRule
 from netreach.engine.conns import ALL, EMPTY, ConnectionSet
 from netreach.engine.intervals import Ranges
+from netreach.engine.rules import AnyRule
 from netreach.engine.selectors import indexes_of
-from netreach.model import NetworkPolicy
+from netreach.model import CalicoPolicy, NetworkPolicy, Pod
 
 ALLOW_ALL = {
     d: CheckInfo(
@@ -142,7 +144,11 @@ def exposure(ctx: AuditContext) -> Iterator[Finding]:
                 opens_all = opens_all and _left(ctx, pi, rule, *peers, every=True).is_all
                 opened = opened & some
             if opens_all:
-                entry = _entry(ctx, entries, pi, opened, sensitive) if d == "ingress" else None
+                entry = (
+                    _entry(ctx, entries, _selected(ctx, pi), opened, sensitive)
+                    if d == "ingress"
+                    else None
+                )
                 text = (
                     f"{pol.id} {d}[{rule.index}] admits every peer on every port: the pods it "
                     f"selects ({pol.pod_selector}) are in effect not isolated for {d}."
@@ -161,7 +167,11 @@ def exposure(ctx: AuditContext) -> Iterator[Finding]:
                 pods = _left(ctx, pi, rule, compiled.all_classes, EVERY_POD, ())
                 outside = (opened & pods).is_empty  # the Admin tier takes every pod first
                 what = f"has no {key} (any peer, any address)"
-                entry = _entry(ctx, entries, pi, opened, sensitive) if d == "ingress" else None
+                entry = (
+                    _entry(ctx, entries, _selected(ctx, pi), opened, sensitive)
+                    if d == "ingress"
+                    else None
+                )
                 yield _world(ctx, pol, rule, what, opened, outside, entry)
                 continue
             for pm in rule.peers:
@@ -172,7 +182,7 @@ def exposure(ctx: AuditContext) -> Iterator[Finding]:
                         if not left.is_empty:
                             what = f"{key}[{pm.index}] is ipBlock {block}"
                             entry = (
-                                _entry(ctx, entries, pi, left, sensitive)
+                                _entry(ctx, entries, _selected(ctx, pi), left, sensitive)
                                 if d == "ingress"
                                 else None
                             )
@@ -211,6 +221,112 @@ def exposure(ctx: AuditContext) -> Iterator[Finding]:
                     ALL_NAMESPACES.fix,
                 )
 
+    yield from _cni_exposure(ctx, entries, sensitive)
+
+
+# --- Calico and Cilium allow rules ------------------------------------------------------------
+
+# Addresses a rule may leave out and still be open to the internet: node addresses, private
+# ranges, exceptions (no more than a /8's worth of the IPv4 space).
+_INTERNET_SLACK = 1 << 24
+
+
+def _internet_wide(ips: Ranges) -> bool:
+    """Whether the ranges hold (nearly) every IPv4 address: 0.0.0.0/0, Cilium's world."""
+    missing = ipset.subtract(ipset.V4_ALL, ips)
+    return sum(hi - lo + 1 for lo, hi in missing) <= _INTERNET_SLACK
+
+
+def _cni_left(
+    g: Guards,
+    rule: AnyRule,
+    targets: int,
+    classes: int,
+    future: FuturePods | None,
+    ips: Ranges,
+    every: bool,
+) -> ConnectionSet:
+    """What the rules before a Calico / Cilium rule leave it for these peers, on any of the
+    classes it applies to (`every`: for every peer, on every class)."""
+    out: ConnectionSet | None = None
+    for ci in indexes_of(targets):
+        got = g.left_open(ci, rule, classes, future, ips, every)
+        out = got if out is None else (out & got if every else out | got)
+    return EMPTY if out is None else out
+
+
+def _cni_exposure(
+    ctx: AuditContext, entries: EntryPoints, sensitive: ConnectionSet
+) -> Iterator[Finding]:
+    """allow-all-* and world-open for Calico and Cilium Allow rules: a rule admitting every
+    peer on every port (Calico `action: Allow` with no source, Cilium `fromEntities: [all]`),
+    or every address outside the cluster (nets 0.0.0.0/0, the world entity, a rule with
+    ports and no peer), narrowed to what the rules before it leave (earlier tiers, earlier
+    rules of its Calico tier, Cilium's deny rules)."""
+    compiled = ctx.cluster.compiled
+    g = guards(ctx.cluster)
+    for rule in compiled.rules:
+        pol = rule.policy
+        if rule.tier not in ("Calico", "Cilium") or rule.action != "Allow":
+            continue
+        if getattr(rule.rule, "inert", False) or not ctx.in_scope(pol.namespace):
+            continue
+        if isinstance(pol, CalicoPolicy) and not pol.isolates(rule.direction):
+            continue
+        targets = compiled.rule_targets(rule)
+        if not targets:
+            continue
+        d = rule.direction
+
+        opened = rule.numeric
+        if d == "ingress":
+            opened = EMPTY
+            for ci in indexes_of(targets):
+                opened = opened | rule.conns_for(compiled.classes[ci].ports)
+        pods = ctx.pods_of_classes(targets)
+        every_peer = rule.all_peers or (
+            rule.ips == ipset.EVERYTHING
+            and (rule.classes | compiled.host_network_bits) == compiled.all_classes
+        )
+        if every_peer and opened.is_all:
+            everyone = (compiled.all_classes, EVERY_POD, ipset.EVERYTHING)
+            if _cni_left(g, rule, targets, *everyone, every=True).is_all:
+                entry = _entry(ctx, entries, pods, opened, sensitive) if d == "ingress" else None
+                yield ctx.finding(
+                    ALLOW_ALL[d].id,
+                    f"{rule.label} admits every peer on every port: the {len(pods)} pod(s) it "
+                    f"applies to are in effect not isolated for {d}."
+                    + (_entry_words(entry) if entry else ""),
+                    [ObjectRef.any_policy(pol, rule.location)],
+                    ALLOW_ALL[d].fix,
+                    severity="info" if entry else None,
+                    direction=d,
+                    **_entry_details(entry),
+                )
+                continue
+        if not _internet_wide(rule.ips):
+            continue
+        now = opened & _cni_left(g, rule, targets, 0, None, rule.ips, every=False)
+        if now.is_empty:
+            continue  # the rules before it decide all of it
+        entry = _entry(ctx, entries, pods, now, sensitive) if d == "ingress" else None
+        ingress = d == "ingress"
+        effect = (
+            "any address outside the cluster may connect to"
+            if ingress
+            else "data may leave to any address outside the cluster from"
+        )
+        yield ctx.finding(
+            WORLD_OPEN.id,
+            f"{rule.label} admits {addresses_words(rule.ips)}: {effect} the {len(pods)} pod(s) "
+            f"it applies to on {_ports(now)}." + (_entry_words(entry) if entry else ""),
+            [ObjectRef.any_policy(pol, rule.location)],
+            WORLD_OPEN.fix,
+            severity="info" if entry else "error" if ingress else "warning",
+            direction=d,
+            **_entry_details(entry),
+        )
+
 
 def _world(
     ctx: AuditContext,
@@ -248,20 +364,23 @@ def _world(
     )
 
 
+def _selected(ctx: AuditContext, pi: int) -> list[Pod]:
+    return ctx.pods_of_classes(ctx.cluster.compiled.policy_targets[pi])
+
+
 def _entry(
     ctx: AuditContext,
     entries: EntryPoints,
-    pi: int,
+    pods: list[Pod],
     opened: ConnectionSet,
     sensitive: ConnectionSet,
 ) -> tuple[str, str] | None:
-    """(why, what is left to narrow) when every pod the policy selects is an intended public
-    entry point and the rule opens none of the sensitive ports on them; else None.
+    """(why, what is left to narrow) when every pod of `pods` (those a policy selects) is an
+    intended public entry point and the rule opens none of the sensitive ports on them; else
+    None.
 
     A rule open on every port is judged on the ports the containers declare (a pod that
     declares none cannot be judged)."""
-    compiled = ctx.cluster.compiled
-    pods = ctx.pods_of_classes(compiled.policy_targets[pi])
     why = entries.of_all(pods)
     if why is None:
         return None

@@ -9,7 +9,15 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from netreach.model import Location, Namespace, NetworkPolicy, PathPart, Pod
+from netreach.model import (
+    CalicoPolicy,
+    CiliumPolicy,
+    Location,
+    Namespace,
+    NetworkPolicy,
+    PathPart,
+    Pod,
+)
 
 Severity = Literal["error", "warning", "info"]
 SEVERITIES: tuple[Severity, ...] = ("error", "warning", "info")  # most severe first
@@ -39,6 +47,13 @@ class ObjectRef:
     @classmethod
     def policy(cls, pol: NetworkPolicy, *path: PathPart) -> ObjectRef:
         return cls("NetworkPolicy", pol.namespace, pol.name, _where(pol.location, path))
+
+    @classmethod
+    def any_policy(cls, pol: CalicoPolicy | CiliumPolicy, location: str = "") -> ObjectRef:
+        """A Calico or Cilium policy, by the kind netreach's ids name it (`location`: where
+        in it, a rule's file:line)."""
+        kind = "CalicoNetworkPolicy" if pol.kind == "NetworkPolicy" else pol.kind
+        return cls(kind, pol.namespace, pol.name, location or _where(pol.location, ()))
 
     @classmethod
     def pod(cls, pod: Pod) -> ObjectRef:

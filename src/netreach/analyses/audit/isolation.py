@@ -15,7 +15,7 @@ from netreach.analyses.audit import snippets
 from netreach.analyses.audit.context import AuditContext
 from netreach.analyses.audit.findings import Finding, ObjectRef
 from netreach.analyses.audit.registry import CheckInfo, register
-from netreach.analyses.guards import Guard, guards, tier_label
+from netreach.analyses.guards import Guard, guards, merged_closers, tier_label
 from netreach.analyses.inferred import outside_input
 from netreach.analyses.words import addresses_words
 from netreach.model import DIRECTIONS, Direction, LabelSelector, NetworkPolicy, Pod
@@ -71,13 +71,15 @@ TIER_DENY = CheckInfo(
     "default-deny-from-tier",
     "info",
     "isolation",
-    "A namespace's pods guarded by an Admin- or Baseline-tier deny, not a NetworkPolicy",
+    "A namespace's pods guarded by an admin-tier, Calico or Cilium deny, not a NetworkPolicy",
     "No NetworkPolicy isolates these pods, but an AdminNetworkPolicy, "
     "BaselineAdminNetworkPolicy or ClusterNetworkPolicy Deny reaches every pod (including "
-    "pods of namespaces created later), so what no rule allows is denied. The guard belongs "
+    "pods of namespaces created later), or a Calico tier's end-of-tier deny or Cilium's "
+    "default deny closes them, so what no rule allows is denied. An admin-tier guard belongs "
     "to the cluster's administrators, not the namespace: a Baseline guard stops applying to "
     "a pod the moment a NetworkPolicy isolates it (that policy then decides), and ingress "
-    "rules of these tiers cannot name addresses outside the cluster, which stay allowed.",
+    "rules of these tiers cannot name addresses outside the cluster, which stay allowed. A "
+    "Calico or Cilium guard holds only while its policy's selector selects the pods.",
     "Nothing, if the cluster-wide guard is intended. For a guard the namespace owns (and "
     "one covering addresses outside the cluster), add a NetworkPolicy default deny.",
 )
@@ -88,10 +90,10 @@ def _guard(ctx: AuditContext, pod: Pod, d: Direction) -> Guard:
 
 
 def _tier_denies(found: list[Guard]) -> list[str]:
-    """The tier Deny rules that apply to these pods, in order, once each."""
+    """The tier, Calico and Cilium Deny rules that apply to these pods, in order, once each."""
     out: list[str] = []
     for g in found:
-        for rule in (*g.admin, *g.baseline):
+        for rule in (*g.admin, *g.cni, *g.baseline):
             if rule.action == "Deny" and tier_label(rule) not in out:
                 out.append(tier_label(rule))
     return out
@@ -160,12 +162,25 @@ def _tier_guard(
     rules: list[str] = []
     for g in found:
         rules += [tier_label(r) for r in g.guard_rules if tier_label(r) not in rules]
+    closers = merged_closers(found)
+    rules += [c.label for c in closers]
     ranges = sorted({r for g in found for r in g.open_addresses})
     word = "from" if d == "ingress" else "to"
+    tiers = {r.tier for g in found for r in g.guard_rules}
+    tiers |= {"Cilium" if c.stage == "Cilium" else "Calico" for c in closers}
+    source = " and ".join(
+        words
+        for words, on in (
+            ("the admin tiers", bool(tiers & {"Admin", "Baseline"})),
+            ("Calico policies", "Calico" in tiers),
+            ("Cilium policies", "Cilium" in tiers),
+        )
+        if on
+    )
     text = (
         f"namespace {namespace}: {len(found)} of {total} pods have no NetworkPolicy default "
         f"deny for {d}; {_listed(rules, 3)} denies what no rule allows {word} every pod "
-        "instead (a guard from the admin tiers"
+        f"instead (a guard from {source or 'the admin tiers'}"
     )
     if any(r.tier == "Baseline" for g in found for r in g.guard_rules):
         text += "; a NetworkPolicy isolating a pod replaces it for that pod"
@@ -182,6 +197,9 @@ def _tier_guard(
         for r in g.guard_rules:
             loc = str(r.location) or None
             policies.setdefault(r.policy.id, ObjectRef(r.kind, None, r.policy.name, loc))
+    for c in closers:
+        for p in c.policies:
+            policies.setdefault(p.id, ObjectRef.any_policy(p))
     return ctx.finding(
         TIER_DENY.id,
         text,

@@ -33,3 +33,64 @@ def dns_egress_rule(dns_namespace: str, dns_selector: LabelSelector) -> dict[str
         ],
         "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}],
     }
+
+
+def _calico_quote(value: str) -> str:
+    return f"'{value}'" if '"' in value else f'"{value}"'
+
+
+def calico_selector(sel: LabelSelector) -> str:
+    """A label selector in Calico's selector language (`k == "v" && has(k2)`)."""
+    parts = [f"{k} == {_calico_quote(v)}" for k, v in sel.match_labels]
+    for r in sel.match_expressions:
+        values = ", ".join(_calico_quote(v) for v in r.values)
+        parts.append(
+            {
+                "In": f"{r.key} in {{{values}}}",
+                "NotIn": f"{r.key} not in {{{values}}}",
+                "Exists": f"has({r.key})",
+                "DoesNotExist": f"!has({r.key})",
+            }[r.operator]
+        )
+    return " && ".join(parts) or "all()"
+
+
+def calico_dns_egress_rules(dns_namespace: str, dns_selector: LabelSelector) -> list[Any]:
+    """Calico rules letting a pod reach the DNS pods on UDP and TCP 53."""
+    return [
+        {
+            "action": "Allow",
+            "protocol": proto,
+            "destination": {
+                "namespaceSelector": f"projectcalico.org/name == {_calico_quote(dns_namespace)}",
+                "selector": calico_selector(dns_selector),
+                "ports": [53],
+            },
+        }
+        for proto in ("UDP", "TCP")
+    ]
+
+
+def cilium_dns_egress_rule(dns_namespace: str, dns_selector: LabelSelector) -> dict[str, Any]:
+    """A Cilium egress rule letting a pod reach the DNS pods on UDP and TCP 53."""
+    endpoint: dict[str, Any] = {
+        "matchLabels": {
+            "k8s:io.kubernetes.pod.namespace": dns_namespace,
+            **{f"k8s:{k}": v for k, v in dns_selector.match_labels},
+        }
+    }
+    if dns_selector.match_expressions:
+        endpoint["matchExpressions"] = [
+            {
+                "key": f"k8s:{r.key}",
+                "operator": r.operator,
+                **({"values": list(r.values)} if r.values else {}),
+            }
+            for r in dns_selector.match_expressions
+        ]
+    return {
+        "toEndpoints": [endpoint],
+        "toPorts": [
+            {"ports": [{"port": "53", "protocol": "UDP"}, {"port": "53", "protocol": "TCP"}]}
+        ],
+    }

@@ -1,0 +1,215 @@
+"""The audit in Calico and Cilium terms: the lesson's pattern (a default deny, a DNS
+exception, targeted allows) written as Calico or Cilium policies is recognised as such, and
+the findings name the Calico / Cilium policy that guards or blocks.
+
+- a GlobalNetworkPolicy with no rules for a direction in its types closes the pods it selects
+  at the end of its tier (Calico's default deny); a CiliumClusterwideNetworkPolicy with
+  `ingress: [{}]` puts them in default deny: neither is "no default deny";
+- a pod such a policy restricts and that cannot reach DNS is reported (dns-blocked), with
+  the fix written as a Calico rule or a Cilium egress rule for the policy concerned.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from cni_helpers import calico_tier, ccnp, cluster, docs, gnp
+
+import netreach
+from netreach.analyses.audit import Finding
+
+ROOT = Path(__file__).resolve().parents[2]
+DNS_POD = """
+apiVersion: v1
+kind: Namespace
+metadata: {name: kube-system}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: coredns, namespace: kube-system, labels: {k8s-app: kube-dns}}
+spec: {containers: [{name: c, image: x, ports: [{containerPort: 53, protocol: UDP}]}]}
+status: {podIP: 10.1.9.9}
+"""
+# Calico: every pod outside kube-system closed both ways at the end of the default tier
+CALICO_DENY_ALL = gnp(
+    "default-deny",
+    '  selector: all()\n  namespaceSelector: projectcalico.org/name != "kube-system"\n'
+    "  types: [Ingress, Egress]",
+)
+CALICO_DNS = gnp(
+    "allow-dns",
+    '  order: 10\n  selector: all()\n  namespaceSelector: projectcalico.org/name != "kube-system"\n'
+    "  types: [Egress]\n  egress:\n"
+    "  - action: Allow\n    protocol: UDP\n    destination:\n"
+    '      namespaceSelector: projectcalico.org/name == "kube-system"\n'
+    '      selector: k8s-app == "kube-dns"\n      ports: [53]\n'
+    "  - action: Allow\n    protocol: TCP\n    destination:\n"
+    '      namespaceSelector: projectcalico.org/name == "kube-system"\n'
+    '      selector: k8s-app == "kube-dns"\n      ports: [53]',
+)
+CILIUM_DENY_ALL = ccnp(
+    "dd",
+    "  endpointSelector:\n    matchExpressions:\n"
+    "    - {key: io.kubernetes.pod.namespace, operator: NotIn, values: [kube-system]}\n"
+    "  ingress: [{}]\n  egress: [{}]",
+)
+CILIUM_DENY_ALL_WITH_DNS = ccnp(
+    "dd",
+    "  endpointSelector:\n    matchExpressions:\n"
+    "    - {key: io.kubernetes.pod.namespace, operator: NotIn, values: [kube-system]}\n"
+    "  ingress: [{}]\n  egress:\n"
+    "  - toEndpoints: [{matchLabels: {k8s:io.kubernetes.pod.namespace: kube-system, "
+    "k8s:k8s-app: kube-dns}}]\n"
+    "    toPorts: [{ports: [{port: '53', protocol: ANY}]}]",
+)
+
+
+def _audit(text: str) -> list[Finding]:
+    return cluster(docs(DNS_POD, text)).audit().findings
+
+
+def _checks(found: list[Finding], check: str) -> list[Finding]:
+    return [f for f in found if f.check == check]
+
+
+def test_calico_global_deny_all_with_dns_is_the_lessons_pattern() -> None:
+    found = _audit(docs(CALICO_DENY_ALL, CALICO_DNS))
+    assert not _checks(found, "no-default-deny-ingress")
+    assert not _checks(found, "no-default-deny-egress")
+    assert not _checks(found, "pod-not-isolated")
+    assert not _checks(found, "dns-blocked")
+    guards = _checks(found, "default-deny-from-tier")
+    assert {f.details["direction"] for f in guards} == {"ingress", "egress"}
+    for f in guards:
+        # every policy of the tier selecting the pods closes it: allow-dns too, for egress
+        assert "the end-of-tier deny of Calico tier default (" in f.message
+        assert "GlobalNetworkPolicy/default-deny)" in f.message
+        assert "a guard from Calico policies" in f.message
+        assert ("GlobalNetworkPolicy", "default-deny") in {(o.kind, o.name) for o in f.objects}
+
+
+def test_calico_deny_all_without_dns_cuts_dns_off_and_names_the_policy() -> None:
+    found = _checks(_audit(CALICO_DENY_ALL), "dns-blocked")
+    assert {f.objects[0].name for f in found} == {"api", "web", "mon"}
+    f = found[0]
+    assert f.severity == "error"
+    assert "has a default deny for egress (the end-of-tier deny of Calico tier default" in (
+        f.message
+    )
+    assert (f.objects[1].kind, f.objects[1].name) == ("GlobalNetworkPolicy", "default-deny")
+    assert "add these rules to GlobalNetworkPolicy/default-deny" in f.fix
+    assert 'selector: k8s-app == "kube-dns"' in f.fix
+
+
+def test_calico_pass_tier_does_not_take_the_default_tiers_guard() -> None:
+    """A tier whose policy passes everything on denies nothing at its end: the guard is the
+    default tier's end-of-tier deny, and the finding names that policy only."""
+    passing = gnp(
+        "sec.pass", "  tier: sec\n  selector: all()\n  types: [Egress]\n  egress: [{action: Pass}]"
+    )
+    found = _audit(docs(calico_tier("sec", 100), passing, CALICO_DENY_ALL))
+    (egress,) = [
+        f
+        for f in _checks(found, "default-deny-from-tier")
+        if f.details["direction"] == "egress" and f.namespace == "shop"
+    ]
+    assert egress.details["guarded_by"] == [
+        "the end-of-tier deny of Calico tier default (GlobalNetworkPolicy/default-deny)"
+    ]
+
+
+def test_calico_policy_that_selects_some_pods_leaves_the_others_open() -> None:
+    some = gnp("api-only", '  selector: app == "api"\n  types: [Ingress]')
+    found = _audit(some)
+    open_ = _checks(found, "no-default-deny-ingress")
+    assert sorted(f.namespace or "" for f in open_) == ["ops", "shop"]
+    shop = next(f for f in open_ if f.namespace == "shop")
+    assert shop.details["open_workloads"] == ["shop/web[Pod]"]
+
+
+def test_cilium_clusterwide_default_deny_with_dns_is_the_lessons_pattern() -> None:
+    found = _audit(CILIUM_DENY_ALL_WITH_DNS)
+    assert not _checks(found, "no-default-deny-ingress")
+    assert not _checks(found, "no-default-deny-egress")
+    assert not _checks(found, "dns-blocked")
+    guards = _checks(found, "default-deny-from-tier")
+    assert guards and all(
+        "Cilium default deny (CiliumClusterwideNetworkPolicy/dd)" in f.message
+        and "a guard from Cilium policies" in f.message
+        for f in guards
+    )
+
+
+def test_cilium_default_deny_without_dns_cuts_dns_off_with_a_cilium_fix() -> None:
+    found = _checks(_audit(CILIUM_DENY_ALL), "dns-blocked")
+    assert {f.objects[0].name for f in found} == {"api", "web", "mon"}
+    f = found[0]
+    assert "Cilium default deny (CiliumClusterwideNetworkPolicy/dd)" in f.message
+    assert "add this egress rule to CiliumClusterwideNetworkPolicy/dd" in f.fix
+    assert "k8s:io.kubernetes.pod.namespace: kube-system" in f.fix
+
+
+def test_the_calico_and_cilium_examples_audit_as_measured() -> None:
+    """examples/calico opens DNS on UDP only (a warning each, naming its tier's policy);
+    examples/cilium on both protocols. Neither has a namespace without a default deny."""
+    calico = netreach.load(str(ROOT / "examples" / "calico")).audit()
+    dns = [f for f in calico.findings if f.check == "dns-blocked"]
+    assert {f.severity for f in dns} == {"warning"}
+    assert all("GlobalNetworkPolicy/security.dns" in f.fix for f in dns)
+    cilium = netreach.load(str(ROOT / "examples" / "cilium")).audit()
+    for report in (calico, cilium):
+        assert not [f for f in report.findings if f.check.startswith("no-default-deny")]
+    assert not [f for f in cilium.findings if f.check == "dns-blocked"]
+    posture = {p.namespace: p for p in cilium.posture}
+    assert posture["default"].policies == 3  # the Cilium policies written there
+    assert posture["default"].egress_guarded == 3
+
+
+# --- targeted allows: rules that open everything -------------------------------------------
+
+
+def test_calico_allow_everything_rule_is_allow_all_naming_the_rule() -> None:
+    p = gnp("open", '  selector: app == "api"\n  ingress: [{action: Allow}]')
+    (f,) = _checks(_audit(p), "allow-all-ingress")
+    assert f.message.startswith("GlobalNetworkPolicy/open ingress[0] admits every peer")
+    assert (f.objects[0].kind, f.objects[0].name) == ("GlobalNetworkPolicy", "open")
+    assert f.objects[0].location and f.objects[0].location.startswith("t.yaml:")
+
+
+def test_calico_allow_everything_after_an_earlier_deny_is_not_allow_all() -> None:
+    """An earlier tier that denies everything first leaves the Allow nothing to open."""
+    deny = gnp("sec.deny", '  tier: sec\n  selector: app == "api"\n  ingress: [{action: Deny}]')
+    p = gnp("open", '  selector: app == "api"\n  ingress: [{action: Allow}]')
+    found = _audit(docs(calico_tier("sec", 100), deny, p))
+    assert not _checks(found, "allow-all-ingress")
+    assert not _checks(found, "world-open")
+
+
+def test_calico_egress_to_every_address_is_world_open() -> None:
+    p = gnp(
+        "out",
+        '  selector: app == "web"\n  types: [Egress]\n'
+        "  egress: [{action: Allow, protocol: TCP, destination: {nets: [0.0.0.0/0], ports: [443]}}]",
+    )
+    (f,) = _checks(_audit(p), "world-open")
+    assert f.severity == "warning" and "TCP 443" in f.message
+    assert f.message.startswith("GlobalNetworkPolicy/out egress[0] admits")
+
+
+def test_cilium_world_and_all_entities_in_audit_terms() -> None:
+    world = ccnp(
+        "w", "  endpointSelector: {matchLabels: {app: api}}\n  ingress: [{fromEntities: [world]}]"
+    )
+    (f,) = _checks(_audit(world), "world-open")
+    assert f.severity == "error"
+    assert f.message.startswith("CiliumClusterwideNetworkPolicy/w ingress[0] admits")
+    everyone = ccnp(
+        "a", "  endpointSelector: {matchLabels: {app: api}}\n  ingress: [{fromEntities: [all]}]"
+    )
+    assert _checks(_audit(everyone), "allow-all-ingress")
+    denied = ccnp(
+        "w",
+        "  endpointSelector: {matchLabels: {app: api}}\n  ingress: [{fromEntities: [world]}]\n"
+        "  ingressDeny: [{fromEntities: [world]}]",
+    )
+    assert not _checks(_audit(denied), "world-open")  # the deny rule takes all of it first

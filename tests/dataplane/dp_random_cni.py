@@ -1,0 +1,240 @@
+"""Seeded random snapshots with Calico or Cilium policies over dp_random's six pods, drawn as
+tests/cni/test_cni_oracle.py draws them for the engine's oracle: Calico tiers (order, default
+action), Allow / Deny / Pass / Log rules, selectors of Calico's language over pod, namespace
+and ServiceAccount labels, namespaceSelector (global() too), serviceAccounts, nets / notNets,
+NetworkSets, ports / notPorts (named ports too), protocol / notProtocol, Kubernetes
+NetworkPolicies in the default tier; Cilium allow and deny rules, default deny and
+enableDefaultDeny, endpoints (namespace-scoped), CIDR sets with except, entities, L4-only
+rules, Kubernetes NetworkPolicies beside them."""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+
+from dp_random import _CIDRS, _EXCEPTS, PROBE_PORTS, _selector, random_snapshot
+from dp_random_tiers import random_tiered_snapshot
+
+from netreach.calico_selector import All, And, Eq, Expr, Global, Has, In, Ne, Not, Or
+from netreach.model import (
+    PROTOCOLS,
+    V_NAMESPACE,
+    V_NS_LABEL,
+    V_SA_LABEL,
+    V_SERVICE_ACCOUNT,
+    CalicoEntity,
+    CalicoPolicy,
+    CalicoRule,
+    CalicoTier,
+    CiliumPolicy,
+    CiliumRule,
+    IPBlock,
+    LabelSelector,
+    NetworkSet,
+    PolicyPort,
+    ServiceAccount,
+    Snapshot,
+)
+
+NAMESPACES = ("r", "s")
+ACCOUNTS = ("default", "sa1")
+_KEYS = ("app", "tier", V_NS_LABEL + "team", V_SA_LABEL + "role")
+_VALUES = ("x", "y", "1", "2", "a", "b")
+
+# --- Calico ---------------------------------------------------------------------------------
+
+
+def _expr(rng: random.Random, depth: int = 0) -> Expr:
+    kind = rng.choice(["eq", "ne", "in", "notin", "has", "all", "ns", "sa", "not", "and", "or"])
+    key, val = rng.choice(_KEYS), rng.choice(_VALUES)
+    if kind in ("not", "and", "or") and depth >= 2:
+        kind = "eq"
+    if kind == "eq":
+        return Eq(key, val)
+    if kind == "ne":
+        return Ne(key, val)
+    if kind in ("in", "notin"):
+        return In(key, tuple(sorted(set(rng.sample(_VALUES, rng.choice([1, 2]))))), kind == "notin")
+    if kind == "has":
+        return Has(key)
+    if kind == "all":
+        return All()
+    if kind == "ns":
+        return Eq(V_NAMESPACE, rng.choice(NAMESPACES))
+    if kind == "sa":
+        return In(V_SERVICE_ACCOUNT, (rng.choice(ACCOUNTS),))
+    if kind == "not":
+        return Not(_expr(rng, depth + 1))
+    parts = (_expr(rng, depth + 1), _expr(rng, depth + 1))
+    return And(parts) if kind == "and" else Or(parts)
+
+
+def _calico_ports(rng: random.Random, proto: str) -> tuple[PolicyPort, ...]:
+    out = []
+    for _ in range(rng.choice([0, 1, 1, 2])):
+        if rng.random() < 0.7:
+            lo = rng.choice(PROBE_PORTS)
+            end = lo + rng.choice([1, 2]) if rng.random() < 0.4 else None
+            out.append(PolicyPort(proto, lo, end))  # type: ignore[arg-type]
+        else:
+            out.append(PolicyPort(proto, rng.choice(["svc", "alt"])))  # type: ignore[arg-type]
+    return tuple(out)
+
+
+def _entity(rng: random.Random, proto: str | None, ports: bool) -> CalicoEntity:
+    sel = _expr(rng) if rng.random() < 0.6 else None
+    not_sel = _expr(rng) if rng.random() < 0.2 else None
+    ns_sel = None
+    if rng.random() < 0.25:
+        ns_sel = rng.choice([All(), Global(), Eq("team", "a"), Eq("projectcalico.org/name", "s")])
+    nets: tuple[str, ...] = ()
+    not_nets: tuple[str, ...] = ()
+    if rng.random() < 0.3:
+        nets = (rng.choice(_CIDRS),)
+    if rng.random() < 0.15:
+        not_nets = (rng.choice(_EXCEPTS),)
+    p: tuple[PolicyPort, ...] = ()
+    np_: tuple[PolicyPort, ...] = ()
+    if ports and proto in PROTOCOLS:
+        p = _calico_ports(rng, proto)
+        np_ = _calico_ports(rng, proto) if rng.random() < 0.3 else ()
+    return CalicoEntity(nets, not_nets, sel, not_sel, ns_sel, p, np_)
+
+
+def _calico_rule(rng: random.Random) -> CalicoRule:
+    action = rng.choice(["Allow", "Deny", "Pass", "Log", "Allow", "Deny"])
+    proto = rng.choice([None, None, "TCP", "UDP", "SCTP", "ICMP"])
+    not_proto = rng.choice([None, None, None, "UDP"])
+    src = _entity(rng, proto, False) if rng.random() < 0.5 else CalicoEntity()
+    dst = _entity(rng, proto, True) if rng.random() < 0.6 else CalicoEntity()
+    return CalicoRule(action, proto, not_proto, None, src, dst)  # type: ignore[arg-type]
+
+
+def _calico_policy(rng: random.Random, i: int) -> CalicoPolicy:
+    namespaced = rng.random() < 0.5
+    return CalicoPolicy(
+        kind="NetworkPolicy" if namespaced else "GlobalNetworkPolicy",
+        namespace=rng.choice(NAMESPACES) if namespaced else None,
+        name=f"c{i}",
+        tier=rng.choice(["t1", "t2", "default"]),
+        order=rng.choice([None, 1.0, 500.0, 1000.0, 2000.0]),
+        selector=_expr(rng),
+        types=rng.choice([("ingress",), ("egress",), ("ingress", "egress")]),  # type: ignore[arg-type]
+        ingress=tuple(_calico_rule(rng) for _ in range(rng.choice([0, 1, 2, 3]))),
+        egress=tuple(_calico_rule(rng) for _ in range(rng.choice([0, 1, 2, 3]))),
+        namespace_selector=None
+        if namespaced or rng.random() < 0.5
+        else Eq("team", rng.choice("ab")),
+    )
+
+
+def random_calico_snapshot(seed: int) -> Snapshot:
+    rng = random.Random(30_000 + seed)
+    # admin tiers now and then: Calico's kube-admin and kube-baseline tiers hold them
+    snap = random_tiered_snapshot(seed) if rng.random() < 0.3 else random_snapshot(seed)
+    snap.policies = snap.policies[: rng.choice([0, 1, 2])]  # NetworkPolicies in the default tier
+    snap.pods = [dataclasses.replace(p, service_account=rng.choice(ACCOUNTS)) for p in snap.pods]
+    snap.service_accounts = [ServiceAccount(n, "sa1", {"role": rng.choice("ab")}) for n in "rs"]
+    snap.calico_tiers = [
+        CalicoTier("t1", rng.choice([10.0, 2e6]), rng.choice(["Deny", "Pass"])),
+        CalicoTier("t2", rng.choice([None, 20.0]), rng.choice(["Deny", "Pass"])),
+    ]
+    snap.network_sets = [
+        NetworkSet(None, "gs", {"kind": "set", "app": rng.choice("xy")}, (rng.choice(_CIDRS),)),
+        NetworkSet(
+            rng.choice(NAMESPACES), "ns", {"app": rng.choice("xy")}, (rng.choice(_EXCEPTS),)
+        ),
+    ]
+    snap.calico_policies = [_calico_policy(rng, i) for i in range(rng.randint(1, 4))]
+    return snap
+
+
+# --- Cilium ---------------------------------------------------------------------------------
+
+
+def _cilium_selector(rng: random.Random, namespace: str | None) -> LabelSelector:
+    base = _selector(rng, ("app", "tier"), "xy12")
+    labels = dict(base.match_labels)
+    exprs = list(base.match_expressions)
+    if rng.random() < 0.2:
+        labels[V_NS_LABEL + "team"] = rng.choice("ab")
+    if rng.random() < 0.3:
+        labels[V_NAMESPACE] = rng.choice(NAMESPACES)
+    elif namespace is not None:
+        labels[V_NAMESPACE] = namespace  # what the loader adds in a namespaced policy
+    return LabelSelector(tuple(sorted(labels.items())), tuple(exprs))
+
+
+def _cilium_ports(rng: random.Random) -> tuple[PolicyPort, ...]:
+    out: list[PolicyPort] = []
+    for _ in range(rng.choice([1, 2])):
+        proto = rng.choice([*PROTOCOLS, "ANY"])
+        protos = PROTOCOLS if proto == "ANY" else (proto,)
+        pick = rng.choice(["num", "range", "name", "all"])
+        lo = rng.choice(PROBE_PORTS)
+        name = rng.choice(["svc", "alt"])
+        for p in protos:
+            if pick == "num":
+                out.append(PolicyPort(p, lo))
+            elif pick == "range":
+                out.append(PolicyPort(p, lo, lo + rng.choice([1, 2])))
+            elif pick == "name":
+                out.append(PolicyPort(p, name))
+            else:
+                out.append(PolicyPort(p))
+    return tuple(out)
+
+
+def _cilium_rule(rng: random.Random, action: str, namespace: str | None) -> CiliumRule:
+    kind = rng.choice(["endpoints", "endpoints", "cidr", "entity", "l4", "none", "empty"])
+    endpoints: tuple[LabelSelector, ...] = ()
+    cidrs: tuple[IPBlock, ...] = ()
+    entities: tuple[str, ...] = ()
+    if kind == "endpoints":
+        endpoints = tuple(_cilium_selector(rng, namespace) for _ in range(rng.choice([1, 2])))
+    elif kind == "cidr":
+        cidr = rng.choice(_CIDRS)
+        cidrs = (IPBlock(cidr, tuple(e for e in _EXCEPTS if rng.random() < 0.3)),)
+    elif kind == "entity":
+        entities = (rng.choice(["all", "world", "cluster"]),)
+    ports = _cilium_ports(rng) if kind == "l4" or rng.random() < 0.5 else None
+    l3 = bool(endpoints or cidrs or entities)
+    return CiliumRule(action, endpoints, cidrs, entities, l3, kind == "empty", ports)  # type: ignore[arg-type]
+
+
+def _cilium_policy(rng: random.Random, i: int) -> CiliumPolicy:
+    namespaced = rng.random() < 0.5
+    ns = rng.choice(NAMESPACES) if namespaced else None
+    lists = {
+        k: tuple(
+            _cilium_rule(rng, "Deny" if "deny" in k else "Allow", ns)
+            for _ in range(rng.choice([0, 1, 1, 2]))
+        )
+        for k in ("ingress", "egress", "ingress_deny", "egress_deny")
+    }
+    default_deny = []
+    for d, allow, deny in (
+        ("ingress", "ingress", "ingress_deny"),
+        ("egress", "egress", "egress_deny"),
+    ):
+        flag = rng.choice([None, None, True, False])
+        if flag or (flag is None and (lists[allow] or lists[deny])):
+            default_deny.append(d)
+    return CiliumPolicy(
+        kind="CiliumNetworkPolicy" if namespaced else "CiliumClusterwideNetworkPolicy",
+        namespace=ns,
+        name=f"k{i}",
+        spec_index=None,
+        subject=_cilium_selector(rng, ns),
+        default_deny=tuple(default_deny),  # type: ignore[arg-type]
+        **lists,
+    )
+
+
+def random_cilium_snapshot(seed: int) -> Snapshot:
+    rng = random.Random(40_000 + seed)
+    # admin tiers now and then: before Cilium's deny rules, the Baseline tier after
+    snap = random_tiered_snapshot(seed) if rng.random() < 0.3 else random_snapshot(seed)
+    snap.policies = snap.policies[: rng.choice([0, 1, 2])]  # NetworkPolicies beside them
+    snap.cilium_policies = [_cilium_policy(rng, i) for i in range(rng.randint(1, 3))]
+    return snap
