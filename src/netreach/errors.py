@@ -39,7 +39,12 @@ class InputError(NetreachError):
 
     def __init__(self, problems: Iterable[Problem]) -> None:
         self.problems = list(problems)
-        super().__init__("\n".join(str(p) for p in self.problems))
+        super().__init__(self.problems)
+
+    def __str__(self) -> str:
+        # formatted when asked, not when raised: each line looks its location up, and the
+        # CLI formats every problem once on its own (52,000 problems: seconds saved)
+        return "\n".join(str(p) for p in self.problems)
 
 
 class QueryError(NetreachError):

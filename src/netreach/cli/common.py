@@ -12,6 +12,7 @@ from netreach.cli.guard import Command as Command
 from netreach.cli.guard import Group as Group
 from netreach.cli.guard import run_guarded as run_guarded
 from netreach.cli.guard import say as say
+from netreach.cli.guard import say_each
 from netreach.cli.inputs import Verbosity
 from netreach.cli.inputs import input_options as input_options
 from netreach.cluster import Cluster
@@ -49,8 +50,7 @@ def step(label: str) -> Iterator[None]:
 
 def say_lines(text: str) -> None:
     """A block we composed one line per item (each item escaped where it was put in)."""
-    for line in text.splitlines():
-        say(line)
+    say_each(text.splitlines())
 
 
 def print_note(message: str) -> None:
@@ -136,19 +136,18 @@ def cluster_from_snapshot(
 def report_load(snapshot: Snapshot) -> None:
     """Warnings, dropped objects and a count of objects not modelled on stderr; `-v` lists
     each object not modelled with its location."""
-    for problem in snapshot.invalid:
-        say(f"skipped invalid: {problem}")
+    lines = [f"skipped invalid: {problem}" for problem in snapshot.invalid]
     if snapshot.invalid:
         n = len(snapshot.invalid)
-        say(
+        lines.append(
             f"netreach: {n} problem{'s' if n != 1 else ''} skipped (--skip-invalid): "
             "the objects listed above are left out of every result"
         )
-    for warning in snapshot.warnings:
-        say(f"warning: {warning}")
+    lines.extend(f"warning: {warning}" for warning in snapshot.warnings)
     if not Verbosity.quiet:
-        for line in skipped_lines(snapshot, Verbosity.verbose):
-            say(line)
+        lines.extend(skipped_lines(snapshot, Verbosity.verbose))
+    if lines:
+        say_each(lines)
 
 
 def skipped_lines(snapshot: Snapshot, verbose: int) -> list[str]:

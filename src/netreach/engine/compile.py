@@ -38,7 +38,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from operator import itemgetter
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -69,6 +69,7 @@ from netreach.engine.rules import (
 )
 from netreach.engine.selectors import NamespaceIndex, Selector, indexes_of
 from netreach.engine.tiers import OPEN, Program, Stage, StageKind
+from netreach.engine.unions import UnionStages
 from netreach.model import (
     DIRECTIONS,
     AdminPeer,
@@ -119,6 +120,126 @@ class _RuleRanges:
         # position within each run, added to that run's first id
         offsets = np.repeat(starts - np.concatenate([[0], np.cumsum(counts)[:-1]]), counts)
         return np.arange(total, dtype=np.intp) + offsets
+
+
+class _Isolating:
+    """Per class, the indexes of the policies that isolate it in one direction, in policy
+    order: a column of the policies' target bitsets, read when asked. Lists for every class
+    would be classes x policies entries (3,900 pods, each with a policy selecting every other
+    pod: 15 million), and a verdict reads one class."""
+
+    def __init__(self, n: int, pis: list[int], targets: list[int]) -> None:
+        self._n = n
+        # the policy indexes as Python ints, shared by every list handed out (not one int
+        # object per entry: 15 million entries when every class is asked)
+        self._pool = tuple(pis)
+        nbytes = (n + 7) // 8
+        # one row of packed bits per isolating policy: policies x classes / 8 bytes
+        self._rows = np.frombuffer(
+            b"".join(t.to_bytes(nbytes, "little") for t in targets), np.uint8
+        ).reshape(len(pis), nbytes)
+        self._empty = n == 0 or not pis
+
+    def __len__(self) -> int:
+        return self._n
+
+    def __getitem__(self, ci: int) -> list[int]:
+        if not 0 <= ci < self._n:
+            raise IndexError(ci)
+        if self._empty:
+            return []
+        column = self._rows[:, ci >> 3] & (1 << (ci & 7))
+        idx = np.flatnonzero(column).tolist()
+        if len(idx) > 1:
+            return list(itemgetter(*idx)(self._pool))
+        return [self._pool[i] for i in idx]
+
+    def __iter__(self) -> Iterator[list[int]]:
+        return (self[ci] for ci in range(self._n))
+
+    def any(self, ci: int) -> bool:
+        """Whether some policy isolates the class."""
+        if not 0 <= ci < self._n:
+            raise IndexError(ci)
+        return not self._empty and bool((self._rows[:, ci >> 3] & (1 << (ci & 7))).any())
+
+
+class _ClassKey(NamedTuple):
+    """What decides a class's program in one direction: its Admin-tier rules, the policies
+    isolating it, its Baseline-tier rules, and its Calico and Cilium policies."""
+
+    admin: tuple[AnyRule, ...]
+    pols: tuple[int, ...]
+    base: tuple[AnyRule, ...]
+    cal: tuple[object, ...]
+    cil: tuple[object, ...]
+
+
+class _Programs:
+    """Per class, its program in one direction, built when first asked (and interned: classes
+    with the same rules share one Program)."""
+
+    def __init__(self, compiled: Compiled, direction: Direction, ids_of: _RuleRanges) -> None:
+        self._c = compiled
+        self._direction = direction
+        self._ids_of = ids_of
+        self._admin, self._baseline = compiled._admin_per_class(direction)
+        self._calico, self._cilium = compiled._plugins_per_class(direction)
+        self._built: dict[int, Program] = {}
+        self._interned: dict[_ClassKey, Program] = {}
+        self._unions: UnionStages | None = None
+
+    def __len__(self) -> int:
+        return len(self._c.classes)
+
+    def __getitem__(self, ci: int) -> Program:
+        prog = self._built.get(ci)
+        if prog is not None:
+            return prog
+        c = self._c.classes[ci]
+        if c.host_network:
+            prog = OPEN
+        else:
+            admin = tuple(self._admin[ci])
+            pols = tuple(self._c.isolating[self._direction][ci])
+            base = tuple(self._baseline[ci])
+            cal: tuple[object, ...] = self._calico[ci] if self._calico is not None else ()
+            cil: tuple[object, ...] = self._cilium[ci] if self._cilium is not None else ()
+            key = _ClassKey(admin, pols, base, cal, cil)
+            prog = self._interned.get(key)
+            if prog is None:
+                prog = self._c._class_program(self._direction, key, self._ids_of)
+                self._interned[key] = prog
+        self._built[ci] = prog
+        return prog
+
+    def __iter__(self) -> Iterator[Program]:
+        return (self[ci] for ci in range(len(self)))
+
+    def union(self, ci: int) -> Program:
+        """The program as the matrix's rows read it: for a class NetworkPolicy alone decides,
+        its stage as a union of distinct rule meanings (engine/unions.py); else its own."""
+        c = self._c
+        d = self._direction
+        if (
+            c.classes[ci].host_network
+            or c.has_calico
+            or (self._cilium is not None and self._cilium[ci])
+            or self._admin[ci]
+            or self._baseline[ci]
+            or not c.isolating[d].any(ci)
+        ):
+            return self[ci]
+        if self._unions is None:
+            self._unions = UnionStages(
+                len(c.classes),
+                [
+                    t if pol.isolates(d) else 0
+                    for pol, t in zip(c.policies, c.policy_targets, strict=True)
+                ],
+                [per[d] for per in c.policy_rules],
+            )
+        return self._unions.program(ci)
 
 
 def admin_order(policies: Iterable[AdminPolicy]) -> list[AdminPolicy]:
@@ -232,7 +353,7 @@ class Compiled:
             self._calico.build()
         if self._cilium is not None:
             self._cilium.build()
-        self.programs: dict[Direction, list[Program]] = {}
+        self.programs: dict[Direction, _Programs] = {}
         self._build_programs()
 
     # --- what the policies name ---------------------------------------------------------------
@@ -487,29 +608,9 @@ class Compiled:
             )
         self.isolating = {d: self._isolating(d) for d in DIRECTIONS}
 
-    def _isolating(self, direction: Direction) -> list[list[int]]:
-        """Per class, the indexes of the policies that isolate it in `direction`: the
-        transpose of the policies' target bitsets (a numpy transpose when it is big)."""
-        n = len(self.classes)
+    def _isolating(self, direction: Direction) -> _Isolating:
         pis = [pi for pi, pol in enumerate(self.policies) if pol.isolates(direction)]
-        total = sum(self.policy_targets[pi].bit_count() for pi in pis)
-        if total < 100_000:
-            out: list[list[int]] = [[] for _ in range(n)]
-            for pi in pis:
-                for ci in indexes_of(self.policy_targets[pi]):
-                    out[ci].append(pi)
-            return out
-        nbytes = (n + 7) // 8
-        rows = np.frombuffer(
-            b"".join(self.policy_targets[pi].to_bytes(nbytes, "little") for pi in pis), np.uint8
-        ).reshape(len(pis), nbytes)
-        members = np.unpackbits(rows, axis=1, bitorder="little")[:, :n]
-        # one int object per policy, shared by every list (not one per entry)
-        pool = tuple(pis)
-        return [
-            list(itemgetter(*idx)(pool)) if len(idx) > 1 else [pool[i] for i in idx]
-            for idx in (np.flatnonzero(col).tolist() for col in members.T)
-        ]
+        return _Isolating(len(self.classes), pis, [self.policy_targets[pi] for pi in pis])
 
     def network_policy_rule(
         self, pi: int, direction: Direction, index: int, rule: Rule, detached: bool = False
@@ -567,69 +668,55 @@ class Compiled:
     # --- programs ------------------------------------------------------------------------------
     def _build_programs(self) -> None:
         """Per direction and class: the rules of every tier that decide it, in order. Classes
-        with the same program share every row of the matrix."""
-        n = len(self.classes)
+        with the same program share every row of the matrix. Built when a class is asked:
+        listing every class's rules is classes x policies (a policy per pod selecting every
+        other pod), and a verdict needs two classes."""
         ids_of = {d: _RuleRanges([per[d] for per in self.policy_rules]) for d in DIRECTIONS}
         for direction in DIRECTIONS:
-            admin: list[list[AnyRule]] = [[] for _ in range(n)]
-            baseline: list[list[AnyRule]] = [[] for _ in range(n)]
-            for ai, pol in enumerate(self.admin_policies):
-                rules = self.admin_policy_rules[ai][direction]
-                if not rules:
-                    continue
-                per = admin if pol.tier == "Admin" else baseline
-                for ci in indexes_of(self.admin_targets[ai]):
-                    per[ci].extend(rules)
-            calico = self._calico.per_class(direction) if self._calico is not None else None
-            cilium = self._cilium.per_class(direction) if self._cilium is not None else None
-            interned: dict[tuple[object, ...], Program] = {}
-            programs: list[Program] = []
-            for c in self.classes:
-                ci = c.index
-                if c.host_network:
-                    programs.append(OPEN)
-                    continue
-                pols = tuple(self.isolating[direction][ci])
-                base = tuple(baseline[ci])
-                cal: tuple[object, ...] = calico[ci] if calico is not None else ()
-                cil: tuple[object, ...] = cilium[ci] if cilium is not None else ()
-                key = (tuple(admin[ci]), pols, base, cal, cil)
-                prog = interned.get(key)
-                if prog is None:
-                    if cal or cil or self._calico is not None:
-                        stages = self._plugin_stages(
-                            direction, tuple(admin[ci]), pols, base, cal, cil, ids_of[direction]
-                        )
-                    else:
-                        stages = []
-                        if admin[ci]:
-                            stages.append(Stage("Admin", tuple(admin[ci])))
-                        if pols:
-                            ids = ids_of[direction](pols)
-                            stages.append(
-                                Stage(
-                                    "NetworkPolicy",
-                                    self._rules_of(ids.tolist()),
-                                    True,
-                                    ids,
-                                    np_closes=True,
-                                )
-                            )
-                        if base:
-                            stages.append(Stage("Baseline", base))
-                    prog = interned[key] = Program(tuple(stages)) if stages else OPEN
-                programs.append(prog)
-            self.programs[direction] = programs
+            self.programs[direction] = _Programs(self, direction, ids_of[direction])
+
+    def _admin_per_class(self, direction: Direction) -> tuple[list[list[AnyRule]], ...]:
+        """Per class: its Admin-tier and Baseline-tier rules in `direction`, in order."""
+        n = len(self.classes)
+        admin: list[list[AnyRule]] = [[] for _ in range(n)]
+        baseline: list[list[AnyRule]] = [[] for _ in range(n)]
+        for ai, pol in enumerate(self.admin_policies):
+            rules = self.admin_policy_rules[ai][direction]
+            if not rules:
+                continue
+            per = admin if pol.tier == "Admin" else baseline
+            for ci in indexes_of(self.admin_targets[ai]):
+                per[ci].extend(rules)
+        return admin, baseline
+
+    def _plugins_per_class(
+        self, direction: Direction
+    ) -> tuple[list[tuple[object, ...]] | None, list[tuple[object, ...]] | None]:
+        """Per class: the keys of the Calico and Cilium policies that concern it (None: no
+        policy of that plugin in the input)."""
+        cal = self._calico.per_class(direction) if self._calico is not None else None
+        cil = self._cilium.per_class(direction) if self._cilium is not None else None
+        return cal, cil
+
+    def _class_program(self, direction: Direction, key: _ClassKey, ids_of: _RuleRanges) -> Program:
+        admin, pols, base, cal, cil = key
+        if cal or cil or self._calico is not None:
+            stages = self._plugin_stages(direction, key, ids_of)
+        else:
+            stages = []
+            if admin:
+                stages.append(Stage("Admin", admin))
+            if pols:
+                ids = ids_of(pols)
+                stages.append(
+                    Stage("NetworkPolicy", self._rules_of(ids.tolist()), True, ids, np_closes=True)
+                )
+            if base:
+                stages.append(Stage("Baseline", base))
+        return Program(tuple(stages)) if stages else OPEN
 
     def _plugin_stages(
-        self,
-        direction: Direction,
-        admin: tuple[AnyRule, ...],
-        pols: tuple[int, ...],
-        base: tuple[AnyRule, ...],
-        cal: tuple[object, ...],
-        cil: tuple[object, ...],
-        ids_of: _RuleRanges,
+        self, direction: Direction, key: _ClassKey, ids_of: _RuleRanges
     ) -> list[Stage]:
         """The stages of a class that Calico or Cilium policies concern.
 
@@ -638,6 +725,7 @@ class Compiled:
         one stage per tier in tier order; network-policy-api's admin tiers are Calico's
         kube-admin and kube-baseline tiers, NetworkPolicy is in its default tier at order
         1000 (Cilium's rules, if both plugins' policies are in the input, join that tier)."""
+        admin, pols, base, cal, cil = key
         deny: tuple[AnyRule, ...] = ()
         allow: tuple[AnyRule, ...] = ()
         cil_closed = False
@@ -767,12 +855,18 @@ class Compiled:
     def program(self, class_index: int, direction: Direction) -> Program:
         return self.programs[direction][class_index]
 
+    def row_program(self, class_index: int, direction: Direction) -> Program:
+        """The program the matrix computes the class's row from: the same connections as
+        `program`, its NetworkPolicy rules deduplicated by meaning when NetworkPolicy alone
+        decides the class (no explanation reads it: they name the class's own rules)."""
+        return self.programs[direction].union(class_index)
+
     def exempt(self, pod: Pod) -> bool:
         """Whether NetworkPolicy leaves this pod alone (a host-network pod, by default)."""
         return self.classes[self.class_of[pod.id]].host_network
 
     def is_isolated(self, class_index: int, direction: Direction) -> bool:
-        return bool(self.isolating[direction][class_index])
+        return self.isolating[direction].any(class_index)
 
     def class_rules(self, class_index: int, direction: Direction) -> list[NPRule]:
         """The NetworkPolicy rules of the policies isolating the class, in policy order."""

@@ -118,6 +118,8 @@ class ConnTable:
 
 
 RowKey = tuple[Program, PortsKey | None]
+# Sources per block in `ClassMatrix.joined_row`.
+_JOIN_BLOCK = 256
 # Past this many distinct connection sets, pair tables would be too big to keep square.
 _DENSE_LIMIT = 2048
 
@@ -174,7 +176,7 @@ class ClassMatrix:
     def row_key(self, ci: int, direction: Direction) -> RowKey:
         """What a class's row depends on: its program and, for ingress rules with named ports,
         its own container ports (named ports resolve on the destination)."""
-        program = self.compiled.program(ci, direction).effective
+        program = self.compiled.row_program(ci, direction).effective
         if direction == "ingress" and self._has_named(program):
             return program, self.compiled.classes[ci].ports
         return program, None
@@ -289,6 +291,16 @@ class ClassMatrix:
         egress = self.egress.rows[self.egress.group_of[src]]
         ingress = self._ingress_by_src[src][:, self.ingress.group_of]
         return self.table.meet(egress, ingress)
+
+    def joined_row(self, src_classes: Sequence[int]) -> Any:
+        """The union of several sources' rows (a node of many classes), a block of sources at
+        a time: memory stays a block times the classes, not sources times classes (a namespace
+        of 3,900 classes: 15 million ids at once, 600 MB with their temporaries)."""
+        acc: Any = None
+        for lo in range(0, len(src_classes), _JOIN_BLOCK):
+            part = self.table.reduce_join(self.rows_ids(src_classes[lo : lo + _JOIN_BLOCK]))
+            acc = part if acc is None else self.table.join(acc, part)
+        return acc
 
     def ingress_towards(self, src_class: int, dst_classes: Any) -> Any:
         """The ingress side only: what each destination class accepts from `src_class`."""

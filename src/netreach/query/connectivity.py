@@ -260,8 +260,7 @@ class Connectivity:
             got = cache.get(classes)
             if got is not None:
                 return got
-            rows = matrix.rows_ids(classes)
-            row = rows[0] if len(classes) == 1 else table.reduce_join(rows)
+            row = matrix.rows_ids(classes)[0] if len(classes) == 1 else matrix.joined_row(classes)
             if port_id is not None:
                 row = table.meet(row, np.full_like(row, port_id))
             hit = np.nonzero(row)[0]
