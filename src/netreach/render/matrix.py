@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 from collections.abc import Callable, Iterable, Iterator
 from typing import IO, Any
 
@@ -195,19 +196,62 @@ def write_dot(cmap: Connectivity, out: IO[str], conns: Iterable[Connection]) -> 
     return n
 
 
-def print_table(conns: Iterable[Connection], console: Console, title: str = "") -> int:
+# Past this many rows a Rich table costs minutes and gigabytes (a 1,055-pod map of 1.1 million
+# rows: 381 s, 3.3 GB): longer maps are laid out as aligned columns, streamed.
+TABLE_ROWS = 5_000
+
+
+def print_table(
+    conns: Iterable[Connection],
+    console: Console,
+    title: str = "",
+    limit: int = TABLE_ROWS,
+    ids: Iterable[str] = (),
+) -> int:
+    """The map as a Rich table; past `limit` rows as aligned columns, as wide as the longest
+    of `ids` (every node the map can name) or of the first rows."""
+    it = iter(conns)
+    head = list(itertools.islice(it, limit + 1))
+    if len(head) > limit:
+        return _print_columns(head, it, console, ids)
     table = Table(title=title or None, show_lines=False, header_style="bold")
     table.add_column("source", overflow="fold")
     table.add_column("destination", overflow="fold")
     table.add_column("connections", overflow="fold")
-    n = 0
-    for c in conns:
+    for c in head:
         # Text, not str: a str cell is Rich markup, and ids such as `ns/x[Kind]` hold brackets.
         table.add_row(
             Text(one_line(shown(c.src))), Text(one_line(shown(c.dst))), Text(str(c.conns))
         )
-        n += 1
     console.print(table)
+    return len(head)
+
+
+def _print_columns(
+    head: list[Connection], rest: Iterator[Connection], console: Console, ids: Iterable[str]
+) -> int:
+    """Aligned `source  destination  connections` columns, a batch of lines per write; cells
+    made one line as in the table."""
+
+    def cells(c: Connection) -> tuple[str, str, str]:
+        return one_line(shown(c.src)), one_line(shown(c.dst)), str(c.conns)
+
+    first = [cells(c) for c in head]
+    known = max((len(one_line(shown(i))) for i in ids), default=0)
+    w1 = max(len("source"), known, *(len(a) for a, _, _ in first))
+    w2 = max(len("destination"), known, *(len(b) for _, b, _ in first))
+    out = console.file
+    out.write(f"{'source'.ljust(w1)}  {'destination'.ljust(w2)}  connections\n")
+    n = 0
+    batch: list[str] = []
+    for a, b, conns in itertools.chain(first, map(cells, rest)):
+        batch.append(f"{a.ljust(w1)}  {b.ljust(w2)}  {conns}\n")
+        n += 1
+        if len(batch) >= 4096:
+            out.write("".join(batch))
+            batch.clear()
+    out.write("".join(batch))
+    out.flush()
     return n
 
 
@@ -234,6 +278,6 @@ def render(
         "csv": lambda: write_csv(cmap, out, progress),
         "md": lambda: write_md(stream(), out),
         "dot": lambda: write_dot(cmap, out, stream()),
-        "table": lambda: print_table(stream(), console),
+        "table": lambda: print_table(stream(), console, ids=[n.id for n in cmap.nodes]),
     }
     return writers[ALIASES.get(fmt, fmt)]()
