@@ -116,7 +116,7 @@ class GuardedStream(io.TextIOBase):
         return ci_commands(text)
 
     def _emit(self, text: str) -> None:
-        if _SURROGATE.search(text):
+        if not text.isascii() and _SURROGATE.search(text):  # isascii: O(1), a flag of str
             text = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
             text = _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
         encoding = self.encoding.lower().replace("-", "")
