@@ -50,6 +50,7 @@ def one_line(text: str) -> str:
     return terminal(text).replace("\n", "\\n")
 
 
+_DOUBLE_COLON = re.compile("::")
 _BIDI = re.compile(r"[\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
@@ -60,9 +61,11 @@ def ci_commands(text: str) -> str:
     replacements are JSON escapes, valid (and lossless) inside a JSON string too."""
     if not text.isascii():
         text = _BIDI.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
-    if "##[" in text:
+    # Every output line passes here (gigabytes for a big map): '#' is rare, so its memchr
+    # scan goes first; a regex finds "::" twice as fast as `in` where ':' is frequent (JSON).
+    if "#" in text and "##[" in text:
         text = text.replace("##[", "#\\u0023[")
-    if "::" in text:
+    if _DOUBLE_COLON.search(text):
         text = _V2_COMMAND.sub(r"\1\\u003a", text)
     return text
 
