@@ -1,5 +1,5 @@
 """A map longer than a Rich table can lay out in reasonable time is printed as aligned
-columns, every connection once, in the map's order (render.matrix.print_table)."""
+columns, every connection once, in the map's order (render.matrix.write_table)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from rich.console import Console
 
 import netreach
 from netreach.render.addresses import shown
-from netreach.render.matrix import print_table
+from netreach.render.matrix import write_table
 from paths import LESSON
 
 
@@ -17,8 +17,7 @@ def _table(limit: int) -> tuple[int, str]:
     cluster = netreach.load(LESSON)
     out = io.StringIO()
     console = Console(file=out, width=200, color_system=None)
-    cmap = cluster.connectivity("workload", True)
-    n = print_table(cmap, console, limit=limit, ids=[x.id for x in cmap.nodes])
+    n = write_table(cluster.connectivity("workload", True), console, limit=limit)
     return n, out.getvalue()
 
 

@@ -206,57 +206,64 @@ def write_dot(cmap: Connectivity, out: IO[str], conns: Iterable[Connection]) -> 
 TABLE_ROWS = 5_000
 
 
-def print_table(
-    conns: Iterable[Connection],
-    console: Console,
-    title: str = "",
-    limit: int = TABLE_ROWS,
-    ids: Iterable[str] = (),
-) -> int:
-    """The map as a Rich table; past `limit` rows as aligned columns, as wide as the longest
-    of `ids` (every node the map can name) or of the first rows."""
-    it = iter(conns)
-    head = list(itertools.islice(it, limit + 1))
-    if len(head) > limit:
-        return _print_columns(head, it, console, ids)
+def print_table(conns: Iterable[Connection], console: Console, title: str = "") -> int:
+    """The map as a Rich table (for maps up to `TABLE_ROWS`; see `write_table`)."""
     table = Table(title=title or None, show_lines=False, header_style="bold")
     table.add_column("source", overflow="fold")
     table.add_column("destination", overflow="fold")
     table.add_column("connections", overflow="fold")
-    for c in head:
+    n = 0
+    for c in conns:
         # Text, not str: a str cell is Rich markup, and ids such as `ns/x[Kind]` hold brackets.
         table.add_row(
             Text(one_line(shown(c.src))), Text(one_line(shown(c.dst))), Text(str(c.conns))
         )
-    console.print(table)
-    return len(head)
-
-
-def _print_columns(
-    head: list[Connection], rest: Iterator[Connection], console: Console, ids: Iterable[str]
-) -> int:
-    """Aligned `source  destination  connections` columns, a batch of lines per write; cells
-    made one line as in the table."""
-
-    def cells(c: Connection) -> tuple[str, str, str]:
-        return one_line(shown(c.src)), one_line(shown(c.dst)), str(c.conns)
-
-    first = [cells(c) for c in head]
-    known = max((len(one_line(shown(i))) for i in ids), default=0)
-    w1 = max(len("source"), known, *(len(a) for a, _, _ in first))
-    w2 = max(len("destination"), known, *(len(b) for _, b, _ in first))
-    out = console.file
-    out.write(f"{'source'.ljust(w1)}  {'destination'.ljust(w2)}  connections\n")
-    n = 0
-    batch: list[str] = []
-    for a, b, conns in itertools.chain(first, map(cells, rest)):
-        batch.append(f"{a.ljust(w1)}  {b.ljust(w2)}  {conns}\n")
         n += 1
-        if len(batch) >= 4096:
-            out.write("".join(batch))
-            batch.clear()
-    out.write("".join(batch))
-    out.flush()
+    console.print(table)
+    return n
+
+
+def write_table(
+    cmap: Connectivity,
+    console: Console,
+    progress: Progress | None = None,
+    limit: int = TABLE_ROWS,
+) -> int:
+    """A Rich table up to `limit` rows; a longer map as aligned `source  destination
+    connections` columns as wide as its longest node id, streamed a source row at a time."""
+    rows = _rows(cmap, progress)
+    head: list[tuple[int, list[int], list[int]]] = []
+    count = 0
+    for row in rows:
+        head.append(row)
+        count += len(row[1])
+        if count > limit:
+            break
+    else:
+        nodes, sets = cmap.nodes, cmap.sets
+        return print_table(
+            (
+                Connection(nodes[i].id, nodes[j].id, sets[v])
+                for i, js, ids in head
+                for j, v in zip(js, ids, strict=True)
+            ),
+            console,
+        )
+    shown_ids = [one_line(shown(n.id)) for n in cmap.nodes]
+    width = max(len("destination"), *map(len, shown_ids))
+    padded = {n.id: text.ljust(width) for n, text in zip(cmap.nodes, shown_ids, strict=True)}
+    enc = _Encoded(
+        cmap, lambda i: padded[i].encode(), lambda c: str(c).encode(), mid=b"  ", tail=b"\n"
+    )
+    out = console.file
+    write, flush = _binary(out)
+    write(f"{'source'.ljust(width)}  {'destination'.ljust(width)}  connections\n".encode())
+    n = 0
+    for i, js, ids in itertools.chain(head, rows):
+        if js:
+            write(enc.row(enc.nodes[i] + b"  ", b"", js, ids))
+        n += len(js)
+    flush()
     return n
 
 
@@ -283,6 +290,6 @@ def render(
         "csv": lambda: write_csv(cmap, out, progress),
         "md": lambda: write_md(stream(), out),
         "dot": lambda: write_dot(cmap, out, stream()),
-        "table": lambda: print_table(stream(), console, ids=[n.id for n in cmap.nodes]),
+        "table": lambda: write_table(cmap, console, progress),
     }
     return writers[ALIASES.get(fmt, fmt)]()
