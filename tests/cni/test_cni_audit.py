@@ -328,3 +328,34 @@ def test_cilium_every_namespace_taken_by_a_deny_rule_is_not_reported() -> None:
     found = _audit(p)
     assert not _checks(found, "world-open")
     assert not _checks(found, "exposed-to-all-namespaces")
+
+
+# --- selectors that select nothing ---------------------------------------------------------
+
+
+def test_calico_namespaced_policy_selecting_no_pod_is_policy_selects_nothing() -> None:
+    p = calico_np("typo", "shop", '  selector: app == "apii"\n  ingress: [{action: Allow}]')
+    (f,) = _checks(_audit(p), "policy-selects-nothing")
+    assert f.severity == "warning"
+    assert f.message.startswith('CalicoNetworkPolicy/shop/typo: selector app == "apii" matches')
+    assert "none of the 2 pods of namespace shop" in f.message
+    assert f.objects[0].location and f.objects[0].location.startswith("t.yaml:")
+    selecting = calico_np("ok", "shop", '  selector: app == "api"\n  ingress: [{action: Allow}]')
+    assert not _checks(_audit(selecting), "policy-selects-nothing")
+
+
+def test_calico_global_policy_selecting_no_pod_is_information_host_endpoints() -> None:
+    """A GlobalNetworkPolicy may be written for host endpoints, which netreach does not read."""
+    p = gnp("hosts", "  selector: has(node-role)\n  ingress: [{action: Allow}]")
+    (f,) = _checks(_audit(p), "policy-selects-nothing")
+    assert f.severity == "info" and "host endpoints" in f.message
+
+
+def test_cilium_endpoint_selector_typo_is_policy_selects_nothing_with_a_hint() -> None:
+    p = cilium_np("typo", "shop", "  endpointSelector: {matchLabels: {app: webb}}\n  ingress: [{}]")
+    (f,) = _checks(_audit(p), "policy-selects-nothing")
+    assert f.severity == "warning"
+    assert f.message.startswith("CiliumNetworkPolicy/shop/typo: endpointSelector")
+    assert "<namespace>=shop" in f.message and "did you mean app: web" in f.message
+    fine = ccnp("ok", "  endpointSelector: {matchLabels: {app: web}}\n  ingress: [{}]")
+    assert not _checks(_audit(fine), "policy-selects-nothing")
