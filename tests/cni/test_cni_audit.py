@@ -359,3 +359,61 @@ def test_cilium_endpoint_selector_typo_is_policy_selects_nothing_with_a_hint() -
     assert "<namespace>=shop" in f.message and "did you mean app: web" in f.message
     fine = ccnp("ok", "  endpointSelector: {matchLabels: {app: web}}\n  ingress: [{}]")
     assert not _checks(_audit(fine), "policy-selects-nothing")
+
+
+# --- rules shadowed by the rules before them: redundant-rule --------------------------------
+
+
+def test_calico_allow_after_a_deny_of_the_same_traffic_is_redundant() -> None:
+    """Calico rules are first match: an Allow of what an earlier rule of the tier denies
+    never decides a connection."""
+    p = gnp(
+        "db-in",
+        '  selector: app == "api"\n  ingress:\n'
+        "  - action: Deny\n    protocol: TCP\n    destination: {ports: [5432]}\n"
+        '  - action: Allow\n    protocol: TCP\n    source: {selector: app == "web"}\n'
+        "    destination: {ports: [5432]}",
+    )
+    (f,) = _checks(_audit(p), "redundant-rule")
+    assert f.message.startswith("GlobalNetworkPolicy/db-in ingress[1]: it never decides")
+    assert "GlobalNetworkPolicy/db-in ingress[0] (t.yaml:" in f.message
+    assert f.details["covered_by"] == ["GlobalNetworkPolicy/db-in ingress[0]"]
+    assert f.objects[0].location and f.objects[0].location.startswith("t.yaml:")
+
+
+def test_calico_rule_an_earlier_rule_covers_only_in_part_is_not_redundant() -> None:
+    p = gnp(
+        "db-in",
+        '  selector: app == "api"\n  ingress:\n'
+        "  - action: Deny\n    protocol: TCP\n    destination: {ports: [5432]}\n"
+        '  - action: Allow\n    protocol: TCP\n    source: {selector: app == "web"}\n'
+        "    destination: {ports: [5432, 8080]}",
+    )
+    assert not _checks(_audit(p), "redundant-rule")
+
+
+def test_calico_rule_an_earlier_tier_decides_is_redundant() -> None:
+    deny = gnp("sec.deny", '  tier: sec\n  selector: app == "api"\n  ingress: [{action: Deny}]')
+    p = gnp(
+        "open",
+        '  selector: app == "api"\n  ingress:\n'
+        '  - action: Allow\n    protocol: TCP\n    source: {selector: app == "web"}\n'
+        "    destination: {ports: [8080]}",
+    )
+    found = _checks(_audit(docs(calico_tier("sec", 100), deny, p)), "redundant-rule")
+    assert [f.message.split(":")[0] for f in found] == ["GlobalNetworkPolicy/open ingress[0]"]
+    assert "GlobalNetworkPolicy/sec.deny ingress[0]" in found[0].message
+
+
+def test_cilium_allow_taken_by_a_deny_rule_is_redundant_default_deny_idiom_is_not() -> None:
+    p = ccnp(
+        "api",
+        "  endpointSelector: {matchLabels: {app: api}}\n  ingress:\n"
+        "  - fromEndpoints: [{matchLabels: {app: web}}]\n"
+        "    toPorts: [{ports: [{port: '8080', protocol: TCP}]}]\n"
+        "  ingressDeny:\n  - fromEntities: [cluster]",
+    )
+    (f,) = _checks(_audit(p), "redundant-rule")
+    assert f.message.startswith("CiliumClusterwideNetworkPolicy/api ingress[0]: it never decides")
+    assert "CiliumClusterwideNetworkPolicy/api ingressDeny[0]" in f.message
+    assert not _checks(_audit(CILIUM_DENY_ALL), "redundant-rule")
