@@ -260,7 +260,7 @@ class Reach:
             try:
                 asked = parse_port(port, ranges=False, name_rule=is_dns1123_label) if port else None
             except PortSyntaxError as exc:
-                raise QueryError(f"port: {exc}") from exc
+                raise QueryError(str(exc)) from exc
             r = route(
                 self,
                 dst,
@@ -276,7 +276,7 @@ class Reach:
         try:
             port_filter = parse_port(port, names=False) if port else None
         except PortSyntaxError as exc:
-            raise QueryError(f"port: {exc}") from exc
+            raise QueryError(str(exc)) from exc
         return Connectivity(
             self.compiled,
             self.matrix,
