@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cni_helpers import calico_tier, ccnp, cluster, docs, gnp
+from cni_helpers import calico_np, calico_tier, ccnp, cilium_np, cluster, docs, gnp
 
 import netreach
 from netreach.analyses.audit import Finding
@@ -213,3 +213,207 @@ def test_cilium_world_and_all_entities_in_audit_terms() -> None:
         "  ingressDeny: [{fromEntities: [world]}]",
     )
     assert not _checks(_audit(denied), "world-open")  # the deny rule takes all of it first
+
+
+# --- every namespace: exposed-to-all-namespaces, world-open on a sensitive port -----------
+
+
+def test_calico_namespace_selector_all_is_exposed_to_all_namespaces() -> None:
+    """`namespaceSelector: all()` admits pods of every namespace, created later too, as
+    NetworkPolicy's `namespaceSelector: {}` does."""
+    p = calico_np(
+        "api-in",
+        "shop",
+        '  selector: app == "api"\n  ingress:\n'
+        '  - action: Allow\n    protocol: TCP\n    source: {namespaceSelector: all(), selector: app == "mon"}\n'
+        "    destination: {ports: [8080]}",
+    )
+    (f,) = _checks(_audit(p), "exposed-to-all-namespaces")
+    assert f.message.startswith("CalicoNetworkPolicy/shop/api-in ingress[0] source")
+    assert "TCP 8080" in f.message and "1 pod(s)" in f.message
+    assert f.objects[0].location and f.objects[0].location.startswith("t.yaml:")
+    assert not _checks(_audit(p), "world-open")
+
+
+def test_calico_namespace_selector_of_one_namespace_is_not_reported() -> None:
+    p = calico_np(
+        "api-in",
+        "shop",
+        '  selector: app == "api"\n  ingress:\n'
+        "  - action: Allow\n    protocol: TCP\n"
+        '    source: {namespaceSelector: projectcalico.org/name == "ops"}\n'
+        "    destination: {ports: [8080]}",
+    )
+    assert not _checks(_audit(p), "exposed-to-all-namespaces")
+
+
+def test_calico_every_namespace_on_a_sensitive_port_is_world_open() -> None:
+    p = gnp(
+        "db-in",
+        '  selector: app == "api"\n  ingress:\n'
+        "  - action: Allow\n    protocol: TCP\n    source: {namespaceSelector: all()}\n"
+        "    destination: {ports: [5432]}",
+    )
+    found = _audit(p)
+    (f,) = _checks(found, "world-open")
+    assert "every pod of every namespace on sensitive port(s) TCP 5432" in f.message
+    assert f.message.startswith("GlobalNetworkPolicy/db-in ingress[0]")
+    assert not _checks(found, "exposed-to-all-namespaces")
+
+
+def test_calico_every_namespace_after_an_earlier_deny_is_not_reported() -> None:
+    """A Deny earlier in the tier takes the traffic first: the Allow opens nothing."""
+    p = gnp(
+        "db-in",
+        '  selector: app == "api"\n  ingress:\n'
+        "  - action: Deny\n    protocol: TCP\n    destination: {ports: [5432]}\n"
+        "  - action: Allow\n    protocol: TCP\n    source: {namespaceSelector: all()}\n"
+        "    destination: {ports: [5432]}",
+    )
+    found = _audit(p)
+    assert not _checks(found, "world-open")
+    assert not _checks(found, "exposed-to-all-namespaces")
+
+
+def test_calico_dns_open_to_every_namespace_is_not_reported() -> None:
+    p = gnp(
+        "dns-in",
+        '  selector: k8s-app == "kube-dns"\n  ingress:\n'
+        "  - action: Allow\n    protocol: UDP\n    source: {namespaceSelector: all()}\n"
+        "    destination: {ports: [53]}",
+    )
+    assert not _checks(_audit(p), "exposed-to-all-namespaces")
+
+
+def test_cilium_clusterwide_empty_endpoint_selector_is_every_namespace() -> None:
+    """In a CiliumClusterwideNetworkPolicy `fromEndpoints: [{}]` selects every endpoint of
+    the cluster; in a CiliumNetworkPolicy only those of its namespace."""
+    rule = (
+        "  endpointSelector: {matchLabels: {app: api}}\n  ingress:\n"
+        "  - fromEndpoints: [{}]\n    toPorts: [{ports: [{port: '8080', protocol: TCP}]}]"
+    )
+    (f,) = _checks(_audit(ccnp("from-all", rule)), "exposed-to-all-namespaces")
+    assert f.message.startswith(
+        "CiliumClusterwideNetworkPolicy/from-all ingress[0] fromEndpoints[0] admits pods"
+    )
+    assert not _checks(_audit(cilium_np("from-ns", "shop", rule)), "exposed-to-all-namespaces")
+
+
+def test_cilium_namespace_label_exists_and_cluster_entity_are_every_namespace() -> None:
+    exists = cilium_np(
+        "any-ns",
+        "shop",
+        "  endpointSelector: {matchLabels: {app: api}}\n  ingress:\n  - fromEndpoints:\n"
+        "    - matchLabels: {app: mon}\n"
+        "      matchExpressions: [{key: k8s:io.kubernetes.pod.namespace, operator: Exists}]\n"
+        "    toPorts: [{ports: [{port: '8080', protocol: TCP}]}]",
+    )
+    assert _checks(_audit(exists), "exposed-to-all-namespaces")
+    cluster_redis = ccnp(
+        "redis",
+        "  endpointSelector: {matchLabels: {app: api}}\n  ingress:\n"
+        "  - fromEntities: [cluster]\n    toPorts: [{ports: [{port: '6379', protocol: TCP}]}]",
+    )
+    (f,) = _checks(_audit(cluster_redis), "world-open")
+    assert "fromEntities[0] cluster" in f.message and "TCP 6379" in f.message
+
+
+def test_cilium_every_namespace_taken_by_a_deny_rule_is_not_reported() -> None:
+    p = ccnp(
+        "redis",
+        "  endpointSelector: {matchLabels: {app: api}}\n  ingress:\n"
+        "  - fromEndpoints: [{}]\n    toPorts: [{ports: [{port: '6379', protocol: TCP}]}]\n"
+        "  ingressDeny:\n  - fromEntities: [cluster]",
+    )
+    found = _audit(p)
+    assert not _checks(found, "world-open")
+    assert not _checks(found, "exposed-to-all-namespaces")
+
+
+# --- selectors that select nothing ---------------------------------------------------------
+
+
+def test_calico_namespaced_policy_selecting_no_pod_is_policy_selects_nothing() -> None:
+    p = calico_np("typo", "shop", '  selector: app == "apii"\n  ingress: [{action: Allow}]')
+    (f,) = _checks(_audit(p), "policy-selects-nothing")
+    assert f.severity == "warning"
+    assert f.message.startswith('CalicoNetworkPolicy/shop/typo: selector app == "apii" matches')
+    assert "none of the 2 pods of namespace shop" in f.message
+    assert f.objects[0].location and f.objects[0].location.startswith("t.yaml:")
+    selecting = calico_np("ok", "shop", '  selector: app == "api"\n  ingress: [{action: Allow}]')
+    assert not _checks(_audit(selecting), "policy-selects-nothing")
+
+
+def test_calico_global_policy_selecting_no_pod_is_information_host_endpoints() -> None:
+    """A GlobalNetworkPolicy may be written for host endpoints, which netreach does not read."""
+    p = gnp("hosts", "  selector: has(node-role)\n  ingress: [{action: Allow}]")
+    (f,) = _checks(_audit(p), "policy-selects-nothing")
+    assert f.severity == "info" and "host endpoints" in f.message
+
+
+def test_cilium_endpoint_selector_typo_is_policy_selects_nothing_with_a_hint() -> None:
+    p = cilium_np("typo", "shop", "  endpointSelector: {matchLabels: {app: webb}}\n  ingress: [{}]")
+    (f,) = _checks(_audit(p), "policy-selects-nothing")
+    assert f.severity == "warning"
+    assert f.message.startswith("CiliumNetworkPolicy/shop/typo: endpointSelector")
+    assert "<namespace>=shop" in f.message and "did you mean app: web" in f.message
+    fine = ccnp("ok", "  endpointSelector: {matchLabels: {app: web}}\n  ingress: [{}]")
+    assert not _checks(_audit(fine), "policy-selects-nothing")
+
+
+# --- rules shadowed by the rules before them: redundant-rule --------------------------------
+
+
+def test_calico_allow_after_a_deny_of_the_same_traffic_is_redundant() -> None:
+    """Calico rules are first match: an Allow of what an earlier rule of the tier denies
+    never decides a connection."""
+    p = gnp(
+        "db-in",
+        '  selector: app == "api"\n  ingress:\n'
+        "  - action: Deny\n    protocol: TCP\n    destination: {ports: [5432]}\n"
+        '  - action: Allow\n    protocol: TCP\n    source: {selector: app == "web"}\n'
+        "    destination: {ports: [5432]}",
+    )
+    (f,) = _checks(_audit(p), "redundant-rule")
+    assert f.message.startswith("GlobalNetworkPolicy/db-in ingress[1]: it never decides")
+    assert "GlobalNetworkPolicy/db-in ingress[0] (t.yaml:" in f.message
+    assert f.details["covered_by"] == ["GlobalNetworkPolicy/db-in ingress[0]"]
+    assert f.objects[0].location and f.objects[0].location.startswith("t.yaml:")
+
+
+def test_calico_rule_an_earlier_rule_covers_only_in_part_is_not_redundant() -> None:
+    p = gnp(
+        "db-in",
+        '  selector: app == "api"\n  ingress:\n'
+        "  - action: Deny\n    protocol: TCP\n    destination: {ports: [5432]}\n"
+        '  - action: Allow\n    protocol: TCP\n    source: {selector: app == "web"}\n'
+        "    destination: {ports: [5432, 8080]}",
+    )
+    assert not _checks(_audit(p), "redundant-rule")
+
+
+def test_calico_rule_an_earlier_tier_decides_is_redundant() -> None:
+    deny = gnp("sec.deny", '  tier: sec\n  selector: app == "api"\n  ingress: [{action: Deny}]')
+    p = gnp(
+        "open",
+        '  selector: app == "api"\n  ingress:\n'
+        '  - action: Allow\n    protocol: TCP\n    source: {selector: app == "web"}\n'
+        "    destination: {ports: [8080]}",
+    )
+    found = _checks(_audit(docs(calico_tier("sec", 100), deny, p)), "redundant-rule")
+    assert [f.message.split(":")[0] for f in found] == ["GlobalNetworkPolicy/open ingress[0]"]
+    assert "GlobalNetworkPolicy/sec.deny ingress[0]" in found[0].message
+
+
+def test_cilium_allow_taken_by_a_deny_rule_is_redundant_default_deny_idiom_is_not() -> None:
+    p = ccnp(
+        "api",
+        "  endpointSelector: {matchLabels: {app: api}}\n  ingress:\n"
+        "  - fromEndpoints: [{matchLabels: {app: web}}]\n"
+        "    toPorts: [{ports: [{port: '8080', protocol: TCP}]}]\n"
+        "  ingressDeny:\n  - fromEntities: [cluster]",
+    )
+    (f,) = _checks(_audit(p), "redundant-rule")
+    assert f.message.startswith("CiliumClusterwideNetworkPolicy/api ingress[0]: it never decides")
+    assert "CiliumClusterwideNetworkPolicy/api ingressDeny[0]" in f.message
+    assert not _checks(_audit(CILIUM_DENY_ALL), "redundant-rule")

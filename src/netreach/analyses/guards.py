@@ -531,6 +531,13 @@ def _before(program: Program, rule: AnyRule) -> Program | None:
     return None
 
 
+def rules_before(program: Program, rule: AnyRule) -> tuple[AnyRule, ...]:
+    """The rules of the program that speak before `rule`, in order (none when it is not in
+    the program)."""
+    before = _before(program, rule)
+    return tuple(r for stage in before.stages for r in stage.rules) if before else ()
+
+
 _CACHE: WeakKeyDictionary[Reach, Guards] = WeakKeyDictionary()
 
 

@@ -20,9 +20,17 @@ from netreach.engine import ipset
 from netreach.engine.compile import NPRule
 from netreach.engine.conns import ALL, EMPTY, ConnectionSet
 from netreach.engine.intervals import Ranges
-from netreach.engine.rules import AnyRule
+from netreach.engine.rules import AnyRule, PeerMatcher
 from netreach.engine.selectors import indexes_of
-from netreach.model import CalicoPolicy, NetworkPolicy, Pod
+from netreach.model import (
+    V_NAMESPACE,
+    V_NS_LABEL,
+    CalicoEntity,
+    CalicoPolicy,
+    LabelSelector,
+    NetworkPolicy,
+    Pod,
+)
 
 ALLOW_ALL = {
     d: CheckInfo(
@@ -221,7 +229,7 @@ def exposure(ctx: AuditContext) -> Iterator[Finding]:
                     ALL_NAMESPACES.fix,
                 )
 
-    yield from _cni_exposure(ctx, entries, sensitive)
+    yield from _cni_exposure(ctx, entries, sensitive, (dns_classes, dns_conns))
 
 
 # --- Calico and Cilium allow rules ------------------------------------------------------------
@@ -256,7 +264,10 @@ def _cni_left(
 
 
 def _cni_exposure(
-    ctx: AuditContext, entries: EntryPoints, sensitive: ConnectionSet
+    ctx: AuditContext,
+    entries: EntryPoints,
+    sensitive: ConnectionSet,
+    dns: tuple[set[int], ConnectionSet],
 ) -> Iterator[Finding]:
     """allow-all-* and world-open for Calico and Cilium Allow rules: a rule admitting every
     peer on every port (Calico `action: Allow` with no source, Cilium `fromEntities: [all]`),
@@ -304,6 +315,8 @@ def _cni_exposure(
                     **_entry_details(entry),
                 )
                 continue
+        if d == "ingress":
+            yield from _cni_all_namespaces(ctx, rule, targets, opened, sensitive, dns)
         if not _internet_wide(rule.ips):
             continue
         now = opened & _cni_left(g, rule, targets, 0, None, rule.ips, every=False)
@@ -325,6 +338,96 @@ def _cni_exposure(
             severity="info" if entry else "error" if ingress else "warning",
             direction=d,
             **_entry_details(entry),
+        )
+
+
+def _calico_every_namespace(ctx: AuditContext, entity: CalicoEntity) -> bool:
+    """A Calico peer admitting pods of every namespace: `namespaceSelector: all()` (or one
+    every namespace of the snapshot matches, when it has more than one) and no nets. A
+    GlobalNetworkPolicy peer with only `selector` also reaches every namespace, but it is
+    Calico's way to name a workload wherever it runs (and network sets): not reported."""
+    sel = entity.namespace_selector
+    if sel is None or entity.nets or entity.not_nets or sel.is_global:
+        return False
+    if sel.is_empty:
+        return True
+    names = ctx.cluster.namespaces
+    return len(names) > 1 and len(ctx.cluster.compiled.ns_index.select(sel)) == len(names)
+
+
+def _cilium_every_namespace(sel: LabelSelector) -> bool:
+    """A Cilium endpoint selector (namespace scoping applied) with no limit on the namespace:
+    `{}` in a CiliumClusterwideNetworkPolicy, or `io.kubernetes.pod.namespace` Exists."""
+    for k, _ in sel.match_labels:
+        if k == V_NAMESPACE or k.startswith(V_NS_LABEL):
+            return False
+    return all(
+        (r.key == V_NAMESPACE and r.operator == "Exists")
+        or (r.key != V_NAMESPACE and not r.key.startswith(V_NS_LABEL))
+        for r in sel.match_expressions
+    )
+
+
+def _cilium_pods_only_by_namespace(sel: LabelSelector) -> bool:
+    """Whether the selector says nothing of the pods' own labels."""
+    return not sel.match_labels and all(r.key == V_NAMESPACE for r in sel.match_expressions)
+
+
+def _cni_namespace_peers(
+    ctx: AuditContext, rule: AnyRule
+) -> Iterator[tuple[PeerMatcher[Any], str, bool]]:
+    """The peers of a Calico / Cilium ingress rule that admit pods of every namespace, present
+    and future: (peer, how it is written, whether it names no pod label either)."""
+    for pm in rule.peers:
+        peer = pm.peer
+        if isinstance(peer, CalicoEntity):
+            if _calico_every_namespace(ctx, peer):
+                no_pods = peer.selector is None and peer.not_selector is None
+                yield pm, "source namespaceSelector " + str(peer.namespace_selector), no_pods
+        elif isinstance(peer, LabelSelector):
+            if _cilium_every_namespace(peer):
+                yield pm, f"fromEndpoints[{pm.index}]", _cilium_pods_only_by_namespace(peer)
+        elif peer == "cluster":  # Cilium's cluster entity: every pod (and node)
+            yield pm, f"fromEntities[{pm.index}] cluster", True
+
+
+def _cni_all_namespaces(
+    ctx: AuditContext,
+    rule: AnyRule,
+    targets: int,
+    opened: ConnectionSet,
+    sensitive: ConnectionSet,
+    dns: tuple[set[int], ConnectionSet],
+) -> Iterator[Finding]:
+    """exposed-to-all-namespaces and world-open's sensitive-port case for a Calico / Cilium
+    ingress Allow rule, narrowed to what the rules before it leave (pods created later stand
+    for the namespaces created later)."""
+    g = guards(ctx.cluster)
+    pol = rule.policy
+    dns_classes, dns_conns = dns
+    for pm, written, no_pods in _cni_namespace_peers(ctx, rule):
+        now = opened & _cni_left(g, rule, targets, pm.classes, EVERY_POD, (), every=False)
+        if now.is_empty:
+            continue  # the rules before it decide all of it
+        exposed = now & sensitive
+        if no_pods and not exposed.is_empty:
+            yield ctx.finding(
+                WORLD_OPEN.id,
+                f"{rule.label} {written} admits every pod of every namespace on sensitive "
+                f"port(s) {exposed}.",
+                [ObjectRef.any_policy(pol, rule.location)],
+                WORLD_OPEN.fix,
+                sensitive=exposed.to_json(),
+            )
+            continue
+        if set(indexes_of(targets)) <= dns_classes and now.issubset(dns_conns):
+            continue  # cluster DNS serves everyone
+        yield ctx.finding(
+            ALL_NAMESPACES.id,
+            f"{rule.label} {written} admits pods of every namespace, present and future, to "
+            f"the {len(ctx.pods_of_classes(targets))} pod(s) it applies to on {_ports(now)}.",
+            [ObjectRef.any_policy(pol, rule.location)],
+            ALL_NAMESPACES.fix,
         )
 
 

@@ -8,11 +8,13 @@ from collections.abc import Iterator
 from netreach.analyses.audit.context import AuditContext
 from netreach.analyses.audit.findings import Finding, ObjectRef
 from netreach.analyses.audit.registry import CheckInfo, register
+from netreach.analyses.guards import EVERY_POD, guards, rules_before
 from netreach.engine.compile import NPRule
 from netreach.engine.intervals import intersect
+from netreach.engine.rules import AnyRule
 from netreach.engine.selectors import indexes_of
 from netreach.engine.whatif import Change
-from netreach.model import NetworkPolicy
+from netreach.model import CalicoPolicy, NetworkPolicy
 
 REDUNDANT_RULE = CheckInfo(
     "redundant-rule",
@@ -37,7 +39,7 @@ REDUNDANT_POLICY = CheckInfo(
 )
 
 
-def _overlaps(a: NPRule, b: NPRule) -> bool:
+def _overlaps(a: AnyRule, b: AnyRule) -> bool:
     peers = bool(a.classes & b.classes) or bool(intersect(a.ips, b.ips))
     ports = a.has_named or b.has_named or not (a.numeric & b.numeric).is_empty
     return peers and ports
@@ -107,9 +109,66 @@ def redundancy(ctx: AuditContext) -> Iterator[Finding]:
                 REDUNDANT_RULE.fix,
                 covered_by=[r.label for r in rules],
             )
+    yield from _cni_shadowed(ctx)
 
 
-def _rule_text(rule: NPRule) -> str:
+def _cni_shadowed(ctx: AuditContext) -> Iterator[Finding]:
+    """redundant-rule for Calico and Cilium rules: an Allow, Deny or Pass that the rules
+    before it (earlier tiers, earlier rules of its Calico tier, Cilium's deny rules for an
+    allow rule) decide every connection of, on every pod it applies to: it never matches
+    first. Rules with a part netreach does not model, and rules admitting no one (Cilium's
+    `ingress: [{}]` default-deny idiom), are left out: what they decide is not all known."""
+    compiled = ctx.cluster.compiled
+    g = guards(ctx.cluster)
+    for rule in compiled.rules:
+        if rule.tier not in ("Calico", "Cilium") or rule.action == "Log":
+            continue
+        pol = rule.policy
+        if rule.notes or getattr(rule.rule, "inert", False) or not ctx.in_scope(pol.namespace):
+            continue
+        if isinstance(pol, CalicoPolicy) and not pol.isolates(rule.direction):
+            continue
+        if not rule.all_peers and not rule.classes and not rule.ips:
+            continue
+        targets = compiled.rule_targets(rule)
+        if not targets:
+            continue
+        future = EVERY_POD if rule.all_peers else None
+        covering: dict[int, AnyRule] = {}
+        shadowed = held = False
+        for ci in indexes_of(targets):
+            program = compiled.program(ci, rule.direction)
+            if not any(r is rule for stage in program.stages for r in stage.rules):
+                continue  # left_open has nothing to say of a class the rule is not for
+            shadowed = True
+            ports = compiled.classes[ci].ports
+            matched = rule.conns_for(ports) if rule.direction == "ingress" else rule.numeric
+            held = held or not matched.is_empty  # else named-port-* says it opens nothing
+            left = g.left_open(ci, rule, rule.classes, future, rule.ips)
+            if not (matched & left).is_empty or (rule.direction == "egress" and rule.has_named):
+                shadowed = False
+                break
+            # the whole program: its effective form stops at the rule that decides everything
+            for other in rules_before(program, rule):
+                if _overlaps(rule, other):
+                    covering.setdefault(other.id, other)
+        if not (held and shadowed):
+            continue
+        rules = [covering[k] for k in sorted(covering)]
+        why = ", ".join(_rule_text(r) for r in rules) or "the rules before it"
+        yield ctx.finding(
+            REDUNDANT_RULE.id,
+            f"{rule.label}: it never decides a connection: every connection it matches on "
+            f"the pods it applies to is decided first by {why}.",
+            [ObjectRef.any_policy(pol, rule.location)],
+            REDUNDANT_RULE.fix,
+            covered_by=[r.label for r in rules],
+        )
+
+
+def _rule_text(rule: AnyRule) -> str:
+    if rule.tier != "NetworkPolicy":
+        return f"{rule.label} ({rule.location})" if rule.location else rule.label
     loc = rule.policy.location
     return f"{rule.label} ({loc.at('spec', rule.direction, rule.index)})" if loc else rule.label
 

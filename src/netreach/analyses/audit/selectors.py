@@ -15,7 +15,16 @@ from netreach.analyses.audit.registry import CheckInfo, register
 from netreach.analyses.audit.typos import near_labels
 from netreach.engine.compile import NPPeer, NPRule
 from netreach.engine.whatif import Change
-from netreach.model import LabelSelector, NetworkPolicy, Peer, Pod
+from netreach.model import (
+    CalicoPolicy,
+    CiliumPolicy,
+    LabelSelector,
+    NetworkPolicy,
+    Peer,
+    Pod,
+    Requirement,
+    virtual_key_text,
+)
 
 POLICY_NOTHING = CheckInfo(
     "policy-selects-nothing",
@@ -110,6 +119,7 @@ def policy_selects_nothing(ctx: AuditContext) -> Iterator[Finding]:
             POLICY_NOTHING.fix,
             hints=hints,
         )
+    yield from _cni_selects_nothing(ctx)
 
 
 @register(PEER_NOTHING)
@@ -260,3 +270,88 @@ def _only(peer: Peer, which: str) -> bool:
     if which == "pod":
         return peer.pod_selector is not None and peer.namespace_selector is None
     return peer.namespace_selector is not None and peer.pod_selector is None
+
+
+# --- Calico and Cilium policies --------------------------------------------------------------
+
+
+def _cilium_words(sel: LabelSelector) -> str:
+    """A Cilium selector as written (Cilium's own labels by name, not netreach's keys)."""
+    parts = [f"{virtual_key_text(k)}={v}" for k, v in sel.match_labels]
+    parts += [
+        str(Requirement(virtual_key_text(r.key), r.operator, r.values))
+        for r in sel.match_expressions
+    ]
+    return ",".join(parts) or "{}"
+
+
+def _cni_selects_nothing(ctx: AuditContext) -> Iterator[Finding]:
+    """policy-selects-nothing for Calico and Cilium policies: a Calico policy whose selector
+    (namespaceSelector and serviceAccountSelector ANDed in) or a Cilium endpointSelector that
+    matches none of the pods it could select. A GlobalNetworkPolicy may be written for host
+    endpoints, which netreach does not read: information, saying so. Host-endpoint-only Calico
+    policies and Cilium nodeSelector policies are not about pods: skipped."""
+    compiled = ctx.cluster.compiled
+    pols: list[CalicoPolicy | CiliumPolicy] = [*compiled.calico_policies, *compiled.cilium_policies]
+    for pol in pols:
+        if not ctx.in_scope(pol.namespace) or compiled.policy_classes(pol):
+            continue
+        loc = pol.location
+        subject: LabelSelector | None = None
+        if isinstance(pol, CalicoPolicy):
+            if not pol.applies_to_pods or pol.host_endpoint:
+                continue
+            what = f"selector {pol.selector}"
+            field = loc.at("spec", "selector") if loc is not None else None
+            hints: list[str] = []
+        else:
+            subject = pol.subject
+            if subject is None:
+                continue
+            what = f"endpointSelector {_cilium_words(subject)}"
+            field = loc.at(*pol.path, "endpointSelector") if loc is not None else None
+        pods = [
+            p
+            for p in ctx.cluster.pods
+            if not p.host_network and (pol.namespace is None or p.namespace == pol.namespace)
+        ]
+        if not pods:
+            continue  # nothing in the snapshot to judge by
+        where = f"namespace {pol.namespace}" if pol.namespace else "the cluster"
+        text = f"{pol.id}: {what} matches none of the {len(pods)} pods of {where}"
+        ref = [ObjectRef.any_policy(pol, str(field) if field is not None else "")]
+        if subject is not None:
+            hints = near_labels(subject, (p.labels for p in pods))
+            operator = operator_evidence(subject, ctx.cluster.snapshot.skipped)
+            if operator is not None:
+                yield ctx.finding(
+                    POLICY_NOTHING.id,
+                    f"{text} in the input; the pods are likely created by an operator "
+                    f"({operator}), so the input cannot hold them and the policy applies once "
+                    "they run." + "".join(" " + h for h in hints),
+                    ref,
+                    POLICY_NOTHING.fix,
+                    severity="info",
+                    operator=operator,
+                    hints=hints,
+                )
+                continue
+        elif pol.namespace is None:
+            yield ctx.finding(
+                POLICY_NOTHING.id,
+                f"{text}: it has no effect on pods. A GlobalNetworkPolicy also selects host "
+                "endpoints, which netreach does not read: if it is written for them, this is "
+                "expected.",
+                ref,
+                POLICY_NOTHING.fix,
+                severity="info",
+                hints=[],
+            )
+            continue
+        yield ctx.finding(
+            POLICY_NOTHING.id,
+            f"{text}, so the policy has no effect." + "".join(" " + h for h in hints),
+            ref,
+            POLICY_NOTHING.fix,
+            hints=hints,
+        )
