@@ -238,3 +238,14 @@ def random_cilium_snapshot(seed: int) -> Snapshot:
     snap.policies = snap.policies[: rng.choice([0, 1, 2])]  # NetworkPolicies beside them
     snap.cilium_policies = [_cilium_policy(rng, i) for i in range(rng.randint(1, 3))]
     return snap
+
+
+# --- both -----------------------------------------------------------------------------------
+
+
+def random_mixed_snapshot(seed: int) -> Snapshot:
+    """Calico's and Cilium's policies in one input (as the engine orders them together)."""
+    snap = random_calico_snapshot(seed)
+    rng = random.Random(50_000 + seed)
+    snap.cilium_policies = [_cilium_policy(rng, i) for i in range(rng.randint(1, 3))]
+    return snap

@@ -70,13 +70,17 @@ def _kernel(policies: str) -> dict[tuple[str, str, int], str]:
     return {(r.src, r.dst, r.port): r.dataplane for r in records}
 
 
-PASS = """
+SECURITY_TIER = """
 apiVersion: projectcalico.org/v3
 kind: Tier
 metadata: {name: security}
 spec: {order: 100}
 ---
-apiVersion: projectcalico.org/v3
+"""
+
+PASS = (
+    SECURITY_TIER
+    + """apiVersion: projectcalico.org/v3
 kind: GlobalNetworkPolicy
 metadata: {name: security.api}
 spec:
@@ -94,6 +98,7 @@ spec:
   ingress:
     - {action: Allow, protocol: TCP, destination: {ports: [80]}}
 """
+)
 
 
 def test_calico_pass_hands_the_connection_to_the_next_tier() -> None:
@@ -115,13 +120,9 @@ def test_pass_compiles_to_a_jump_to_the_next_tier_chain() -> None:
     assert "# Calico tier security" in text and "# Calico tier default" in text
 
 
-END_OF_TIER = """
-apiVersion: projectcalico.org/v3
-kind: Tier
-metadata: {name: security}
-spec: {order: 100}
----
-apiVersion: projectcalico.org/v3
+END_OF_TIER = (
+    SECURITY_TIER
+    + """apiVersion: projectcalico.org/v3
 kind: GlobalNetworkPolicy
 metadata: {name: security.api}
 spec:
@@ -130,6 +131,7 @@ spec:
   ingress:
     - {action: Allow, source: {selector: app == "web"}}
 """
+)
 
 
 def test_calico_end_of_tier_deny_applies_only_to_pods_the_tier_selects() -> None:
@@ -341,16 +343,71 @@ spec:
     assert len(scenario.engine_snapshot.cilium_policies) == 2  # both sides enforce them
 
 
-def test_calico_and_cilium_in_one_input_are_left_out_of_both_sides_and_said_so() -> None:
+BOTH = (
+    SECURITY_TIER
+    + """apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata: {name: security.sec}
+spec:
+  tier: security
+  selector: app in {"api", "db"}
+  ingress:
+    - {action: Allow, protocol: TCP, source: {selector: app == "web"}, destination: {ports: [80]}}
+    - {action: Pass}
+---
+apiVersion: cilium.io/v2
+kind: CiliumNetworkPolicy
+metadata: {name: api, namespace: a}
+spec:
+  endpointSelector: {matchLabels: {app: api}}
+  enableDefaultDeny: {ingress: false}
+  ingressDeny:
+    - fromEndpoints: [{matchLabels: {app: web}}]
+      toPorts: [{ports: [{port: "80", protocol: TCP}]}]
+---
+apiVersion: cilium.io/v2
+kind: CiliumNetworkPolicy
+metadata: {name: db, namespace: b}
+spec:
+  endpointSelector: {matchLabels: {app: db}}
+  ingress:
+    - fromEndpoints: [{matchLabels: {"k8s:io.kubernetes.pod.namespace": a, app: web}}]
+  ingressDeny:
+    - fromEndpoints: [{matchLabels: {"k8s:io.kubernetes.pod.namespace": a, app: web}}]
+      toPorts: [{ports: [{port: "80", protocol: TCP}]}]
+"""
+)
+
+
+def test_calico_and_cilium_in_one_input_are_ordered_as_the_engine_orders_them() -> None:
+    """One cluster enforces one plugin's policies; with both in one input the lab runs the
+    engine's order (docs/verify.md): Cilium's allow rules end Calico's default tier, its deny
+    rules come just before that tier, or before every tier for a pod that only Cilium's deny
+    rules concern in the direction."""
+    got = _kernel(BOTH)
+    # api: deny rules only, no default deny: Cilium's deny comes before the security tier
+    assert got[("a/web", "a/api", 80)] == "blocked"
+    assert got[("a/web", "a/api", 81)] == "allowed"  # passed on; nothing closes api
+    assert got[("b/db", "a/api", 80)] == "allowed"
+    # db: Cilium allows and denies: the security tier's Allow decides before Cilium's deny
+    assert got[("a/web", "b/db", 80)] == "allowed"
+    assert got[("a/web", "b/db", 81)] == "allowed"  # passed on, Cilium's allow rule
+    assert got[("a/api", "b/db", 80)] == "blocked"  # passed on, Cilium's default deny
+
+
+def test_calico_and_cilium_in_one_input_compile_into_calicos_tiers() -> None:
     from netreach.dataplane import prepare
 
-    sources = _sources(PASS + "---" + DENY)
+    sources = _sources(BOTH)
     scenario = prepare(load_sources([Source(n, b) for n, b in sources]), sources=sources)
-    assert scenario.cni is None
-    assert scenario.engine_snapshot.calico_policies == []
-    assert scenario.engine_snapshot.cilium_policies == []
-    assert "Calico and Cilium policies in one input" in scenario.unmodelled[0]
-    assert "chain eg_s0" not in scenario.ruleset()
+    assert scenario.cni == "both"
+    assert len(scenario.engine_snapshot.calico_policies) == 1
+    assert len(scenario.engine_snapshot.cilium_policies) == 2
+    text = scenario.ruleset()
+    first = text.index("# Cilium deny rules (no Cilium allow or default deny)")
+    assert first < text.index("# Calico tier security")
+    assert text.index("# Calico tier security") < text.index("# Cilium deny rules:")
+    assert text.index("# Cilium deny rules:") < text.index("# Calico tier default")
 
 
 def test_the_decoder_reads_calico_and_cilium_with_their_defaults() -> None:

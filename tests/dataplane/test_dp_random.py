@@ -1,7 +1,7 @@
 """Seeded differential tests: random small snapshots (NetworkPolicy only; with
 AdminNetworkPolicy/BaselineAdminNetworkPolicy; with Calico's policies, tiers and network
-sets; with Cilium's policies), under every engine option the lab models, engine vs
-dataplane, 0 disagreements."""
+sets; with Cilium's policies; with both in one input), under every engine option the lab
+models, engine vs dataplane, 0 disagreements."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from collections.abc import Callable
 import pytest
 from dp_helpers import need_dataplane
 from dp_random import PROBE_PORTS, random_snapshot
-from dp_random_cni import random_calico_snapshot, random_cilium_snapshot
+from dp_random_cni import random_calico_snapshot, random_cilium_snapshot, random_mixed_snapshot
 from dp_random_tiers import random_tiered_snapshot
 
 from netreach.dataplane import EnginePrediction, Probe, Session, judge, prepare, run_isolated
@@ -66,8 +66,9 @@ def _run(make: Callable[[int], Snapshot], snapshots: int) -> tuple[int, list[str
         (random_tiered_snapshot, examples(150)),
         (random_calico_snapshot, examples(150)),
         (random_cilium_snapshot, examples(150)),
+        (random_mixed_snapshot, examples(150)),
     ],
-    ids=["network-policy", "admin-tiers", "calico", "cilium"],
+    ids=["network-policy", "admin-tiers", "calico", "cilium", "calico+cilium"],
 )
 def test_random_snapshots_agree(make: Callable[[int], Snapshot], snapshots: int) -> None:
     need_dataplane()

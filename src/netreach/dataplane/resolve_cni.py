@@ -13,6 +13,9 @@ The stages, per direction, as docs/semantics.md and docs/verify.md state them:
 - Cilium: the Admin tier; Cilium's deny rules; Cilium's allow rules with NetworkPolicy's,
   denying at the end the pods in default deny (a Cilium policy's, or NetworkPolicy
   isolation); the Baseline tier.
+- Both in one input: Calico's tiers, Cilium's allow rules ending the default tier and its
+  deny rules just before it (before every tier for a pod only they concern), as the engine
+  orders them (no cluster runs both plugins' policies at once).
 
 Peers are matched per lab pod (labels, namespace, addresses), exactly as the engine decides
 a pod; what is left of an address peer outside the lab's addresses is compiled as prefixes
@@ -23,6 +26,7 @@ match pods.
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -401,7 +405,46 @@ class CniResolver:
         inf = float("inf")
         return sorted(tiers.values(), key=lambda t: (inf if t.order is None else t.order, t.name))
 
-    def calico_stages(self, direction: Direction) -> list[Stage]:
+    def calico_stages(self, direction: Direction, cilium: bool = False) -> list[Stage]:
+        """Calico's tiers; with `cilium`, Cilium's policies too, as the engine orders both
+        plugins' policies together (docs/verify.md): Cilium's allow rules at the end of the
+        default tier (its default deny closes that tier), its deny rules in a stage just
+        before the default tier; for a pod that Cilium's deny rules alone concern in a
+        direction (no allow rule, no default deny, no isolating NetworkPolicy), before
+        every tier."""
+        early: list[ResolvedRule] = []
+        late: list[ResolvedRule] = []
+        allow: list[ResolvedRule] = []
+        cil_closed: dict[str, Endpoint] = {}
+        if cilium:
+            allow = self.cilium_rules(direction, False)
+            speaks = {e.id for e in self.base.isolated(direction)}
+            for specs in self.m.cilium.values():
+                for pol in specs:
+                    selected = self.cilium_selected(pol)
+                    if direction in pol.default_deny:
+                        cil_closed.update((e.id, e) for e in selected)
+                    if pol.rules(direction, False) or direction in pol.default_deny:
+                        speaks.update(e.id for e in selected)
+            for r in self.cilium_rules(direction, True):
+                first = tuple(x for x in r.entries if x[0].id not in speaks)
+                rest = tuple(x for x in r.entries if x[0].id in speaks)
+                early.append(dataclasses.replace(r, entries=first))
+                late.append(dataclasses.replace(r, entries=rest))
+        stages = self._calico_tiers(direction, tuple(allow), cil_closed, tuple(late))
+        if any(r.entries for r in early):
+            stages.insert(
+                0, Stage("Cilium deny rules (no Cilium allow or default deny)", tuple(early))
+            )
+        return stages
+
+    def _calico_tiers(
+        self,
+        direction: Direction,
+        cilium_allow: tuple[ResolvedRule, ...],
+        cilium_closed: Mapping[str, Endpoint],
+        cilium_deny: tuple[ResolvedRule, ...],
+    ) -> list[Stage]:
         Entry = tuple[tuple[float, str], list[ResolvedRule]]
         by_tier: dict[str, list[Entry]] = {}
         closing: dict[str, dict[str, Endpoint]] = {}
@@ -432,9 +475,14 @@ class CniResolver:
                         key = (NP_ORDER, f"{np.name}/{np.namespace}/KubernetesNetworkPolicy")
                         others.append((key, rules))
                         closed.update((e.id, e) for e in self.base.selected(np))
+                closed.update(cilium_closed)
             # as the engine merges them: by order when Calico's policies are in the tier
             entries = sorted([*mine, *others], key=lambda x: x[0]) if mine else others
             ordered = tuple(r for _, rs in entries for r in rs)
+            if tier.name == "default" and cilium_deny:
+                stages.append(Stage("Cilium deny rules", cilium_deny))
+            if tier.name == "default":
+                ordered += cilium_allow
             shut = tuple(closed.values()) if tier.default_action == "Deny" else ()
             if ordered or shut:
                 stages.append(Stage(f"Calico tier {tier.name}", ordered, shut))

@@ -9,7 +9,6 @@ namespace and pod label says. Where the two readings differ on the facts both mu
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -59,16 +58,18 @@ class Scenario:
     notes: list[str] = field(default_factory=list)  # how the lab ran this snapshot
     unmodelled: list[str] = field(default_factory=list)  # what the input holds the lab lacks
     differences: list[str] = field(default_factory=list)  # the two readings disagree
-    cni: Literal["calico", "cilium"] | None = None  # whose policies the ruleset compiles
+    # whose policies the ruleset compiles ("both": Calico's tiers with Cilium's rules)
+    cni: Literal["calico", "cilium", "both"] | None = None
 
     @cached_property
     def resolved(self) -> Resolved:
         """The dataplane's reading resolved against the lab's pods (computed once)."""
         resolver = Resolver(self.manifests, self.endpoints, self.options.ipblock_matches_pods)
         stages: dict[Direction, list[Stage]] | None = None
-        if self.cni == "calico":
+        if self.cni in ("calico", "both"):
             cni = CniResolver(resolver)
-            stages = {d: cni.calico_stages(d) for d in ("egress", "ingress")}
+            both = self.cni == "both"
+            stages = {d: cni.calico_stages(d, cilium=both) for d in ("egress", "ingress")}
         elif self.cni == "cilium":
             cni = CniResolver(resolver)
             stages = {d: cni.cilium_stages(d) for d in ("egress", "ingress")}
@@ -142,20 +143,10 @@ def prepare(
     )
     unmodelled = svc_notes + _unmodelled(snapshot, manifests)
     engine_snapshot = addressing.engine_snapshot(snapshot)
-    cni: Literal["calico", "cilium"] | None = None
+    cni: Literal["calico", "cilium", "both"] | None = None
     if snapshot.calico_policies and snapshot.cilium_policies:
-        # Both plugins at once (one cluster runs one): the compiler does not order them
-        # together. Both sides leave them out, and the report says so.
-        engine_snapshot = dataclasses.replace(
-            engine_snapshot, calico_policies=[], cilium_policies=[], calico_tiers=[]
-        )
-        manifests.calico, manifests.cilium = {}, {}
-        unmodelled.insert(
-            0,
-            f"{len(snapshot.calico_policies) + len(snapshot.cilium_policies)} Calico and "
-            "Cilium policies in one input: neither predicted nor enforced here (the lab runs "
-            "one plugin's policies at a time); the engine's answers with them are not checked",
-        )
+        # (one cluster runs one plugin: the lab enforces the order the engine gives both)
+        cni = "both"
     elif snapshot.calico_policies:
         cni = "calico"
     elif snapshot.cilium_policies:
