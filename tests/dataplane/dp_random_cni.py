@@ -10,7 +10,9 @@ rules, Kubernetes NetworkPolicies beside them."""
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import random
+from collections.abc import Callable
 
 from dp_random import _CIDRS, _EXCEPTS, PROBE_PORTS, _selector, random_snapshot
 from dp_random_tiers import random_tiered_snapshot
@@ -22,6 +24,8 @@ from netreach.model import (
     V_NS_LABEL,
     V_SA_LABEL,
     V_SERVICE_ACCOUNT,
+    AdminPolicy,
+    AdminRule,
     CalicoEntity,
     CalicoPolicy,
     CalicoRule,
@@ -30,8 +34,11 @@ from netreach.model import (
     CiliumRule,
     IPBlock,
     LabelSelector,
+    NetworkPolicy,
     NetworkSet,
+    Peer,
     PolicyPort,
+    Rule,
     ServiceAccount,
     Snapshot,
 )
@@ -249,3 +256,131 @@ def random_mixed_snapshot(seed: int) -> Snapshot:
     rng = random.Random(50_000 + seed)
     snap.cilium_policies = [_cilium_policy(rng, i) for i in range(rng.randint(1, 3))]
     return snap
+
+
+# --- IPv6 and dual stack --------------------------------------------------------------------
+
+_V6 = int(ipaddress.IPv6Address("fd00:10:244::"))
+
+
+def _v6(text: str) -> str:
+    """An IPv4 address or CIDR moved into fd00:10:244::/96 (0.0.0.0/0: all of IPv6)."""
+    net = ipaddress.IPv4Network(text, strict=False)
+    if net.prefixlen == 0:
+        return "::/0"
+    address = ipaddress.IPv6Address(_V6 + int(net.network_address))
+    return str(address) if "/" not in text else f"{address}/{96 + net.prefixlen}"
+
+
+def _in_family(snap: Snapshot, rng: random.Random, dual: bool) -> Snapshot:
+    """`snap` with IPv6-only pods (or dual-stack ones) and its Calico and Cilium CIDRs in
+    IPv6 (dual stack: IPv4 or IPv6, drawn per CIDR); Calico rules with `ipVersion` now and
+    then. With dual stack, the NetworkPolicies and admin policies naming addresses go: an
+    ipBlock is matched per packet by the kernel and per pod by the engine (docs/verify.md),
+    an honest difference the NetworkPolicy cases test by name (test_dp_families.py)."""
+
+    def move(text: str, v6: bool) -> str:
+        return _v6(text) if v6 else text
+
+    def nets(texts: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(move(t, not dual or rng.random() < 0.5) for t in texts)
+
+    def entity(e: CalicoEntity, v6: bool) -> CalicoEntity:
+        moved = (tuple(move(t, v6) for t in e.nets), tuple(move(t, v6) for t in e.not_nets))
+        return dataclasses.replace(e, nets=moved[0], not_nets=moved[1])
+
+    def calico_rule(r: CalicoRule) -> CalicoRule:
+        # as Calico validates a rule: one family for its nets, ipVersion agreeing with it
+        v6 = not dual or rng.random() < 0.5
+        src, dst = entity(r.source, v6), entity(r.destination, v6)
+        named = any(e.nets or e.not_nets for e in (src, dst))
+        version = rng.choice([None, None, None, 6 if v6 else 4] if named else [None, 4, 6])
+        return dataclasses.replace(r, ip_version=version, source=src, destination=dst)
+
+    def cilium_rule(r: CiliumRule) -> CiliumRule:
+        v6 = not dual or rng.random() < 0.5
+        blocks = tuple(
+            IPBlock(move(b.cidr, v6), tuple(move(x, v6) for x in b.except_)) for b in r.cidrs
+        )
+        return dataclasses.replace(r, cidrs=blocks)
+
+    pods = [
+        dataclasses.replace(p, ips=(*(p.ips if dual else ()), *(_v6(ip) for ip in p.ips)))
+        for p in snap.pods
+    ]
+    if dual:
+        snap.policies = [
+            p
+            for p in snap.policies
+            if not any(peer.ip_block for r in (*p.ingress, *p.egress) for peer in r.peers)
+        ]
+        snap.admin_policies = [
+            p
+            for p in snap.admin_policies
+            if not any(peer.networks for r in (*p.ingress, *p.egress) for peer in r.peers)
+        ]
+    else:
+        snap.policies = [_np_in_v6(p) for p in snap.policies]
+        snap.admin_policies = [_admin_in_v6(p) for p in snap.admin_policies]
+    snap.pods = pods
+    snap.network_sets = [dataclasses.replace(s, nets=nets(s.nets)) for s in snap.network_sets]
+    snap.calico_policies = [
+        dataclasses.replace(
+            p,
+            ingress=tuple(calico_rule(r) for r in p.ingress),
+            egress=tuple(calico_rule(r) for r in p.egress),
+        )
+        for p in snap.calico_policies
+    ]
+    snap.cilium_policies = [
+        dataclasses.replace(
+            p,
+            **{
+                k: tuple(cilium_rule(r) for r in getattr(p, k))
+                for k in ("ingress", "egress", "ingress_deny", "egress_deny")
+            },
+        )
+        for p in snap.cilium_policies
+    ]
+    return snap
+
+
+def _np_in_v6(p: NetworkPolicy) -> NetworkPolicy:
+    def peer(x: Peer) -> Peer:
+        b = x.ip_block
+        if b is None:
+            return x
+        return dataclasses.replace(x, ip_block=IPBlock(_v6(b.cidr), tuple(map(_v6, b.except_))))
+
+    def rules(rs: tuple[Rule, ...]) -> tuple[Rule, ...]:
+        return tuple(dataclasses.replace(r, peers=tuple(map(peer, r.peers))) for r in rs)
+
+    return dataclasses.replace(p, ingress=rules(p.ingress), egress=rules(p.egress))
+
+
+def _admin_in_v6(p: AdminPolicy) -> AdminPolicy:
+    def rules(rs: tuple[AdminRule, ...]) -> tuple[AdminRule, ...]:
+        return tuple(
+            dataclasses.replace(
+                r,
+                peers=tuple(
+                    dataclasses.replace(x, networks=tuple(map(_v6, x.networks))) for x in r.peers
+                ),
+            )
+            for r in rs
+        )
+
+    return dataclasses.replace(p, ingress=rules(p.ingress), egress=rules(p.egress))
+
+
+def _moved(make: Callable[[int], Snapshot], salt: int, dual: bool) -> Callable[[int], Snapshot]:
+    def made(seed: int) -> Snapshot:
+        return _in_family(make(seed), random.Random(salt + seed), dual)
+
+    return made
+
+
+random_calico_v6_snapshot = _moved(random_calico_snapshot, 60_000, dual=False)
+random_calico_dual_snapshot = _moved(random_calico_snapshot, 70_000, dual=True)
+random_cilium_v6_snapshot = _moved(random_cilium_snapshot, 80_000, dual=False)
+random_cilium_dual_snapshot = _moved(random_cilium_snapshot, 90_000, dual=True)

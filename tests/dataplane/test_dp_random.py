@@ -11,7 +11,15 @@ from collections.abc import Callable
 import pytest
 from dp_helpers import need_dataplane
 from dp_random import PROBE_PORTS, random_snapshot
-from dp_random_cni import random_calico_snapshot, random_cilium_snapshot, random_mixed_snapshot
+from dp_random_cni import (
+    random_calico_dual_snapshot,
+    random_calico_snapshot,
+    random_calico_v6_snapshot,
+    random_cilium_dual_snapshot,
+    random_cilium_snapshot,
+    random_cilium_v6_snapshot,
+    random_mixed_snapshot,
+)
 from dp_random_tiers import random_tiered_snapshot
 
 from netreach.dataplane import EnginePrediction, Probe, Session, judge, prepare, run_isolated
@@ -67,8 +75,22 @@ def _run(make: Callable[[int], Snapshot], snapshots: int) -> tuple[int, list[str
         (random_calico_snapshot, examples(150)),
         (random_cilium_snapshot, examples(150)),
         (random_mixed_snapshot, examples(150)),
+        (random_calico_v6_snapshot, examples(150)),
+        (random_calico_dual_snapshot, examples(150)),
+        (random_cilium_v6_snapshot, examples(150)),
+        (random_cilium_dual_snapshot, examples(150)),
     ],
-    ids=["network-policy", "admin-tiers", "calico", "cilium", "calico+cilium"],
+    ids=[
+        "network-policy",
+        "admin-tiers",
+        "calico",
+        "cilium",
+        "calico+cilium",
+        "calico-ipv6",
+        "calico-dual-stack",
+        "cilium-ipv6",
+        "cilium-dual-stack",
+    ],
 )
 def test_random_snapshots_agree(make: Callable[[int], Snapshot], snapshots: int) -> None:
     need_dataplane()
