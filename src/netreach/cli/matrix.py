@@ -13,11 +13,9 @@ from netreach.cli.common import cluster_from_inputs, input_options, say
 from netreach.cli.inputs import Verbosity
 from netreach.cli.options import output_option
 from netreach.loader.inputs import Inputs
-from netreach.loader.names import is_dns1123_label
 from netreach.model import Options
 from netreach.query.connectivity import Connectivity
-from netreach.query.ports import PortSyntaxError, parse_port
-from netreach.query.services import route, service_id
+from netreach.query.services import route_asked, service_id
 from netreach.render.matrix import ALIASES, FORMATS, render
 from netreach.render.text import make_console
 
@@ -118,14 +116,8 @@ def matrix(
         source = click.get_current_context().get_parameter_source("output")
         if source is click.core.ParameterSource.DEFAULT:
             output = "text"  # the peer tool's own default
-    if dst is not None and service_id(cluster, dst) is not None:
-        try:
-            asked = parse_port(port, ranges=False, name_rule=is_dns1123_label) if port else None
-        except PortSyntaxError as exc:
-            raise click.BadParameter(str(exc), param_hint="--port") from exc
-        if not Verbosity.quiet:
-            proto = asked.protocol if asked and "/" in (port or "") else None
-            say(route(cluster, dst, asked.number if asked else None, proto).explain())
+    if dst is not None and service_id(cluster, dst) is not None and not Verbosity.quiet:
+        say(route_asked(cluster, dst, port).explain())
     cmap = cluster.connectivity(
         by,  # type: ignore[arg-type]
         external,

@@ -247,26 +247,16 @@ class Reach:
         ipv6: bool = True,
     ) -> Connectivity:
         """Every allowed connection `src -> dst : connection set`, sorted, streamed."""
-        from netreach.loader.names import is_dns1123_label
         from netreach.query.connectivity import Connectivity, NodeFilter
         from netreach.query.ports import PortSyntaxError, parse_port
-        from netreach.query.services import PodsFilter, route, service_id
+        from netreach.query.services import PodsFilter, route_asked, service_id
 
         if by not in ("pod", "workload", "namespace"):
             raise QueryError(f"unknown level {by!r} (expected pod, workload or namespace)")
         dst_filter: NodeFilter | None = NodeFilter(dst) if dst else None
         if dst is not None and service_id(self, dst) is not None:
             # The Service port becomes the pod port, the Service its backing pods.
-            try:
-                asked = parse_port(port, ranges=False, name_rule=is_dns1123_label) if port else None
-            except PortSyntaxError as exc:
-                raise QueryError(str(exc)) from exc
-            r = route(
-                self,
-                dst,
-                asked.number if asked else None,
-                asked.protocol if asked and "/" in (port or "") else None,
-            )
+            r = route_asked(self, dst, port)
             if not r.reachable:
                 raise QueryError(r.explain())
             if len(r.target_ports) != 1:

@@ -177,6 +177,21 @@ def route(
     return ServiceRoute(service, sp, backends)
 
 
+def route_asked(cluster: Snapshotted, ref: str, port: str | None) -> ServiceRoute:
+    """`route` for a port written by a user: `80`, `80/UDP`, a Service port name (a DNS-1123
+    label); the protocol picks among the Service's ports only when it is written."""
+    from netreach.loader.names import is_dns1123_label
+    from netreach.query.ports import PortSyntaxError, parse_port
+
+    try:
+        asked = parse_port(port, ranges=False, name_rule=is_dns1123_label) if port else None
+    except PortSyntaxError as exc:
+        raise QueryError(str(exc)) from exc
+    if asked is None:
+        return route(cluster, ref, None)
+    return route(cluster, ref, asked.number, asked.protocol if "/" in str(port) else None)
+
+
 class PodsFilter(NodeFilter):
     """A `--to svc/NS/NAME` selection: the nodes holding one of the Service's backing pods."""
 
