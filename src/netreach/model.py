@@ -326,6 +326,8 @@ class NotModelled:
 
     - `when` "matched": only where the rule matches the connection (an L7 rule can only refuse
       requests of a connection its L3/L4 part allows; a mutual-authentication requirement);
+    - `when` "admits": wherever the rule admits the peer, whatever the verdict (an
+      ipVersion rule between dual-stack pods decides one family only);
     - `when` "port": wherever the rule applies to the pod and opens the port, whoever the
       peer (a peer kind netreach does not model matches nothing here, but may match);
     - `peers`: which other sides it can concern: "any", "external" (addresses outside the
@@ -334,7 +336,7 @@ class NotModelled:
     """
 
     what: str
-    when: Literal["matched", "port"] = "port"
+    when: Literal["matched", "admits", "port"] = "port"
     peers: Literal["any", "external", "node", "pods"] = "any"
 
 

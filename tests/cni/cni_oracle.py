@@ -73,6 +73,7 @@ class CniOracle:
             self.tiers.setdefault(p.tier, (float("inf"), "Deny"))
         self.cilium = list(cilium)
         self.accounts = accounts or {}
+        self.unaddressed: set[int] = {4}
 
     # --- what selectors see of a pod -----------------------------------------------------------
     def labels(self, pod: Pod) -> dict[str, str]:
@@ -88,6 +89,11 @@ class CniOracle:
 
     def _ns_calico(self, ns: str) -> dict[str, str]:
         return {**self.namespaces[ns].labels, "projectcalico.org/name": ns}
+
+    def _families(self, ep: Endpoint) -> set[int]:
+        """An endpoint's address families; a pod without an address: the snapshot's."""
+        ips = self._ips(ep)
+        return {6 if ":" in ip else 4 for ip in ips} if ips else self.unaddressed
 
     def _ips(self, ep: Endpoint) -> tuple[str, ...]:
         return (ep,) if isinstance(ep, str) else ep.ips
@@ -147,6 +153,10 @@ class CniOracle:
             return False
         if r.not_protocol is not None and r.not_protocol == protocol:
             return False
+        if r.ip_version is not None and not (
+            r.ip_version in self._families(pod) and r.ip_version in self._families(other)
+        ):
+            return False  # Calico: the packet's family; netreach: per pod (docs/semantics.md)
         peer, own = (r.source, r.destination) if d == "ingress" else (r.destination, r.source)
         if not self._entity(peer, other, pol.namespace) or not self._entity(
             own, pod, pol.namespace

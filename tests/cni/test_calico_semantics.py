@@ -312,6 +312,90 @@ def test_calico_protocol_and_not_protocol() -> None:
     assert not allowed(cluster(icmp), "shop/web", "shop/api", 1)
 
 
+# --- address families -----------------------------------------------------------------------
+
+V6_PODS = """
+apiVersion: v1
+kind: Namespace
+metadata: {name: six}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: client, namespace: six, labels: {app: client}}
+spec: {containers: [{name: c, image: x}]}
+status: {podIPs: [{ip: "fd00::1"}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: server, namespace: six, labels: {app: server}}
+spec: {containers: [{name: c, image: x}]}
+status: {podIPs: [{ip: "fd00::2"}]}
+"""
+
+
+def _only(version: int, action: str = "Allow") -> str:
+    """Ingress to app=server/app=api: `action` for ipVersion `version`, then end-of-tier."""
+    return gnp(
+        "fam",
+        f"  selector: app in {{'server', 'api'}}\n  ingress:\n  - {{action: {action}, ipVersion: {version}}}",
+    )
+
+
+def test_calico_ip_version_4_rule_does_not_match_ipv6_only_pods() -> None:
+    """[policy] Rule ipVersion: "Positive IP version match" (4 or 6): an IPv4 rule never
+    matches IPv6 traffic, so between IPv6-only pods it admits nothing (end of tier denies),
+    while IPv4 pods are admitted."""
+    c = cluster(docs(V6_PODS, _only(4)))
+    assert not allowed(c, "six/client", "six/server", 80)
+    assert allowed(c, "shop/web", "shop/api", 8080)
+    assert c.check("six/client", "six/server", 80).caveats == ()  # decided, no caveat
+
+
+def test_calico_ip_version_6_rule_matches_ipv6_pods_only() -> None:
+    """[policy] ipVersion 6 matches IPv6 traffic: IPv6-only pods are admitted, IPv4 pods not."""
+    c = cluster(docs(V6_PODS, _only(6)))
+    assert allowed(c, "six/client", "six/server", 80)
+    assert not allowed(c, "shop/web", "shop/api", 8080)
+    assert c.check("six/client", "six/server", 80).caveats == ()
+
+
+def test_calico_ip_version_also_limits_the_pods_a_rule_applies_to() -> None:
+    """[policy] the packet's family is both ends': an IPv4 Deny in the policy of an IPv6-only
+    pod never meets its traffic, whatever family the peer entity names."""
+    deny = gnp(
+        "deny4",
+        "  order: 1\n  selector: app == 'server'\n  ingress:\n  - {action: Deny, ipVersion: 4}\n  - {action: Allow}",
+    )
+    c = cluster(docs(V6_PODS, deny))
+    assert allowed(c, "six/client", "six/server", 80)
+
+
+def test_calico_ip_version_pods_without_address_take_the_snapshot_families() -> None:
+    """A pod without an address (a template) is taken to be in the families the snapshot's
+    pods use: IPv6 in an IPv6-only snapshot, so an IPv4 rule does not admit it."""
+    tmpl = V6_PODS.replace('status: {podIPs: [{ip: "fd00::1"}]}', "")
+    c = cluster(docs(tmpl, _only(4)), base=False)
+    assert not allowed(c, "six/client", "six/server", 80)
+    c6 = cluster(docs(tmpl, _only(6)), base=False)
+    assert allowed(c6, "six/client", "six/server", 80)
+
+
+def test_calico_ip_version_between_dual_stack_pods_says_the_answer_is_per_pod() -> None:
+    """Between dual-stack pods an ipVersion rule decides one family; netreach answers per pod
+    and the verdict says the other family's traffic does not meet the rule."""
+    dual = V6_PODS.replace('[{ip: "fd00::1"}]', '[{ip: "10.9.0.1"}, {ip: "fd00::1"}]').replace(
+        '[{ip: "fd00::2"}]', '[{ip: "10.9.0.2"}, {ip: "fd00::2"}]'
+    )
+    c = cluster(docs(dual, _only(4)))
+    v = c.check("six/client", "six/server", 80)
+    assert v.allowed
+    assert any("ipVersion 4 between dual-stack pods" in x for x in v.caveats), v.caveats
+    deny = cluster(docs(dual, _only(6, "Deny")))
+    v = deny.check("six/client", "six/server", 80)
+    assert not v.allowed
+    assert any("IPv4 traffic does not meet this rule" in x for x in v.caveats), v.caveats
+
+
 # --- the selector language ------------------------------------------------------------------
 
 

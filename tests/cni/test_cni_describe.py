@@ -365,3 +365,23 @@ def test_cli_describes_the_cilium_example_policy() -> None:
         ("ingressDeny", "Deny"),
     ]
     assert rules[2]["peers"][0]["pods_now"][0].startswith("default/web-")
+
+
+def test_describe_calico_ip_version_rule_names_the_family_and_its_pods() -> None:
+    """A rule with ipVersion applies to, and admits, only pods with an address of that
+    family: describe says so and lists those pods only."""
+    six = """
+apiVersion: v1
+kind: Pod
+metadata: {name: six, namespace: shop, labels: {app: api}}
+spec: {containers: [{name: c, image: x}]}
+status: {podIPs: [{ip: "fd00::6"}]}
+"""
+    pol = gnp("v6", "  selector: app == 'api'\n  ingress: [{action: Allow, ipVersion: 6}]")
+    c = cluster(docs(six, pol))
+    reading = describe_policy(c, "v6")
+    assert isinstance(reading, CalicoPolicyReading)
+    rule = reading.rules[0]
+    assert "only for the selected pods with an IPv6 address" in rule.reading
+    assert rule.applies_to == ("shop/six",)
+    assert rule.peers[0].pods == ("shop/six",)

@@ -32,7 +32,9 @@ def test_describe_calico_policy_agrees_with_the_oracle(data) -> None:  # type: i
                 want = {
                     p.id
                     for p in c.pods
-                    if not p.host_network and oracle._entity(peer, p, pol.namespace)
+                    if not p.host_network
+                    and oracle._entity(peer, p, pol.namespace)
+                    and (raw.ip_version is None or raw.ip_version in oracle._families(p))
                 }
                 got = {i for i in pr.pods if not c.resolve(i).host_network}  # type: ignore[union-attr]
                 assert got == want, (rule.label, pr.words)

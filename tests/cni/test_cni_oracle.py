@@ -49,7 +49,7 @@ from netreach.model import (
     Snapshot,
 )
 
-ADDRESSES = ["10.1.2.250", "10.9.0.1", "192.168.1.1", "10.1.3.240"]
+ADDRESSES = ["10.1.2.250", "10.9.0.1", "192.168.1.1", "10.1.3.240", "fd00::99"]
 ACCOUNTS = ["default", "sa1"]
 TIERS = ["t1", "t2", "default"]
 
@@ -126,7 +126,10 @@ def calico_rules(draw: st.DrawFn) -> CalicoRule:
     not_proto = draw(st.sampled_from([None, None, None, "UDP"]))
     src = draw(entities(proto, False)) if draw(st.booleans()) else CalicoEntity()
     dst = draw(entities(proto, True)) if draw(st.booleans()) else CalicoEntity()
-    return CalicoRule(action, proto, not_proto, None, src, dst)  # type: ignore[arg-type]
+    version = draw(st.sampled_from([None, None, None, 4, 6]))
+    if version == 6 and any(e.nets or e.not_nets for e in (src, dst)):
+        version = 4  # Calico refuses a rule whose nets are of the other family
+    return CalicoRule(action, proto, not_proto, version, src, dst)  # type: ignore[arg-type]
 
 
 @st.composite
@@ -167,6 +170,7 @@ def calico_clusters(draw: st.DrawFn):  # type: ignore[no-untyped-def]
             p,
             service_account=draw(st.sampled_from(ACCOUNTS)),
             host_network=draw(st.integers(0, 5)) == 0,
+            ips=draw(st.sampled_from([p.ips, p.ips, tuple(_v6(ip) for ip in p.ips), _dual(p.ips)])),
         )
         for p in pods
     ]
@@ -185,6 +189,14 @@ def calico_clusters(draw: st.DrawFn):  # type: ignore[no-untyped-def]
     return nss, pods, pols, cal, tiers, accounts
 
 
+def _v6(ip: str) -> str:
+    return f"fd00::{ip.replace('.', ':')}"
+
+
+def _dual(ips: tuple[str, ...]) -> tuple[str, ...]:
+    return (*ips, *(_v6(ip) for ip in ips))
+
+
 def calico_cluster(data) -> tuple[Cluster, CniOracle]:  # type: ignore[no-untyped-def]
     """A drawn `calico_clusters()` as a Cluster, with the oracle reading it."""
     nss, pods, pols, cal, tiers, accounts = data
@@ -193,7 +205,9 @@ def calico_cluster(data) -> tuple[Cluster, CniOracle]:  # type: ignore[no-untype
     )
     c = Cluster(snap, Options(ipblock_matches_pods=True, self_traffic="policy"))
     acc = {(a.namespace, a.name): a.labels for a in accounts}
-    return c, CniOracle(c.namespaces, pols, c.options, cal, tiers, accounts=acc)
+    oracle = CniOracle(c.namespaces, pols, c.options, cal, tiers, accounts=acc)
+    oracle.unaddressed = {6 if ":" in ip else 4 for p in pods for ip in p.ips} or {4}
+    return c, oracle
 
 
 @SETTINGS

@@ -295,6 +295,8 @@ def _in_family(snap: Snapshot, rng: random.Random, dual: bool) -> Snapshot:
         src, dst = entity(r.source, v6), entity(r.destination, v6)
         named = any(e.nets or e.not_nets for e in (src, dst))
         version = rng.choice([None, None, None, 6 if v6 else 4] if named else [None, 4, 6])
+        if dual:  # per packet in the kernel, per pod in the engine (a caveat says so)
+            version = None
         return dataclasses.replace(r, ip_version=version, source=src, destination=dst)
 
     def cilium_rule(r: CiliumRule) -> CiliumRule:

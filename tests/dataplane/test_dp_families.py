@@ -102,3 +102,55 @@ spec:
             continue
         expected = cluster.check(r.src, r.dst, r.port, r.protocol).allowed
         assert (r.engine == "allowed") == expected, r
+
+
+CALICO_V4_ONLY = b"""
+apiVersion: v1
+kind: Namespace
+metadata: {name: a}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: client, namespace: a, labels: {app: client}}
+spec: {containers: [{name: c, image: i}]}
+status: {podIPs: [{ip: 10.1.0.1}, {ip: "fd00::1"}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: server, namespace: a, labels: {app: server}}
+spec: {containers: [{name: c, image: i}]}
+status: {podIPs: [{ip: 10.1.0.2}, {ip: "fd00::2"}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: six, namespace: a, labels: {app: six}}
+spec: {containers: [{name: c, image: i}]}
+status: {podIPs: [{ip: "fd00::3"}]}
+---
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata: {name: v4-in}
+spec:
+  selector: app == 'server'
+  ingress: [{action: Allow, ipVersion: 4}]
+"""
+
+
+def test_calico_ip_version_is_per_packet_in_the_kernel() -> None:
+    """A Calico rule with ipVersion 4: an IPv6-only client is not admitted (engine and
+    kernel agree); between dual-stack pods the kernel admits IPv4 only, the engine answers
+    per pod and its verdict says that the IPv6 traffic does not meet the rule."""
+    need_dataplane()
+    snap = load_sources([Source("calico.yaml", CALICO_V4_ONLY)])
+    report = verify(snap, ports=[80], protocols=["TCP"])
+    six_to_server = [r for r in report.records if r.src == "a/six" and r.dst == "a/server"]
+    assert [(r.engine, r.dataplane) for r in six_to_server] == [("denied", "blocked")]
+    client_to_server = {r.dst: r for r in report.records if r.src == "a/client"}
+    assert (
+        client_to_server["10.1.0.2"].dataplane == "allowed" and client_to_server["10.1.0.2"].agree
+    )
+    assert (
+        client_to_server["fd00::2"].dataplane == "blocked" and not client_to_server["fd00::2"].agree
+    )
+    v = netreach.Cluster.from_snapshot(snap).check("a/client", "a/server", 80)
+    assert any("ipVersion 4 between dual-stack pods" in c for c in v.caveats), v.caveats

@@ -299,6 +299,9 @@ def _calico_rule(
     if not own_entity.is_empty:
         mine = calico_entity_words(own_entity, pol.namespace)
         text += f"; only for the selected pods that are {mine}"
+    if raw.ip_version is not None:
+        text += f"; only for the selected pods with an IPv{raw.ip_version} address"
+    if not own_entity.is_empty or raw.ip_version is not None:
         applies = _pods(cluster, targets & (rule.subjects or 0))
     notes = list(_notes(raw.notes))
     if protocol_set(raw.protocol).is_empty:

@@ -382,12 +382,16 @@ class CniResolver:
                 pods, external = self.endpoints, minus(EVERYWHERE, self.lab)
             else:
                 pods, external = self.calico_entity(peer, policy.namespace)
-                v4, v6 = EVERYWHERE
-                if rule.ip_version == 4:
-                    external = intersect(external, [v4])
-                elif rule.ip_version == 6:  # IPv6 between pods: not modelled (a note says so)
-                    pods, external = [], intersect(external, [v6])
-            targets: list[Target] = [(n, e) for e in pods for n in e.host_nets()]
+                if rule.ip_version is not None:
+                    external = intersect(external, [EVERYWHERE[rule.ip_version == 6]])
+            # ipVersion per packet, as the kernel does (the engine answers per pod: between
+            # dual-stack pods they differ, and the engine's verdict says so)
+            targets: list[Target] = [
+                (n, e)
+                for e in pods
+                for n in e.host_nets()
+                if rule.ip_version is None or n.version == rule.ip_version
+            ]
             targets += [(n, None) for n in external]
             dst = rule.destination
             ports = PortsFor(rule.protocols, dst.ports or None, dst.not_ports)

@@ -24,6 +24,10 @@ tests/engine/test_calico.py:
   namespace (or to the namespaces namespaceSelector picks; `global()`: only what lives
   outside namespaces); notSelector itself is never limited (rules.go GetEntityRuleSelector).
 - nets / notNets match addresses, pod addresses included.
+- ipVersion limits a rule to one address family: its peers and the pods it applies to are
+  the pods with an address of that family (a pod without an address: the families the
+  snapshot's pods use, IPv4 when none has one). The engine answers per pod, so between two
+  dual-stack pods such a rule decides for both families, and the verdict says so.
 """
 
 from __future__ import annotations
@@ -49,10 +53,13 @@ from netreach.model import (
     Direction,
     IPBlock,
     NetworkSet,
+    NotModelled,
 )
 
 DIRECTIONS: tuple[Direction, Direction] = ("ingress", "egress")
 _NUMBERED: dict[str, str] = {"6": "TCP", "17": "UDP", "132": "SCTP"}
+# Registered as pod blocks when some rule has ipVersion: the classes then know each family.
+FAMILY_BLOCKS: dict[int, IPBlock] = {4: IPBlock("0.0.0.0/0"), 6: IPBlock("::/0")}
 
 
 def protocol_set(name: str | None) -> ConnectionSet:
@@ -86,6 +93,12 @@ class CalicoCompiler:
         self.targets: list[int] = []
         # per policy and direction: the partition of its targets by the rules that apply
         self.parts: list[dict[Direction, list[tuple[int, tuple[AnyRule, ...]]]]] = []
+        families = {6 if ":" in ip else 4 for pod in snap.pods for ip in pod.ips}
+        # a pod without an address: taken to have the families the others have (IPv4 if none)
+        self._assumed: frozenset[int] = frozenset(families or {4})
+        self._dual_stack = any(
+            {6 if ":" in ip else 4 for ip in pod.ips} == {4, 6} for pod in snap.pods
+        )
 
     def _tiers(self) -> list[CalicoTierInfo]:
         tiers = {t.name: t for t in BUILTIN_TIERS}
@@ -124,6 +137,8 @@ class CalicoCompiler:
 
         for s in self.sets:
             net_blocks(s.nets)
+        if any(r.ip_version is not None for p in self.policies for r in (*p.ingress, *p.egress)):
+            net_blocks(b.cidr for b in FAMILY_BLOCKS.values())
         for pol in self.policies:
             uses.append(SelectorUse(pol.selector, self._subject_scope(pol)))
             for rule in (*pol.ingress, *pol.egress):
@@ -233,17 +248,31 @@ class CalicoCompiler:
         protocols = protocol_set(rule.protocol)
         if rule.not_protocol is not None:
             protocols = protocols - protocol_set(rule.not_protocol)
-        all_peers = peer.is_empty and rule.ip_version is None
+        version = rule.ip_version
+        all_peers = peer.is_empty and version is None
         peers: tuple[PeerMatcher[CalicoEntity], ...] = ()
+        notes = rule.notes
         if not all_peers:
             classes, ranges = self.entity(peer, pol.namespace)
-            if rule.ip_version == 4:
-                ranges = intersect(ranges, ipset.V4_ALL)
-            elif rule.ip_version == 6:
-                # IPv6 between pods is not modelled (a note says so): pods talk IPv4 here
-                classes, ranges = 0, intersect(ranges, ipset.V6_ALL)
+            if version is not None:
+                classes &= self.family_classes(version)
+                ranges = intersect(ranges, ipset.V4_ALL if version == 4 else ipset.V6_ALL)
             peers = (PeerMatcher(0, peer, classes, ranges),)
         subjects = None if own.is_empty else self.entity(own, pol.namespace)[0]
+        if version is not None:
+            family = self.family_classes(version)
+            subjects = family if subjects is None else subjects & family
+            if self._dual_stack:
+                other = 10 - version
+                notes = (
+                    *notes,
+                    NotModelled(
+                        f"ipVersion {version} between dual-stack pods (answered per pod: "
+                        f"the pods' IPv{other} traffic does not meet this rule)",
+                        "admits",
+                        "pods",
+                    ),
+                )
         dst = rule.destination
         return self.c.make_rule(
             "Calico",
@@ -260,8 +289,15 @@ class CalicoCompiler:
             protocols=protocols,
             subjects=subjects,
             stage=pol.tier,
-            notes=rule.notes,
+            notes=notes,
         )
+
+    def family_classes(self, version: int) -> int:
+        """Classes of the pods with an address of IP `version` (4 or 6)."""
+        c = self.c
+        has = {v: c.in_block(b) for v, b in FAMILY_BLOCKS.items()}
+        unaddressed = c.all_classes & ~(has[4] | has[6])
+        return has[version] | (unaddressed if version in self._assumed else 0)
 
     # --- programs -----------------------------------------------------------------------------
     def per_class(self, direction: Direction) -> list[tuple[object, ...]]:

@@ -507,8 +507,6 @@ def _rule(
     )
     if len(c.errors) > before or action is None:
         return None
-    if ip_version == 6:
-        notes.append(NotModelled("ipVersion 6 (IPv6 traffic between pods)", "port", "pods"))
     return CalicoRule(
         action, protocol, not_protocol, ip_version, source, destination, tuple(notes), inert
     )

@@ -101,6 +101,8 @@ def _note_caveats(compiled: Compiled, src: Endpoint, dst: Endpoint, allowed: boo
                 if not _peer_fits(note, peer):
                     continue
                 inert = bool(getattr(rule.rule, "inert", False))
+                if note.when == "admits" and not rule.admits(peer_class, peer_key)[0]:
+                    continue
                 if (
                     note.when == "matched"
                     and not inert
