@@ -385,3 +385,25 @@ status: {podIPs: [{ip: "fd00::6"}]}
     assert "only for the selected pods with an IPv6 address" in rule.reading
     assert rule.applies_to == ("shop/six",)
     assert rule.peers[0].pods == ("shop/six",)
+
+
+def test_describe_names_a_cilium_host_policy_as_not_modelled() -> None:
+    """A Cilium policy made only of nodeSelector (host firewall) rules is read but not
+    modelled: describe finds it by name and says so, with where it is, instead of "no
+    policy"."""
+    host = cilium(
+        "CiliumClusterwideNetworkPolicy",
+        "host-fw",
+        None,
+        "spec: {nodeSelector: {matchLabels: {role: worker}}, ingress: [{fromEntities: [cluster]}]}",
+    )
+    c = cluster(docs(host))
+    for ref in ("host-fw", "ccnp/host-fw"):
+        with pytest.raises(QueryError) as err:
+            describe_policy(c, ref)
+        text = str(err.value)
+        assert "CiliumClusterwideNetworkPolicy host-fw" in text, text
+        assert "nodeSelector (host firewall) rule" in text and "does not model" in text
+        assert "t.yaml:" in text
+    with pytest.raises(QueryError, match="no CiliumClusterwideNetworkPolicy 'other'"):
+        describe_policy(c, "ccnp/other")

@@ -199,16 +199,41 @@ def find_policy(cluster: Reach, ref: str) -> Found:
         found = [e for e in entries if e.kind == kind and (e.namespace, e.name) == key]
         if found:
             return _one(text, found)
+        _unmodelled(cluster, kind, key[0], key[1])
         same = [e.id for e in entries if e.kind == kind]  # close names of that kind first
         raise QueryError(f"no {kind} {rest!r} in the snapshot{_hint(rest, same or names)}")
     if slash:
+        _unmodelled(cluster, None, head, rest)
         raise QueryError(f"no NetworkPolicy {text!r} in the snapshot{_hint(text, names)}")
     found = [e for e in entries if e.name == text and e.namespace in (None, "default")]
     if found:
         return _one(text, found)
+    _unmodelled(cluster, None, "default", text)
     raise QueryError(
         f"no NetworkPolicy 'default/{text}' and no cluster-scoped policy "
         f"{text!r} in the snapshot{_hint(text, names)}"
+    )
+
+
+def _unmodelled(cluster: Reach, kind: str | None, namespace: str | None, name: str) -> None:
+    """Refuse, saying why, a name that is an object netreach read but does not model (a
+    Cilium policy made only of nodeSelector rules, another CNI's policy kind)."""
+    found = [
+        u
+        for u in cluster.compiled.snapshot.unmodelled
+        if u.name == name
+        and (kind is None or u.kind == kind)
+        and (namespace is None or u.namespace in (namespace, None))
+    ]
+    if not found:
+        return
+    parts = []
+    for u in found:
+        where = f" at {u.location}" if u.location else ""
+        why = f"{u.what}, " if u.what else ""
+        parts.append(f"{u.id}{where}: {why}which netreach does not model")
+    raise QueryError(
+        "; ".join(dict.fromkeys(parts)) + " (verdicts it could change say so: see `check`)"
     )
 
 
