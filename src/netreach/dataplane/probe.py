@@ -248,6 +248,7 @@ class Prober:
                     sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_TCLASS, dscp << 2)
             async with asyncio.timeout(self.timeout):
                 if probe.protocol == "TCP":
+                    _recverr(sock)
                     sock.bind((src_ip, 0))
                     return _judge(probe, await _tcp(sock, dst_ip, probe.port), expect)
                 if probe.protocol == "UDP":
@@ -300,6 +301,20 @@ def _judge(probe: Probe, reply: bytes, expect: bytes) -> ProbeResult:
     return ProbeResult(probe, "wrong-peer", f"reply {reply[:64]!r}, expected {expect!r}")
 
 
+def _recverr(sock: socket.socket) -> None:
+    """Queue ICMP errors on the socket: the poller then wakes at once.
+
+    A raw SCTP socket needs it to hear a reject at all. A TCP connect needs it because the
+    node's reject comes back while connect() still holds the socket: the kernel then keeps
+    it only as a soft error, and without an error queued nothing wakes the poller until the
+    SYN is sent again, 1 s later (measured for every blocked IPv6 TCP probe; this kernel
+    queues IPv4's error without being asked, IPv6's only when asked)."""
+    if sock.family == socket.AF_INET6:
+        sock.setsockopt(socket.IPPROTO_IPV6, _IPV6_RECVERR, 1)
+    else:
+        sock.setsockopt(socket.SOL_IP, _IP_RECVERR, 1)
+
+
 def _resolve(future: asyncio.Future[None]) -> None:
     if not future.done():  # it may have timed out meanwhile
         future.set_result(None)
@@ -338,10 +353,7 @@ async def _sctp(
 ) -> ProbeResult:
     loop = asyncio.get_running_loop()
     v6 = sock.family == socket.AF_INET6
-    if v6:
-        sock.setsockopt(socket.IPPROTO_IPV6, _IPV6_RECVERR, 1)
-    else:
-        sock.setsockopt(socket.SOL_IP, _IP_RECVERR, 1)
+    _recverr(sock)
     sock.connect((ip, 0))
     tag = random.getrandbits(31) | 1
     await loop.sock_sendall(sock, sctp.packet(sport, probe.port, 0, sctp.init_chunk(tag)))
