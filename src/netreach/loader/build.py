@@ -3,7 +3,7 @@ implied namespaces."""
 
 from __future__ import annotations
 
-import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,7 +18,7 @@ from netreach.loader.calico import (
 )
 from netreach.loader.check import Checker
 from netreach.loader.cilium import CILIUM_API_VERSIONS, CILIUM_KINDS, read_cilium
-from netreach.loader.decode import parse_source
+from netreach.loader.decode import Parsed, parse_source
 from netreach.loader.limits import Limits
 from netreach.loader.meta import Meta, OwnerRef, read_meta
 from netreach.loader.names import is_dns1123_subdomain
@@ -130,9 +130,10 @@ class Builder:
 
     # --- reading -------------------------------------------------------------------------
 
-    def read(self, source: Source) -> None:
+    def read(self, source: Source, parse: Callable[[Source], Parsed] | None = None) -> None:
+        """Read one source; `parse` stands for `parse_source` (parsed ahead: `parallel.py`)."""
         self._count_bytes(source)
-        parsed = parse_source(source, self.limits)
+        parsed = parse(source) if parse is not None else parse_source(source, self.limits)
         self._fail(parsed.problems)
         self.snapshot.warnings.extend(parsed.warnings)
         if self.strict:
@@ -545,6 +546,8 @@ def _object_ref(kind: Any, md: Any, default_ns: str) -> str:
 
 def _template_pod_name(key: WorkloadKey, taken: set[tuple[str, str]]) -> str:
     """`<workload>-<5 chars>`: stable across runs, unique within the namespace."""
+    import hashlib  # here: workloads without pods only, and OpenSSL costs 4 ms to load
+
     ns, kind, name = key
     digest = hashlib.sha256(f"{ns}/{kind}/{name}".encode()).digest()
     for attempt in range(len(digest) - 5):
