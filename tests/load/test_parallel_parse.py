@@ -149,6 +149,12 @@ def test_small_inputs_and_single_sources_are_parsed_here() -> None:
         assert parse is None
 
 
+def test_no_child_on_one_core(fork_always: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert parallel._split(_sources(trouble=False)) is not None
+    monkeypatch.setattr(parallel.os, "sched_getaffinity", lambda _: {0})
+    assert parallel._split(_sources(trouble=False)) is None
+
+
 def test_a_load_that_stops_early_stops_and_reaps_the_child(fork_always: None) -> None:
     sources = _sources(trouble=False)
     with pytest.raises(InputError, match="size limit"), parallel.parsing(sources) as parse:
