@@ -171,6 +171,24 @@ class IPBlock:
         return self.cidr
 
 
+def ipv4_number(text: str) -> int | None:
+    """The number of an IPv4 address written canonically (dotted quad, no leading zeros:
+    how the loader writes every pod IP), as `ipaddress` reads it; None for anything else.
+    Checked without `ipaddress`, which costs ~20 us a call at 150,000 pods."""
+    parts = text.split(".")
+    if len(parts) != 4:
+        return None
+    number = 0
+    for p in parts:
+        if not (p.isdigit() and p.isascii() and (p == "0" or p[0] != "0")) or len(p) > 3:
+            return None
+        octet = int(p)
+        if octet > 255:
+            return None
+        number = number << 8 | octet
+    return number
+
+
 @dataclass(frozen=True, slots=True)
 class Peer:
     """One `from[]`/`to[]` entry. podSelector and namespaceSelector in one peer are ANDed."""

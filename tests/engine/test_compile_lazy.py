@@ -231,3 +231,12 @@ def test_joined_row_joins_every_block() -> None:
                 row = [m.table.sets[i] for i in m.joined_row(order).tolist()]
                 assert row == [m.table.sets[i] for i in m.rows_ids([open_])[0].tolist()]
                 assert all(conns == ALL for conns in row)
+
+
+@given(st.lists(st.integers(-(2**62), 2**62), max_size=40))
+def test_distinct_values_are_np_unique(values: list[int]) -> None:
+    # the matrix's stand-in for np.unique (which imports numpy.ma on its first call)
+    array = np.asarray(values, dtype=np.int64)
+    got = matrix_module._distinct(array)
+    assert got.dtype == np.unique(array).dtype
+    assert got.tolist() == np.unique(array).tolist()

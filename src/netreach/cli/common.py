@@ -93,14 +93,17 @@ def cluster_from_sources(
 def snapshot_from_sources(sources: Sequence[Source], inputs: Inputs) -> Snapshot:
     """Read and validate; warnings and dropped objects on stderr."""
     from netreach.loader import load_sources
+    from netreach.loader.parallel import parsing
 
-    with step("validating"):
+    # the child parser is forked before the spinner's thread starts (parallel.py)
+    with parsing(sources, inputs.limits) as parse, step("validating"):
         snapshot = load_sources(
             sources,
             namespace=inputs.namespace,
             skip_invalid=inputs.skip_invalid,
             lenient=inputs.lenient,
             limits=inputs.limits,
+            parse=parse,
         )
     report_load(snapshot)
     return snapshot

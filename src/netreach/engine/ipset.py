@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from functools import lru_cache
 
 from netreach.engine.intervals import Ranges, normalize, subtract
-from netreach.model import IPBlock
+from netreach.model import IPBlock, ipv4_number
 
 V4_SIZE = 1 << 32
 V6_OFFSET = V4_SIZE
@@ -23,6 +23,9 @@ EVERYTHING: Ranges = ((0, SPACE_END),)
 
 
 def ip_key(address: str) -> int:
+    v4 = ipv4_number(address)  # pod IPs: no `ipaddress` object needed
+    if v4 is not None:
+        return v4
     ip = ipaddress.ip_address(address)
     return int(ip) if ip.version == 4 else V6_OFFSET + int(ip)
 

@@ -7,12 +7,13 @@ in one run (`InputError`), or the invalid objects are dropped with `skip_invalid
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from netreach.loader.limits import Limits
 
 if TYPE_CHECKING:
+    from netreach.loader.decode import Parsed
     from netreach.loader.files import read_paths
     from netreach.loader.sources import Source
     from netreach.model import Snapshot
@@ -41,6 +42,7 @@ def load_sources(
     strict: bool = True,
     limits: Limits | None = None,
     lenient: bool = False,
+    parse: Callable[[Source], Parsed] | None = None,
 ) -> Snapshot:
     """Read and validate every source. Raises InputError listing every error, unless
     `skip_invalid` (then invalid objects are dropped, their errors in `Snapshot.invalid`).
@@ -48,7 +50,8 @@ def load_sources(
     fields and duplicate keys are errors, as with `kubectl apply`'s strict validation, unless
     `lenient` (or `strict=False`): then they are warnings, the fields are dropped and listed
     in `Snapshot.dropped`, and every verdict they could change carries a caveat; `limits`
-    bounds the input (an InputError names the limit and its flag)."""
+    bounds the input (an InputError names the limit and its flag); `parse` stands for
+    `decode.parse_source` (e.g. `parallel.parsing`'s, which parses ahead in a child process)."""
     from netreach.loader.build import Builder
 
     limits = limits or Limits()
@@ -64,7 +67,7 @@ def load_sources(
     gc.disable()
     try:
         for source in sources:
-            builder.read(source)
+            builder.read(source, parse)
         return builder.finish()
     finally:
         if was_enabled:

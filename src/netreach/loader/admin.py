@@ -35,12 +35,6 @@ from netreach.model import (
     Tier,
 )
 
-ADMIN_GROUP = "policy.networking.k8s.io"
-ADMIN_API_VERSIONS: dict[str, frozenset[str]] = {
-    "AdminNetworkPolicy": frozenset({f"{ADMIN_GROUP}/v1alpha1"}),
-    "BaselineAdminNetworkPolicy": frozenset({f"{ADMIN_GROUP}/v1alpha1"}),
-    "ClusterNetworkPolicy": frozenset({f"{ADMIN_GROUP}/v1alpha2"}),
-}
 _ACTIONS: dict[str, dict[str, AdminAction]] = {
     "AdminNetworkPolicy": {"Allow": "Allow", "Deny": "Deny", "Pass": "Pass"},
     "BaselineAdminNetworkPolicy": {"Allow": "Allow", "Deny": "Deny"},

@@ -3,22 +3,21 @@ implied namespaces."""
 
 from __future__ import annotations
 
-import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from netreach.errors import InputError, Problem
-from netreach.loader.admin import ADMIN_API_VERSIONS, read_admin_policy
-from netreach.loader.calico import (
+from netreach.loader.check import Checker
+from netreach.loader.decode import Parsed, parse_source
+from netreach.loader.kinds import (
+    ADMIN_API_VERSIONS,
     CALICO_API_VERSIONS,
     CALICO_KINDS,
+    CILIUM_API_VERSIONS,
+    CILIUM_KINDS,
     CLUSTER_SCOPED,
-    read_calico,
-    read_service_account,
 )
-from netreach.loader.check import Checker
-from netreach.loader.cilium import CILIUM_API_VERSIONS, CILIUM_KINDS, read_cilium
-from netreach.loader.decode import parse_source
 from netreach.loader.limits import Limits
 from netreach.loader.meta import Meta, OwnerRef, read_meta
 from netreach.loader.names import is_dns1123_subdomain
@@ -130,9 +129,10 @@ class Builder:
 
     # --- reading -------------------------------------------------------------------------
 
-    def read(self, source: Source) -> None:
+    def read(self, source: Source, parse: Callable[[Source], Parsed] | None = None) -> None:
+        """Read one source; `parse` stands for `parse_source` (parsed ahead: `parallel.py`)."""
         self._count_bytes(source)
-        parsed = parse_source(source, self.limits)
+        parsed = parse(source) if parse is not None else parse_source(source, self.limits)
         self._fail(parsed.problems)
         self.snapshot.warnings.extend(parsed.warnings)
         if self.strict:
@@ -226,6 +226,8 @@ class Builder:
             self._cilium(c, kind, obj, loc)
             return
         if kind == "ServiceAccount" and api == "v1":
+            from netreach.loader.calico import read_service_account  # kinds.py: why here
+
             meta = read_service_account(c, obj)
             ns = meta.namespace or self.default_ns
             if self._finish_object(c, (kind, ns, meta.name), loc):
@@ -250,6 +252,8 @@ class Builder:
         self._dispatch(c, kind, obj, loc)
 
     def _calico(self, c: Checker, kind: str, obj: dict[str, Any], loc: Location) -> None:
+        from netreach.loader.calico import read_calico  # kinds.py: why here
+
         c.unknown_fields(obj, (), _POLICY_TOP_FIELDS)
         meta, got = read_calico(c, kind, obj, loc, self.default_ns)
         ns = getattr(got, "namespace", None) or ""
@@ -280,6 +284,8 @@ class Builder:
                 self.referenced.setdefault(got.namespace, loc)
 
     def _cilium(self, c: Checker, kind: str, obj: dict[str, Any], loc: Location) -> None:
+        from netreach.loader.cilium import read_cilium  # kinds.py: why here
+
         meta, policies, host = read_cilium(c, CILIUM_KINDS[kind], obj, loc, self.default_ns)
         ns = policies[0].namespace if policies and policies[0].namespace else ""
         if not self._finish_object(c, (kind, ns, meta.name), loc):
@@ -333,6 +339,8 @@ class Builder:
                 self.referenced.setdefault(policy.namespace, loc)
             return
         if kind in _ADMIN_KINDS:
+            from netreach.loader.admin import read_admin_policy  # kinds.py: why here
+
             c.unknown_fields(obj, (), _POLICY_TOP_FIELDS)
             admin = read_admin_policy(c, _ADMIN_KINDS[kind], obj, loc)
             if self._finish_object(c, (kind, "", admin.name), loc):
@@ -545,6 +553,8 @@ def _object_ref(kind: Any, md: Any, default_ns: str) -> str:
 
 def _template_pod_name(key: WorkloadKey, taken: set[tuple[str, str]]) -> str:
     """`<workload>-<5 chars>`: stable across runs, unique within the namespace."""
+    import hashlib  # here: workloads without pods only, and OpenSSL costs 4 ms to load
+
     ns, kind, name = key
     digest = hashlib.sha256(f"{ns}/{kind}/{name}".encode()).digest()
     for attempt in range(len(digest) - 5):

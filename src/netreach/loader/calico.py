@@ -16,6 +16,7 @@ from netreach.calico_selector import All, Expr, In, SelectorError, conjunction, 
 from netreach.calico_selector import parse as parse_selector
 from netreach.loader.check import Checker, FieldPath
 from netreach.loader.cidr import parse_cidr
+from netreach.loader.kinds import CALICO_API_VERSIONS, CALICO_KINDS, CLUSTER_SCOPED
 from netreach.loader.meta import Meta, read_meta
 from netreach.loader.names import is_dns1123_subdomain, is_valid_port_name
 from netreach.model import (
@@ -39,14 +40,6 @@ from netreach.model import (
     Protocol,
 )
 
-CALICO_API_VERSIONS = frozenset({"projectcalico.org/v3", "crd.projectcalico.org/v1"})
-CALICO_KINDS = frozenset(
-    {"NetworkPolicy", "GlobalNetworkPolicy", "Tier", "NetworkSet", "GlobalNetworkSet"}
-)
-# cluster-scoped kinds of Calico and Cilium (messages name them without a namespace)
-CLUSTER_SCOPED = frozenset(
-    {"GlobalNetworkPolicy", "Tier", "GlobalNetworkSet", "CiliumClusterwideNetworkPolicy"}
-)
 BUILTIN_TIER_ORDERS = {"kube-admin": 1000.0, "default": 1_000_000.0, "kube-baseline": 10_000_000.0}
 _BUILTIN_DEFAULT_ACTIONS = {"kube-admin": "Pass", "default": "Deny", "kube-baseline": "Pass"}
 

@@ -23,6 +23,7 @@ from typing import Any, Literal
 
 from netreach.loader.check import Checker, FieldPath
 from netreach.loader.cidr import parse_cidr
+from netreach.loader.kinds import CILIUM_API_VERSIONS, CILIUM_KINDS
 from netreach.loader.meta import Meta, read_meta
 from netreach.loader.names import (
     is_dns1123_subdomain,
@@ -50,11 +51,6 @@ from netreach.model import (
     Requirement,
 )
 
-CILIUM_API_VERSIONS = frozenset({"cilium.io/v2"})
-CILIUM_KINDS: dict[str, CiliumKind] = {
-    "CiliumNetworkPolicy": "CiliumNetworkPolicy",
-    "CiliumClusterwideNetworkPolicy": "CiliumClusterwideNetworkPolicy",
-}
 _TOP = frozenset({"apiVersion", "kind", "metadata", "spec", "specs", "status"})
 _RULE = frozenset(
     {

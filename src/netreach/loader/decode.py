@@ -374,6 +374,23 @@ def _syntax_problem(source: Source, text: str, first_line: int, e: yaml.MarkedYA
 
 
 _MERGE_NEEDS_MAP = "map merge requires map or sequence of maps as the value"
+# Texts of plain keys that go-yaml reads as the string itself, whatever their node (so not
+# `<<`, `80`, `yes` or ``): keys repeat in every object, and this skips their resolution.
+_STRING_KEYS: set[str] = set()
+
+
+def _remember_string_key(node: Node) -> None:
+    text = node.value
+    if (
+        type(node) is ScalarNode
+        and node.tag == PLAIN
+        and text
+        and len(_STRING_KEYS) < 100_000
+        and goyaml.resolve_plain(text)[0] == _STR
+    ):
+        _STRING_KEYS.add(text)
+
+
 # Plain scalars repeat (label values, `TCP`, port numbers): resolve each text once.
 _RESOLVED: dict[str, Any] = {}
 
@@ -492,29 +509,42 @@ class _Converter:
         for index, (key_node, value_node) in enumerate(node.value):
             if (
                 type(key_node) is ScalarNode
-                and key_node.value == "<<"
-                and key_node.tag in (PLAIN, goyaml.MERGE)
-            ):
-                if origin is None:
-                    origin = self._origins(node, index)
-                    _hold(held, origin, out)
-                self._merge(out, origin, held, value_node, depth, key_node.start_mark.line)
-                continue
-            if (
-                type(key_node) is ScalarNode
                 and key_node.tag == PLAIN
-                and (not key_node.value or key_node.value[0] not in goyaml.HINTED)
+                and key_node.value in _STRING_KEYS
             ):
-                go: Any = key_node.value  # the common case: a plain word
+                go: Any = key_node.value  # the common case: a plain word seen before
+                name = go
             else:
-                go = self.go_key(key_node)
-            name = self._json_key(go, key_node)
-            line = key_node.start_mark.line
+                if (
+                    type(key_node) is ScalarNode
+                    and key_node.value == "<<"
+                    and key_node.tag in (PLAIN, goyaml.MERGE)
+                ):
+                    if origin is None:
+                        origin = self._origins(node, index)
+                        _hold(held, origin, out)
+                    self._merge(out, origin, held, value_node, depth, key_node.start_mark.line)
+                    continue
+                if (
+                    type(key_node) is ScalarNode
+                    and key_node.tag == PLAIN
+                    and (not key_node.value or key_node.value[0] not in goyaml.HINTED)
+                ):
+                    go = key_node.value  # a plain word
+                else:
+                    go = self.go_key(key_node)
+                name = self._json_key(go, key_node)
+                _remember_string_key(key_node)
             if origin is None and (name in out or type(go) is not str):
                 origin = self._origins(node, index)
                 _hold(held, origin, out)
-            value = self.value(value_node, depth + 1)
+            # a scalar directly: the most common value, no depth to check
+            if type(value_node) is ScalarNode:
+                value = self.scalar(value_node)
+            else:
+                value = self.value(value_node, depth + 1)
             if origin is not None:
+                line = key_node.start_mark.line
                 self._set_again(out, origin, name, go, line, value)
             out[name] = value
             if origin is not None:

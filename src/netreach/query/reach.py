@@ -28,6 +28,7 @@ from netreach.model import (
     Service,
     Snapshot,
     WorkloadRef,
+    ipv4_number,
 )
 from netreach.query.endpoints import parse_name_ref, split_namespace
 
@@ -320,4 +321,6 @@ class Reach:
 
 
 def _canonical_ip(text: str) -> str:
+    if ipv4_number(text) is not None:
+        return text  # already canonical (every loaded pod IPv4)
     return str(ipaddress.ip_address(text))
