@@ -11,9 +11,21 @@ the findings name the Calico / Cilium policy that guards or blocks.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
-from cni_helpers import calico_np, calico_tier, ccnp, cilium_np, cluster, docs, gnp
+from cni_helpers import (
+    BASE,
+    calico_np,
+    calico_tier,
+    ccnp,
+    cilium_np,
+    cluster,
+    docs,
+    global_network_set,
+    gnp,
+)
 
 import netreach
 from netreach.analyses.audit import Finding
@@ -66,6 +78,15 @@ CILIUM_DENY_ALL_WITH_DNS = ccnp(
 
 def _audit(text: str) -> list[Finding]:
     return cluster(docs(DNS_POD, text)).audit().findings
+
+
+def _at(text: str, needle: str, nth: int = 0) -> str:
+    """file:line of the `nth` occurrence of `needle` in `text` as _audit reads it."""
+    full = BASE + "\n---\n" + docs(DNS_POD, text)
+    at = -1
+    for _ in range(nth + 1):
+        at = full.index(needle, at + 1)
+    return f"t.yaml:{full.count(chr(10), 0, at) + 1}"
 
 
 def _checks(found: list[Finding], check: str) -> list[Finding]:
@@ -417,3 +438,255 @@ def test_cilium_allow_taken_by_a_deny_rule_is_redundant_default_deny_idiom_is_no
     assert f.message.startswith("CiliumClusterwideNetworkPolicy/api ingress[0]: it never decides")
     assert "CiliumClusterwideNetworkPolicy/api ingressDeny[0]" in f.message
     assert not _checks(_audit(CILIUM_DENY_ALL), "redundant-rule")
+
+
+# --- peers that select nothing: peer-selects-nothing -----------------------------------------
+
+
+def _api_in(source: str, action: str = "Allow") -> str:
+    """A Calico NetworkPolicy of shop with one ingress rule to api from `source`."""
+    return calico_np(
+        "api-in",
+        "shop",
+        f'  selector: app == "api"\n  ingress:\n  - action: {action}\n    source: {source}',
+    )
+
+
+def test_calico_peer_selector_typo_is_peer_selects_nothing_naming_the_rule() -> None:
+    p = _api_in('{selector: app == "webb"}')
+    (f,) = _checks(_audit(p), "peer-selects-nothing")
+    assert f.severity == "warning"
+    assert f.message.startswith(
+        'CalicoNetworkPolicy/shop/api-in ingress[0] source: selector app == "webb" matches '
+        "none of the 2 pods of namespace shop, so the rule never matches and allows nothing"
+    )
+    assert (f.objects[0].kind, f.objects[0].name) == ("CalicoNetworkPolicy", "api-in")
+    assert f.objects[0].location == _at(p, "source:")
+    fine = p.replace('"webb"', '"web"')
+    assert not _checks(_audit(fine), "peer-selects-nothing")
+
+
+def test_calico_peer_is_judged_in_its_namespace_scope() -> None:
+    """A namespaced policy's entity selector looks in its own namespace; namespaceSelector
+    moves it: `app == "mon"` matches nothing in shop but the mon pod of ops."""
+    own = _api_in('{selector: app == "mon"}', "Deny")
+    (f,) = _checks(_audit(own), "peer-selects-nothing")
+    assert "so the rule never matches and denies nothing" in f.message
+    there = own.replace(
+        'source: {selector: app == "mon"}',
+        'source: {selector: app == "mon", namespaceSelector: team == "ops"}',
+    )
+    assert not _checks(_audit(there), "peer-selects-nothing")
+
+
+def test_calico_peer_namespace_selector_matching_no_namespace_is_reported() -> None:
+    p = _api_in('{namespaceSelector: team == "opps"}')
+    (f,) = _checks(_audit(p), "peer-selects-nothing")
+    assert 'source: namespaceSelector team == "opps" matches no namespace' in f.message
+
+
+def test_calico_peer_matching_a_network_set_is_not_reported() -> None:
+    """An entity selector matches network sets' addresses as well as pods."""
+    netset = global_network_set("partners", "{role: partner}", "[198.51.100.0/24]")
+    p = gnp(
+        "api-in",
+        '  selector: app == "api"\n  ingress:\n'
+        '  - action: Allow\n    source: {selector: role == "partner"}',
+    )
+    assert not _checks(_audit(docs(netset, p)), "peer-selects-nothing")
+    # without the set: a GlobalNetworkPolicy's selector may be for host endpoints (info)
+    (f,) = _checks(_audit(p), "peer-selects-nothing")
+    assert f.severity == "info" and "host endpoints" in f.message
+
+
+def test_calico_peer_narrowed_by_nets_is_judged_by_its_selector_alone() -> None:
+    """nets / notSelector narrowing a selector that matches pods is not a selector typo."""
+    p = _api_in('{selector: app == "web", nets: [192.0.2.0/24]}')
+    assert not _checks(_audit(p), "peer-selects-nothing")
+
+
+def test_cilium_endpoint_peer_typo_is_peer_selects_nothing_with_a_hint() -> None:
+    p = cilium_np(
+        "api-in",
+        "shop",
+        "  endpointSelector: {matchLabels: {app: api}}\n  ingress:\n"
+        "  - fromEndpoints: [{matchLabels: {app: web}}, {matchLabels: {app: webb}}]\n"
+        "  ingressDeny:\n  - fromEndpoints: [{matchLabels: {reserved:host: ''}}]",
+    )
+    (f,) = _checks(_audit(p), "peer-selects-nothing")  # the reserved identity is not a pod
+    assert f.severity == "warning"
+    assert f.message.startswith(
+        "CiliumNetworkPolicy/shop/api-in ingress[0] fromEndpoints[1] (<namespace>=shop,app=webb) "
+        "matches none of the 2 pods of namespace shop, so this entry allows nothing"
+    )
+    assert "did you mean app: web?" in f.message
+    assert f.objects[0].location == _at(p, "- fromEndpoints:")  # the entries' line
+
+
+def test_cilium_peer_naming_operator_made_pods_is_information() -> None:
+    """The input holds a Kafka custom resource: its pods are made at run time."""
+    kafka = (
+        "apiVersion: kafka.strimzi.io/v1beta2\nkind: Kafka\n"
+        "metadata: {name: events, namespace: shop}\nspec: {}"
+    )
+    p = cilium_np(
+        "api-in",
+        "shop",
+        "  endpointSelector: {matchLabels: {app: api}}\n  ingress:\n"
+        "  - fromEndpoints: [{matchLabels: {app.kubernetes.io/name: kafka}}]",
+    )
+    (f,) = _checks(_audit(docs(kafka, p)), "peer-selects-nothing")
+    assert f.severity == "info"
+    assert "the pods are likely created by an operator (the input holds a Kafka" in f.message
+    assert f.details["operator"].startswith("the input holds a Kafka custom resource")
+    (g,) = _checks(_audit(p), "peer-selects-nothing")
+    assert g.severity == "warning"
+
+
+def test_cni_peer_in_a_namespace_the_input_has_no_pods_of_is_not_reported() -> None:
+    """kube-system's DNS pods are often not in the input: nothing to judge the selector by."""
+    p = ccnp(
+        "dns",
+        "  endpointSelector: {}\n  egress:\n"
+        "  - toEndpoints: [{matchLabels: {k8s:io.kubernetes.pod.namespace: kube-system, "
+        "k8s:k8s-app: kube-dns}}]",
+    )
+    assert not _checks(cluster(p).audit().findings, "peer-selects-nothing")
+    typo = p.replace("kube-dns}", "kube-dsn}")
+    assert _checks(_audit(typo), "peer-selects-nothing")  # with the DNS pod in the input
+    empty = "apiVersion: v1\nkind: Namespace\nmetadata: {name: empty}"
+    calico = calico_np(
+        "api-in",
+        "shop",
+        '  selector: app == "api"\n  ingress:\n  - action: Allow\n'
+        '    source: {namespaceSelector: projectcalico.org/name == "empty", selector: app == "x"}',
+    )
+    assert not _checks(_audit(docs(empty, calico)), "peer-selects-nothing")
+
+
+def test_cni_peer_selects_nothing_leaves_policies_only_input_alone(tmp_path: Path) -> None:
+    """Policies-only input: the inferred pods come from these very selectors, and one the
+    inference cannot read (a service account) is no typo."""
+    p = calico_np(
+        "api-in",
+        "shop",
+        '  selector: app == "api"\n  ingress:\n'
+        "  - action: Allow\n    source: {serviceAccounts: {names: [batch-sa]}}",
+    )
+    assert _checks(_audit(p), "peer-selects-nothing")  # real pods, none runs as batch-sa
+    (tmp_path / "p.yaml").write_text(p)
+    alone = netreach.load(str(tmp_path / "p.yaml"))
+    assert alone.pods and all(pod.inferred for pod in alone.pods)
+    assert not _checks(alone.audit().findings, "peer-selects-nothing")
+
+
+# --- Cilium's fromEndpoints / toEndpoints OR: and-or-confusion ------------------------------
+
+# ops' pods, or shop's web pods: probably meant as web pods of ops
+OR_ENTRIES = (
+    "  endpointSelector: {matchLabels: {app: api}}\n  ingress:\n  - fromEndpoints:\n"
+    "    - matchLabels: {k8s:io.kubernetes.pod.namespace: ops}\n"
+    "    - matchLabels: {app: web}\n"
+    "    toPorts: [{ports: [{port: '8080', protocol: TCP}]}]"
+)
+
+
+def test_cilium_namespace_entry_next_to_a_pod_entry_is_and_or_confusion() -> None:
+    (f,) = _checks(_audit(cilium_np("api-in", "shop", OR_ENTRIES)), "and-or-confusion")
+    assert f.severity == "warning"
+    assert f.message.startswith(
+        "CiliumNetworkPolicy/shop/api-in ingress[0] lists fromEndpoints[0] (<namespace>=ops) "
+        "and fromEndpoints[1] (<namespace>=shop,app=web) as two entries, which are ORed"
+    )
+    assert "the OR also allows: ops/mon -> shop/api : TCP 8080; shop/web -> shop/api" in (f.message)
+    text = cilium_np("api-in", "shop", OR_ENTRIES)
+    assert [o.location for o in f.objects] == [_at(text, "- matchLabels", n) for n in (0, 1)]
+    assert {(e["src"], e["dst"]) for e in f.details["extra"]} == {
+        ("ops/mon", "shop/api"),
+        ("shop/web", "shop/api"),
+    }
+    (g,) = _checks(_audit(ccnp("api-in", OR_ENTRIES)), "and-or-confusion")
+    assert "fromEndpoints[1] (app=web)" in g.message  # clusterwide: any namespace's web
+
+
+def test_cilium_and_entry_telling_apart_pods_of_one_class_is_compiled_again() -> None:
+    """In ops, nothing but `app: web` tells mon from a web pod there (one class): the AND
+    entry is judged on a recompiled snapshot, and admits that pod only."""
+    web_in_ops = (
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: web, namespace: ops, labels: {app: web}}\n"
+        "spec: {containers: [{name: c, image: x}]}\nstatus: {podIP: 10.1.1.2}"
+    )
+    c = cluster(docs(DNS_POD, web_in_ops, cilium_np("api-in", "shop", OR_ENTRIES)))
+    assert c.compiled.class_of["ops/mon"] == c.compiled.class_of["ops/web"]
+    (f,) = _checks(c.audit().findings, "and-or-confusion")
+    assert {(e["src"], e["dst"]) for e in f.details["extra"]} == {
+        ("ops/mon", "shop/api"),
+        ("shop/web", "shop/api"),
+    }
+
+
+def test_cilium_and_or_fix_is_the_one_entry_that_allows_only_the_and() -> None:
+    """The fix, pasted in place of the two entries, loads and admits what the AND admits:
+    ops has no web pod, so nothing; the finding is gone."""
+    (f,) = _checks(_audit(cilium_np("api-in", "shop", OR_ENTRIES)), "and-or-confusion")
+    entry = f.fix.split("fromEndpoints:\n", 1)[1]
+    fixed = OR_ENTRIES.replace(
+        "    - matchLabels: {k8s:io.kubernetes.pod.namespace: ops}\n"
+        "    - matchLabels: {app: web}\n",
+        "".join(f"    {line}\n" for line in entry.splitlines()),
+    )
+    c = cluster(docs(DNS_POD, cilium_np("api-in", "shop", fixed)))
+    assert not _checks(c.audit().findings, "and-or-confusion")
+    assert not c.check("ops/mon", "shop/api", 8080).allowed
+    assert not c.check("shop/web", "shop/api", 8080).allowed
+
+
+def test_cilium_or_that_allows_nothing_more_than_the_and_is_not_reported() -> None:
+    """Another rule already admits every pod the OR adds: the dash changes nothing."""
+    wide = OR_ENTRIES + "\n  - fromEntities: [cluster]"
+    assert not _checks(_audit(cilium_np("api-in", "shop", wide)), "and-or-confusion")
+
+
+def test_cilium_one_entry_with_both_keys_and_own_namespace_entries_are_not_reported() -> None:
+    both = OR_ENTRIES.replace(
+        "    - matchLabels: {k8s:io.kubernetes.pod.namespace: ops}\n"
+        "    - matchLabels: {app: web}\n",
+        "    - matchLabels: {k8s:io.kubernetes.pod.namespace: ops, app: web}\n",
+    )
+    assert not _checks(_audit(cilium_np("api-in", "shop", both)), "and-or-confusion")
+    # `{}` in a CiliumNetworkPolicy is its own namespace: no namespace-only entry
+    own = OR_ENTRIES.replace("{k8s:io.kubernetes.pod.namespace: ops}", "{}")
+    assert not _checks(_audit(cilium_np("api-in", "shop", own)), "and-or-confusion")
+
+
+def test_cilium_namespace_labels_entry_in_a_clusterwide_policy_is_and_or_confusion() -> None:
+    labels = OR_ENTRIES.replace(
+        "k8s:io.kubernetes.pod.namespace: ops", "k8s:io.cilium.k8s.namespace.labels.team: ops"
+    )
+    (f,) = _checks(_audit(ccnp("api-in", labels)), "and-or-confusion")
+    assert "(<namespace label team>=ops)" in f.message
+    assert "k8s:io.cilium.k8s.namespace.labels.team: ops" in f.fix
+
+
+def test_cni_selector_findings_in_the_cli_text_and_sarif(tmp_path: Path, run: Any) -> None:
+    """`netreach audit` shows both, located at the rule's file:line, in text and SARIF."""
+    typo = _api_in('{selector: app == "webb"}')
+    text = BASE + "\n---\n" + docs(typo, cilium_np("or", "shop", OR_ENTRIES))
+    path = tmp_path / "p.yaml"
+    path.write_text(text)
+
+    def line(needle: str) -> int:
+        return text.count("\n", 0, text.index(needle)) + 1
+
+    _, out, _ = run("audit", str(path))
+    assert "warning peer-selects-nothing: CalicoNetworkPolicy/shop/api-in ingress[0] source" in out
+    assert f"CalicoNetworkPolicy shop/api-in at {path}:{line('source:')}" in out
+    assert "warning and-or-confusion: CiliumNetworkPolicy/shop/or ingress[0] lists" in out
+    _, out, _ = run("audit", str(path), "-o", "sarif")
+    found = {
+        r["ruleId"]: r["locations"][0]["physicalLocation"]
+        for r in json.loads(out)["runs"][0]["results"]
+        if r["ruleId"] in ("peer-selects-nothing", "and-or-confusion")
+    }
+    assert found["peer-selects-nothing"]["region"]["startLine"] == line("source:")
+    assert found["and-or-confusion"]["region"]["startLine"] == line("- matchLabels")
