@@ -690,3 +690,98 @@ def test_cni_selector_findings_in_the_cli_text_and_sarif(tmp_path: Path, run: An
     }
     assert found["peer-selects-nothing"]["region"]["startLine"] == line("source:")
     assert found["and-or-confusion"]["region"]["startLine"] == line("- matchLabels")
+
+
+# --- policies whose removal changes nothing: redundant-policy -------------------------------
+
+CALICO_DENY_DB = gnp(
+    "deny-db",
+    '  order: 10\n  selector: app == "api"\n  ingress:\n'
+    "  - action: Deny\n    protocol: TCP\n    destination: {ports: [5432]}",
+)
+CALICO_DB_IN = gnp(
+    "db-in",
+    '  order: 20\n  selector: app == "api"\n  ingress:\n'
+    '  - action: Allow\n    protocol: TCP\n    source: {selector: app == "web"}\n'
+    "    destination: {ports: [5432]}",
+)
+
+
+def test_calico_policy_an_earlier_policy_of_its_tier_decides_is_redundant_policy() -> None:
+    """db-in only allows what deny-db denies first, and deny-db (same tier, selecting the
+    same pods for ingress) keeps the end-of-tier deny: removing db-in changes nothing."""
+    found = _audit(docs(CALICO_DENY_DB, CALICO_DB_IN))
+    (f,) = _checks(found, "redundant-policy")
+    assert f.message.startswith("GlobalNetworkPolicy/db-in: removing it changes no connection")
+    assert f.details["covered_by"] == ["GlobalNetworkPolicy/deny-db"]
+    assert (f.objects[0].kind, f.objects[0].name) == ("GlobalNetworkPolicy", "db-in")
+    # its rule is not reported again as redundant-rule
+    assert not [r for r in _checks(found, "redundant-rule") if "db-in" in r.message]
+
+
+def test_calico_policy_that_alone_closes_its_pods_is_not_redundant_policy() -> None:
+    """An earlier tier (passing the rest) denies what db-in allows; but db-in alone puts api
+    under the default tier's end-of-tier deny: without it, api is open to every other peer.
+    Taking out its rules alone would say "nothing changes"."""
+    sec = calico_tier("sec", 100, "Pass")
+    deny = gnp(
+        "sec.deny-web",
+        '  tier: sec\n  selector: app == "api"\n  ingress:\n'
+        '  - action: Deny\n    protocol: TCP\n    source: {selector: app == "web"}\n'
+        "    destination: {ports: [5432]}",
+    )
+    c = cluster(docs(DNS_POD, sec, deny, CALICO_DB_IN))
+    assert not _checks(c.audit().findings, "redundant-policy")
+    assert not c.check("ops/mon", "shop/api", 5432).allowed  # closed by db-in's tier end
+
+
+CILIUM_DENY_WEB = ccnp(
+    "deny-web",
+    "  endpointSelector: {matchLabels: {app: api}}\n"
+    "  ingressDeny: [{fromEndpoints: [{matchLabels: {app: web}}]}]",
+)
+CILIUM_WEB_IN = cilium_np(
+    "web-in",
+    "shop",
+    "  endpointSelector: {matchLabels: {app: api}}\n  ingress:\n"
+    "  - fromEndpoints: [{matchLabels: {app: web}}]\n"
+    "    toPorts: [{ports: [{port: '8080', protocol: TCP}]}]",
+)
+
+
+def test_cilium_policy_a_deny_rule_decides_is_redundant_policy() -> None:
+    """deny-web takes web's traffic first and puts api in default deny itself."""
+    found = _audit(docs(CILIUM_DENY_WEB, CILIUM_WEB_IN))
+    (f,) = _checks(found, "redundant-policy")
+    assert f.message.startswith("CiliumNetworkPolicy/shop/web-in: removing it changes no")
+    assert f.details["covered_by"] == ["CiliumClusterwideNetworkPolicy/deny-web"]
+    assert not [r for r in _checks(found, "redundant-rule") if "web-in" in r.message]
+
+
+def test_cilium_policy_whose_default_deny_is_the_only_one_is_not_redundant_policy() -> None:
+    """With `enableDefaultDeny: {ingress: false}` on deny-web, web-in's default deny is the
+    only one closing api: removing web-in opens api to mon."""
+    no_default = CILIUM_DENY_WEB.replace(
+        "  ingressDeny:", "  enableDefaultDeny: {ingress: false}\n  ingressDeny:"
+    )
+    c = cluster(docs(DNS_POD, no_default, CILIUM_WEB_IN))
+    assert not _checks(c.audit().findings, "redundant-policy")
+    assert not c.check("ops/mon", "shop/api", 8080).allowed
+
+
+def test_cni_default_deny_policy_is_never_redundant_policy() -> None:
+    """Two default denies of the same pods: each alone could go, but a default deny guards
+    pods created later (as for NetworkPolicy)."""
+    twice = CILIUM_DENY_ALL.replace("name: dd", "name: dd2")
+    assert not _checks(_audit(docs(CILIUM_DENY_ALL, twice)), "redundant-policy")
+
+
+def test_cni_allow_all_policy_is_not_redundant_policy_its_shadowed_rule_is_redundant_rule() -> None:
+    """An allow-all keeps its pods open on purpose (as for NetworkPolicy); when an earlier
+    Deny of its tier takes everything first, redundant-rule names the rule instead."""
+    deny_all = gnp("deny-all", '  order: 10\n  selector: app == "api"\n  ingress: [{action: Deny}]')
+    open_ = gnp("open", '  order: 20\n  selector: app == "api"\n  ingress: [{action: Allow}]')
+    found = _audit(docs(deny_all, open_))
+    assert not _checks(found, "redundant-policy")
+    (f,) = _checks(found, "redundant-rule")
+    assert f.message.startswith("GlobalNetworkPolicy/open ingress[0]: it never decides")
