@@ -11,6 +11,7 @@ the findings name the Calico / Cilium policy that guards or blocks.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,9 @@ from cni_helpers import (
 
 import netreach
 from netreach.analyses.audit import Finding
+from netreach.analyses.audit.config import AuditConfig
+from netreach.analyses.audit.context import AuditContext
+from netreach.engine.conns import ConnectionSet
 
 ROOT = Path(__file__).resolve().parents[2]
 DNS_POD = """
@@ -785,3 +789,26 @@ def test_cni_allow_all_policy_is_not_redundant_policy_its_shadowed_rule_is_redun
     assert not _checks(found, "redundant-policy")
     (f,) = _checks(found, "redundant-rule")
     assert f.message.startswith("GlobalNetworkPolicy/open ingress[0]: it never decides")
+
+
+def test_compare_on_a_fresh_matrix_translates_the_sets_its_pairs_intern() -> None:
+    """Comparing with a changed snapshot reads pairs no check read before: their meets
+    (web's egress TCP 1-9000 and api's ingress TCP 8000-65535: TCP 8000-9000) are new sets,
+    translated too (an IndexError before)."""
+    out = gnp(
+        "out",
+        '  selector: app == "web"\n  types: [Egress]\n  egress:\n'
+        '  - action: Allow\n    protocol: TCP\n    destination: {ports: ["1:9000"]}',
+    )
+    in_ = gnp(
+        "in",
+        '  selector: app == "api"\n  ingress:\n'
+        '  - action: Allow\n    protocol: TCP\n    destination: {ports: ["8000:65535"]}',
+    )
+    c = cluster(docs(out, in_))
+    ctx = AuditContext(c, AuditConfig())
+    without_in = dataclasses.replace(c.snapshot, calico_policies=[c.compiled.calico_policies[1]])
+    assert without_in.calico_policies[0].name == "out"
+    lost, gained = ctx.compare_snapshot(without_in, "shop", "egress")
+    assert not lost
+    assert gained[("shop/web", "shop/api")] == ConnectionSet.ports("TCP", 1, 7999)
