@@ -27,12 +27,18 @@ from cni_helpers import (
     global_network_set,
     gnp,
 )
+from hypothesis import given
+from hypothesis import strategies as st
+from test_cni_oracle import calico_cluster, calico_clusters, cilium_policies
 
 import netreach
+from engine.test_properties import SETTINGS, clusters
 from netreach.analyses.audit import Finding
 from netreach.analyses.audit.config import AuditConfig
 from netreach.analyses.audit.context import AuditContext
+from netreach.cluster import Cluster
 from netreach.engine.conns import ConnectionSet
+from netreach.model import Options, Snapshot
 
 ROOT = Path(__file__).resolve().parents[2]
 DNS_POD = """
@@ -812,3 +818,50 @@ def test_compare_on_a_fresh_matrix_translates_the_sets_its_pairs_intern() -> Non
     lost, gained = ctx.compare_snapshot(without_in, "shop", "egress")
     assert not lost
     assert gained[("shop/web", "shop/api")] == ConnectionSet.ports("TCP", 1, 7999)
+
+
+# --- redundant-policy against the truth: the snapshot compiled without the policy ----------
+
+
+def _assert_cni_redundant_policies_change_nothing(c: Cluster) -> None:
+    """Each Calico / Cilium redundant-policy finding, checked on the snapshot compiled again
+    without that policy (its default deny going with it): no pair changes."""
+    ctx = AuditContext(c, AuditConfig())
+    snap = c.snapshot
+    for f in _checks(c.audit().findings, "redundant-policy"):
+        if f.objects[0].kind == "NetworkPolicy":
+            continue
+        pol = next(
+            p
+            for p in (*snap.calico_policies, *snap.cilium_policies)
+            if f.message.startswith(p.id + ":")
+        )
+        without = dataclasses.replace(
+            snap,
+            calico_policies=[p for p in snap.calico_policies if p is not pol],
+            cilium_policies=[p for p in snap.cilium_policies if p is not pol],
+        )
+        for ns in sorted({p.namespace for p in snap.pods}):
+            for d in ("ingress", "egress"):
+                assert ctx.compare_snapshot(without, ns, d) == ({}, {}), (f.message, ns, d)
+
+
+@SETTINGS
+@given(calico_clusters())
+def test_calico_redundant_policy_holds_on_the_snapshot_without_it(data: Any) -> None:
+    c, _ = calico_cluster(data)
+    _assert_cni_redundant_policies_change_nothing(c)
+
+
+@SETTINGS
+@given(clusters(max_policies=2), st.data())
+def test_cilium_redundant_policy_holds_on_the_snapshot_without_it(data: Any, more: Any) -> None:
+    nss, pods, pols = data
+    cil = [more.draw(cilium_policies(i)) for i in range(more.draw(st.integers(1, 3)))]
+    snap = Snapshot(
+        namespaces={n.name: n for n in nss},
+        pods=list(pods),
+        policies=list(pols),
+        cilium_policies=cil,
+    )
+    _assert_cni_redundant_policies_change_nothing(Cluster(snap, Options()))
