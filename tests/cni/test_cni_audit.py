@@ -15,6 +15,7 @@ import dataclasses
 import json
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 from cni_helpers import (
     BASE,
@@ -29,16 +30,25 @@ from cni_helpers import (
 )
 from hypothesis import given
 from hypothesis import strategies as st
-from test_cni_oracle import calico_cluster, calico_clusters, cilium_policies
+from test_cni_oracle import calico_cluster, calico_clusters, cilium_policies, cilium_selectors
 
 import netreach
-from engine.test_properties import SETTINGS, clusters
+from engine.test_properties import KEYS, NS_NAMES, SETTINGS, VALUES, clusters
 from netreach.analyses.audit import Finding
 from netreach.analyses.audit.config import AuditConfig
 from netreach.analyses.audit.context import AuditContext
 from netreach.cluster import Cluster
+from netreach.engine.compile import Compiled
 from netreach.engine.conns import ConnectionSet
-from netreach.model import Options, Snapshot
+from netreach.model import (
+    V_NAMESPACE,
+    CiliumPolicy,
+    CiliumRule,
+    LabelSelector,
+    Options,
+    PolicyPort,
+    Snapshot,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 DNS_POD = """
@@ -635,6 +645,33 @@ def test_cilium_and_entry_telling_apart_pods_of_one_class_is_compiled_again() ->
     }
 
 
+def test_cilium_and_or_recompiled_compares_the_pods_the_rule_applies_to() -> None:
+    """A CiliumNetworkPolicy of ops whose endpointSelector names shop: the extra connections
+    are those to its pods in shop. `tier: back` tells api from api2 (one class: no selector
+    reads tier there), so the AND entry is judged on a recompiled snapshot."""
+    api2 = (
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: api2, namespace: shop, labels: {app: api}}\n"
+        "spec: {containers: [{name: c, image: x}]}\nstatus: {podIP: 10.1.0.3}"
+    )
+    p = cilium_np(
+        "api-in",
+        "ops",
+        "  endpointSelector:\n    matchLabels: {k8s:io.kubernetes.pod.namespace: shop, app: api}\n"
+        "  ingress:\n  - fromEndpoints:\n"
+        "    - matchLabels: {k8s:io.kubernetes.pod.namespace: shop}\n"
+        "    - matchLabels: {tier: back}",
+    )
+    c = cluster(docs(DNS_POD, api2, p))
+    assert c.compiled.class_of["shop/api"] == c.compiled.class_of["shop/api2"]
+    (f,) = _checks(c.audit().findings, "and-or-confusion")
+    assert {(e["src"], e["dst"]) for e in f.details["extra"]} == {
+        ("shop/web", "shop/api"),
+        ("shop/web", "shop/api2"),
+        ("shop/api2", "shop/api"),
+        ("shop/api2", "shop/api2"),  # to itself: policy decides (the default option)
+    }
+
+
 def test_cilium_and_or_fix_is_the_one_entry_that_allows_only_the_and() -> None:
     """The fix, pasted in place of the two entries, loads and admits what the AND admits:
     ops has no web pod, so nothing; the finding is gone."""
@@ -865,3 +902,58 @@ def test_cilium_redundant_policy_holds_on_the_snapshot_without_it(data: Any, mor
         cilium_policies=cil,
     )
     _assert_cni_redundant_policies_change_nothing(Cluster(snap, Options()))
+
+
+@st.composite
+def or_policies(draw: st.DrawFn) -> CiliumPolicy:
+    """A Cilium policy whose allow rule lists a namespace-only entry and a pod-labels-only one
+    (in a CiliumNetworkPolicy, scoped to its namespace as the loader does), in either order."""
+    ns = draw(st.sampled_from([None, *NS_NAMES]))
+    pods = {draw(st.sampled_from(KEYS)): draw(st.sampled_from(VALUES))}
+    if ns is not None:
+        pods[V_NAMESPACE] = ns
+    entries = (
+        LabelSelector(((V_NAMESPACE, draw(st.sampled_from(NS_NAMES))),)),
+        LabelSelector(tuple(sorted(pods.items()))),
+    )
+    rule = CiliumRule(
+        "Allow",
+        tuple(draw(st.permutations(entries))),
+        l3=True,
+        ports=draw(st.sampled_from([None, (PolicyPort("TCP", 1),)])),
+    )
+    direction = draw(st.sampled_from(["ingress", "egress"]))
+    return CiliumPolicy(
+        kind="CiliumNetworkPolicy" if ns else "CiliumClusterwideNetworkPolicy",
+        namespace=ns,
+        name="or",
+        spec_index=None,
+        subject=draw(cilium_selectors(ns)),
+        default_deny=(direction,),
+        **{direction: (rule,)},  # type: ignore[arg-type]
+    )
+
+
+@SETTINGS
+@given(clusters(max_policies=2), or_policies(), st.data())
+def test_cilium_and_or_in_place_answers_as_the_recompiled_snapshot(
+    data: Any, trap: CiliumPolicy, more: Any
+) -> None:
+    """and-or-confusion's extra connections are the same whether the merged entry is judged
+    in place (when its pod labels split no class) or on a recompiled snapshot."""
+    nss, pods, pols = data
+    cil = [trap, *(more.draw(cilium_policies(i)) for i in range(more.draw(st.integers(0, 2))))]
+    snap = Snapshot(
+        namespaces={n.name: n for n in nss},
+        pods=list(pods),
+        policies=list(pols),
+        cilium_policies=cil,
+    )
+
+    def and_or() -> list[tuple[str, Any]]:
+        found = _checks(Cluster(snap, Options()).audit().findings, "and-or-confusion")
+        return [(f.message, f.details["extra"]) for f in found]
+
+    in_place = and_or()
+    with mock.patch.object(Compiled, "splits_a_class", lambda *_: True):
+        assert and_or() == in_place

@@ -19,6 +19,7 @@ from netreach.analyses.audit.typos import near_labels
 from netreach.analyses.audit.whatif import ConnMap
 from netreach.engine.cilium import selector_scope
 from netreach.engine.rules import AnyRule, PeerMatcher
+from netreach.engine.selectors import indexes_of
 from netreach.engine.whatif import Change
 from netreach.model import (
     V_ABSENT,
@@ -331,7 +332,6 @@ def _or_allows_more(
         return ctx.what_if(Change(rules={rule.id: repl}))[0]
     # the pod labels tell apart pods of one class there (they were read in the policy's own
     # namespace only): compile the changed snapshot
-    assert pol.namespace is not None  # a clusterwide policy's selectors draw the classes
     endpoints = [e for i, e in enumerate(rule.rule.endpoints) if i not in (a.index, b.index)]
     endpoints.insert(at, merged)
     new_rule = replace(rule.rule, endpoints=tuple(endpoints))
@@ -343,7 +343,15 @@ def _or_allows_more(
         else replace(pol, egress=tuple(rules))
     )
     snapshot = ctx.cluster.snapshot
-    changed = [new_pol if p is pol else p for p in snapshot.cilium_policies]
-    return ctx.compare_snapshot(
-        replace(snapshot, cilium_policies=changed), pol.namespace, rule.direction
-    )[0]
+    changed = replace(
+        snapshot, cilium_policies=[new_pol if p is pol else p for p in snapshot.cilium_policies]
+    )
+    # the pairs of the pods the rule applies to, in whichever namespaces they are (a
+    # clusterwide policy's, or an endpointSelector naming another namespace)
+    where = sorted(
+        {compiled.classes[ci].namespace for ci in indexes_of(compiled.rule_targets(rule))}
+    )
+    lost: ConnMap = {}
+    for ns in where:
+        lost |= ctx.compare_snapshot(changed, ns, rule.direction)[0]
+    return lost
