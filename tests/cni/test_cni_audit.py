@@ -28,6 +28,7 @@ from cni_helpers import (
     global_network_set,
     gnp,
 )
+from cni_oracle import CniOracle
 from hypothesis import given
 from hypothesis import strategies as st
 from test_cni_oracle import calico_cluster, calico_clusters, cilium_policies, cilium_selectors
@@ -42,6 +43,7 @@ from netreach.engine.compile import Compiled
 from netreach.engine.conns import ConnectionSet
 from netreach.model import (
     V_NAMESPACE,
+    CalicoEntity,
     CiliumPolicy,
     CiliumRule,
     LabelSelector,
@@ -860,6 +862,18 @@ def test_compare_on_a_fresh_matrix_translates_the_sets_its_pairs_intern() -> Non
 # --- redundant-policy against the truth: the snapshot compiled without the policy ----------
 
 
+def _cilium_snapshot(data: Any, more: Any, *first: CiliumPolicy) -> Snapshot:
+    """A drawn `clusters()` with `first` and one to three drawn Cilium policies."""
+    nss, pods, pols = data
+    cil = [*first, *(more.draw(cilium_policies(i)) for i in range(more.draw(st.integers(1, 3))))]
+    return Snapshot(
+        namespaces={n.name: n for n in nss},
+        pods=list(pods),
+        policies=list(pols),
+        cilium_policies=cil,
+    )
+
+
 def _assert_cni_redundant_policies_change_nothing(c: Cluster) -> None:
     """Each Calico / Cilium redundant-policy finding, checked on the snapshot compiled again
     without that policy (its default deny going with it): no pair changes."""
@@ -893,15 +907,7 @@ def test_calico_redundant_policy_holds_on_the_snapshot_without_it(data: Any) -> 
 @SETTINGS
 @given(clusters(max_policies=2), st.data())
 def test_cilium_redundant_policy_holds_on_the_snapshot_without_it(data: Any, more: Any) -> None:
-    nss, pods, pols = data
-    cil = [more.draw(cilium_policies(i)) for i in range(more.draw(st.integers(1, 3)))]
-    snap = Snapshot(
-        namespaces={n.name: n for n in nss},
-        pods=list(pods),
-        policies=list(pols),
-        cilium_policies=cil,
-    )
-    _assert_cni_redundant_policies_change_nothing(Cluster(snap, Options()))
+    _assert_cni_redundant_policies_change_nothing(Cluster(_cilium_snapshot(data, more), Options()))
 
 
 @st.composite
@@ -941,14 +947,7 @@ def test_cilium_and_or_in_place_answers_as_the_recompiled_snapshot(
 ) -> None:
     """and-or-confusion's extra connections are the same whether the merged entry is judged
     in place (when its pod labels split no class) or on a recompiled snapshot."""
-    nss, pods, pols = data
-    cil = [trap, *(more.draw(cilium_policies(i)) for i in range(more.draw(st.integers(0, 2))))]
-    snap = Snapshot(
-        namespaces={n.name: n for n in nss},
-        pods=list(pods),
-        policies=list(pols),
-        cilium_policies=cil,
-    )
+    snap = _cilium_snapshot(data, more, trap)
 
     def and_or() -> list[tuple[str, Any]]:
         found = _checks(Cluster(snap, Options()).audit().findings, "and-or-confusion")
@@ -957,3 +956,39 @@ def test_cilium_and_or_in_place_answers_as_the_recompiled_snapshot(
     in_place = and_or()
     with mock.patch.object(Compiled, "splits_a_class", lambda *_: True):
         assert and_or() == in_place
+
+
+# --- peer-selects-nothing against the oracle's own matching -------------------------------
+
+
+def _peer_findings(c: Cluster) -> list[tuple[Any, Finding]]:
+    """Each Calico / Cilium peer-selects-nothing finding with the compiled rule it names."""
+    rules = {r.label: r for r in c.compiled.rules if r.tier in ("Calico", "Cilium")}
+    found = _checks(c.audit().findings, "peer-selects-nothing")
+    return [(rules[f.details["rule"]], f) for f in found if "rule" in f.details]
+
+
+@SETTINGS
+@given(calico_clusters())
+def test_calico_peer_selects_nothing_matches_no_pod_by_the_oracle(data: Any) -> None:
+    """The entity's selector and namespace scope, as the oracle matches them (libcalico-go's
+    reading, written apart from the engine), admit no pod (the drawn clusters hold no
+    network set)."""
+    c, oracle = calico_cluster(data)
+    for rule, f in _peer_findings(c):
+        e = rule.peers[0].peer
+        alone = CalicoEntity(selector=e.selector, namespace_selector=e.namespace_selector)
+        assert not any(oracle._entity(alone, p, rule.policy.namespace) for p in c.pods), f.message
+
+
+@SETTINGS
+@given(clusters(max_policies=2), st.data())
+def test_cilium_peer_selects_nothing_matches_no_pod_by_the_oracle(data: Any, more: Any) -> None:
+    snap = _cilium_snapshot(data, more)
+    c = Cluster(snap, Options())
+    oracle = CniOracle(c.namespaces, snap.policies, c.options, cilium=snap.cilium_policies)
+    for rule, f in _peer_findings(c):
+        sel = rule.rule.endpoints[f.details["entry"]]
+        assert not any(sel.matches(oracle.labels(p)) for p in c.pods if not p.host_network), (
+            f.message
+        )

@@ -144,6 +144,7 @@ def _calico_peer(ctx: AuditContext, check: CheckInfo, rule: AnyRule) -> Iterator
                 [_rule_ref(rule, side, "namespaceSelector")],
                 check.fix,
                 hints=[],
+                rule=rule.label,
             )
             return
     else:
@@ -171,6 +172,7 @@ def _calico_peer(ctx: AuditContext, check: CheckInfo, rule: AnyRule) -> Iterator
             check.fix,
             severity="info",
             hints=[],
+            rule=rule.label,
         )
         return
     yield ctx.finding(
@@ -179,6 +181,7 @@ def _calico_peer(ctx: AuditContext, check: CheckInfo, rule: AnyRule) -> Iterator
         [_rule_ref(rule, side, field)],
         check.fix,
         hints=[],
+        rule=rule.label,
     )
 
 
@@ -219,6 +222,8 @@ def _cilium_peers(ctx: AuditContext, check: CheckInfo, rule: AnyRule) -> Iterato
             ref,
             check.fix,
             hints=hints,
+            rule=rule.label,
+            entry=pm.index,
             **details,
         )
 
