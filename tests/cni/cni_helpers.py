@@ -138,3 +138,13 @@ metadata: {{name: {name}}}
 spec:
 {body}
 """
+
+
+def global_network_set(name: str, labels: str, nets: str) -> str:
+    """A Calico GlobalNetworkSet; `labels` and `nets` as YAML flow text."""
+    return f"""
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkSet
+metadata: {{name: {name}, labels: {labels}}}
+spec: {{nets: {nets}}}
+"""

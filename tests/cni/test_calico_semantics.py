@@ -12,7 +12,7 @@
 from __future__ import annotations
 
 import pytest
-from cni_helpers import allowed, cluster, docs, gnp
+from cni_helpers import allowed, cluster, docs, global_network_set, gnp
 from cni_helpers import calico_np as cnp
 from cni_helpers import calico_tier as tier
 
@@ -272,12 +272,7 @@ def test_calico_nets_and_not_nets() -> None:
 
 def test_calico_network_sets_are_selected_by_labels() -> None:
     """[globalnetworkset] "Rules can select a GlobalNetworkSet by its labels"."""
-    gns = """
-apiVersion: projectcalico.org/v3
-kind: GlobalNetworkSet
-metadata: {name: partners, labels: {kind: partner}}
-spec: {nets: [198.51.100.0/24]}
-"""
+    gns = global_network_set("partners", "{kind: partner}", "[198.51.100.0/24]")
     body = '  selector: app == "api"\n  ingress: [{action: Allow, source: {selector: kind == "partner"}}]'
     c = cluster(docs(gns, gnp("p", body)))
     assert allowed(c, "198.51.100.7", "shop/api", 1)

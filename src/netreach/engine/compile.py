@@ -45,7 +45,7 @@ import numpy as np
 from netreach.engine import ipset
 from netreach.engine.classes import ClassTable, PodClass, PortsKey, SelectorUse, VirtualLabels
 from netreach.engine.conns import ALL, EMPTY, ConnectionSet
-from netreach.engine.intervals import normalize
+from netreach.engine.intervals import Ranges, normalize
 from netreach.engine.plugin import (
     DEFAULT_TIER,
     KUBE_ADMIN,
@@ -75,6 +75,7 @@ from netreach.model import (
     AdminPeer,
     AdminPolicy,
     AdminRule,
+    CalicoEntity,
     CalicoPolicy,
     CiliumPolicy,
     Direction,
@@ -470,14 +471,18 @@ class Compiled:
         """Whether a pod selector, applied in the namespaces a selector picks, matches every
         pod of a class or none: then class bitsets express it exactly (a what-if may use it
         without classing the pods again)."""
-        names = set(self.ns_index.select(namespaces))
-        for c in self.classes:
-            if c.namespace not in names or c.host_network:
-                continue
+        bits = self.namespaces_bits(self.ns_index.select(namespaces)) & ~self.host_network_bits
+        return not self.splits_a_class(bits, pods)
+
+    def splits_a_class(self, bits: int, pods: LabelSelector) -> bool:
+        """Whether a selector on pod labels matches some but not all pods of one of the
+        classes `bits` (then no class bitset expresses it there)."""
+        for ci in indexes_of(bits):
+            c = self.classes[ci]
             first = pods.matches(c.pods[0].labels)
             if any(pods.matches(p.labels) != first for p in c.pods[1:]):
-                return False
-        return True
+                return True
+        return False
 
     def admin_subject_classes(self, pol: AdminPolicy) -> int:
         return self.pod_classes(pol.subject.namespaces, pol.subject.pods)
@@ -856,6 +861,16 @@ class Compiled:
     @property
     def has_cilium(self) -> bool:
         return self._cilium is not None
+
+    def calico_entity(
+        self, entity: CalicoEntity, policy_namespace: str | None
+    ) -> tuple[int, Ranges]:
+        """Whom a Calico `source` / `destination` of a policy of `policy_namespace` admits: pod
+        classes and network-set addresses. Exact for the selectors the snapshot's policies use
+        (the classes are drawn by them), with their namespace scope."""
+        if self._calico is None:
+            return 0, ()
+        return self._calico.entity(entity, policy_namespace)
 
     # --- per-class views -----------------------------------------------------------------------
     @property

@@ -17,7 +17,7 @@ from netreach.engine import ipset, whatif
 from netreach.engine.compile import Compiled, NPRule
 from netreach.engine.conns import EMPTY, ConnectionSet
 from netreach.engine.whatif import Change
-from netreach.model import Direction, NetworkPolicy, Pod, Rule
+from netreach.model import Direction, NetworkPolicy, Pod, Rule, Snapshot
 from netreach.query.reach import Reach
 
 
@@ -138,7 +138,14 @@ class AuditContext:
 
         Only pairs a policy of `namespace` can affect in `directions` are compared: from its
         pods (egress) and to its pods (ingress)."""
-        snapshot = replace(self.cluster.snapshot, policies=list(changed))
+        return self.compare_snapshot(
+            replace(self.cluster.snapshot, policies=list(changed)), namespace, *directions
+        )
+
+    def compare_snapshot(
+        self, snapshot: Snapshot, namespace: str, *directions: Direction
+    ) -> tuple[ConnMap, ConnMap]:
+        """`compare` against a changed snapshot (policies of any kind changed)."""
         then = Maps(Compiled(snapshot, self.cluster.options))
         lost: ConnMap = {}
         gained: ConnMap = {}

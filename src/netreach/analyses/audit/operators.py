@@ -61,3 +61,12 @@ def operator_evidence(
         if k == "app.kubernetes.io/name" and v in _NAMES:
             return f"{k}={v} names pods prometheus-operator creates from a custom resource"
     return None
+
+
+def operator_note(evidence: str, then: str) -> str:
+    """The sentence an operator-made selector's finding says: `then` is what happens once
+    the pods run ("the policy applies")."""
+    return (
+        f" in the input; the pods are likely created by an operator ({evidence}), so the "
+        f"input cannot hold them and {then} once they run."
+    )

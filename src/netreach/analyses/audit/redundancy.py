@@ -3,18 +3,19 @@ out (engine/whatif.py), walk again only the rows it touches, compare."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 
 from netreach.analyses.audit.context import AuditContext
 from netreach.analyses.audit.findings import Finding, ObjectRef
 from netreach.analyses.audit.registry import CheckInfo, register
 from netreach.analyses.guards import EVERY_POD, guards, rules_before
 from netreach.engine.compile import NPRule
+from netreach.engine.conns import ALL
 from netreach.engine.intervals import intersect
 from netreach.engine.rules import AnyRule
 from netreach.engine.selectors import indexes_of
 from netreach.engine.whatif import Change
-from netreach.model import CalicoPolicy, NetworkPolicy
+from netreach.model import DIRECTIONS, CalicoPolicy, CiliumPolicy, Direction, NetworkPolicy
 
 REDUNDANT_RULE = CheckInfo(
     "redundant-rule",
@@ -109,10 +110,119 @@ def redundancy(ctx: AuditContext) -> Iterator[Finding]:
                 REDUNDANT_RULE.fix,
                 covered_by=[r.label for r in rules],
             )
-    yield from _cni_shadowed(ctx)
+    redundant = yield from _cni_redundant_policies(ctx)
+    yield from _cni_shadowed(ctx, redundant)
 
 
-def _cni_shadowed(ctx: AuditContext) -> Iterator[Finding]:
+CniPolicy = CalicoPolicy | CiliumPolicy
+
+
+def _speaks(pol: CniPolicy, direction: Direction) -> bool:
+    """Whether the policy is in its pods' programs for `direction` (engine/calico.py,
+    engine/cilium.py per_class)."""
+    if isinstance(pol, CalicoPolicy):
+        return pol.isolates(direction)
+    return bool(pol.rules(direction) or pol.rules(direction, True)) or (
+        direction in pol.default_deny
+    )
+
+
+GroupKey = tuple[str, Direction]
+
+
+def _group(pol: CniPolicy, direction: Direction) -> GroupKey:
+    """Policies that close a pod alike in `direction`: those of one Calico tier (its
+    end-of-tier deny), or Cilium's (its default deny)."""
+    return ("Calico " + pol.tier if isinstance(pol, CalicoPolicy) else "Cilium", direction)
+
+
+def _closes(pol: CniPolicy, direction: Direction) -> bool:
+    if isinstance(pol, CalicoPolicy):
+        return pol.isolates(direction)
+    return direction in pol.default_deny
+
+
+class _Closing:
+    """Per group: its policies with their classes, the classes some of them close, and those
+    two or more close (one policy's removal leaves those closed)."""
+
+    def __init__(self, ctx: AuditContext) -> None:
+        self.members: dict[GroupKey, list[tuple[CniPolicy, int]]] = {}
+        self.closed: dict[GroupKey, int] = {}
+        self.shared: dict[GroupKey, int] = {}
+        for pol, targets in guards(ctx.cluster).cni_targets:
+            for d in DIRECTIONS:
+                if targets and _closes(pol, d):
+                    key = _group(pol, d)
+                    self.members.setdefault(key, []).append((pol, targets))
+                    seen = self.closed.get(key, 0)
+                    self.shared[key] = self.shared.get(key, 0) | (seen & targets)
+                    self.closed[key] = seen | targets
+
+    def by_others(self, pol: CniPolicy, targets: int, direction: Direction) -> list[str] | None:
+        """The other policies closing `pol`'s classes in `direction`, or None when some class
+        only `pol` closes (or none does)."""
+        key = _group(pol, direction)
+        covered = self.shared if _closes(pol, direction) else self.closed
+        if targets & ~covered.get(key, 0):
+            return None
+        return [o.id for o, t in self.members.get(key, []) if o is not pol and t & targets]
+
+
+def _cni_redundant_policies(ctx: AuditContext) -> Generator[Finding, None, set[int]]:
+    """redundant-policy for Calico and Cilium policies: its rules taken out in the engine
+    change no connection, and its default deny stays, because other policies close each of
+    its pods in each direction it speaks (the same Calico tier selects them; another Cilium
+    policy's default deny). Only then is removing the policy removing its rules, which the
+    engine's what-if models; a policy that alone closes some pod is not judged. Left out, as
+    for NetworkPolicy: policies without rules (a default deny guards pods created later),
+    allow-alls, and policies with a part netreach does not model. Returns the ids of the
+    policies reported (their rules are not reported again)."""
+    compiled = ctx.cluster.compiled
+    g = guards(ctx.cluster)
+    found: set[int] = set()
+    closing = _Closing(ctx)
+    by_policy: dict[int, list[AnyRule]] = {}
+    for r in compiled.rules:
+        if r.tier in ("Calico", "Cilium"):
+            by_policy.setdefault(id(r.policy), []).append(r)
+    for pol, targets in g.cni_targets:
+        rules = by_policy.get(id(pol), [])
+        if not targets or not ctx.in_scope(pol.namespace) or not rules:
+            continue
+        if any(r.notes or getattr(r.rule, "inert", False) for r in rules):
+            continue  # what it decides is not all known
+        directions = [d for d in DIRECTIONS if _speaks(pol, d)]
+        live = [r for r in rules if r.direction in directions]
+        if not any(r.all_peers or r.classes or r.ips for r in live):
+            continue  # rules admitting no one: the policy is its pods' default deny
+        if all(any(_opens_all(r) for r in live if r.direction == d) for d in directions):
+            continue  # allow-all: keeps its pods open on purpose
+        closers = [closing.by_others(pol, targets, d) for d in directions]
+        if any(ids is None for ids in closers):
+            continue  # removing it would also remove a default deny the what-if keeps
+        if not ctx.changes_nothing(Change(rules={r.id: None for r in rules})):
+            continue
+        found.add(id(pol))
+        covering = sorted({i for ids in closers for i in ids or ()})
+        yield ctx.finding(
+            REDUNDANT_POLICY.id,
+            f"{pol.id}: removing it changes no connection: what its rules decide is decided "
+            "alike without them (by other rules, or blocked on the other side), and "
+            f"{', '.join(covering)} {'keeps' if len(covering) == 1 else 'keep'} its pods "
+            "closed in every direction it applies in.",
+            [ObjectRef.any_policy(pol)],
+            REDUNDANT_POLICY.fix,
+            covered_by=covering,
+        )
+    return found
+
+
+def _opens_all(rule: AnyRule) -> bool:
+    return rule.action == "Allow" and rule.all_peers and rule.numeric == ALL
+
+
+def _cni_shadowed(ctx: AuditContext, redundant: set[int]) -> Iterator[Finding]:
     """redundant-rule for Calico and Cilium rules: an Allow, Deny or Pass that the rules
     before it (earlier tiers, earlier rules of its Calico tier, Cilium's deny rules for an
     allow rule) decide every connection of, on every pod it applies to: it never matches
@@ -126,6 +236,8 @@ def _cni_shadowed(ctx: AuditContext) -> Iterator[Finding]:
         pol = rule.policy
         if rule.notes or getattr(rule.rule, "inert", False) or not ctx.in_scope(pol.namespace):
             continue
+        if id(pol) in redundant:
+            continue  # redundant-policy says so for the whole policy
         if isinstance(pol, CalicoPolicy) and not pol.isolates(rule.direction):
             continue
         if not rule.all_peers and not rule.classes and not rule.ips:

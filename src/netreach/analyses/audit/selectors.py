@@ -8,9 +8,10 @@ from dataclasses import replace
 from typing import Any
 
 from netreach.analyses.audit import snippets
+from netreach.analyses.audit.cni_selectors import cilium_and_or, cilium_words, peers_select_nothing
 from netreach.analyses.audit.context import AuditContext, describe_pairs, with_rules
 from netreach.analyses.audit.findings import Finding, ObjectRef
-from netreach.analyses.audit.operators import operator_evidence
+from netreach.analyses.audit.operators import operator_evidence, operator_note
 from netreach.analyses.audit.registry import CheckInfo, register
 from netreach.analyses.audit.typos import near_labels
 from netreach.engine.compile import NPPeer, NPRule
@@ -22,8 +23,6 @@ from netreach.model import (
     NetworkPolicy,
     Peer,
     Pod,
-    Requirement,
-    virtual_key_text,
 )
 
 POLICY_NOTHING = CheckInfo(
@@ -41,7 +40,8 @@ PEER_NOTHING = CheckInfo(
     "peer-selects-nothing",
     "warning",
     "selectors",
-    "A from/to entry whose selectors match no pod",
+    "A from/to entry (a Calico rule's peer, a Cilium fromEndpoints/toEndpoints selector) whose "
+    "selectors match no pod",
     "A peer that matches nothing allows nothing: the connection it was written for stays "
     "blocked, usually because of a label typo.",
     "Correct the selector to labels that exist (the finding names the near label). Pods an "
@@ -52,8 +52,8 @@ AND_OR = CheckInfo(
     "and-or-confusion",
     "warning",
     "selectors",
-    "A podSelector entry next to a namespaceSelector entry (OR) where one entry (AND) was "
-    "likely meant",
+    "A podSelector entry next to a namespaceSelector entry (OR; in Cilium, a pod-labels "
+    "entry next to a namespace-only one) where one entry (AND) was likely meant",
     "Two list items are ORed: `- namespaceSelector: ...` and `- podSelector: ...` admit every "
     "pod of those namespaces plus the matching pods of the policy's own namespace. One item "
     "with both selectors admits only the matching pods in those namespaces.",
@@ -142,6 +142,7 @@ def peer_selects_nothing(ctx: AuditContext) -> Iterator[Finding]:
                     hints=hints,
                     **extra,
                 )
+    yield from peers_select_nothing(ctx, PEER_NOTHING)
 
 
 def _peer_nothing(
@@ -262,6 +263,7 @@ def and_or_confusion(ctx: AuditContext) -> Iterator[Finding]:
                     for (s, d), c in sorted(extra.items())
                 ],
             )
+    yield from cilium_and_or(ctx, AND_OR)
 
 
 def _only(peer: Peer, which: str) -> bool:
@@ -273,16 +275,6 @@ def _only(peer: Peer, which: str) -> bool:
 
 
 # --- Calico and Cilium policies --------------------------------------------------------------
-
-
-def _cilium_words(sel: LabelSelector) -> str:
-    """A Cilium selector as written (Cilium's own labels by name, not netreach's keys)."""
-    parts = [f"{virtual_key_text(k)}={v}" for k, v in sel.match_labels]
-    parts += [
-        str(Requirement(virtual_key_text(r.key), r.operator, r.values))
-        for r in sel.match_expressions
-    ]
-    return ",".join(parts) or "{}"
 
 
 def _cni_selects_nothing(ctx: AuditContext) -> Iterator[Finding]:
@@ -308,7 +300,7 @@ def _cni_selects_nothing(ctx: AuditContext) -> Iterator[Finding]:
             subject = pol.subject
             if subject is None:
                 continue
-            what = f"endpointSelector {_cilium_words(subject)}"
+            what = f"endpointSelector {cilium_words(subject)}"
             field = loc.at(*pol.path, "endpointSelector") if loc is not None else None
         pods = [
             p
@@ -326,9 +318,9 @@ def _cni_selects_nothing(ctx: AuditContext) -> Iterator[Finding]:
             if operator is not None:
                 yield ctx.finding(
                     POLICY_NOTHING.id,
-                    f"{text} in the input; the pods are likely created by an operator "
-                    f"({operator}), so the input cannot hold them and the policy applies once "
-                    "they run." + "".join(" " + h for h in hints),
+                    text
+                    + operator_note(operator, "the policy applies")
+                    + "".join(" " + h for h in hints),
                     ref,
                     POLICY_NOTHING.fix,
                     severity="info",

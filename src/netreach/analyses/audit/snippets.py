@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from netreach import manifest as dump
-from netreach.model import LabelSelector
+from netreach.model import V_NAMESPACE, V_NS_LABEL, LabelSelector
 
 selector_yaml = dump.selector
 policy_types = dump.policy_types
@@ -71,23 +71,40 @@ def calico_dns_egress_rules(dns_namespace: str, dns_selector: LabelSelector) -> 
     ]
 
 
-def cilium_dns_egress_rule(dns_namespace: str, dns_selector: LabelSelector) -> dict[str, Any]:
-    """A Cilium egress rule letting a pod reach the DNS pods on UDP and TCP 53."""
-    endpoint: dict[str, Any] = {
-        "matchLabels": {
-            "k8s:io.kubernetes.pod.namespace": dns_namespace,
-            **{f"k8s:{k}": v for k, v in dns_selector.match_labels},
-        }
-    }
-    if dns_selector.match_expressions:
-        endpoint["matchExpressions"] = [
+def _cilium_key(key: str) -> str:
+    """A selector key as Cilium writes it (netreach's virtual labels by Cilium's names)."""
+    if key == V_NAMESPACE:
+        return "k8s:io.kubernetes.pod.namespace"
+    if key.startswith(V_NS_LABEL):
+        return "k8s:io.cilium.k8s.namespace.labels." + key[len(V_NS_LABEL) :]
+    return f"k8s:{key}"
+
+
+def cilium_selector(sel: LabelSelector) -> dict[str, Any]:
+    """A label selector (virtual namespace labels included) as a Cilium endpoint selector."""
+    out: dict[str, Any] = {}
+    if sel.match_labels:
+        out["matchLabels"] = {_cilium_key(k): v for k, v in sel.match_labels}
+    if sel.match_expressions:
+        out["matchExpressions"] = [
             {
-                "key": f"k8s:{r.key}",
+                "key": _cilium_key(r.key),
                 "operator": r.operator,
                 **({"values": list(r.values)} if r.values else {}),
             }
-            for r in dns_selector.match_expressions
+            for r in sel.match_expressions
         ]
+    return out
+
+
+def cilium_dns_egress_rule(dns_namespace: str, dns_selector: LabelSelector) -> dict[str, Any]:
+    """A Cilium egress rule letting a pod reach the DNS pods on UDP and TCP 53."""
+    endpoint = cilium_selector(
+        LabelSelector(
+            ((V_NAMESPACE, dns_namespace), *dns_selector.match_labels),
+            dns_selector.match_expressions,
+        )
+    )
     return {
         "toEndpoints": [endpoint],
         "toPorts": [

@@ -52,9 +52,17 @@ def compare(now: Maps, then: Maps, namespace: str, direction: Direction) -> tupl
     if not len(mine):
         return lost, gained
     ext_now, ext_then = now.external(direction), then.external(direction)  # interns sets
+    if direction == "egress":
+        old_ids = now.matrix.block_ids(ja[mine], ja)
+        new = then.matrix.block_ids(jb[mine], jb)
+    else:
+        old_ids = now.matrix.block_ids(ja, ja[mine])
+        new = then.matrix.block_ids(jb, jb[mine])
     table = then.matrix.table
-    # now's interned ids translated into then's table, so equal sets have equal ids
+    # now's interned ids translated into then's table, so equal sets have equal ids: built
+    # after reading the pairs above, which interns the sets their meets make
     lut = np.array([table.id(s) for s in now.matrix.table.sets], dtype=np.int32)
+    old = lut[old_ids]
     self_free = a.options.self_traffic == "allowed"
 
     def record(src: str, dst: str, old: ConnectionSet, new: ConnectionSet) -> None:
@@ -63,12 +71,6 @@ def compare(now: Maps, then: Maps, namespace: str, direction: Direction) -> tupl
         if not (new - old).is_empty:
             gained[(src, dst)] = new - old
 
-    if direction == "egress":
-        old = lut[now.matrix.block_ids(ja[mine], ja)]
-        new = then.matrix.block_ids(jb[mine], jb)
-    else:
-        old = lut[now.matrix.block_ids(ja, ja[mine])]
-        new = then.matrix.block_ids(jb, jb[mine])
     for r, c in zip(*np.nonzero(old != new), strict=True):
         src, dst = (mine[r], c) if direction == "egress" else (r, mine[c])
         for ps in pods[src]:
