@@ -12,8 +12,10 @@ test in tests/engine/test_cilium.py:
 - A pod some rule selects with ingress (or ingressDeny) rules is in default deny for
   ingress, unless the rule says `enableDefaultDeny: {ingress: false}` (egress alike); then only
   what some allow rule admits passes. NetworkPolicy's isolation is the same default deny.
-- Peers: fromEndpoints / toEndpoints selectors (limited to the policy's namespace unless they
-  name io.kubernetes.pod.namespace or namespace labels; in a clusterwide policy to pods),
+- Peers: fromEndpoints / toEndpoints selectors (in a CiliumNetworkPolicy limited to the
+  policy's namespace unless they name io.kubernetes.pod.namespace: a namespace-labels key
+  does not lift the limit, as utils.go getEndpointSelector adds it; in a clusterwide policy
+  every namespace),
   fromCIDR / fromCIDRSet with except (addresses outside the cluster only: CIDR rules never
   match pods), entities `world` (outside the cluster: not a pod, not a node), `cluster` (every
   pod and node), `all`. A rule with ports and no peer admits every peer; a rule with neither
