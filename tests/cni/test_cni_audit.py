@@ -976,9 +976,17 @@ def test_calico_peer_selects_nothing_matches_no_pod_by_the_oracle(data: Any) -> 
     network set)."""
     c, oracle = calico_cluster(data)
     for rule, f in _peer_findings(c):
+        pol = rule.policy
+        if f.details.get("side") == "own":  # the rule's own side: none of the selected pods
+            e = rule.rule.destination if rule.direction == "ingress" else rule.rule.source
+            alone = CalicoEntity(selector=e.selector, namespace_selector=e.namespace_selector)
+            selected = [p for p in c.pods if oracle._calico_selects(pol, p, rule.direction)]
+            assert selected, f.message
+            assert not any(oracle._entity(alone, p, pol.namespace) for p in selected), f.message
+            continue
         e = rule.peers[0].peer
         alone = CalicoEntity(selector=e.selector, namespace_selector=e.namespace_selector)
-        assert not any(oracle._entity(alone, p, rule.policy.namespace) for p in c.pods), f.message
+        assert not any(oracle._entity(alone, p, pol.namespace) for p in c.pods), f.message
 
 
 @SETTINGS
@@ -992,3 +1000,26 @@ def test_cilium_peer_selects_nothing_matches_no_pod_by_the_oracle(data: Any, mor
         assert not any(sel.matches(oracle.labels(p)) for p in c.pods if not p.host_network), (
             f.message
         )
+
+
+def test_calico_own_side_selector_keeping_none_of_the_selected_pods_is_peer_selects_nothing() -> (
+    None
+):
+    """An ingress rule's destination selector narrows the pods the policy selects: one that
+    keeps none of them (a typo) means the rule never applies."""
+    p = calico_np(
+        "api-in",
+        "shop",
+        '  selector: app == "api"\n  ingress:\n  - action: Allow\n'
+        '    destination: {selector: tier == "bak"}',
+    )
+    (f,) = _checks(_audit(p), "peer-selects-nothing")
+    assert f.severity == "warning"
+    assert f.message.startswith(
+        'CalicoNetworkPolicy/shop/api-in ingress[0] destination: selector tier == "bak" keeps '
+        "none of the 1 pods the policy selects, so the rule never applies and allows nothing"
+    ), f.message
+    assert f.objects[0].location == _at(p, "destination:")
+    assert f.details["side"] == "own"
+    fine = p.replace('"bak"', '"back"')
+    assert not _checks(_audit(fine), "peer-selects-nothing")

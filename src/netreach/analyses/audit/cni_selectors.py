@@ -105,6 +105,7 @@ def peers_select_nothing(ctx: AuditContext, check: CheckInfo) -> Iterator[Findin
             continue
         if rule.tier == "Calico":
             yield from _calico_peer(ctx, check, rule)
+            yield from _calico_own(ctx, check, rule)
         else:
             yield from _cilium_peers(ctx, check, rule)
 
@@ -182,6 +183,47 @@ def _calico_peer(ctx: AuditContext, check: CheckInfo, rule: AnyRule) -> Iterator
         check.fix,
         hints=[],
         rule=rule.label,
+    )
+
+
+def _calico_own(ctx: AuditContext, check: CheckInfo, rule: AnyRule) -> Iterator[Finding]:
+    """The rule's own side (the destination of an ingress rule, the source of an egress one):
+    a selector there narrows the pods the policy selects; one that keeps none of them means
+    the rule never applies."""
+    pol: CalicoPolicy = rule.policy
+    if not pol.applies_to_pods or pol.host_endpoint or not pol.isolates(rule.direction):
+        return
+    raw = rule.rule
+    own: CalicoEntity = raw.destination if rule.direction == "ingress" else raw.source
+    ns_sel = own.namespace_selector
+    if own.selector is None or (ns_sel is not None and ns_sel.is_global):
+        return  # no selector to miss (nets, notSelector, namespaceSelector alone)
+    compiled = ctx.cluster.compiled
+    targets = compiled.policy_classes(pol)
+    if not targets:
+        return  # the policy selects nothing: policy-selects-nothing says so
+    selected = [p for ci in indexes_of(targets) for p in compiled.classes[ci].pods]
+    if all(p.inferred for p in selected):
+        return  # policies-only input: inferred pods say nothing of a selector's typo
+    classes, _ = compiled.calico_entity(
+        CalicoEntity(selector=own.selector, namespace_selector=ns_sel), pol.namespace
+    )
+    if classes & targets:
+        return
+    side = "destination" if rule.direction == "ingress" else "source"
+    text = (
+        f"{rule.label} {side}: selector {own.selector} keeps none of the "
+        f"{len(selected)} pods the policy selects, so the rule never applies and "
+        f"{_DEAD[rule.action]}."
+    )
+    yield ctx.finding(
+        check.id,
+        f"{text} {_TYPO[0]}",
+        [_rule_ref(rule, side, "selector")],
+        check.fix,
+        hints=[],
+        rule=rule.label,
+        side="own",
     )
 
 
