@@ -1023,3 +1023,28 @@ def test_calico_own_side_selector_keeping_none_of_the_selected_pods_is_peer_sele
     assert f.details["side"] == "own"
     fine = p.replace('"bak"', '"back"')
     assert not _checks(_audit(fine), "peer-selects-nothing")
+
+
+def test_cilium_deny_rule_or_entries_that_deny_more_than_the_and_is_and_or_confusion() -> None:
+    """In an ingressDeny list the OR trap cuts traffic meant to pass: the namespace entry
+    denies every pod of ops, the pod entry every web pod, where one entry would deny only
+    web pods of ops (none here)."""
+    deny = (
+        "  endpointSelector: {matchLabels: {app: api}}\n"
+        "  ingress:\n  - fromEntities: [all]\n"
+        "  ingressDeny:\n  - fromEndpoints:\n"
+        "    - matchLabels: {k8s:io.kubernetes.pod.namespace: ops}\n"
+        "    - matchLabels: {app: web}\n"
+        "    toPorts: [{ports: [{port: '8080', protocol: TCP}]}]"
+    )
+    c = cluster(docs(DNS_POD, cilium_np("api-deny", "shop", deny)))
+    assert not c.check("ops/mon", "shop/api", 8080).allowed  # what the OR does
+    (f,) = _checks(c.audit().findings, "and-or-confusion")
+    assert "ingressDeny[0] lists fromEndpoints[0] (<namespace>=ops)" in f.message, f.message
+    assert "a peer matching either is denied" in f.message
+    assert "the OR also denies: ops/mon -> shop/api : TCP 8080; shop/web -> shop/api" in f.message
+    assert {(e["src"], e["dst"]) for e in f.details["extra"]} == {
+        ("ops/mon", "shop/api"),
+        ("shop/web", "shop/api"),
+    }
+    assert all("denied" in e for e in f.details["extra"])

@@ -299,12 +299,13 @@ def _pods_only(sel: LabelSelector, namespace: str | None) -> LabelSelector | Non
 
 
 def cilium_and_or(ctx: AuditContext, check: CheckInfo) -> Iterator[Finding]:
-    """A Cilium allow rule whose fromEndpoints / toEndpoints list holds an entry with only
-    the namespace (label) and another with only pod labels: ORed, where one entry with both
-    ANDs. Reported when the OR allows more than the one entry would (the engine's what-if)."""
+    """A Cilium rule whose fromEndpoints / toEndpoints list holds an entry with only the
+    namespace (label) and another with only pod labels: ORed, where one entry with both
+    ANDs. Reported when the OR allows more than the one entry would (an allow rule), or
+    denies more (a deny rule: traffic meant to pass is cut), by the engine's what-if."""
     for rule in ctx.cluster.compiled.rules:
         pol = rule.policy
-        if rule.tier != "Cilium" or rule.action != "Allow" or not ctx.in_scope(pol.namespace):
+        if rule.tier != "Cilium" or not ctx.in_scope(pol.namespace):
             continue
         if pol.subject is None:
             continue
@@ -318,37 +319,39 @@ def cilium_and_or(ctx: AuditContext, check: CheckInfo) -> Iterator[Finding]:
             tuple(sorted((*b.peer.match_labels, *pods.match_labels))),
             (*b.peer.match_expressions, *pods.match_expressions),
         )
-        extra = _or_allows_more(ctx, rule, a, b, pods, merged)
+        deny = rule.action == "Deny"
+        lost, gained = _or_changes(ctx, rule, a, b, pods, merged)
+        extra = gained if deny else lost  # what the OR denies / allows beyond the AND
         if not extra:
             continue
         key = "fromEndpoints" if rule.direction == "ingress" else "toEndpoints"
         first, second = sorted((a, b), key=lambda pm: pm.index)
         refs = [_rule_ref(rule, key, pm.index) for pm in (first, second)]
+        verb = "denied" if deny else "allowed"
         yield ctx.finding(
             check.id,
             f"{rule.label} lists {key}[{first.index}] ({cilium_words(first.peer)}) and "
             f"{key}[{second.index}] ({cilium_words(second.peer)}) as two entries, which are "
-            "ORed (a peer matching either is allowed). Compared with one entry holding both "
-            f"(AND), the OR also allows: {describe_pairs(extra)}.",
+            f"ORed (a peer matching either is {verb}). Compared with one entry holding both "
+            f"(AND), the OR also {'denies' if deny else 'allows'}: {describe_pairs(extra)}.",
             refs,
             "If only the matching pods of that namespace are meant, use one entry:\n"
             + snippets.to_yaml({key: [snippets.cilium_selector(merged)]}),
-            extra=[
-                {"src": s, "dst": d, "allowed": c.to_json()} for (s, d), c in sorted(extra.items())
-            ],
+            extra=[{"src": s, "dst": d, verb: c.to_json()} for (s, d), c in sorted(extra.items())],
         )
 
 
-def _or_allows_more(
+def _or_changes(
     ctx: AuditContext,
     rule: AnyRule,
     a: PeerMatcher[Any],
     b: PeerMatcher[Any],
     pods: LabelSelector,
     merged: LabelSelector,
-) -> ConnMap:
-    """What the rule allows that it would not with the pod-labels entry `a` (its labels
-    `pods`) and the namespace entry `b` merged into one entry, `merged`."""
+) -> tuple[ConnMap, ConnMap]:
+    """(lost, gained): what the snapshot allows now and would not, and the reverse, with the
+    pod-labels entry `a` (its labels `pods`) and the namespace entry `b` of the rule merged
+    into one entry, `merged`."""
     pol: CiliumPolicy = rule.policy
     at = min(a.index, b.index)
     compiled = ctx.cluster.compiled
@@ -376,7 +379,7 @@ def _or_allows_more(
             notes=rule.notes,
             detached=True,
         )
-        return ctx.what_if(Change(rules={rule.id: repl}))[0]
+        return ctx.what_if(Change(rules={rule.id: repl}))
     # the pod labels tell apart pods of one class there (they were read in the policy's own
     # namespace only): compile the changed snapshot
     endpoints = [e for i, e in enumerate(rule.rule.endpoints) if i not in (a.index, b.index)]
@@ -399,6 +402,9 @@ def _or_allows_more(
         {compiled.classes[ci].namespace for ci in indexes_of(compiled.rule_targets(rule))}
     )
     lost: ConnMap = {}
+    gained: ConnMap = {}
     for ns in where:
-        lost |= ctx.compare_snapshot(changed, ns, rule.direction)[0]
-    return lost
+        lo, ga = ctx.compare_snapshot(changed, ns, rule.direction)
+        lost |= lo
+        gained |= ga
+    return lost, gained
