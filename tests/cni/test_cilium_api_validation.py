@@ -120,3 +120,21 @@ def test_cilium_extended_protocols_are_accepted_and_open_no_tcp_port() -> None:
     body = API + "  ingress: [{toPorts: [{ports: [{protocol: GRE}, {protocol: ESP}]}]}]"
     c = cluster(cnp("p", "shop", body))
     assert not allowed(c, "shop/web", "shop/api", 8080)
+
+
+def test_cilium_peer_naming_the_cluster_puts_a_caveat_on_its_verdicts() -> None:
+    """cilium-cli's client-egress-only-dns.yaml allows DNS to pods with
+    `io.cilium.k8s.policy.cluster In [<its cluster>]`: netreach assumes the cluster is named
+    "default" (Cilium's default cluster-name), so the verdict says it may be incomplete
+    rather than deny with confidence. `Exists` (any cluster) does not depend on the name."""
+    body = (
+        API + "  egress:\n  - toEndpoints:\n    - matchLabels: {app: web}\n"
+        "      matchExpressions: [{key: io.cilium.k8s.policy.cluster, operator: In, "
+        "values: [kind-a]}]"
+    )
+    v = cluster(cnp("p", "shop", body)).check("shop/api", "shop/web", 8080)
+    assert not v.allowed
+    assert any('assumes this cluster is named "default"' in c for c in v.caveats), v.caveats
+    exists = body.replace("operator: In, values: [kind-a]", "operator: Exists")
+    v = cluster(cnp("p", "shop", exists)).check("shop/api", "shop/web", 8080)
+    assert v.allowed and not v.caveats

@@ -32,6 +32,7 @@ from netreach.loader.names import (
     is_valid_label_value,
 )
 from netreach.model import (
+    CLUSTER_NAME,
     PROTOCOLS,
     V_ABSENT,
     V_CLUSTER,
@@ -213,6 +214,15 @@ def names_namespace(sel: LabelSelector) -> bool:
     )
 
 
+def names_cluster(sel: LabelSelector) -> bool:
+    """Whether a selector tests the cluster's name (not only that there is one, as
+    cilium-cli's `io.cilium.k8s.policy.cluster Exists` does): the answer then depends on the
+    name netreach assumes."""
+    return any(k == V_CLUSTER for k, _ in sel.match_labels) or any(
+        r.key == V_CLUSTER and r.operator in ("In", "NotIn") for r in sel.match_expressions
+    )
+
+
 def scoped(sel: LabelSelector, namespace: str | None) -> LabelSelector:
     """A CiliumNetworkPolicy's selector limited to its namespace (unless it names one)."""
     if namespace is None or names_namespace(sel):
@@ -372,6 +382,15 @@ def _rule(
         sel = read_endpoint_selector(c, item, (*path, f"{pre}Endpoints", i))
         if sel is not None:
             endpoints.append(scoped(sel, namespace))
+            if names_cluster(sel):
+                notes.append(
+                    NotModelled(
+                        f"the cluster name {CLUSTER} in {pre}Endpoints (netreach assumes "
+                        f'this cluster is named "{CLUSTER_NAME}", Cilium\'s default)',
+                        "port",
+                        "pods",
+                    )
+                )
     cidrs: list[IPBlock] = []
     for i, item in enumerate(c.array(raw.get(f"{pre}CIDR"), (*path, f"{pre}CIDR"))):
         text = c.string(item, (*path, f"{pre}CIDR", i))
