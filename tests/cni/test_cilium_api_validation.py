@@ -17,6 +17,9 @@ import pytest
 from cni_helpers import allowed, cluster, errors
 from cni_helpers import cilium_np as cnp
 
+from netreach.loader import load_sources
+from netreach.loader.sources import Source
+
 API = "  endpointSelector: {matchLabels: {app: api}}\n"
 
 
@@ -138,3 +141,22 @@ def test_cilium_peer_naming_the_cluster_puts_a_caveat_on_its_verdicts() -> None:
     exists = body.replace("operator: In, values: [kind-a]", "operator: Exists")
     v = cluster(cnp("p", "shop", exists)).check("shop/api", "shop/web", 8080)
     assert v.allowed and not v.caveats
+
+
+def test_cilium_port_less_entry_warns_that_cilium_may_refuse_the_policy() -> None:
+    """[sanitize] PortProtocol.sanitize: "port must be specified" unless the agent runs with
+    enable-extended-ip-protocols (then every port): accepted as every port, with a warning;
+    an extended protocol (VRRP, GRE...) has no port and does not warn."""
+
+    def warnings(ports: str) -> list[str]:
+        body = API + f"  ingress: [{{toPorts: [{{ports: [{ports}]}}]}}]"
+        snap = load_sources([Source("t.yaml", cnp("p", "shop", body).encode())])
+        return [str(w) for w in snap.warnings if "no port: Cilium" in str(w)]
+
+    assert len(warnings("{protocol: TCP}")) == 1
+    assert not warnings("{protocol: VRRP}")
+    assert not warnings("{port: '0', protocol: TCP}")
+    body = API + "  ingress: [{toPorts: [{ports: [{protocol: UDP}]}]}]"
+    c = cluster(cnp("p", "shop", body))
+    assert allowed(c, "shop/web", "shop/api", 5353, "UDP")
+    assert not allowed(c, "shop/web", "shop/api", 8080)

@@ -694,6 +694,15 @@ def _port(c: Checker, value: Any, path: FieldPath, dns: bool) -> _Port | None:
         if end is not None and end != 0:
             c.invalid((*path, "endPort"), end, "endPort needs a port")
             return None
+        if proto not in _EXTENDED_PROTOCOLS:
+            # PortProtocol.sanitize: "port must be specified" unless the agent runs with
+            # enable-extended-ip-protocols (then: every port); the answer depends on it
+            c.warn(
+                (*path, "port"),
+                "no port: Cilium refuses the whole policy unless the agent runs with "
+                "enable-extended-ip-protocols (read here as every port, as it then does); "
+                'write port "0" for every port',
+            )
         return _Port([PolicyPort(p) for p in protos], proto, False)
     if 0 < len(text) <= 15 and _SVC_NAME.fullmatch(text):
         if end:
