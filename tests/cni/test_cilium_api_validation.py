@@ -14,7 +14,7 @@ does. Sources, quoted per test:
 from __future__ import annotations
 
 import pytest
-from cni_helpers import allowed, cluster, errors
+from cni_helpers import allowed, ccnp, cluster, errors
 from cni_helpers import cilium_np as cnp
 
 from netreach.loader import load_sources
@@ -160,3 +160,19 @@ def test_cilium_port_less_entry_warns_that_cilium_may_refuse_the_policy() -> Non
     c = cluster(cnp("p", "shop", body))
     assert allowed(c, "shop/web", "shop/api", 5353, "UDP")
     assert not allowed(c, "shop/web", "shop/api", 8080)
+
+
+def test_cilium_host_policy_refuses_l7_at_host_ingress_and_http_at_host_egress() -> None:
+    """[sanitize] IngressRule.sanitize: "L7 policy is not supported on host ingress yet";
+    EgressRule.sanitize: HTTP "is not supported on host egress yet" (DNS is)."""
+    dns = (
+        "  - toPorts: [{ports: [{port: '53', protocol: UDP}], rules: {dns: [{matchPattern: '*'}]}}]"
+    )
+    http = "  - toPorts: [{ports: [{port: '80', protocol: TCP}], rules: {http: [{method: GET}]}}]"
+    got = errors(ccnp("h", f"  nodeSelector: {{}}\n  egress:\n{dns}\n{http}"))
+    assert got == [
+        "t.yaml:9: CiliumClusterwideNetworkPolicy h: spec.egress[1].toPorts[0].rules.http: "
+        "Forbidden: L7 protocol HTTP is not supported on host egress yet"
+    ]
+    got = errors(ccnp("h", f"  nodeSelector: {{}}\n  ingress:\n{http}"))
+    assert any("L7 protocol HTTP is not supported on host ingress yet" in g for g in got), got

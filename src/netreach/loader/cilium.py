@@ -310,6 +310,8 @@ def _rule_spec(
             for i, item in enumerate(c.array(raw.get(key), (*path, key)))
             if (r := _rule(c, item, (*path, key, i), direction, deny, namespace)) is not None  # type: ignore[arg-type]
         )
+    if nodes is not None:
+        _host_l7(c, raw, path)
     if not any(isinstance(raw.get(k), list) and raw.get(k) for k in lists):
         c.required(path, "rule must have at least one of Ingress, IngressDeny, Egress, EgressDeny")
     if len(c.errors) > before:
@@ -337,6 +339,26 @@ def _rule_spec(
         default_deny=tuple(dirs),
         location=loc,
     )
+
+
+def _host_l7(c: Checker, raw: dict[str, Any], path: FieldPath) -> None:
+    """IngressRule / EgressRule sanitize with a nodeSelector: no L7 rules at host ingress,
+    no HTTP rules at host egress (DNS ones are allowed)."""
+    for key, kinds, where in (
+        ("ingress", ("http", "dns"), "ingress"),
+        ("egress", ("http",), "egress"),
+    ):
+        items = raw.get(key)
+        for i, rule in enumerate(items if isinstance(items, list) else []):
+            tops = rule.get("toPorts") if isinstance(rule, dict) else None
+            for j, port_rule in enumerate(tops if isinstance(tops, list) else []):
+                l7 = port_rule.get("rules") if isinstance(port_rule, dict) else None
+                found = [k for k in kinds if isinstance(l7, dict) and l7.get(k)]
+                if found:
+                    c.forbidden(
+                        (*path, key, i, "toPorts", j, "rules", found[0]),
+                        f"L7 protocol {found[0].upper()} is not supported on host {where} yet",
+                    )
 
 
 def _rule(
