@@ -176,3 +176,15 @@ def test_cilium_host_policy_refuses_l7_at_host_ingress_and_http_at_host_egress()
     ]
     got = errors(ccnp("h", f"  nodeSelector: {{}}\n  ingress:\n{http}"))
     assert any("L7 protocol HTTP is not supported on host ingress yet" in g for g in got), got
+
+
+def test_cilium_l7_rules_keys_are_checked_against_every_release() -> None:
+    """[crd] L7Rules has http and dns (kafka, l7proto and l7 in earlier releases' CRDs, so
+    they are accepted, and noted as L7); a misspelt key is an unknown field, not a silent
+    no-op."""
+    ports = "ports: [{port: '9092', protocol: TCP}]"
+    body = API + f"  ingress: [{{toPorts: [{{{ports}, rules: {{kafka: [{{topic: t}}]}}}}]}}]"
+    c = cluster(cnp("p", "shop", body))
+    assert c.check("shop/web", "shop/api", 9092).caveats
+    got = errors(cnp("p", "shop", body.replace("kafka:", "htpp:")))
+    assert any('unknown field "spec.ingress[0].toPorts[0].rules.htpp"' in g for g in got), got

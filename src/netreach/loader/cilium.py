@@ -75,6 +75,7 @@ _PORT_RULE = frozenset(
     {"ports", "rules", "terminatingTLS", "originatingTLS", "serverNames", "listener"}
 )
 _PORT_RULE_DENY = frozenset({"ports"})
+_L7_RULES = frozenset({"http", "dns", "kafka", "l7proto", "l7"})
 ENTITIES = (
     "all",
     "world",
@@ -617,6 +618,8 @@ def _to_ports(
                 notes.append(NotModelled(f"L7 / TLS ({key}) in toPorts", "matched", "any"))
                 break
         rules = c.mapping(raw.get("rules"), (*at, "rules")) or {}
+        # L7Rules: http and dns now; kafka, l7proto and l7 in the CRDs of earlier releases
+        c.unknown_fields(rules, (*at, "rules"), _L7_RULES)
         http = bool(c.array(rules.get("http"), (*at, "rules", "http")))
         dns = bool(c.array(rules.get("dns"), (*at, "rules", "dns")))
         plist = c.array(raw.get("ports"), (*at, "ports"))
