@@ -192,6 +192,21 @@ def test_cilium_default_deny_without_dns_cuts_dns_off_with_a_cilium_fix() -> Non
     assert "k8s:io.kubernetes.pod.namespace: kube-system" in f.fix
 
 
+def test_dns_blocked_by_a_verdict_with_caveats_is_a_warning_that_says_so() -> None:
+    """A DNS verdict that a part netreach does not model could change (here a peer naming
+    the cluster, as cilium-cli's client-egress-only-dns.yaml does) is not asserted as an
+    error: the finding is a warning and quotes the caveat."""
+    body = (
+        "  endpointSelector: {matchLabels: {app: web}}\n  egress:\n  - toEndpoints:\n"
+        "    - matchLabels: {k8s:io.kubernetes.pod.namespace: kube-system, k8s-app: kube-dns}\n"
+        "      matchExpressions: [{key: io.cilium.k8s.policy.cluster, operator: In, "
+        "values: [kind-a]}]"
+    )
+    (f,) = _checks(_audit(cilium_np("dns", "shop", body)), "dns-blocked")
+    assert f.severity == "warning"
+    assert "the answer may be incomplete" in f.message and "cluster name" in f.message
+
+
 def test_the_calico_and_cilium_examples_audit_as_measured() -> None:
     """examples/calico opens DNS on UDP only (a warning each, naming its tier's policy);
     examples/cilium on both protocols. Neither has a namespace without a default deny."""

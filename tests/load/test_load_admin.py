@@ -230,3 +230,38 @@ status:
         {"role": "infra"},
         ("172.16.0.1", "2001:db8::1"),
     )
+
+
+def test_crd_selector_key_formats_only_warn(load_text: LoadText, errors_of: ErrorsOf) -> None:
+    """The network-policy-api CRDs give metav1.LabelSelector keys and values no format, so
+    the API server accepts `reserved:host` (cilium-cli's connectivity test
+    echo-ingress-from-client-tiered-wildcard-pass-l7.yaml applies it): read, with a warning,
+    as a key no pod label has. A NetworkPolicy's selector is still refused (the API server
+    runs ValidateLabelSelector on it), and so is an operator no implementation can read."""
+    body = """tier: Admin
+priority: 1
+subject: {namespaces: {}}
+ingress:
+- action: Accept
+  from:
+  - pods:
+      podSelector:
+        matchExpressions: [{key: "reserved:host", operator: Exists}]
+        matchLabels: {"bad key!": "a b"}
+"""
+    snap = load_text(spec(CNP, body))
+    (peer,) = snap.admin_policies[0].ingress[0].peers
+    assert peer.pods is not None
+    assert peer.pods[1].match_expressions[0].key == "reserved:host"
+    assert peer.pods[1].match_labels == (("bad key!", "a b"),)
+    warned = [str(w) for w in snap.warnings if "the CRD accepts it" in str(w)]
+    assert len(warned) == 3  # the expression's key, the label's key and its value
+    bad_op = body.replace("operator: Exists", "operator: Has")
+    assert any("not a valid selector operator" in e for e in errors_of(spec(CNP, bad_op)))
+    knp = """apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: p, namespace: default}
+spec:
+  podSelector: {matchExpressions: [{key: "reserved:host", operator: Exists}]}
+"""
+    assert any('"reserved:host"' in e for e in errors_of(knp))

@@ -6,7 +6,9 @@
   one of tcp / udp / sctp (each with an optional destinationPort number or range) /
   destinationNamedPort.
 
-Validation follows the CRDs' OpenAPI and CEL rules (apis/ of that repository): priority
+Validation follows the CRDs' OpenAPI and CEL rules (apis/ of that repository), and only
+those: label selector keys and values have no format there (`reserved:host` is applied by
+cilium-cli's own tests), so a malformed one is a warning and matches no pod label; priority
 0-1000, at most 100 (v1alpha1) or 25 (v1alpha2) rules per direction, peers and subjects
 exactly one of, BANP named `default`, networks as CIDRs and no named port beside them.
 """
@@ -131,12 +133,14 @@ def _namespaced_pod(
     c.unknown_fields(
         {k: v for k, v in raw.items() if k != "namespaces"}, path, _NAMESPACED_POD_FIELDS
     )
-    namespaces = read_selector(c, raw.get("namespaceSelector"), (*path, "namespaceSelector"))
+    namespaces = read_selector(
+        c, raw.get("namespaceSelector"), (*path, "namespaceSelector"), formats=False
+    )
     if namespaces is None and version == "v1alpha2":
         namespaces = LabelSelector()  # v1alpha2: "if empty, it selects all Namespaces"
     if namespaces is None:
         c.required((*path, "namespaceSelector"))
-    pods = read_selector(c, raw.get("podSelector"), (*path, "podSelector"))
+    pods = read_selector(c, raw.get("podSelector"), (*path, "podSelector"), formats=False)
     if pods is None:
         c.required((*path, "podSelector"))
     if namespaces is None or pods is None:
@@ -170,7 +174,7 @@ def _selector_not_old_form(c: Checker, value: Any, path: FieldPath) -> LabelSele
     if isinstance(value, dict):
         _removed_forms(c, value, path)
         value = {k: v for k, v in value.items() if k not in _REMOVED or k == "namespaces"}
-    return read_selector(c, value, path)
+    return read_selector(c, value, path, formats=False)
 
 
 def _subject(c: Checker, value: Any, version: str) -> AdminSubject | None:
@@ -273,7 +277,7 @@ def _peer(c: Checker, version: str, which: str, value: Any, path: FieldPath) -> 
         pair = _namespaced_pod(c, value, path, version)
         return AdminPeer(pods=pair) if pair is not None else None
     if which == "nodes":
-        sel = read_selector(c, value, path)
+        sel = read_selector(c, value, path, formats=False)
         return AdminPeer(nodes=sel or LabelSelector())
     if which == "networks":
         cidrs = c.array(value, path)

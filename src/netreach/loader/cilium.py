@@ -19,7 +19,8 @@ so.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+import re
+from typing import Any, Literal, NamedTuple
 
 from netreach.loader.check import Checker, FieldPath
 from netreach.loader.cidr import parse_cidr
@@ -29,9 +30,9 @@ from netreach.loader.names import (
     is_dns1123_subdomain,
     is_qualified_name,
     is_valid_label_value,
-    is_valid_port_name,
 )
 from netreach.model import (
+    CLUSTER_NAME,
     PROTOCOLS,
     V_ABSENT,
     V_CLUSTER,
@@ -74,6 +75,7 @@ _PORT_RULE = frozenset(
     {"ports", "rules", "terminatingTLS", "originatingTLS", "serverNames", "listener"}
 )
 _PORT_RULE_DENY = frozenset({"ports"})
+_L7_RULES = frozenset({"http", "dns", "kafka", "l7proto", "l7"})
 ENTITIES = (
     "all",
     "world",
@@ -91,8 +93,20 @@ ENTITIES = (
 )
 # entities the engine models exactly (world* exclude the Node objects' addresses)
 MODELLED_ENTITIES = frozenset({"all", "world", "world-ipv4", "world-ipv6", "cluster", "none"})
-_L4_PROTOCOLS = ("ANY", "TCP", "UDP", "SCTP", "VRRP", "IGMP")
+# protocols without ports: no connection netreach models (pkg/policy/api isExtendedIPProtocol)
+_EXTENDED_PROTOCOLS = ("VRRP", "IGMP", "GRE", "IPIP", "IPV6", "ESP", "AH")
+_L4_PROTOCOLS = ("ANY", "TCP", "UDP", "SCTP", *_EXTENDED_PROTOCOLS)
 _MAX_PORTS = 40  # pkg/policy/api maxPorts per PortRule
+_MAX_ICMP_FIELDS = 40  # pkg/policy/api maxICMPFields
+# pkg/iana IsSvcName: 1-15 characters, either case (Cilium lower-cases the name)
+_SVC_NAME = re.compile(r"([a-zA-Z0-9]-?)*[a-zA-Z](-?[a-zA-Z0-9])*")
+# what Go's strconv.ParseUint(s, 0, 16) reads once service names are ruled out
+_GO_UINT = re.compile(r"[0-9]+(_[0-9]+)*")
+_LABEL_SOURCE = re.compile(r"[A-Za-z0-9]+")  # pkg/labels LabelSourceRegexp
+# the CRD's FQDNSelector patterns (quoted in messages), matched by equivalent expressions
+# without nested repetition, which backtrack exponentially on a long invalid name
+_FQDN_NAME = ("^([-a-zA-Z0-9_]+[.]?)+$", re.compile(r"[-a-zA-Z0-9_]+(\.[-a-zA-Z0-9_]+)*\.?"))
+_FQDN_PATTERN = ("^([-a-zA-Z0-9_*]+[.]?)+$", re.compile(r"[-a-zA-Z0-9_*]+(\.[-a-zA-Z0-9_*]+)*\.?"))
 
 # Cilium's labels for what a pod's own labels do not say (pkg/k8s/apis/cilium.io/const.go)
 POD_NAMESPACE = "io.kubernetes.pod.namespace"
@@ -124,7 +138,20 @@ def _key(c: Checker, key: Any, path: FieldPath) -> str | None:
     if not isinstance(key, str):
         c.invalid(path, key, "label keys must be strings")
         return None
-    _, sep, rest = key.partition(":")
+    source, sep, rest = key.partition(":")
+    if ":" in rest:
+        c.invalid(
+            path,
+            key,
+            "a valid label key only support ':' character as a source separator with non "
+            "empty value",
+        )
+        return None
+    if sep and _LABEL_SOURCE.fullmatch(source) is None:
+        c.invalid(
+            path, key, "label source should be a non empty string with only alphanumeric characters"
+        )
+        return None
     for msg in is_qualified_name(rest if sep else key):
         c.invalid(path, key, msg)
         return None
@@ -185,6 +212,15 @@ def names_namespace(sel: LabelSelector) -> bool:
     """Whether a selector says which namespace (then Cilium does not add the policy's)."""
     return any(k == V_NAMESPACE for k, _ in sel.match_labels) or any(
         r.key == V_NAMESPACE for r in sel.match_expressions
+    )
+
+
+def names_cluster(sel: LabelSelector) -> bool:
+    """Whether a selector tests the cluster's name (not only that there is one, as
+    cilium-cli's `io.cilium.k8s.policy.cluster Exists` does): the answer then depends on the
+    name netreach assumes."""
+    return any(k == V_CLUSTER for k, _ in sel.match_labels) or any(
+        r.key == V_CLUSTER and r.operator in ("In", "NotIn") for r in sel.match_expressions
     )
 
 
@@ -275,6 +311,10 @@ def _rule_spec(
             for i, item in enumerate(c.array(raw.get(key), (*path, key)))
             if (r := _rule(c, item, (*path, key, i), direction, deny, namespace)) is not None  # type: ignore[arg-type]
         )
+    if nodes is not None:
+        _host_l7(c, raw, path)
+    if not any(isinstance(raw.get(k), list) and raw.get(k) for k in lists):
+        c.required(path, "rule must have at least one of Ingress, IngressDeny, Egress, EgressDeny")
     if len(c.errors) > before:
         return None
     dirs: list[Direction] = []
@@ -300,6 +340,26 @@ def _rule_spec(
         default_deny=tuple(dirs),
         location=loc,
     )
+
+
+def _host_l7(c: Checker, raw: dict[str, Any], path: FieldPath) -> None:
+    """IngressRule / EgressRule sanitize with a nodeSelector: no L7 rules at host ingress,
+    no HTTP rules at host egress (DNS ones are allowed)."""
+    for key, kinds, where in (
+        ("ingress", ("http", "dns"), "ingress"),
+        ("egress", ("http",), "egress"),
+    ):
+        items = raw.get(key)
+        for i, rule in enumerate(items if isinstance(items, list) else []):
+            tops = rule.get("toPorts") if isinstance(rule, dict) else None
+            for j, port_rule in enumerate(tops if isinstance(tops, list) else []):
+                l7 = port_rule.get("rules") if isinstance(port_rule, dict) else None
+                found = [k for k in kinds if isinstance(l7, dict) and l7.get(k)]
+                if found:
+                    c.forbidden(
+                        (*path, key, i, "toPorts", j, "rules", found[0]),
+                        f"L7 protocol {found[0].upper()} is not supported on host {where} yet",
+                    )
 
 
 def _rule(
@@ -345,6 +405,15 @@ def _rule(
         sel = read_endpoint_selector(c, item, (*path, f"{pre}Endpoints", i))
         if sel is not None:
             endpoints.append(scoped(sel, namespace))
+            if names_cluster(sel):
+                notes.append(
+                    NotModelled(
+                        f"the cluster name {CLUSTER} in {pre}Endpoints (netreach assumes "
+                        f'this cluster is named "{CLUSTER_NAME}", Cilium\'s default)',
+                        "port",
+                        "pods",
+                    )
+                )
     cidrs: list[IPBlock] = []
     for i, item in enumerate(c.array(raw.get(f"{pre}CIDR"), (*path, f"{pre}CIDR"))):
         text = c.string(item, (*path, f"{pre}CIDR", i))
@@ -410,7 +479,14 @@ def _rule(
         auth = c.mapping(raw.get("authentication"), (*path, "authentication")) or {}
         if auth.get("mode") not in (None, "disabled"):
             notes.append(NotModelled("mutual authentication", "matched", "any"))
-    ports = _to_ports(c, raw.get("toPorts"), (*path, "toPorts"), deny, notes)
+    _fqdns(c, raw.get("toFQDNs") if "toFQDNs" in known else None, (*path, "toFQDNs"))
+    ports = _to_ports(c, raw.get("toPorts"), (*path, "toPorts"), deny, ingress, notes)
+    if _icmps(c, raw.get("icmps"), (*path, "icmps")) and ports:
+        c.forbidden(
+            path,
+            "the ICMPs block may only be present without ToPorts. Define a separate rule to "
+            "use ToPorts",
+        )
     if raw.get("icmps") is not None and ports is None:
         ports = ()  # an ICMP-only rule: none of the connections netreach models
     if len(c.errors) > before:
@@ -445,6 +521,14 @@ def _block(
         if exc is None:
             c.invalid((*path, "except", j), e, why)
             continue
+        # CIDRRule.sanitize: each exception inside the CIDR, of the same family
+        if exc.version != net.version or not exc.subnet_of(net):  # type: ignore[arg-type]
+            c.invalid(
+                (*path, "except", j),
+                e,
+                f"allow CIDR prefix {cidr} does not contain exclude CIDR prefix {e}",
+            )
+            continue
         kept.append(str(exc))
     return IPBlock(str(net), tuple(kept))
 
@@ -456,11 +540,69 @@ def _with_prefix(text: str) -> str:
     return f"{text}/{128 if ':' in text else 32}"
 
 
+def _fqdns(c: Checker, value: Any, path: FieldPath) -> None:
+    """toFQDNs selectors as the CRD and FQDNSelector.sanitize check them."""
+    for i, item in enumerate(c.array(value, path)):
+        at = (*path, i)
+        raw = c.mapping(item, at)
+        if raw is None:
+            continue
+        c.unknown_fields(raw, at, frozenset({"matchName", "matchPattern"}))
+        if raw.get("matchName") and raw.get("matchPattern"):
+            c.forbidden(at, "only one of MatchName or MatchPattern is allowed in an FQDNSelector")
+        for key, (shown, pattern) in (("matchName", _FQDN_NAME), ("matchPattern", _FQDN_PATTERN)):
+            text = c.string(raw.get(key), (*at, key))
+            if text is None:
+                continue
+            if len(text) > 255:
+                c.invalid((*at, key), text, "may not be longer than 255")
+            elif pattern.fullmatch(text) is None:
+                c.invalid((*at, key), text, f"should match '{shown}'")
+
+
+def _icmps(c: Checker, value: Any, path: FieldPath) -> bool:
+    """Whether the rule has ICMP fields; their families and number checked (ICMPRule.verify)."""
+    items = c.array(value, path)
+    for i, item in enumerate(items):
+        raw = c.mapping(item, (*path, i)) or {}
+        c.unknown_fields(raw, (*path, i), frozenset({"fields"}))
+        fields = c.array(raw.get("fields"), (*path, i, "fields"))
+        if len(fields) > _MAX_ICMP_FIELDS:
+            c.error(
+                (*path, i, "fields"),
+                f"Too many: {len(fields)}: must have at most {_MAX_ICMP_FIELDS} items",
+            )
+        for j, f in enumerate(fields):
+            at = (*path, i, "fields", j)
+            field = c.mapping(f, at) or {}
+            c.unknown_fields(field, at, frozenset({"type", "family"}))
+            family = c.string(field.get("family"), (*at, "family"))
+            if family not in (None, "IPv4", "IPv6"):
+                c.not_supported((*at, "family"), family, ("IPv4", "IPv6"))
+    return bool(items)
+
+
+class _Port(NamedTuple):
+    """One PortProtocol read: its PolicyPorts, the protocol as Cilium normalizes it, and
+    whether it is port 0 (every port)."""
+
+    ports: list[PolicyPort]
+    protocol: str
+    zero: bool
+
+
 def _to_ports(
-    c: Checker, value: Any, path: FieldPath, deny: bool, notes: list[NotModelled]
+    c: Checker,
+    value: Any,
+    path: FieldPath,
+    deny: bool,
+    ingress: bool,
+    notes: list[NotModelled],
 ) -> tuple[PolicyPort, ...] | None:
     """toPorts: None when absent (every port); each PortProtocol as PolicyPorts (ANY: TCP,
-    UDP and SCTP; port 0 or none: every port; endPort: a range)."""
+    UDP and SCTP; port 0 or none: every port; endPort: a range). A PortRule's L7 / TLS parts
+    are not modelled, but checked as PortRule.sanitize checks them: Cilium refuses the whole
+    policy otherwise."""
     items = c.array(value, path)
     if not items:
         return None  # absent or empty: no L4 restriction
@@ -475,64 +617,147 @@ def _to_ports(
             if raw.get(key):
                 notes.append(NotModelled(f"L7 / TLS ({key}) in toPorts", "matched", "any"))
                 break
+        rules = c.mapping(raw.get("rules"), (*at, "rules")) or {}
+        # L7Rules: http and dns now; kafka, l7proto and l7 in the CRDs of earlier releases
+        c.unknown_fields(rules, (*at, "rules"), _L7_RULES)
+        http = bool(c.array(rules.get("http"), (*at, "rules", "http")))
+        dns = bool(c.array(rules.get("dns"), (*at, "rules", "dns")))
         plist = c.array(raw.get("ports"), (*at, "ports"))
         if len(plist) > _MAX_PORTS:
             c.error((*at, "ports"), f"Too many: {len(plist)}: must have at most {_MAX_PORTS} items")
         if not plist:
             out.extend(PolicyPort(p) for p in PROTOCOLS)  # no ports: every port
-        for j, p in enumerate(plist):
-            out.extend(_port(c, p, (*at, "ports", j)))
+        read = [_port(c, p, (*at, "ports", j), dns) for j, p in enumerate(plist)]
+        for port in read:
+            if port is not None:
+                out.extend(port.ports)
+        if not deny:
+            _check_l7(c, raw, at, ingress, http, dns, [p for p in read if p is not None])
     return tuple(out)
 
 
-def _port(c: Checker, value: Any, path: FieldPath) -> list[PolicyPort]:
+def _check_l7(
+    c: Checker,
+    raw: dict[str, Any],
+    at: FieldPath,
+    ingress: bool,
+    http: bool,
+    dns: bool,
+    ports: list[_Port],
+) -> None:
+    """PortRule.sanitize and L7Rules.sanitize (pkg/policy/api rule_validation.go)."""
+    if ingress and dns:
+        c.forbidden((*at, "rules", "dns"), "DNS rules are not allowed on ingress")
+    names = c.array(raw.get("serverNames"), (*at, "serverNames"))
+    if names and (http or dns) and raw.get("terminatingTLS") is None:
+        c.forbidden(
+            (*at, "serverNames"),
+            "ServerNames are not allowed with L7 rules without TLS termination",
+        )
+    if "" in names:
+        c.invalid((*at, "serverNames"), "", "empty server name is not allowed")
+    if raw.get("listener") is not None:
+        if ingress:
+            c.forbidden((*at, "listener"), "Listener is not allowed on ingress")
+        if http or dns:
+            c.forbidden((*at, "listener"), "Listener is not allowed with L7 rules")
+    if not (http or dns):
+        return
+    if not dns:
+        for port in ports:
+            if port.protocol != "TCP":
+                c.forbidden(
+                    (*at, "ports"),
+                    f"L7 rules can only apply to TCP (not {port.protocol}) except for DNS rules",
+                )
+                break
+    if any(p.zero for p in ports):
+        c.forbidden((*at, "ports"), "L7 rules can not be used when a port is 0")
+    if dns and not raw.get("ports"):
+        c.required((*at, "ports"), "port 53 must be specified for DNS rules")
+    if http and dns:
+        c.forbidden((*at, "rules"), "multiple L7 protocol rule types specified in single rule")
+
+
+def _go_port(text: str) -> int | None:
+    """strconv.ParseUint(text, 0, 16), as Cilium reads a port that is not a service name:
+    decimal, octal after a leading 0 (`010` is 8), `_` between digits; None if Go refuses."""
+    if _GO_UINT.fullmatch(text) is None:
+        return None
+    digits = text.replace("_", "")
+    try:
+        number = int(digits, 8) if len(digits) > 1 and digits[0] == "0" else int(digits)
+    except ValueError:  # 08, 09
+        return None
+    return number if number <= 65535 else None
+
+
+def _port(c: Checker, value: Any, path: FieldPath, dns: bool) -> _Port | None:
     raw = c.mapping(value, path)
     if raw is None:
-        return []
+        return None
     c.unknown_fields(raw, path, frozenset({"port", "endPort", "protocol"}))
-    proto = c.string(raw.get("protocol"), (*path, "protocol")) or "ANY"
+    proto = c.string(raw.get("protocol"), (*path, "protocol")) or "ANY"  # the CRD's enum
     if proto not in _L4_PROTOCOLS:
         c.not_supported((*path, "protocol"), proto, _L4_PROTOCOLS)
-        return []
+        return None
     protos: tuple[Protocol, ...]
     if proto == "ANY":
         protos = PROTOCOLS
     elif proto in PROTOCOLS:
         protos = (proto,)
     else:
-        protos = ()  # VRRP, IGMP: no connection netreach models
+        protos = ()  # VRRP, GRE...: no connection netreach models
     port = raw.get("port")
     end = c.integer(raw.get("endPort"), (*path, "endPort"))
-    if isinstance(port, bool) or not isinstance(port, int | str | None):
-        c.wrong_type((*path, "port"), port, "a string")
-        return []
-    text = "" if port is None else str(port)
-    if text == "" or text == "0":
-        if end is not None and end != 0 and text == "":
-            c.invalid((*path, "endPort"), end, "endPort needs a port")
-            return []
-        return [PolicyPort(p) for p in protos]  # port 0: every port (endPort unused)
-    if text.isdigit():
-        number = int(text)
-        if number > 65535:
-            c.invalid((*path, "port"), port, "port must be between 0 and 65535")
-            return []
+    if port is not None and not isinstance(port, str):
+        # the CRD's type: string (an unquoted 80 is refused by the API server)
+        c.wrong_type((*path, "port"), port, 'a string (quote it: "80")')
+        return None
+    text = port or ""
+    if text == "":
         if end is not None and end != 0:
-            if end < number:
-                c.invalid((*path, "endPort"), end, "endPort must be greater than or equal to port")
-                return []
-            if end > 65535:
-                c.invalid((*path, "endPort"), end, "endPort must be between 0 and 65535")
-                return []
-            return [PolicyPort(p, number, end if end != number else None) for p in protos]
-        return [PolicyPort(p, number) for p in protos]
-    for msg in is_valid_port_name(text):
-        c.invalid((*path, "port"), port, f"invalid port name: {msg}")
-        return []
-    if end:
-        c.invalid((*path, "endPort"), end, "endPort cannot be used with a named port")
-        return []
-    return [PolicyPort(p, text) for p in protos]
+            c.invalid((*path, "endPort"), end, "endPort needs a port")
+            return None
+        if proto not in _EXTENDED_PROTOCOLS:
+            # PortProtocol.sanitize: "port must be specified" unless the agent runs with
+            # enable-extended-ip-protocols (then: every port); the answer depends on it
+            c.warn(
+                (*path, "port"),
+                "no port: Cilium refuses the whole policy unless the agent runs with "
+                "enable-extended-ip-protocols (read here as every port, as it then does); "
+                'write port "0" for every port',
+            )
+        return _Port([PolicyPort(p) for p in protos], proto, False)
+    if 0 < len(text) <= 15 and _SVC_NAME.fullmatch(text):
+        if end:
+            c.invalid((*path, "endPort"), end, "endPort cannot be used with a named port")
+            return None
+        name = text.lower()  # PortProtocol.sanitize: names compare case-insensitively
+        return _Port([PolicyPort(p, name) for p in protos], proto, False)
+    if proto in _EXTENDED_PROTOCOLS and text != "0":
+        c.invalid((*path, "port"), port, "port must be empty or 0")
+        return None
+    number = _go_port(text)
+    if number is None:
+        c.invalid((*path, "port"), port, "unable to parse port: a number 0-65535 or a port name")
+        return None
+    if number == 0:
+        return _Port([PolicyPort(p) for p in protos], proto, True)  # every port (endPort unused)
+    if end is not None and end != 0:
+        if end < number:
+            c.invalid((*path, "endPort"), end, "endPort must be greater than or equal to port")
+            return None
+        if end > 65535:
+            c.invalid((*path, "endPort"), end, "endPort must be between 0 and 65535")
+            return None
+        if dns and end > number:
+            c.invalid((*path, "endPort"), end, "DNS rules do not support port ranges")
+            return None
+        return _Port(
+            [PolicyPort(p, number, end if end != number else None) for p in protos], proto, False
+        )
+    return _Port([PolicyPort(p, number) for p in protos], proto, False)
 
 
 __all__ = [

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from netreach.loader.check import Checker, FieldPath
+from netreach.loader.check import Checker, FieldPath, fmt_value
 from netreach.loader.names import is_dns1123_label, is_qualified_name, is_valid_label_value
 from netreach.model import LabelSelector, Operator, Requirement
 
@@ -115,9 +115,28 @@ def _owner(c: Checker, value: Any) -> OwnerRef | None:
 _VALID_LABELS: set[tuple[str, str]] = set()
 
 
-def read_labels(c: Checker, value: Any, path: FieldPath) -> dict[str, str]:
+def _bad_format(
+    c: Checker, formats: bool, path: FieldPath, value: Any, msg: str, at: FieldPath | None = None
+) -> bool:
+    """A label key or value of the wrong format: an error where the API server checks it
+    (ValidateLabelSelector, object labels), else a warning, and the value is kept: a custom
+    resource's selector is checked by its CRD's schema only (string, no format). Whether a
+    problem stops the reading."""
+    if formats:
+        c.invalid(path, value, msg, at)
+        return True
+    c.warn(
+        at if at is not None else path,
+        f"Invalid value: {fmt_value(value)}: {msg} (the CRD accepts it; no pod label can match "
+        "it, and implementations built on Kubernetes' label parser may ignore the policy)",
+    )
+    return False
+
+
+def read_labels(c: Checker, value: Any, path: FieldPath, *, formats: bool = True) -> dict[str, str]:
     """A label map; keys and values must be valid (values must be strings, as Kubernetes
-    decodes labels into map[string]string: an unquoted `123` is rejected)."""
+    decodes labels into map[string]string: an unquoted `123` is rejected). `formats` False:
+    a CRD's selector, whose key and value formats only warn (`_bad_format`)."""
     raw = c.mapping(value, path)
     labels: dict[str, str] = {}
     if raw is None:
@@ -132,41 +151,45 @@ def read_labels(c: Checker, value: Any, path: FieldPath) -> dict[str, str]:
         if not isinstance(key, str):
             c.invalid(path, key, "label keys must be strings (quote it)", at)
             ok = False
+        valid = True
         for msg in is_qualified_name(k):
-            c.invalid(path, k, msg, at)
-            ok = False
+            ok = ok and not _bad_format(c, formats, path, k, msg, at)
+            valid = False
         if val is None:
             val = ""  # Go decodes a JSON null into a map[string]string entry as ""
         if not isinstance(val, str):
             c.invalid(path, val, "label values must be strings (quote it)", at)
             continue
         for msg in is_valid_label_value(val):
-            c.invalid(path, val, msg, at)
-            ok = False
+            ok = ok and not _bad_format(c, formats, path, val, msg, at)
+            valid = False
         if ok:
             labels[k] = val
-            if len(_VALID_LABELS) < 1_000_000:
+            if valid and len(_VALID_LABELS) < 1_000_000:
                 _VALID_LABELS.add((k, val))
     return labels
 
 
-def read_selector(c: Checker, value: Any, path: FieldPath) -> LabelSelector | None:
-    """A metav1.LabelSelector; None when absent (null). Validated as ValidateLabelSelector."""
+def read_selector(
+    c: Checker, value: Any, path: FieldPath, *, formats: bool = True
+) -> LabelSelector | None:
+    """A metav1.LabelSelector; None when absent (null). Validated as ValidateLabelSelector;
+    `formats` False for a custom resource's selector (key and value formats only warn)."""
     raw = c.mapping(value, path)
     if raw is None:
         return None
     c.unknown_fields(raw, path, SELECTOR_FIELDS)
-    match_labels = read_labels(c, raw.get("matchLabels"), (*path, "matchLabels"))
+    match_labels = read_labels(c, raw.get("matchLabels"), (*path, "matchLabels"), formats=formats)
     reqs: list[Requirement] = []
     exprs_path = (*path, "matchExpressions")
     for i, item in enumerate(c.array(raw.get("matchExpressions"), exprs_path)):
-        req = _requirement(c, item, (*exprs_path, i))
+        req = _requirement(c, item, (*exprs_path, i), formats)
         if req is not None:
             reqs.append(req)
     return LabelSelector(tuple(sorted(match_labels.items())), tuple(reqs))
 
 
-def _requirement(c: Checker, item: Any, path: FieldPath) -> Requirement | None:
+def _requirement(c: Checker, item: Any, path: FieldPath, formats: bool) -> Requirement | None:
     raw = c.mapping(item, path)
     if raw is None:
         return None
@@ -178,9 +201,10 @@ def _requirement(c: Checker, item: Any, path: FieldPath) -> Requirement | None:
         s = c.string(v, (*path, "values", j))
         if s is not None:
             values.append(s)
-            for msg in is_valid_label_value(s):
-                c.invalid((*path, "values", j), s, msg)
     ok = True
+    for j, s in enumerate(values):
+        for msg in is_valid_label_value(s):
+            ok = ok and not _bad_format(c, formats, (*path, "values", j), s, msg)
     if op in ("In", "NotIn"):
         if not values:
             c.required((*path, "values"), "must be specified when `operator` is 'In' or 'NotIn'")
@@ -196,8 +220,7 @@ def _requirement(c: Checker, item: Any, path: FieldPath) -> Requirement | None:
         c.invalid((*path, "operator"), op, "not a valid selector operator")
         ok = False
     for msg in is_qualified_name(key):
-        c.invalid((*path, "key"), key, msg)
-        ok = False
+        ok = ok and not _bad_format(c, formats, (*path, "key"), key, msg)
     if not ok:
         return None
     operator = next(o for o in _OPERATORS if o == op)

@@ -79,7 +79,12 @@ def _reaches(cluster: Reach, pod: Pod, dns: list[Pod], protocol: Protocol) -> bo
 
 def _blocker(v: Verdict) -> str:
     side = v.egress if not v.egress.allowed else v.ingress
-    return f"{side.direction} side: {side.reason}"
+    unsure = ""
+    if v.caveats:
+        # a part netreach does not model could open it: say so rather than assert it
+        more = f" (and {len(v.caveats) - 1} more)" if len(v.caveats) > 1 else ""
+        unsure = f"; the answer may be incomplete: {v.caveats[0]}{more}"
+    return f"{side.direction} side: {side.reason}{unsure}"
 
 
 def _restricted(guard: Guard) -> str:
@@ -160,13 +165,14 @@ def dns_blocked(ctx: AuditContext) -> Iterator[Finding]:
             continue
         fix = _fix(pod, guard, cfg.dns_namespace, cfg.dns_selector)
         if not udp:
+            verdict = cluster.check(pod, dns[0], 53, "UDP")
             yield ctx.finding(
                 DNS_BLOCKED.id,
                 f"{pod.workload.id} {_restricted(guard)} and cannot reach cluster DNS "
-                f"({where}) on UDP 53: every name lookup fails "
-                f"({_blocker(cluster.check(pod, dns[0], 53, 'UDP'))}).",
+                f"({where}) on UDP 53: every name lookup fails ({_blocker(verdict)}).",
                 _objects(pod, guard),
                 fix,
+                severity="warning" if verdict.caveats else None,
                 udp=False,
                 tcp=tcp,
                 assumed_dns=assumed,
