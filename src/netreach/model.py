@@ -189,6 +189,16 @@ def ipv4_number(text: str) -> int | None:
     return number
 
 
+def canonical_ip(text: str) -> str:
+    """An IP address as `ipaddress` writes it (raises ValueError for anything else); a
+    canonical dotted quad, the common case, is returned without parsing it."""
+    if ipv4_number(text) is not None:
+        return text
+    import ipaddress  # only for the other forms (IPv6, zeros, ...)
+
+    return str(ipaddress.ip_address(text))
+
+
 @dataclass(frozen=True, slots=True)
 class Peer:
     """One `from[]`/`to[]` entry. podSelector and namespaceSelector in one peer are ANDed."""

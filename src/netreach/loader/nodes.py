@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import ipaddress
 from typing import Any
 
 from netreach.loader.check import Checker
 from netreach.loader.meta import read_meta
 from netreach.loader.names import is_dns1123_subdomain
-from netreach.model import Location, Node
+from netreach.model import Location, Node, canonical_ip
 
 # Address types that carry an IP (Hostname/InternalDNS/ExternalDNS carry names).
 _IP_TYPES = frozenset({"InternalIP", "ExternalIP"})
@@ -28,7 +27,7 @@ def read_node(c: Checker, obj: dict[str, Any], loc: Location) -> Node:
         if kind not in _IP_TYPES or text is None:
             continue
         try:
-            addresses.append(str(ipaddress.ip_address(text)))
+            addresses.append(canonical_ip(text))
         except ValueError:
             c.invalid((*path, i, "address"), text, "must be a valid IP address")
     return Node(meta.name, meta.labels, tuple(dict.fromkeys(addresses)), loc)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,7 +13,7 @@ from netreach.loader.names import (
     is_valid_port_name,
     is_valid_port_num,
 )
-from netreach.model import ContainerPort, ipv4_number
+from netreach.model import ContainerPort, canonical_ip
 
 # Kind -> path of the pod template inside the object.
 WORKLOAD_TEMPLATES: dict[str, FieldPath] = {
@@ -139,16 +138,14 @@ def _ip(c: Checker, value: Any, path: FieldPath) -> str | None:
     known = _CANONICAL_IP.get(s)
     if known is not None:
         return known
-    if ipv4_number(s) is not None:
-        return s  # already canonical
     try:
-        canonical = str(ipaddress.ip_address(s))
-        if len(_CANONICAL_IP) < 1_000_000:
-            _CANONICAL_IP[s] = canonical
-        return canonical
+        canonical = canonical_ip(s)
     except ValueError:
         c.invalid(path, s, "must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)")
         return None
+    if canonical is not s and len(_CANONICAL_IP) < 1_000_000:
+        _CANONICAL_IP[s] = canonical  # the forms that needed parsing
+    return canonical
 
 
 def read_template(c: Checker, obj: dict[str, Any], kind: str) -> PodSpec:

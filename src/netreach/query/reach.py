@@ -9,7 +9,6 @@ Everything here delegates to the engine's compiled form; analyses and the front 
 from __future__ import annotations
 
 import difflib
-import ipaddress
 from collections.abc import Sequence
 from dataclasses import replace
 from functools import cached_property
@@ -28,7 +27,7 @@ from netreach.model import (
     Service,
     Snapshot,
     WorkloadRef,
-    ipv4_number,
+    canonical_ip,
 )
 from netreach.query.endpoints import parse_name_ref, split_namespace
 
@@ -54,7 +53,7 @@ class Reach:
             self._by_workload.setdefault(p.workload, []).append(p)
             if not p.host_network:
                 for ip in p.ips:
-                    self._by_ip.setdefault(_canonical_ip(ip), p)
+                    self._by_ip.setdefault(canonical_ip(ip), p)
 
     @classmethod
     def from_snapshot(cls, snapshot: Snapshot, options: Options | None = None) -> Self:
@@ -118,7 +117,7 @@ class Reach:
                 raise QueryError(f"Service {service.id} selects no pod in the snapshot")
             return pods[0]
         try:
-            ip = _canonical_ip(ref)
+            ip = canonical_ip(ref)
         except ValueError:
             pass
         else:
@@ -318,9 +317,3 @@ class Reach:
         if 0 < allowed < len(verdicts):
             note += f"; only {allowed} of {len(verdicts)} backing pods admit it"
         return replace(shown, translation=note, service=r.service.id)
-
-
-def _canonical_ip(text: str) -> str:
-    if ipv4_number(text) is not None:
-        return text  # already canonical (every loaded pod IPv4)
-    return str(ipaddress.ip_address(text))
