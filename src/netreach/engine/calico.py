@@ -34,6 +34,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import cached_property
 
 from netreach.engine import ipset
 from netreach.engine.classes import SelectorUse
@@ -73,6 +75,12 @@ def protocol_set(name: str | None) -> ConnectionSet:
     return EMPTY
 
 
+@dataclass(frozen=True)
+class _Families:
+    classes: dict[int, int]  # IP version -> classes with an address of it
+    dual_stack: bool  # some pod has both
+
+
 # An entity's reach before ports: pod classes, addresses, or everyone.
 Reach = tuple[int, Ranges]
 GLOBAL = "global"  # namespace scope of `namespaceSelector: global()`
@@ -93,12 +101,6 @@ class CalicoCompiler:
         self.targets: list[int] = []
         # per policy and direction: the partition of its targets by the rules that apply
         self.parts: list[dict[Direction, list[tuple[int, tuple[AnyRule, ...]]]]] = []
-        families = {6 if ":" in ip else 4 for pod in snap.pods for ip in pod.ips}
-        # a pod without an address: taken to have the families the others have (IPv4 if none)
-        self._assumed: frozenset[int] = frozenset(families or {4})
-        self._dual_stack = any(
-            {6 if ":" in ip else 4 for ip in pod.ips} == {4, 6} for pod in snap.pods
-        )
 
     def _tiers(self) -> list[CalicoTierInfo]:
         tiers = {t.name: t for t in BUILTIN_TIERS}
@@ -249,20 +251,20 @@ class CalicoCompiler:
         if rule.not_protocol is not None:
             protocols = protocols - protocol_set(rule.not_protocol)
         version = rule.ip_version
+        family = self._families.classes[version] if version is not None else 0
         all_peers = peer.is_empty and version is None
         peers: tuple[PeerMatcher[CalicoEntity], ...] = ()
         notes = rule.notes
         if not all_peers:
             classes, ranges = self.entity(peer, pol.namespace)
             if version is not None:
-                classes &= self.family_classes(version)
+                classes &= family
                 ranges = intersect(ranges, ipset.V4_ALL if version == 4 else ipset.V6_ALL)
             peers = (PeerMatcher(0, peer, classes, ranges),)
         subjects = None if own.is_empty else self.entity(own, pol.namespace)[0]
         if version is not None:
-            family = self.family_classes(version)
             subjects = family if subjects is None else subjects & family
-            if self._dual_stack:
+            if self._families.dual_stack:
                 other = 10 - version
                 notes = (
                     *notes,
@@ -292,12 +294,24 @@ class CalicoCompiler:
             notes=notes,
         )
 
-    def family_classes(self, version: int) -> int:
-        """Classes of the pods with an address of IP `version` (4 or 6)."""
+    @cached_property
+    def _families(self) -> _Families:
+        """Per IP version, the classes of the pods with an address of it (read once the
+        classes exist, and only for rules with ipVersion); a pod without an address is taken
+        to have the families the others have (IPv4 if none has one)."""
         c = self.c
+        seen: set[int] = set()
+        dual = False
+        for pod in c.snapshot.pods:
+            mine = {6 if ":" in ip else 4 for ip in pod.ips}
+            seen |= mine
+            dual = dual or len(mine) == 2
         has = {v: c.in_block(b) for v, b in FAMILY_BLOCKS.items()}
         unaddressed = c.all_classes & ~(has[4] | has[6])
-        return has[version] | (unaddressed if version in self._assumed else 0)
+        assumed = seen or {4}
+        return _Families(
+            {v: bits | (unaddressed if v in assumed else 0) for v, bits in has.items()}, dual
+        )
 
     # --- programs -----------------------------------------------------------------------------
     def per_class(self, direction: Direction) -> list[tuple[object, ...]]:

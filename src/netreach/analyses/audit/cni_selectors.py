@@ -202,14 +202,14 @@ def _calico_own(ctx: AuditContext, check: CheckInfo, rule: AnyRule) -> Iterator[
     targets = compiled.policy_classes(pol)
     if not targets:
         return  # the policy selects nothing: policy-selects-nothing says so
-    selected = [p for ci in indexes_of(targets) for p in compiled.classes[ci].pods]
-    if all(p.inferred for p in selected):
-        return  # policies-only input: inferred pods say nothing of a selector's typo
     classes, _ = compiled.calico_entity(
         CalicoEntity(selector=own.selector, namespace_selector=ns_sel), pol.namespace
     )
     if classes & targets:
         return
+    selected = [p for ci in indexes_of(targets) for p in compiled.classes[ci].pods]
+    if all(p.inferred for p in selected):
+        return  # policies-only input: inferred pods say nothing of a selector's typo
     side = "destination" if rule.direction == "ingress" else "source"
     text = (
         f"{rule.label} {side}: selector {own.selector} keeps none of the "
