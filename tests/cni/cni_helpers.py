@@ -148,3 +148,14 @@ kind: GlobalNetworkSet
 metadata: {{name: {name}, labels: {labels}}}
 spec: {{nets: {nets}}}
 """
+
+
+def pod_doc(ns: str, name: str, labels: str, *ips: str) -> str:
+    """A Pod as YAML text: `labels` as YAML flow text, `ips` its status.podIPs (none: a pod
+    without an address)."""
+    listed = ", ".join(f'{{ip: "{ip}"}}' for ip in ips)
+    status = f"\nstatus: {{podIPs: [{listed}]}}" if ips else ""
+    return (
+        f"apiVersion: v1\nkind: Pod\nmetadata: {{name: {name}, namespace: {ns}, labels: {labels}}}\n"
+        f"spec: {{containers: [{{name: c, image: x}}]}}{status}\n"
+    )

@@ -12,7 +12,7 @@
 from __future__ import annotations
 
 import pytest
-from cni_helpers import allowed, cluster, docs, global_network_set, gnp
+from cni_helpers import allowed, cluster, docs, global_network_set, gnp, pod_doc
 from cni_helpers import calico_np as cnp
 from cni_helpers import calico_tier as tier
 
@@ -309,23 +309,19 @@ def test_calico_protocol_and_not_protocol() -> None:
 
 # --- address families -----------------------------------------------------------------------
 
-V6_PODS = """
-apiVersion: v1
-kind: Namespace
-metadata: {name: six}
----
-apiVersion: v1
-kind: Pod
-metadata: {name: client, namespace: six, labels: {app: client}}
-spec: {containers: [{name: c, image: x}]}
-status: {podIPs: [{ip: "fd00::1"}]}
----
-apiVersion: v1
-kind: Pod
-metadata: {name: server, namespace: six, labels: {app: server}}
-spec: {containers: [{name: c, image: x}]}
-status: {podIPs: [{ip: "fd00::2"}]}
-"""
+SIX = "apiVersion: v1\nkind: Namespace\nmetadata: {name: six}\n"
+
+
+def six_pods(client: tuple[str, ...] = ("fd00::1",), server: tuple[str, ...] = ("fd00::2",)) -> str:
+    """Namespace six with a client and a server pod at these addresses (IPv6 by default)."""
+    return docs(
+        SIX,
+        pod_doc("six", "client", "{app: client}", *client),
+        pod_doc("six", "server", "{app: server}", *server),
+    )
+
+
+V6_PODS = six_pods()
 
 
 def _only(version: int, action: str = "Allow") -> str:
@@ -368,7 +364,7 @@ def test_calico_ip_version_also_limits_the_pods_a_rule_applies_to() -> None:
 def test_calico_ip_version_pods_without_address_take_the_snapshot_families() -> None:
     """A pod without an address (a template) is taken to be in the families the snapshot's
     pods use: IPv6 in an IPv6-only snapshot, so an IPv4 rule does not admit it."""
-    tmpl = V6_PODS.replace('status: {podIPs: [{ip: "fd00::1"}]}', "")
+    tmpl = six_pods(client=())
     c = cluster(docs(tmpl, _only(4)), base=False)
     assert not allowed(c, "six/client", "six/server", 80)
     c6 = cluster(docs(tmpl, _only(6)), base=False)
@@ -378,9 +374,7 @@ def test_calico_ip_version_pods_without_address_take_the_snapshot_families() -> 
 def test_calico_ip_version_between_dual_stack_pods_says_the_answer_is_per_pod() -> None:
     """Between dual-stack pods an ipVersion rule decides one family; netreach answers per pod
     and the verdict says the other family's traffic does not meet the rule."""
-    dual = V6_PODS.replace('[{ip: "fd00::1"}]', '[{ip: "10.9.0.1"}, {ip: "fd00::1"}]').replace(
-        '[{ip: "fd00::2"}]', '[{ip: "10.9.0.2"}, {ip: "fd00::2"}]'
-    )
+    dual = six_pods(("10.9.0.1", "fd00::1"), ("10.9.0.2", "fd00::2"))
     c = cluster(docs(dual, _only(4)))
     v = c.check("six/client", "six/server", 80)
     assert v.allowed

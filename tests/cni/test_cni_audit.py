@@ -27,6 +27,7 @@ from cni_helpers import (
     docs,
     global_network_set,
     gnp,
+    pod_doc,
 )
 from cni_oracle import CniOracle
 from hypothesis import given
@@ -649,10 +650,7 @@ def test_cilium_namespace_entry_next_to_a_pod_entry_is_and_or_confusion() -> Non
 def test_cilium_and_entry_telling_apart_pods_of_one_class_is_compiled_again() -> None:
     """In ops, nothing but `app: web` tells mon from a web pod there (one class): the AND
     entry is judged on a recompiled snapshot, and admits that pod only."""
-    web_in_ops = (
-        "apiVersion: v1\nkind: Pod\nmetadata: {name: web, namespace: ops, labels: {app: web}}\n"
-        "spec: {containers: [{name: c, image: x}]}\nstatus: {podIP: 10.1.1.2}"
-    )
+    web_in_ops = pod_doc("ops", "web", "{app: web}", "10.1.1.2")
     c = cluster(docs(DNS_POD, web_in_ops, cilium_np("api-in", "shop", OR_ENTRIES)))
     assert c.compiled.class_of["ops/mon"] == c.compiled.class_of["ops/web"]
     (f,) = _checks(c.audit().findings, "and-or-confusion")
@@ -666,10 +664,7 @@ def test_cilium_and_or_recompiled_compares_the_pods_the_rule_applies_to() -> Non
     """A CiliumNetworkPolicy of ops whose endpointSelector names shop: the extra connections
     are those to its pods in shop. `tier: back` tells api from api2 (one class: no selector
     reads tier there), so the AND entry is judged on a recompiled snapshot."""
-    api2 = (
-        "apiVersion: v1\nkind: Pod\nmetadata: {name: api2, namespace: shop, labels: {app: api}}\n"
-        "spec: {containers: [{name: c, image: x}]}\nstatus: {podIP: 10.1.0.3}"
-    )
+    api2 = pod_doc("shop", "api2", "{app: api}", "10.1.0.3")
     p = cilium_np(
         "api-in",
         "ops",

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from cni_helpers import calico_np, calico_tier, cluster, docs, gnp
+from cni_helpers import calico_np, calico_tier, cluster, docs, gnp, pod_doc
 
 from netreach.analyses.describe import describe_policy, find_policy
 from netreach.analyses.describe_cni import CalicoPolicyReading, CiliumPolicyReading
@@ -370,13 +370,7 @@ def test_cli_describes_the_cilium_example_policy() -> None:
 def test_describe_calico_ip_version_rule_names_the_family_and_its_pods() -> None:
     """A rule with ipVersion applies to, and admits, only pods with an address of that
     family: describe says so and lists those pods only."""
-    six = """
-apiVersion: v1
-kind: Pod
-metadata: {name: six, namespace: shop, labels: {app: api}}
-spec: {containers: [{name: c, image: x}]}
-status: {podIPs: [{ip: "fd00::6"}]}
-"""
+    six = pod_doc("shop", "six", "{app: api}", "fd00::6")
     pol = gnp("v6", "  selector: app == 'api'\n  ingress: [{action: Allow, ipVersion: 6}]")
     c = cluster(docs(six, pol))
     reading = describe_policy(c, "v6")
