@@ -151,6 +151,20 @@ CASES: dict[str, tuple[str, list[tuple[int, str]]]] = {
             )
         ],
     ),
+    "match_expressions_every_bad_part_reported": (
+        "podSelector:\n  matchExpressions:\n  - key: 'a b'\n    operator: In\n    values: ['x y', 'no way']",
+        [
+            (
+                11,
+                f'spec.podSelector.matchExpressions[0].values[0]: Invalid value: "x y": {VALUE_MSG}',
+            ),
+            (
+                11,
+                f'spec.podSelector.matchExpressions[0].values[1]: Invalid value: "no way": {VALUE_MSG}',
+            ),
+            (9, f'spec.podSelector.matchExpressions[0].key: Invalid value: "a b": {NAME_PART_MSG}'),
+        ],
+    ),
     "port_valid": (
         "podSelector: {}\ningress:\n- ports:\n  - {port: 1}\n  - {port: 65535}\n  - {port: http-alt}",
         [],

@@ -153,7 +153,7 @@ def read_labels(c: Checker, value: Any, path: FieldPath, *, formats: bool = True
             ok = False
         valid = True
         for msg in is_qualified_name(k):
-            ok = ok and not _bad_format(c, formats, path, k, msg, at)
+            ok = not _bad_format(c, formats, path, k, msg, at) and ok
             valid = False
         if val is None:
             val = ""  # Go decodes a JSON null into a map[string]string entry as ""
@@ -161,7 +161,7 @@ def read_labels(c: Checker, value: Any, path: FieldPath, *, formats: bool = True
             c.invalid(path, val, "label values must be strings (quote it)", at)
             continue
         for msg in is_valid_label_value(val):
-            ok = ok and not _bad_format(c, formats, path, val, msg, at)
+            ok = not _bad_format(c, formats, path, val, msg, at) and ok
             valid = False
         if ok:
             labels[k] = val
@@ -204,7 +204,7 @@ def _requirement(c: Checker, item: Any, path: FieldPath, formats: bool) -> Requi
     ok = True
     for j, s in enumerate(values):
         for msg in is_valid_label_value(s):
-            ok = ok and not _bad_format(c, formats, (*path, "values", j), s, msg)
+            ok = not _bad_format(c, formats, (*path, "values", j), s, msg) and ok
     if op in ("In", "NotIn"):
         if not values:
             c.required((*path, "values"), "must be specified when `operator` is 'In' or 'NotIn'")
@@ -220,7 +220,7 @@ def _requirement(c: Checker, item: Any, path: FieldPath, formats: bool) -> Requi
         c.invalid((*path, "operator"), op, "not a valid selector operator")
         ok = False
     for msg in is_qualified_name(key):
-        ok = ok and not _bad_format(c, formats, (*path, "key"), key, msg)
+        ok = not _bad_format(c, formats, (*path, "key"), key, msg) and ok
     if not ok:
         return None
     operator = next(o for o in _OPERATORS if o == op)
