@@ -1035,19 +1035,21 @@ def test_calico_own_side_selector_keeping_none_of_the_selected_pods_is_peer_sele
     assert not _checks(_audit(fine), "peer-selects-nothing")
 
 
+OR_DENY = (
+    "  endpointSelector: {matchLabels: {app: api}}\n"
+    "  ingress:\n  - fromEntities: [all]\n"
+    "  ingressDeny:\n  - fromEndpoints:\n"
+    "    - matchLabels: {k8s:io.kubernetes.pod.namespace: ops}\n"
+    "    - matchLabels: {app: web}\n"
+    "    toPorts: [{ports: [{port: '8080', protocol: TCP}]}]"
+)
+
+
 def test_cilium_deny_rule_or_entries_that_deny_more_than_the_and_is_and_or_confusion() -> None:
     """In an ingressDeny list the OR trap cuts traffic meant to pass: the namespace entry
     denies every pod of ops, the pod entry every web pod, where one entry would deny only
     web pods of ops (none here)."""
-    deny = (
-        "  endpointSelector: {matchLabels: {app: api}}\n"
-        "  ingress:\n  - fromEntities: [all]\n"
-        "  ingressDeny:\n  - fromEndpoints:\n"
-        "    - matchLabels: {k8s:io.kubernetes.pod.namespace: ops}\n"
-        "    - matchLabels: {app: web}\n"
-        "    toPorts: [{ports: [{port: '8080', protocol: TCP}]}]"
-    )
-    c = cluster(docs(DNS_POD, cilium_np("api-deny", "shop", deny)))
+    c = cluster(docs(DNS_POD, cilium_np("api-deny", "shop", OR_DENY)))
     assert not c.check("ops/mon", "shop/api", 8080).allowed  # what the OR does
     (f,) = _checks(c.audit().findings, "and-or-confusion")
     assert "ingressDeny[0] lists fromEndpoints[0] (<namespace>=ops)" in f.message, f.message
@@ -1058,3 +1060,16 @@ def test_cilium_deny_rule_or_entries_that_deny_more_than_the_and_is_and_or_confu
         ("shop/web", "shop/api"),
     }
     assert all("denied" in e for e in f.details["extra"])
+
+
+def test_cilium_deny_rule_and_entry_telling_apart_pods_of_one_class_is_compiled_again() -> None:
+    """The deny rule's AND entry splits ops's one class (mon, web): the snapshot is compiled
+    again with the entries merged in the ingressDeny list (not the ingress list)."""
+    web_in_ops = pod_doc("ops", "web", "{app: web}", "10.1.1.2")
+    c = cluster(docs(DNS_POD, web_in_ops, cilium_np("api-deny", "shop", OR_DENY)))
+    assert c.compiled.class_of["ops/mon"] == c.compiled.class_of["ops/web"]
+    (f,) = _checks(c.audit().findings, "and-or-confusion")
+    assert {(e["src"], e["dst"]) for e in f.details["extra"]} == {
+        ("ops/mon", "shop/api"),
+        ("shop/web", "shop/api"),
+    }

@@ -385,13 +385,11 @@ def _or_changes(
     endpoints = [e for i, e in enumerate(rule.rule.endpoints) if i not in (a.index, b.index)]
     endpoints.insert(at, merged)
     new_rule = replace(rule.rule, endpoints=tuple(endpoints))
-    rules = list(pol.rules(rule.direction))
+    deny = rule.action == "Deny"  # the rule's own list: ingress / egress or their Deny lists
+    rules = list(pol.rules(rule.direction, deny))
     rules[rule.index] = new_rule
-    new_pol = (
-        replace(pol, ingress=tuple(rules))
-        if rule.direction == "ingress"
-        else replace(pol, egress=tuple(rules))
-    )
+    field = f"{rule.direction}{'_deny' if deny else ''}"
+    new_pol = replace(pol, **{field: tuple(rules)})  # type: ignore[arg-type]
     snapshot = ctx.cluster.snapshot
     changed = replace(
         snapshot, cilium_policies=[new_pol if p is pol else p for p in snapshot.cilium_policies]
