@@ -309,10 +309,9 @@ def _rule_spec(
         lists[key] = tuple(
             r
             for i, item in enumerate(c.array(raw.get(key), (*path, key)))
-            if (r := _rule(c, item, (*path, key, i), direction, deny, namespace)) is not None  # type: ignore[arg-type]
+            if (r := _rule(c, item, (*path, key, i), direction, deny, namespace, nodes is not None))  # type: ignore[arg-type]
+            is not None
         )
-    if nodes is not None:
-        _host_l7(c, raw, path)
     if not any(isinstance(raw.get(k), list) and raw.get(k) for k in lists):
         c.required(path, "rule must have at least one of Ingress, IngressDeny, Egress, EgressDeny")
     if len(c.errors) > before:
@@ -342,26 +341,6 @@ def _rule_spec(
     )
 
 
-def _host_l7(c: Checker, raw: dict[str, Any], path: FieldPath) -> None:
-    """IngressRule / EgressRule sanitize with a nodeSelector: no L7 rules at host ingress,
-    no HTTP rules at host egress (DNS ones are allowed)."""
-    for key, kinds, where in (
-        ("ingress", ("http", "dns"), "ingress"),
-        ("egress", ("http",), "egress"),
-    ):
-        items = raw.get(key)
-        for i, rule in enumerate(items if isinstance(items, list) else []):
-            tops = rule.get("toPorts") if isinstance(rule, dict) else None
-            for j, port_rule in enumerate(tops if isinstance(tops, list) else []):
-                l7 = port_rule.get("rules") if isinstance(port_rule, dict) else None
-                found = [k for k in kinds if isinstance(l7, dict) and l7.get(k)]
-                if found:
-                    c.forbidden(
-                        (*path, key, i, "toPorts", j, "rules", found[0]),
-                        f"L7 protocol {found[0].upper()} is not supported on host {where} yet",
-                    )
-
-
 def _rule(
     c: Checker,
     value: Any,
@@ -369,7 +348,9 @@ def _rule(
     direction: Direction,
     deny: bool,
     namespace: str | None,
+    host: bool,
 ) -> CiliumRule | None:
+    """One rule of a list; `host`: of a nodeSelector (host) policy."""
     raw = c.mapping(value, path)
     if raw is None:
         return None
@@ -480,7 +461,7 @@ def _rule(
         if auth.get("mode") not in (None, "disabled"):
             notes.append(NotModelled("mutual authentication", "matched", "any"))
     _fqdns(c, raw.get("toFQDNs") if "toFQDNs" in known else None, (*path, "toFQDNs"))
-    ports = _to_ports(c, raw.get("toPorts"), (*path, "toPorts"), deny, ingress, notes)
+    ports = _to_ports(c, raw.get("toPorts"), (*path, "toPorts"), deny, ingress, host, notes)
     if _icmps(c, raw.get("icmps"), (*path, "icmps")) and ports:
         c.forbidden(
             path,
@@ -597,6 +578,7 @@ def _to_ports(
     path: FieldPath,
     deny: bool,
     ingress: bool,
+    host: bool,
     notes: list[NotModelled],
 ) -> tuple[PolicyPort, ...] | None:
     """toPorts: None when absent (every port); each PortProtocol as PolicyPorts (ANY: TCP,
@@ -632,7 +614,7 @@ def _to_ports(
             if port is not None:
                 out.extend(port.ports)
         if not deny:
-            _check_l7(c, raw, at, ingress, http, dns, [p for p in read if p is not None])
+            _check_l7(c, raw, at, ingress, host, http, dns, [p for p in read if p is not None])
     return tuple(out)
 
 
@@ -641,11 +623,22 @@ def _check_l7(
     raw: dict[str, Any],
     at: FieldPath,
     ingress: bool,
+    host: bool,
     http: bool,
     dns: bool,
     ports: list[_Port],
 ) -> None:
-    """PortRule.sanitize and L7Rules.sanitize (pkg/policy/api rule_validation.go)."""
+    """PortRule.sanitize and L7Rules.sanitize (pkg/policy/api rule_validation.go); for a
+    host (nodeSelector) rule also IngressRule / EgressRule.sanitize: no L7 rules at host
+    ingress, no HTTP rules at host egress (DNS ones are allowed)."""
+    if host:
+        found = [k for k, on in (("http", http), ("dns", dns and ingress)) if on]
+        if found:
+            c.forbidden(
+                (*at, "rules", found[0]),
+                f"L7 protocol {found[0].upper()} is not supported on host "
+                f"{'ingress' if ingress else 'egress'} yet",
+            )
     if ingress and dns:
         c.forbidden((*at, "rules", "dns"), "DNS rules are not allowed on ingress")
     names = c.array(raw.get("serverNames"), (*at, "serverNames"))
