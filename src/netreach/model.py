@@ -380,6 +380,32 @@ V_SA_LABEL = "\x00sa:"  # + a ServiceAccount label key
 V_ORCHESTRATOR = "\x00orch"  # Calico's projectcalico.org/orchestrator: "k8s" on every pod
 V_CLUSTER = "\x00cluster"  # Cilium's io.cilium.k8s.policy.cluster: the cluster name
 V_ABSENT = "\x00absent:"  # + a key: a label no pod carries (reserved identities, filtered)
+
+# Cilium's labels for what a pod's own labels do not say (pkg/k8s/apis/cilium.io/const.go)
+CILIUM_POD_NAMESPACE = "io.kubernetes.pod.namespace"
+CILIUM_NS_LABELS = "io.cilium.k8s.namespace.labels."
+CILIUM_SERVICE_ACCOUNT = "io.cilium.k8s.policy.serviceaccount"
+CILIUM_CLUSTER = "io.cilium.k8s.policy.cluster"
+
+
+def cilium_label_name(key: str) -> str:
+    """The label a selector key names, as Cilium writes it: a virtual label by Cilium's own
+    name, a label of another source (`reserved:host`) with its source, a pod label as is
+    (without the `k8s:` source, which the callers add where they want it). The inverse of
+    loader/cilium.label_key."""
+    if key == V_NAMESPACE:
+        return CILIUM_POD_NAMESPACE
+    if key == V_SERVICE_ACCOUNT:
+        return CILIUM_SERVICE_ACCOUNT
+    if key == V_CLUSTER:
+        return CILIUM_CLUSTER
+    if key.startswith(V_NS_LABEL):
+        return CILIUM_NS_LABELS + key[len(V_NS_LABEL) :]
+    if key.startswith(V_ABSENT):
+        return key[len(V_ABSENT) :]
+    return key
+
+
 CLUSTER_NAME = "default"  # Cilium's default cluster-name
 
 

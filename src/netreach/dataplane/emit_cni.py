@@ -10,8 +10,6 @@ from typing import Any
 
 from netreach.calico_selector import And, Eq, Expr, Has, In, Ne, Not, Or, StringOp
 from netreach.model import (
-    V_ABSENT,
-    V_CLUSTER,
     V_NAMESPACE,
     V_NS_LABEL,
     V_ORCHESTRATOR,
@@ -25,6 +23,7 @@ from netreach.model import (
     LabelSelector,
     PolicyPort,
     Snapshot,
+    cilium_label_name,
 )
 
 
@@ -199,17 +198,8 @@ def _calico_policy(p: CalicoPolicy) -> dict[str, Any]:
 
 
 def _cilium_key(key: str) -> str:
-    if key == V_NAMESPACE:
-        return "k8s:io.kubernetes.pod.namespace"
-    if key == V_SERVICE_ACCOUNT:
-        return "io.cilium.k8s.policy.serviceaccount"
-    if key == V_CLUSTER:
-        return "io.cilium.k8s.policy.cluster"
-    if key.startswith(V_NS_LABEL):
-        return "io.cilium.k8s.namespace.labels." + key[len(V_NS_LABEL) :]
-    if key.startswith(V_ABSENT):
-        return key[len(V_ABSENT) :]
-    return key
+    name = cilium_label_name(key)
+    return f"k8s:{name}" if key == V_NAMESPACE else name
 
 
 def _selector(sel: LabelSelector) -> dict[str, Any]:

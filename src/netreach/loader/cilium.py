@@ -32,6 +32,10 @@ from netreach.loader.names import (
     is_valid_label_value,
 )
 from netreach.model import (
+    CILIUM_CLUSTER,
+    CILIUM_NS_LABELS,
+    CILIUM_POD_NAMESPACE,
+    CILIUM_SERVICE_ACCOUNT,
     CLUSTER_NAME,
     PROTOCOLS,
     V_ABSENT,
@@ -108,11 +112,11 @@ _LABEL_SOURCE = re.compile(r"[A-Za-z0-9]+")  # pkg/labels LabelSourceRegexp
 _FQDN_NAME = ("^([-a-zA-Z0-9_]+[.]?)+$", re.compile(r"[-a-zA-Z0-9_]+(\.[-a-zA-Z0-9_]+)*\.?"))
 _FQDN_PATTERN = ("^([-a-zA-Z0-9_*]+[.]?)+$", re.compile(r"[-a-zA-Z0-9_*]+(\.[-a-zA-Z0-9_*]+)*\.?"))
 
-# Cilium's labels for what a pod's own labels do not say (pkg/k8s/apis/cilium.io/const.go)
-POD_NAMESPACE = "io.kubernetes.pod.namespace"
-NS_LABELS = "io.cilium.k8s.namespace.labels."
-SERVICE_ACCOUNT = "io.cilium.k8s.policy.serviceaccount"
-CLUSTER = "io.cilium.k8s.policy.cluster"
+# Cilium's labels for what a pod's own labels do not say (model.cilium_label_name: back)
+POD_NAMESPACE = CILIUM_POD_NAMESPACE
+NS_LABELS = CILIUM_NS_LABELS
+SERVICE_ACCOUNT = CILIUM_SERVICE_ACCOUNT
+CLUSTER = CILIUM_CLUSTER
 
 
 def label_key(key: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from netreach import manifest as dump
-from netreach.model import V_NAMESPACE, V_NS_LABEL, LabelSelector
+from netreach.model import V_NAMESPACE, LabelSelector, cilium_label_name
 
 selector_yaml = dump.selector
 policy_types = dump.policy_types
@@ -72,12 +72,9 @@ def calico_dns_egress_rules(dns_namespace: str, dns_selector: LabelSelector) -> 
 
 
 def _cilium_key(key: str) -> str:
-    """A selector key as Cilium writes it (netreach's virtual labels by Cilium's names)."""
-    if key == V_NAMESPACE:
-        return "k8s:io.kubernetes.pod.namespace"
-    if key.startswith(V_NS_LABEL):
-        return "k8s:io.cilium.k8s.namespace.labels." + key[len(V_NS_LABEL) :]
-    return f"k8s:{key}"
+    """A selector key as Cilium writes it, with its source (`k8s:` unless it has another)."""
+    name = cilium_label_name(key)
+    return name if ":" in name else f"k8s:{name}"
 
 
 def cilium_selector(sel: LabelSelector) -> dict[str, Any]:
